@@ -1,0 +1,17 @@
+"""biosnn: exact Brian2 references for spiking networks, a differentiable torch
+mirror, and the proof that the two agree.
+
+Public interface::
+
+    biosnn.simulate(model, inputs, weights, *, backend, dt, duration, ...) -> Trace
+    biosnn.SpikeTrains, biosnn.Trace, biosnn.REGISTRY
+"""
+
+from .equations import REGISTRY, get_spec
+from .errors import BiosnnInputError
+from .simulate import simulate
+from .spikes import SpikeTrains
+from .trace import Trace
+
+__all__ = ["REGISTRY", "get_spec", "BiosnnInputError", "simulate", "SpikeTrains", "Trace"]
+__version__ = "0.1.0"

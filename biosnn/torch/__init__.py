@@ -1,0 +1,1 @@
+"""Differentiable torch mirror of every model in ``equations/``."""

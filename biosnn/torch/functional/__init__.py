@@ -1,0 +1,1 @@
+"""Pure step functions ``(drive, state, params, config) -> (spikes, state)``."""

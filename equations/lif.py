@@ -1,0 +1,67 @@
+"""Leaky integrate-and-fire neuron (LIF).
+
+Continuous time (what Brian2 simulates)::
+
+    tau_m dv/dt = (v_rest - v) + I(t)
+
+with input through delta synapses (``v += w`` per presynaptic spike),
+current-based synapses (``tau_s dI/dt = -I``, ``I += w``) or a held drive that
+is piecewise constant over each time step. Spike when ``v >= v_th``; reset hard
+(``v = v_reset``) or by subtraction (``v -= v_th``); optional absolute refractory
+period ``t_ref`` during which ``v`` is clamped and delta inputs are discarded
+(NEST ``iaf_psc_delta`` semantics; current synapses keep integrating).
+
+Reference: Gerstner, Kistler, Naud, Paninski, *Neuronal Dynamics* (2014), ch. 1.3.
+
+Torch mirror: ``biosnn/torch/functional/lif.py``; equivalence tests:
+``tests/brian_vs_torch/test_lif.py``.
+"""
+
+from brian2 import ms
+
+from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_parameter
+
+SYNAPSES = {
+    "delta": SynapseSpec(
+        name="delta",
+        description="instantaneous jump v += w per presynaptic spike (discarded while refractory)",
+        drive="",
+        on_pre="v_post += w * not_refractory_post",
+    ),
+    "current": SynapseSpec(
+        name="current",
+        description="exponential current synapse: tau_s dI/dt = -I, I += w per spike",
+        drive=" + I",
+        equations="dI/dt = -I / tau_s : 1",
+        on_pre="I_post += w",
+        parameters=("tau_s",),
+        state_variables=("I",),
+    ),
+    "held": SynapseSpec(
+        name="held",
+        description="direct drive X = x @ W, held constant over each time step",
+        drive=" + I_held",
+        equations="I_held = held_drive(t, i) : 1",
+    ),
+}
+
+SPEC = ModelSpec(
+    name="lif",
+    title="Leaky integrate-and-fire",
+    citation="Gerstner, Kistler, Naud & Paninski (2014), Neuronal Dynamics, ch. 1.3",
+    membrane_equation="dv/dt = (v_rest - v{drive}) / tau_m : 1 (unless refractory)",
+    threshold="v >= v_th",
+    resets={"hard": "v = v_reset", "subtract": "v -= v_th"},
+    synapses=SYNAPSES,
+    parameters=(
+        time_parameter("tau_m", "membrane time constant", 20 * ms, lower=0.0, lower_inclusive=False),
+        scalar_parameter("v_th", "firing threshold", 1.0),
+        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
+        scalar_parameter("v_rest", "resting potential", 0.0),
+        time_parameter("t_ref", "absolute refractory period", 0 * ms, lower=0.0),
+        time_parameter("tau_s", "synaptic current time constant (current synapses)", 5 * ms,
+                       lower=0.0, lower_inclusive=False),
+    ),
+    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),
+    merged_time_constants=(("tau_s", "tau_m"),),
+)
