@@ -1,0 +1,39 @@
+# biosnn: `make demo` and `make test` each create .venv when missing, install, and run.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+# A Python >= 3.12 (Brian2 2.10 and brian2cuda need it); override with PYTHON=...
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null) python3; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-report
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-all venv bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	# spikingjelly is only a test oracle; its torchvision dependency breaks with this torch.
+	$(PY) -m pip install --quiet --no-deps spikingjelly==0.0.0.0.14
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/biosnn validate --models all --target numpy --out $(DEMO_OUT)
+
+# Fast set plus the marked compiled tests (one cython, one cpp_standalone); cuda skips without a GPU.
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_simulate.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis

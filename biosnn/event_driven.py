@@ -1,0 +1,74 @@
+"""Event-driven LIF with delta synapses: exact spike times, no time grid.
+
+An independent ground truth for the Brian2 reference (DESIGN.md §2). Between
+events the membrane relaxes exactly, ``v(t) = v_rest + (v(t0) - v_rest)
+exp(-(t - t0)/tau_m)``; at an input time all jumps arriving at that instant
+are summed (``v += sum w``) and the threshold is tested once: ``v >= v_th``
+emits a spike at exactly that time, followed by the reset (hard ``v = v_reset``
+or subtractive ``v -= v_th``). During the absolute refractory period
+``(t_s, t_s + t_ref]`` the membrane is held at its post-reset value and inputs
+are discarded (NEST ``iaf_psc_delta`` semantics). With a leak, threshold can
+only be crossed at an input, so checking at events is exact.
+
+Relation to the grid (``biosnn/schedule.py``): for inputs on the grid, Brian2's
+exact schedule labels each spike exactly ``dt`` after the event-driven time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import BiosnnInputError
+from .spikes import SpikeTrains
+
+#: Relative tolerance when comparing an input time with the end of the
+#: refractory window (grid times carry rounding of ~1e-16 relative).
+REFRACTORY_RTOL = 1e-9
+
+
+def lif_delta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_m: float, v_th: float = 1.0,
+                           v_reset: float = 0.0, v_rest: float = 0.0, t_ref: float = 0.0,
+                           reset: str = "hard") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact output spikes of one LIF layer; returns ``(times, units, samples)``.
+
+    ``weights`` is ``[N_in, N]``. Output is sorted by (time, sample, unit).
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[0] != spikes.n_units:
+        raise BiosnnInputError(f"weights must be [N_in={spikes.n_units}, N], got {weights.shape}")
+    if reset not in ("hard", "subtract"):
+        raise BiosnnInputError(f"unknown reset {reset!r}")
+    out_t, out_u, out_s = [], [], []
+    samples = spikes.sample_indices()
+    for b in range(spikes.batch_size):
+        sel = samples == b
+        times, units = spikes.times[sel], spikes.units[sel]
+        event_times, inverse = np.unique(times, return_inverse=True)
+        for j in range(weights.shape[1]):
+            jumps = np.zeros(event_times.size)
+            np.add.at(jumps, inverse, weights[units, j])
+            v, t_last = v_rest, 0.0
+            refractory_until = -math.inf
+            for t, jump in zip(event_times, jumps):
+                if t <= refractory_until * (1 + REFRACTORY_RTOL):
+                    continue  # input discarded while refractory
+                start = max(t_last, refractory_until)
+                v = v_rest + (v - v_rest) * math.exp(-(t - start) / tau_m)
+                t_last = t
+                v += jump
+                if v >= v_th:
+                    out_t.append(t)
+                    out_u.append(j)
+                    out_s.append(b)
+                    v = v_reset if reset == "hard" else v - v_th
+                    if v >= v_th:
+                        raise BiosnnInputError(
+                            f"neuron {j} is still above threshold after a subtractive reset at t={t!r}s: "
+                            "the continuous-time solution would fire infinitely often"
+                        )
+                    refractory_until = t + t_ref if t_ref > 0 else -math.inf
+    out_t, out_u, out_s = np.asarray(out_t), np.asarray(out_u, np.int64), np.asarray(out_s, np.int64)
+    order = np.lexsort((out_u, out_s, out_t))
+    return out_t[order], out_u[order], out_s[order]

@@ -1,0 +1,170 @@
+"""The equivalence harness: every registered model, both backends, same inputs.
+
+For each model it runs a grid of cases (synapse delta/current/held x reset
+hard/subtract x refractory off/on), each a seeded random batch through the
+Brian2 reference and the float64 torch mirror with the exact discretization and
+schedule, and applies the contract of DESIGN.md §4:
+
+    max |dv| <= V_TOLERANCE  and identical spikes (sample, unit, step).
+
+Writes ``report.json``, ``report.md``, the traces of one representative case
+per model (``traces/``) and one overlay figure per model (PNG + PDF).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .compare import compare_traces
+from .data.synthetic import poisson_spike_trains
+from .equations import REGISTRY, get_spec
+from .io import atomic_write_json, atomic_write_text
+from .simulate import simulate
+
+#: float64 contract: both backends evaluate the same closed-form propagators;
+#: differences are rounding (~1e-15 per step) accumulated over <= 1e4 steps.
+V_TOLERANCE = 1e-9
+
+#: Input weight ranges per synapse kind, chosen so neurons fire at moderate rates.
+WEIGHT_RANGE = {"delta": (-0.2, 0.6), "current": (-1.0, 3.0), "held": (-0.1, 0.6)}
+
+
+@dataclass(frozen=True)
+class Case:
+    model: str
+    synapse: str
+    reset: str
+    t_ref: float
+    seed: int
+    dt: float = 1e-4
+    duration: float = 0.1
+    n_inputs: int = 8
+    n_neurons: int = 5
+    batch: int = 3
+    input_rate: float = 150.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.synapse}-{self.reset}-tref{self.t_ref * 1e3:g}ms"
+
+
+def default_cases(model: str, seed: int = 0) -> list[Case]:
+    spec = get_spec(model)
+    cases = []
+    k = sorted(REGISTRY).index(model) * 100  # distinct random inputs per model
+    for synapse in spec.synapses:
+        for reset in spec.resets:
+            for t_ref in (0.0, 2e-3):
+                cases.append(Case(model, synapse, reset, t_ref, seed=seed * 1000 + k))
+                k += 1
+    return cases
+
+
+def case_inputs(case: Case):
+    """Seeded inputs, weights and parameters of one case."""
+    rng = np.random.default_rng(case.seed)
+    steps = int(round(case.duration / case.dt))
+    if case.synapse == "held":
+        inputs = rng.uniform(0.0, 1.0, size=(steps, case.batch, case.n_inputs))
+    else:
+        inputs = poisson_spike_trains(rng, case.n_inputs, case.input_rate, case.duration, case.dt, case.batch)
+    low, high = WEIGHT_RANGE[case.synapse]
+    weights = rng.uniform(low, high, size=(case.n_inputs, case.n_neurons))
+    params = {"t_ref": case.t_ref, "tau_m": float(rng.uniform(5e-3, 40e-3))}
+    if case.synapse == "current":
+        params["tau_s"] = float(rng.uniform(1e-3, 10e-3))
+    return inputs, weights, params
+
+
+def run_case(case: Case, target: str = "numpy"):
+    inputs, weights, params = case_inputs(case)
+    common = dict(dt=case.dt, duration=case.duration, params=params, synapse=case.synapse, reset=case.reset)
+    t0 = time.perf_counter()
+    ref = simulate(case.model, inputs, weights, backend="brian2", target=target, **common)
+    t1 = time.perf_counter()
+    mirror = simulate(case.model, inputs, weights, backend="torch", dtype="float64", **common)
+    t2 = time.perf_counter()
+    agreement = compare_traces(ref, mirror)
+    result = dict(
+        case=asdict(case), label=case.label, params=params, target=target,
+        agreement=agreement.as_dict(), passed=agreement.passes(V_TOLERANCE),
+        brian2_seconds=round(t1 - t0, 3), torch_seconds=round(t2 - t1, 3),
+    )
+    return result, ref, mirror
+
+
+def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, progress: bool = True) -> dict:
+    """Run the suite; write the report into ``out_dir``; return the report dict."""
+    from .plotting.overlay import plot_equivalence
+
+    names = list(REGISTRY) if not models or models == ["all"] else list(models)
+    for name in names:
+        get_spec(name)  # unknown model -> clear error before any work
+    out = Path(out_dir)
+    (out / "traces").mkdir(parents=True, exist_ok=True)
+    report = dict(target=target, v_tolerance=V_TOLERANCE, seed=seed, python=platform.python_version(),
+                  versions=_versions(), models={})
+    started = time.perf_counter()
+    jobs = [(name, case) for name in names for case in default_cases(name, seed)]
+    per_model: dict[str, list] = {name: [] for name in names}
+    for name, case in tqdm(jobs, desc="validate", unit="case", disable=not progress):
+        result, ref, mirror = run_case(case, target)
+        per_model[name].append(result)
+        if case.synapse == "delta" and case.reset == "hard" and case.t_ref > 0:
+            ref.save(out / "traces" / f"{name}_brian2.npz")
+            mirror.save(out / "traces" / f"{name}_torch.npz")
+            figure = plot_equivalence(ref, mirror, out / f"overlay_{name}", title=f"{name}: {case.label}")
+            report.setdefault("figures", {})[name] = [str(p.name) for p in figure]
+    for name in names:
+        results = per_model[name]
+        report["models"][name] = dict(
+            passed=all(r["passed"] for r in results),
+            max_abs_dv=max(r["agreement"]["max_abs_dv"] for r in results),
+            n_cases=len(results), n_spikes=sum(r["agreement"]["n_spikes_a"] for r in results),
+            citation=get_spec(name).citation, cases=results,
+        )
+    report["passed"] = all(m["passed"] for m in report["models"].values())
+    report["wall_seconds"] = round(time.perf_counter() - started, 2)
+    atomic_write_json(out / "report.json", report)
+    atomic_write_text(out / "report.md", render_markdown(report))
+    return report
+
+
+def render_markdown(report: dict) -> str:
+    lines = [
+        "# biosnn equivalence report",
+        "",
+        f"Brian2 target `{report['target']}` vs torch mirror (float64, exact discretization, exact schedule).",
+        f"Contract: max |dv| <= {report['v_tolerance']:g} and identical spikes (sample, unit, step).",
+        "",
+        "| model | result | cases | spikes | max abs dv |",
+        "|---|---|---|---|---|",
+    ]
+    for name, m in report["models"].items():
+        lines.append(f"| {name} | {'PASS' if m['passed'] else 'FAIL'} | {m['n_cases']} | {m['n_spikes']} | "
+                     f"{m['max_abs_dv']:.3g} |")
+    for name, m in report["models"].items():
+        lines += ["", f"## {name}", "", m["citation"], "",
+                  "| case | result | spikes (brian2/torch) | max abs dv | other states |", "|---|---|---|---|---|"]
+        for r in m["cases"]:
+            a = r["agreement"]
+            states = ", ".join(f"{k}: {v:.3g}" for k, v in a["max_abs_dstate"].items()) or "-"
+            lines.append(f"| {r['label']} | {'PASS' if r['passed'] else 'FAIL'} | {a['n_spikes_a']}/{a['n_spikes_b']} "
+                         f"| {a['max_abs_dv']:.3g} | {states} |")
+        if name in report.get("figures", {}):
+            lines += ["", f"![{name}]({report['figures'][name][0]})"]
+    lines += ["", f"Overall: {'PASS' if report['passed'] else 'FAIL'} in {report['wall_seconds']} s.", ""]
+    return "\n".join(lines)
+
+
+def _versions() -> dict:
+    import brian2
+    import torch
+
+    return {"brian2": brian2.__version__, "torch": torch.__version__, "numpy": np.__version__}
