@@ -39,6 +39,19 @@ def _namespace(spec, params: dict) -> dict:
     return ns
 
 
+def _needs_explicit_clamp(spec, synapse: str, params: dict) -> bool:
+    """Merged time constants + ``(unless refractory)`` defeat Brian2's exact solver.
+
+    The flag multiplies v's rate by ``int(not_refractory)``; with ``tau_s == tau_m``
+    sympy's solution then divides by ``int(not_refractory) - 1`` (NaN whenever the
+    neuron integrates). In that case the flag is dropped and the same clamp is
+    written explicitly: the reset stores ``v_hold = v`` and an event run right
+    after the state update restores ``v = v_hold`` while refractory.
+    """
+    used = set(spec.synapse(synapse).parameters)
+    return any(a in used and params[a] == params[b] for a, b in spec.merged_time_constants)
+
+
 def run_brian(model: str, stimulus: Stimulus, params: dict, *, synapse: str, reset: str,
               discretization: str = "exact", target: str | None = None, dtype: str = "float64") -> Trace:
     import brian2
@@ -58,11 +71,22 @@ def run_brian(model: str, stimulus: Stimulus, params: dict, *, synapse: str, res
         if stimulus.kind == "held":
             drive = stimulus.held @ stimulus.weights  # [T, B, N]
             namespace["held_drive"] = TimedArray(drive.reshape(grid.n_steps, batch * n), dt=dt * brian2.second)
+        equations = spec.brian_equations(synapse, params)
+        reset_code = spec.resets[reset]
+        explicit_clamp = discretization == "exact" and _needs_explicit_clamp(spec, synapse, params)
+        events = {}
+        if explicit_clamp:
+            equations = equations.replace("(unless refractory)", "") + "\nv_hold : 1"
+            reset_code += "\nv_hold = v"
+            events = {"refractory_clamp": "not not_refractory"}
         group = NeuronGroup(
-            batch * n, spec.brian_equations(synapse, params), threshold=spec.threshold,
-            reset=spec.resets[reset], refractory=brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second,
+            batch * n, equations, threshold=spec.threshold, reset=reset_code, events=events,
+            refractory=brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second,
             method=METHODS[discretization], namespace=namespace, name="neurons",
         )
+        if explicit_clamp:
+            group.set_event_schedule("refractory_clamp", when="groups", order=1)
+            group.run_on_event("refractory_clamp", "v = v_hold", when="groups", order=2)
         group.v = params["v_rest"]
         objects = [group]
         if stimulus.kind == "spikes":

@@ -1,0 +1,63 @@
+"""Helpers shared by the Brian2-vs-torch tests (DESIGN.md §4)."""
+
+import numpy as np
+from hypothesis import strategies as st
+
+import biosnn
+from biosnn.compare import compare_traces
+from biosnn.data.synthetic import poisson_spike_trains
+
+#: float64 contract (DESIGN.md §4): identical closed-form propagators in both
+#: backends; only rounding (~1e-16 per operation) separates them.
+V_TOLERANCE_FLOAT64 = 1e-9
+
+#: weight ranges that make neurons fire at moderate rates, per synapse kind
+WEIGHTS = {"delta": (-0.3, 0.7), "current": (-1.0, 3.0), "held": (-0.2, 0.7)}
+
+
+def make_inputs(rng, synapse, n_in, n_steps, dt, batch, rate=200.0):
+    duration = n_steps * dt
+    if synapse == "held":
+        return rng.uniform(0.0, 1.0, size=(n_steps, batch, n_in)), duration
+    rate = min(rate, 0.5 / dt)
+    return poisson_spike_trains(rng, n_in, rate, duration, dt, batch), duration
+
+
+def run_both(model, inputs, weights, *, dt, duration, params, synapse, reset, target="numpy",
+             schedule="exact", discretization="exact", dtype="float64"):
+    common = dict(dt=dt, duration=duration, params=params, synapse=synapse, reset=reset, schedule=schedule,
+                  discretization=discretization)
+    ref = biosnn.simulate(model, inputs, weights, backend="brian2", target=target, **common)
+    mirror = biosnn.simulate(model, inputs, weights, backend="torch", dtype=dtype, **common)
+    return ref, mirror
+
+
+def assert_equivalent(ref, mirror, tolerance=V_TOLERANCE_FLOAT64):
+    agreement = compare_traces(ref, mirror)
+    assert agreement.spikes_identical, f"spike mismatch, first at {agreement.first_mismatch}: {agreement}"
+    assert agreement.max_abs_dv <= tolerance, agreement
+    for name, d in agreement.max_abs_dstate.items():
+        assert d <= tolerance, (name, agreement)
+    return agreement
+
+
+@st.composite
+def equivalence_case(draw, synapse):
+    """A random layer, inputs and parameters (hypothesis draws the seed of the inputs)."""
+    dt = draw(st.sampled_from([2.5e-5, 1e-4, 2.5e-4, 5e-4]))
+    tau_m = draw(st.floats(min_value=max(2e-3, 3 * dt), max_value=50e-3))
+    params = {"tau_m": tau_m, "t_ref": draw(st.sampled_from([0.0, dt, 1.3e-3, 3e-3])),
+              "v_th": draw(st.floats(0.5, 2.0))}
+    if synapse == "current":
+        # distinct from tau_m or exactly equal (the limit formula), never within the merge band
+        params["tau_s"] = draw(st.one_of(st.just(tau_m), st.floats(0.5e-3, 20e-3).filter(
+            lambda x: abs(x - tau_m) > 1e-3 * tau_m)))
+    reset = draw(st.sampled_from(["hard", "subtract"]))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    n_in, n, batch = draw(st.integers(1, 6)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    n_steps = draw(st.integers(20, 300))
+    inputs, duration = make_inputs(rng, synapse, n_in, n_steps, dt, batch)
+    low, high = WEIGHTS[synapse]
+    weights = rng.uniform(low, high, size=(n_in, n)) * params["v_th"]
+    return dict(inputs=inputs, weights=weights, dt=dt, duration=duration, params=params, reset=reset)

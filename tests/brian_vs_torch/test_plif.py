@@ -1,0 +1,64 @@
+"""PLIF: Brian2 reference == torch mirror, and the mirror == spikingjelly's ParametricLIFNode."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+
+import biosnn
+from biosnn.torch.module import PLIF
+
+from .equivalence import assert_equivalent, equivalence_case, run_both
+from .test_lif import SYNAPSES, grid_case
+
+MODEL = "plif"
+
+
+@pytest.mark.parametrize("t_ref", [0.0, 2e-3], ids=["noref", "ref2ms"])
+@pytest.mark.parametrize("reset", ["hard", "subtract"])
+@pytest.mark.parametrize("synapse", SYNAPSES)
+def test_plif_brian_equals_torch(synapse, reset, t_ref):
+    inputs, weights, kw = grid_case(synapse, reset, t_ref, seed=11)
+    ref, mirror = run_both(MODEL, inputs, weights, **kw)
+    assert assert_equivalent(ref, mirror).n_spikes_a > 0
+
+
+@pytest.mark.parametrize("synapse", SYNAPSES)
+def test_plif_brian_equals_torch_property(synapse):
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=equivalence_case(synapse))
+    def check(case):
+        ref, mirror = run_both(MODEL, case["inputs"], case["weights"], dt=case["dt"], duration=case["duration"],
+                               params=case["params"], synapse=synapse, reset=case["reset"])
+        assert_equivalent(ref, mirror)
+
+    check()
+
+
+def test_plif_default_tau_is_two_steps():
+    """Fang et al.: a = 0 at init, i.e. tau0 = 2 dt."""
+    layer = PLIF(dt=1e-3)
+    assert layer.a.item() == 0.0
+    assert layer.tau_m == pytest.approx(2e-3, rel=1e-15)
+
+
+def test_plif_trained_tau_exports_to_brian2():
+    """A learnt a is exported as tau_m = dt/sigmoid(a) and Brian2 reproduces the layer."""
+    dt = 1e-4
+    layer = PLIF(dt=dt, params={"tau_m": 5e-3}, synapse="held").double()
+    with torch.no_grad():
+        layer.a.add_(0.37)  # as if trained
+    rng = np.random.default_rng(5)
+    drive = rng.uniform(0, 1, size=(400, 2, 3))
+    weights = rng.uniform(0, 0.8, size=(3, 4))
+    spikes, rec, _ = layer(torch.as_tensor(drive @ weights), record=True)  # held input: no latency
+    ref = biosnn.simulate("plif", drive, weights, backend="brian2", dt=dt, duration=400 * dt,
+                          params=layer.exported_parameters(), synapse="held")
+    assert ref.meta["params"]["tau_m"] == pytest.approx(5e-3 / 1.0, rel=0.5)  # moved by training
+    assert spikes.sum() > 0
+    np.testing.assert_allclose(ref.v, rec["v"].detach().numpy(), atol=1e-9, rtol=0)
+
+
+def test_plif_tau_must_exceed_dt():
+    with pytest.raises(biosnn.BiosnnInputError, match="tau_m > dt"):
+        PLIF(dt=1e-3, params={"tau_m": 0.9e-3})
