@@ -50,11 +50,13 @@ def test_plif_trained_tau_exports_to_brian2():
         layer.a.add_(0.37)  # as if trained
     rng = np.random.default_rng(5)
     drive = rng.uniform(0, 1, size=(400, 2, 3))
-    weights = rng.uniform(0, 0.8, size=(3, 4))
+    weights = rng.uniform(0, 1.4, size=(3, 4))
     spikes, rec, _ = layer(torch.as_tensor(drive @ weights), record=True)  # held input: no latency
     ref = biosnn.simulate("plif", drive, weights, backend="brian2", dt=dt, duration=400 * dt,
                           params=layer.exported_parameters(), synapse="held")
-    assert ref.meta["params"]["tau_m"] == pytest.approx(5e-3 / 1.0, rel=0.5)  # moved by training
+    exported = ref.meta["params"]["tau_m"]
+    assert exported == pytest.approx(dt / torch.sigmoid(layer.a).item(), rel=1e-14)
+    assert abs(exported - 5e-3) > 1e-4  # training moved it
     assert spikes.sum() > 0
     np.testing.assert_allclose(ref.v, rec["v"].detach().numpy(), atol=1e-9, rtol=0)
 
