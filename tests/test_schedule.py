@@ -1,0 +1,68 @@
+"""The time-grid conventions of biosnn/schedule.py, checked against Brian2 itself."""
+
+import numpy as np
+import pytest
+from brian2.core.functions import timestep as brian2_timestep
+
+import biosnn
+from biosnn import schedule
+
+
+def test_timestep_equals_brian2(rng):
+    dt = 1e-4
+    t = np.concatenate([rng.uniform(0, 1, 1000), np.arange(1000) * dt, np.arange(1000) * dt - 0.9e-3 * dt])
+    t = t[t >= 0]
+    np.testing.assert_array_equal(schedule.timestep(t, dt), brian2_timestep(t, dt))
+
+
+def test_event_just_below_grid_point_rounds_up():
+    dt = 1e-4
+    assert schedule.timestep(5 * dt - 0.5e-3 * dt, dt) == 5
+    assert schedule.timestep(5 * dt - 2e-3 * dt, dt) == 4
+
+
+def test_refractory_conversion():
+    dt = 1e-4
+    assert schedule.refractory_steps(2e-3, dt) == 20
+    assert schedule.brian2_refractory(2e-3, dt) == pytest.approx(21 * dt)
+    assert schedule.refractory_steps(0.0, dt) == 0
+
+
+def test_one_hop_costs_one_step_and_spikes_are_labelled_at_step_start():
+    """A suprathreshold jump from an input at step k: output labelled step k + 1 (both backends)."""
+    dt = 1e-4
+    spikes = biosnn.SpikeTrains([3 * dt, 10.3 * dt], [0, 0], 1, 20 * dt)
+    for backend in ("brian2", "torch"):
+        trace = biosnn.simulate("lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=20 * dt)
+        assert trace.spike_steps.tolist() == [4, 11]
+        np.testing.assert_allclose(trace.spike_times, [4 * dt, 11 * dt], rtol=0, atol=1e-18)
+
+
+def test_refractory_period_clamps_exactly_R_steps():
+    """After a spike labelled n, inputs in steps n+1..n+R are discarded; n+R+1 counts."""
+    dt, R = 1e-4, 5
+    # spike at input step 2 -> output label 3; later inputs arrive at steps 3+j+1
+    for j, expect_spike in [(R - 1, False), (R, True)]:
+        spikes = biosnn.SpikeTrains([2 * dt, (3 + j) * dt], [0, 0], 1, 30 * dt)
+        for backend in ("brian2", "torch"):
+            trace = biosnn.simulate("lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=30 * dt,
+                                    params={"t_ref": R * dt})
+            assert (trace.spike_steps.size == 2) == expect_spike, (backend, j)
+
+
+def test_trace_v_is_recorded_at_step_start():
+    dt = 1e-4
+    spikes = biosnn.SpikeTrains([0.0], [0], 1, 5 * dt)
+    for backend in ("brian2", "torch"):
+        trace = biosnn.simulate("lif", spikes, np.array([[0.5]]), backend=backend, dt=dt, duration=5 * dt,
+                                params={"tau_m": 10e-3})
+        # input at step 0 is added during step 1, visible from t_2 on
+        assert trace.v[0, 0] == 0.0 and trace.v[1, 0] == 0.0
+        assert trace.v[2, 0] == pytest.approx(0.5, abs=1e-15)
+        assert trace.v[3, 0] == pytest.approx(0.5 * np.exp(-dt / 10e-3), abs=1e-15)
+
+
+def test_grid_description_names_the_conventions():
+    grid = schedule.TimeGrid.from_duration(1e-4, 0.01)
+    d = grid.describe()
+    assert d["pathway_slot"] == "before_thresholds" and d["input_latency_steps"] == 1 and d["n_steps"] == 100
