@@ -62,7 +62,7 @@ class SpikeTrains:
             if t.min() < 0 or t.max() >= dur:
                 bad = int(np.flatnonzero((t < 0) | (t >= dur))[0])
                 raise BiosnnInputError(
-                    f"spike {bad} at t={t[bad]!r}s lies outside the window [0, {dur!r}) s"
+                    f"spike {bad} at t={float(t[bad])!r}s lies outside the window [0, {dur!r}) s"
                 )
             if u.min() < 0 or u.max() >= n_units:
                 bad = int(np.flatnonzero((u < 0) | (u >= n_units))[0])
@@ -71,7 +71,7 @@ class SpikeTrains:
             if order_bad.size:
                 i = int(order_bad[0])
                 raise BiosnnInputError(
-                    f"spike times are not sorted: t[{i}]={t[i]!r} > t[{i + 1}]={t[i + 1]!r}; "
+                    f"spike times are not sorted: t[{i}]={float(t[i])!r} > t[{i + 1}]={float(t[i + 1])!r}; "
                     "use SpikeTrains.from_unsorted to sort them"
                 )
         s = None
@@ -135,7 +135,7 @@ class SpikeTrains:
             k = int(np.flatnonzero(np.isin(key, uniq[counts > 1]))[0])
             raise BiosnnInputError(
                 f"unit {self.units[k]} (sample {self.sample_indices()[k]}) has more than one spike in "
-                f"step {self.steps(dt)[k]} (t={self.times[k]!r}s, dt={dt!r}s); Brian2 allows one per step: "
+                f"step {self.steps(dt)[k]} (t={float(self.times[k])!r}s, dt={dt!r}s); Brian2 allows one per step: "
                 "use a smaller dt"
             )
 
