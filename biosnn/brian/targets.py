@@ -48,8 +48,11 @@ def brian_target(target: str, directory: str | None = None, *, keep: bool = Fals
         finally:
             brian2.prefs.codegen.target = previous
         return
+    saved_prefs = {}
     if target == "cuda_standalone":
         import brian2cuda  # noqa: F401  (registers the device)
+
+        saved_prefs = _cuda_prefs(brian2.prefs)
     own_dir = directory is None
     build_dir = tempfile.mkdtemp(prefix=f"biosnn_{target}_") if own_dir else directory
     brian2.set_device(target, directory=build_dir, build_on_run=True, with_output=False)
@@ -58,5 +61,25 @@ def brian_target(target: str, directory: str | None = None, *, keep: bool = Fals
     finally:
         brian2.get_device().reinit()
         reset_device("runtime")
+        for name, value in saved_prefs.items():
+            brian2.prefs[name] = value
         if own_dir and not keep:
             shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def _cuda_prefs(prefs) -> dict:
+    """Compiler flags for brian2cuda; returns the previous values to restore.
+
+    CUDA >= 13's Thrust/libcu++ refuse C++11, which brian2cuda 1.0b1 and Brian2
+    pass by default, so both nvcc and its host compiler get ``-std=c++17``.
+    ``-use_fast_math`` (brian2cuda's default) is dropped: the reference does not
+    trade accuracy for speed.
+    """
+    gcc_key = "codegen.cpp.extra_compile_args_gcc"
+    nvcc_key = "devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"
+    saved = {gcc_key: list(prefs[gcc_key]), nvcc_key: list(prefs[nvcc_key])}
+    gcc = [flag for flag in prefs[gcc_key] if not flag.startswith("-std=")] + ["-std=c++17"]
+    nvcc = [flag for flag in prefs[nvcc_key] if flag != "-use_fast_math" and not flag.startswith("-std=")]
+    prefs[gcc_key] = gcc
+    prefs[nvcc_key] = nvcc + ["-std=c++17"]
+    return saved
