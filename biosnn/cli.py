@@ -34,33 +34,26 @@ def _param(text: str):
         raise argparse.ArgumentTypeError(f"--param {name}: {value!r} is not a number (SI units)") from None
 
 
-def _load_weights(path: str) -> np.ndarray:
+def _load_npy(path: str, what: str) -> np.ndarray:
     if not os.path.exists(path):
-        raise BiosnnInputError(f"weights file {path!r} does not exist")
+        raise BiosnnInputError(f"{what} file {path!r} does not exist")
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise BiosnnInputError(f"weights file {path!r} is not a readable .npy: {err}") from None
+        raise BiosnnInputError(f"{what} file {path!r} is not a readable .npy: {err}") from None
 
 
 def _load_inputs(path: str, synapse: str):
     from .spikes import SpikeTrains
 
-    if synapse == "held":
-        if not os.path.exists(path):
-            raise BiosnnInputError(f"held drive file {path!r} does not exist")
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as err:
-            raise BiosnnInputError(f"held drive file {path!r} is not a readable .npy: {err}") from None
-    return SpikeTrains.load(path)
+    return _load_npy(path, "held drive") if synapse == "held" else SpikeTrains.load(path)
 
 
 def cmd_simulate(args) -> int:
     from .simulate import simulate
 
     inputs = _load_inputs(args.input, args.synapse)
-    weights = _load_weights(args.weights)
+    weights = _load_npy(args.weights, "weights")
     trace = simulate(args.model, inputs, weights, backend=args.backend, dt=args.dt, duration=args.duration,
                      params=dict(args.param or []), target=args.target, discretization=args.discretization,
                      dtype=args.dtype, synapse=args.synapse, reset=args.reset, schedule=args.schedule)

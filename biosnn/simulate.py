@@ -66,12 +66,7 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
     grid = TimeGrid.from_duration(dt, duration, schedule)
     resolved = spec.resolve(params, grid.dt)
     if discretization == "euler":
-        for name in ("tau_m",) + (("tau_s",) if synapse == "current" else ()):
-            if grid.dt > resolved[name]:
-                raise BiosnnInputError(
-                    f"{model}: euler needs dt <= {name} (dt={grid.dt!r}s, {name}={resolved[name]!r}s); "
-                    "use discretization='exact' or a smaller dt"
-                )
+        spec.check_euler_stable(resolved, grid.dt, synapse)
     stimulus = make_stimulus(inputs, weights, grid, synapse)
     if backend == "brian2":
         if dtype != "float64":

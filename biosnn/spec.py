@@ -199,6 +199,20 @@ class ModelSpec:
                 text = re.sub(rf"\b{a}\b", b, text)
         return text
 
+    def check_euler_stable(self, params: Mapping[str, float], dt: float, synapse: str) -> None:
+        """Forward Euler overshoots once dt exceeds a time constant: refuse it.
+
+        ``v' = v + dt/tau (...)`` flips sign for ``dt > tau`` (and diverges past
+        ``2 tau``); the exact propagator has no such limit.
+        """
+        names = ["tau_m"] + [n for n in self.synapse(synapse).parameters if n.startswith("tau")]
+        for name in names:
+            if name in params and dt > params[name]:
+                raise BiosnnInputError(
+                    f"{self.name}: euler needs dt <= {name} (dt={dt!r}s, {name}={params[name]!r}s): the "
+                    "forward-Euler step overshoots; use discretization='exact' or a smaller dt"
+                )
+
     def derive(self, **changes) -> "ModelSpec":
         """A new spec sharing this one's equations (PLIF derives from LIF)."""
         return replace(self, **changes)

@@ -97,59 +97,97 @@ def initial_state(shape, params: LIFParams, config: LIFConfig, *, dtype, device=
     return LIFState(v, since, i_syn)
 
 
-def _integrate(state: LIFState, drive, params: LIFParams, config: LIFConfig):
-    """Membrane (and synaptic current) over one step; returns (v, i_syn)."""
+class Propagator(NamedTuple):
+    """Per-step constants derived from :class:`LIFParams` (computed once per run).
+
+    exact: ``decay = e^{-r}``, ``gain = 1 - decay``, ``coupling = r e^{-r} exprel(r - r_s)``,
+    ``synaptic_decay = e^{-r_s}``; euler keeps the rates themselves (``decay``/``gain`` unused).
+    """
+
+    rate: torch.Tensor | float
+    decay: torch.Tensor | None
+    gain: torch.Tensor | None
+    synaptic_rate: torch.Tensor | float | None
+    synaptic_decay: torch.Tensor | None
+    coupling: torch.Tensor | None
+
+
+def propagator(params: LIFParams, config: LIFConfig, *, dtype=torch.float64, device=None) -> Propagator:
     r = params.membrane_rate
+    r_s = params.synaptic_rate
+    if config.discretization == "euler":
+        return Propagator(r, None, None, r_s, None, None)
+    r_t = torch.as_tensor(r, dtype=dtype, device=device)
+    decay = torch.exp(-r_t)
+    if config.synapse != "current":
+        return Propagator(r, decay, 1 - decay, None, None, None)
+    r_s_t = torch.as_tensor(r_s, dtype=dtype, device=device)
+    return Propagator(r, decay, 1 - decay, r_s, torch.exp(-r_s_t), r_t * decay * exprel(r_t - r_s_t))
+
+
+def _integrate(state: LIFState, drive, params: LIFParams, config: LIFConfig, prop: Propagator):
+    """Membrane (and synaptic current) over one step; returns (v, i_syn)."""
     v, i_syn = state.v, state.i_syn
     u = v - params.v_rest
     if config.synapse == "current":
-        r_s = params.synaptic_rate
         if config.discretization == "exact":
-            r_t = torch.as_tensor(r, dtype=v.dtype, device=v.device)
-            r_s_t = torch.as_tensor(r_s, dtype=v.dtype, device=v.device)
-            decay = torch.exp(-r_t)
-            u_new = u * decay + i_syn * (r_t * decay * exprel(r_t - r_s_t))
-            i_new = i_syn * torch.exp(-r_s_t)
+            u_new = u * prop.decay + i_syn * prop.coupling
+            i_new = i_syn * prop.synaptic_decay
         else:
-            u_new = u + (i_syn - u) * r
-            i_new = i_syn - i_syn * r_s
+            u_new = u + (i_syn - u) * prop.rate
+            i_new = i_syn - i_syn * prop.synaptic_rate
         return u_new + params.v_rest, i_new
     held = drive if config.synapse == "held" else 0.0
     if config.discretization == "exact":
-        decay = torch.exp(-torch.as_tensor(r, dtype=v.dtype, device=v.device))
-        return params.v_rest + u * decay + held * (1 - decay), i_syn
+        return params.v_rest + u * prop.decay + held * prop.gain, i_syn
     # Euler, written as spikingjelly's decay_input=True charge: v + (x - (v - v_reset)) * k
-    return v + (held - (v - params.v_rest)) * r, i_syn
+    return v + (held - (v - params.v_rest)) * prop.rate, i_syn
 
 
-def _arrive(v, i_syn, drive, integrating, config: LIFConfig):
+def _arrive(v, i_syn, drive, mask, config: LIFConfig):
+    """Synaptic arrival; ``mask`` (or None for all ones) discards delta input of refractory neurons."""
     if config.synapse == "delta":
-        v = v + drive * integrating
+        v = v + (drive if mask is None else drive * mask)
     elif config.synapse == "current":
         i_syn = i_syn + drive
     return v, i_syn
 
 
-def lif_step(drive: torch.Tensor, state: LIFState, params: LIFParams, config: LIFConfig):
-    """Advance one step; returns ``(spike, new_state)`` (spike is 0/1 float)."""
-    since = state.steps_since_spike + 1
-    integrating_b = since > params.refractory_steps
-    integrating = integrating_b.to(state.v.dtype)
-    v_int, i_syn = _integrate(state, drive, params, config)
-    v = torch.where(integrating_b, v_int, state.v) if params.refractory_steps > 0 else v_int
+def lif_step(drive: torch.Tensor, state: LIFState, params: LIFParams, config: LIFConfig,
+             prop: Propagator | None = None):
+    """Advance one step; returns ``(spike, new_state)`` (spike is 0/1 float).
+
+    ``prop`` (from :func:`propagator`) may be passed to avoid recomputing the
+    exponentials every step; it must come from the same ``params``.
+    """
+    if prop is None:
+        prop = propagator(params, config, dtype=state.v.dtype, device=state.v.device)
+    refractory = params.refractory_steps > 0
+    since = state.steps_since_spike
+    integrating = None  # None: every neuron integrates (no refractory clamp possible)
+    v_int, i_syn = _integrate(state, drive, params, config, prop)
+    if refractory:
+        since = since + 1
+        integrating_b = since > params.refractory_steps
+        integrating = integrating_b.to(state.v.dtype)
+        v = torch.where(integrating_b, v_int, state.v)
+    else:
+        v = v_int
     if config.schedule == "exact":
         v, i_syn = _arrive(v, i_syn, drive, integrating, config)
     spike = config.surrogate(v - params.v_th)
-    if params.refractory_steps > 0:
+    if refractory:
         spike = spike * integrating
     if config.schedule == "brian2_default":
         # Brian2's thresholder has just set not_refractory = False for the
         # neurons that fired, so their delta input of this step is discarded.
-        v, i_syn = _arrive(v, i_syn, drive, integrating * (1.0 - spike.detach()), config)
+        fired = 1.0 - spike.detach()
+        v, i_syn = _arrive(v, i_syn, drive, fired if integrating is None else integrating * fired, config)
     s = spike.detach() if config.detach_reset else spike
     if config.reset == "hard":
         v = (1.0 - s) * v + s * params.v_reset
     else:
         v = v - s * params.v_th
-    since = torch.where(spike.detach() > 0, torch.zeros_like(since), since)
+    if refractory:
+        since = torch.where(spike.detach() > 0, torch.zeros_like(since), since)
     return spike, LIFState(v, since, i_syn)

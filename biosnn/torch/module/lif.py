@@ -17,7 +17,7 @@ from ...equations import get_spec
 from ...errors import BiosnnInputError
 from ...schedule import check_schedule, refractory_steps
 from ...units import positive_time
-from ..functional.lif import LIFConfig, LIFParams, LIFState, initial_state, lif_step
+from ..functional.lif import LIFConfig, LIFParams, LIFState, initial_state, lif_step, propagator
 from ..surrogate import Surrogate
 
 
@@ -57,18 +57,8 @@ class LIF(nn.Module):
                                 schedule=check_schedule(schedule), surrogate=Surrogate(surrogate, surrogate_alpha),
                                 detach_reset=bool(detach_reset))
         if discretization == "euler":
-            self._check_euler_stable()
+            self.spec.check_euler_stable(self.parameters_si, self.dt, synapse)
         self.refractory_steps = refractory_steps(self.parameters_si["t_ref"], self.dt)
-
-    def _check_euler_stable(self) -> None:
-        names = ["tau_m"] + (["tau_s"] if self.config.synapse == "current" else [])
-        for name in names:
-            tau = self.parameters_si[name]
-            if self.dt > tau:
-                raise BiosnnInputError(
-                    f"{self.model_name}: euler needs dt <= {name} (dt={self.dt!r}s, {name}={tau!r}s): "
-                    "the forward-Euler step overshoots; use discretization='exact' or a smaller dt"
-                )
 
     # -- parameters of one step ----------------------------------------
     def membrane_rate(self) -> torch.Tensor | float:
@@ -100,13 +90,14 @@ class LIF(nn.Module):
         params = self.step_params()
         if state is None:
             state = initial_state(drive.shape[1:], params, self.config, dtype=drive.dtype, device=drive.device)
+        prop = propagator(params, self.config, dtype=drive.dtype, device=drive.device)
         spikes, v_seq, i_seq = [], [], []
         for x in drive:
             if record:
                 v_seq.append(state.v)
                 if state.i_syn is not None:
                     i_seq.append(state.i_syn)
-            s, state = lif_step(x, state, params, self.config)
+            s, state = lif_step(x, state, params, self.config, prop)
             spikes.append(s)
         out = torch.stack(spikes)
         if not record:
