@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--discretization", choices=("exact", "euler"), default="exact")
     sim.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     sim.add_argument("--synapse", choices=("delta", "current", "held"), default="delta")
-    sim.add_argument("--reset", choices=("hard", "subtract"), default="hard")
+    sim.add_argument("--reset", choices=("hard", "subtract"), default=None, help="default: the model's first")
     sim.add_argument("--schedule", choices=("exact", "brian2_default"), default="exact")
     sim.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
                      help="parameter override in SI units (repeatable), e.g. tau_m=0.01")

@@ -1,4 +1,5 @@
-"""Event-driven LIF with delta synapses: exact spike times, no time grid.
+"""Event-driven solvers: exact spike times, no time grid (LIF with delta synapses;
+Lee et al.'s dynamic-weight refractory neurons with WTA circuits).
 
 An independent ground truth for the Brian2 reference (DESIGN.md §2). Between
 events the membrane relaxes exactly, ``v(t) = v_rest + (v(t0) - v_rest)
@@ -69,6 +70,67 @@ def lif_delta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_m: f
                             "the continuous-time solution would fire infinitely often"
                         )
                     refractory_until = t + t_ref if t_ref > 0 else -math.inf
+    out_t, out_u, out_s = np.asarray(out_t), np.asarray(out_u, np.int64), np.asarray(out_s, np.int64)
+    order = np.lexsort((out_u, out_s, out_t))
+    return out_t[order], out_u[order], out_s[order]
+
+
+def lee_wta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_mp: float, T_ref: float, v_th,
+                         mu: float = 0.0, sigma: float = 0.0, circuit_size: int = 0):
+    """Exact output spikes of a dynamic-weight refractory layer with WTA circuits.
+
+    Lee, Delbruck & Pfeiffer (2016); definitions in ``equations/lee_refractory.py``
+    and ``equations/wta.py``. At each input instant t, in order: decay
+    ``v <- v exp(-(t - t_last)/tau_mp)``; add the summed inputs scaled by
+    ``min(1, ((t - t_r)/T_ref)^2)``; floor at ``-V_th``; every neuron with
+    ``v >= V_th`` fires at t; each other neuron of its circuit gets
+    ``sigma mu V_th_i`` per firing neighbour and ``t_r = t``; floor; firing
+    neurons subtract their threshold and set ``t_r = t``. Without inputs the
+    membrane only decays towards 0 < V_th, so no spike can occur between events.
+    Returns ``(times, units, samples)`` sorted by (time, sample, unit).
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    n = weights.shape[1]
+    if weights.ndim != 2 or weights.shape[0] != spikes.n_units:
+        raise BiosnnInputError(f"weights must be [N_in={spikes.n_units}, N], got {weights.shape}")
+    v_th = np.broadcast_to(np.asarray(v_th, dtype=np.float64), (n,))
+    size = int(circuit_size) or n
+    circuit = np.arange(n) // size
+    same = (circuit[:, None] == circuit[None, :]).astype(np.float64)
+    lateral = mu * sigma != 0
+    out_t, out_u, out_s = [], [], []
+    samples = spikes.sample_indices()
+    for b in range(spikes.batch_size):
+        sel = samples == b
+        event_times, inverse = np.unique(spikes.times[sel], return_inverse=True)
+        jumps = np.zeros((event_times.size, n))
+        np.add.at(jumps, inverse, weights[spikes.units[sel]])
+        v = np.zeros(n)
+        t_r = np.full(n, -np.inf)
+        t_last = 0.0
+        for t, jump in zip(event_times, jumps):
+            v *= math.exp(-(t - t_last) / tau_mp)
+            t_last = t
+            w_dyn = np.minimum(1.0, ((t - t_r) / T_ref) ** 2)
+            v = np.maximum(v + jump * w_dyn, -v_th)
+            fired = v >= v_th
+            if not fired.any():
+                continue
+            if lateral:
+                others = same @ fired - fired
+                v = np.maximum(v + sigma * mu * v_th * others, -v_th)
+                t_r = np.where(others > 0, t, t_r)
+            v = np.where(fired, v - v_th, v)
+            t_r = np.where(fired, t, t_r)
+            if np.any(v >= v_th):
+                raise BiosnnInputError(
+                    f"a neuron is still above threshold after its reset at t={float(t)!r}s: the continuous-time "
+                    "solution would fire infinitely often; use weaker inputs"
+                )
+            units = np.flatnonzero(fired)
+            out_t += [t] * units.size
+            out_u += units.tolist()
+            out_s += [b] * units.size
     out_t, out_u, out_s = np.asarray(out_t), np.asarray(out_u, np.int64), np.asarray(out_s, np.int64)
     order = np.lexsort((out_u, out_s, out_t))
     return out_t[order], out_u[order], out_s[order]

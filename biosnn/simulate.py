@@ -26,7 +26,7 @@ def _dtype_name(dtype) -> str:
 
 def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params: Mapping | None = None,
              target: str | None = None, discretization: str = "exact", dtype="float64",
-             synapse: str = "delta", reset: str = "hard", schedule: str = "exact") -> Trace:
+             synapse: str = "delta", reset: str | None = None, schedule: str = "exact") -> Trace:
     """Simulate one layer of ``model`` driven by ``inputs`` through ``weights``.
 
     Parameters
@@ -47,7 +47,8 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
         Brian2 target: numpy (default), cython, cpp_standalone, cuda_standalone.
     discretization : {"exact", "euler"}
     dtype : float64 or float32 (torch only; Brian2 runs in float64)
-    synapse : {"delta", "current", "held"}; reset : {"hard", "subtract"}
+    synapse : {"delta", "current", "held"}
+    reset : {"hard", "subtract"}; default: the model's first (hard for LIF, subtract for Lee)
     schedule : {"exact", "brian2_default"}; see ``biosnn.schedule``.
 
     Returns
@@ -61,7 +62,7 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
     if discretization not in ("exact", "euler"):
         raise BiosnnInputError(f"unknown discretization {discretization!r}; choose exact or euler")
     dtype = _dtype_name(dtype)
-    spec.check_reset(reset)
+    reset = spec.check_reset(reset if reset is not None else next(iter(spec.resets)))
     spec.synapse(synapse)
     grid = TimeGrid.from_duration(dt, duration, schedule)
     resolved = spec.resolve(params, grid.dt)

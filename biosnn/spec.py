@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
+import numpy as np
 from brian2.units.fundamentalunits import Quantity
 
 from .errors import BiosnnInputError
@@ -37,7 +38,9 @@ class Parameter:
     ``default`` is a Brian2 quantity or float; ``default_steps`` instead gives a
     default in multiples of ``dt`` (PLIF's ``tau0 = 2 dt``). ``lower`` /
     ``upper`` bound the SI value; ``*_inclusive`` says whether the bound itself
-    is allowed.
+    is allowed. ``per_neuron`` parameters (Lee et al.'s thresholds) accept a
+    scalar or a 1-D array with one value per neuron; Brian2 stores them as
+    ``(constant)`` group variables, the mirror as a tensor of shape ``[N]``.
     """
 
     name: str
@@ -49,19 +52,23 @@ class Parameter:
     lower_inclusive: bool = True
     upper: float | None = None
     upper_inclusive: bool = True
+    per_neuron: bool = False
 
     def default_si(self, dt: float) -> float:
         if self.default_steps is not None:
             return self.default_steps * dt
         return to_si(self.default, self.unit, self.name)
 
-    def check(self, value: float, model: str) -> None:
-        bad = False
+    def check(self, value, model: str) -> None:
+        arr = np.asarray(value, dtype=np.float64)
+        bad = np.zeros(arr.shape, dtype=bool)
         if self.lower is not None:
-            bad |= value < self.lower if self.lower_inclusive else value <= self.lower
+            bad |= arr < self.lower if self.lower_inclusive else arr <= self.lower
         if self.upper is not None:
-            bad |= value > self.upper if self.upper_inclusive else value >= self.upper
-        if bad:
+            bad |= arr > self.upper if self.upper_inclusive else arr >= self.upper
+        if np.any(bad):
+            if arr.ndim:
+                value = float(arr[np.flatnonzero(bad.ravel())[0]])
             lo = "" if self.lower is None else ("[" if self.lower_inclusive else "(") + f"{self.lower:g}"
             hi = "" if self.upper is None else f"{self.upper:g}" + ("]" if self.upper_inclusive else ")")
             unit = "s" if self.unit == SECOND else ""
@@ -99,6 +106,25 @@ class SynapseSpec:
 
 
 @dataclass(frozen=True)
+class LateralSpec:
+    """Lateral (within-layer) connections, e.g. a winner-take-all circuit.
+
+    ``on_pre`` runs on every other neuron of the firing neuron's circuit, in the
+    Brian2 slot ``slot``; ``circuit_parameter`` names the parameter giving the
+    circuit size (0: the whole layer).
+    """
+
+    description: str
+    on_pre: str
+    parameters: tuple[str, ...]
+    circuit_parameter: str = "circuit_size"
+    slot: str = "synapses"
+    #: whether the circuit has any effect for these parameters; an inactive circuit
+    #: is not built at all (a zero-strength connection is no connection)
+    active: Callable[[Mapping[str, float]], bool] = lambda params: True
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Frozen declarative description of one neuron model."""
 
@@ -117,6 +143,13 @@ class ModelSpec:
     #: both backends use b for a; see :meth:`resolve`.
     merged_time_constants: tuple[tuple[str, str], ...] = ()
     merge_rtol: float = 1e-4
+    #: Brian2 statement applied after every arrival slot (Lee et al.'s lower bound).
+    floor: str | None = None
+    lateral: LateralSpec | None = None
+    #: initial values of extra state variables (SI floats), e.g. {"t_r": -1e4}
+    initial_state: Mapping[str, float] = field(default_factory=dict)
+    #: parameter overrides the equivalence harness runs for every synapse x reset
+    validation_cases: tuple[Mapping[str, float], ...] = ({},)
     notes: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -146,7 +179,20 @@ class ModelSpec:
         resolved: dict[str, float] = {}
         for p in self.parameters:
             if p.name in overrides:
-                resolved[p.name] = to_si(overrides.pop(p.name), p.unit, f"{self.name}.{p.name}")
+                value = overrides.pop(p.name)
+                if p.per_neuron and not np.isscalar(value) and not getattr(value, "shape", None) == ():
+                    if hasattr(value, "detach"):
+                        value = value.detach().cpu().numpy()
+                    value = to_si(np.asarray(value) if not isinstance(value, Quantity) else value, p.unit,
+                                  f"{self.name}.{p.name}", allow_array=True)
+                    if np.ndim(value) != 1:
+                        raise BiosnnInputError(
+                            f"{self.name}.{p.name}: expected a scalar or one value per neuron, got shape "
+                            f"{np.shape(value)}"
+                        )
+                    resolved[p.name] = np.asarray(value, dtype=np.float64)
+                else:
+                    resolved[p.name] = to_si(value, p.unit, f"{self.name}.{p.name}")
             else:
                 resolved[p.name] = p.default_si(dt)
         if overrides:
@@ -158,7 +204,7 @@ class ModelSpec:
             p.check(resolved[p.name], self.name)
         context = {**resolved, "dt": dt}
         for c in self.constraints:
-            if not c.holds(context):
+            if not np.all(c.holds(context)):
                 values = ", ".join(f"{k}={context[k]!r}" for k in context if re.search(rf"\b{k}\b", c.text))
                 raise BiosnnInputError(f"{self.name}: constraint {c.text} violated ({values})")
         for a, b in self.merged_time_constants:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import BiosnnInputError
-from .io import atomic_save_npz
+from .io import _json_default, atomic_save_npz
 
 
 @dataclass
@@ -70,7 +70,7 @@ class Trace:
         arrays = dict(t=self.t, v=self.v, spike_times=self.spike_times, spike_units=self.spike_units,
                       spike_samples=self.spike_samples, dt=np.float64(self.dt),
                       backend=np.str_(self.backend), target=np.str_(self.target or ""),
-                      meta=np.str_(json.dumps(self.meta, default=str)))
+                      meta=np.str_(json.dumps(self.meta, default=_json_default)))
         for name, value in self.states.items():
             arrays[f"state_{name}"] = value
         atomic_save_npz(path, arrays)

@@ -43,18 +43,21 @@ class Case:
     model: str
     synapse: str
     reset: str
-    t_ref: float
+    overrides: dict
     seed: int
     dt: float = 1e-4
     duration: float = 0.1
     n_inputs: int = 8
-    n_neurons: int = 5
+    n_neurons: int = 6
     batch: int = 3
     input_rate: float = 150.0
 
     @property
     def label(self) -> str:
-        return f"{self.synapse}-{self.reset}-tref{self.t_ref * 1e3:g}ms"
+        parts = [self.synapse, self.reset]
+        for name, value in self.overrides.items():
+            parts.append(f"{name}{value * 1e3:g}ms" if name.startswith(("t_", "T_", "tau")) else f"{name}{value:g}")
+        return "-".join(parts)
 
 
 def default_cases(model: str, seed: int = 0) -> list[Case]:
@@ -63,10 +66,27 @@ def default_cases(model: str, seed: int = 0) -> list[Case]:
     k = sorted(REGISTRY).index(model) * 100  # distinct random inputs per model
     for synapse in spec.synapses:
         for reset in spec.resets:
-            for t_ref in (0.0, 2e-3):
-                cases.append(Case(model, synapse, reset, t_ref, seed=seed * 1000 + k))
+            for overrides in spec.validation_cases:
+                cases.append(Case(model, synapse, reset, dict(overrides), seed=seed * 1000 + k))
                 k += 1
     return cases
+
+
+def is_representative(case: Case) -> bool:
+    """The case drawn in the overlay figure: delta input, first reset, last overrides."""
+    spec = get_spec(case.model)
+    return (case.synapse == "delta" and case.reset == next(iter(spec.resets))
+            and case.overrides == dict(spec.validation_cases[-1]))
+
+
+#: Randomised per case (unless the case fixes them): membrane and synaptic time
+#: constants, and per-neuron thresholds.
+RANDOM_PARAMETERS = {
+    "tau_m": lambda rng, n: float(rng.uniform(5e-3, 40e-3)),
+    "tau_mp": lambda rng, n: float(rng.uniform(5e-3, 40e-3)),
+    "tau_s": lambda rng, n: float(rng.uniform(1e-3, 10e-3)),
+    "v_th": lambda rng, n: rng.uniform(0.6, 1.4, n),
+}
 
 
 def case_inputs(case: Case):
@@ -79,9 +99,16 @@ def case_inputs(case: Case):
         inputs = poisson_spike_trains(rng, case.n_inputs, case.input_rate, case.duration, case.dt, case.batch)
     low, high = WEIGHT_RANGE[case.synapse]
     weights = rng.uniform(low, high, size=(case.n_inputs, case.n_neurons))
-    params = {"t_ref": case.t_ref, "tau_m": float(rng.uniform(5e-3, 40e-3))}
-    if case.synapse == "current":
-        params["tau_s"] = float(rng.uniform(1e-3, 10e-3))
+    params = dict(case.overrides)
+    spec = get_spec(case.model)
+    for p in spec.parameters:
+        if p.name in params or p.name not in RANDOM_PARAMETERS:
+            continue
+        if p.name == "v_th" and not p.per_neuron:
+            continue
+        if p.name == "tau_s" and "tau_s" not in spec.synapse(case.synapse).parameters:
+            continue
+        params[p.name] = RANDOM_PARAMETERS[p.name](rng, case.n_neurons)
     return inputs, weights, params
 
 
@@ -122,7 +149,7 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
     for name, case in tqdm(jobs, desc="validate", unit="case", disable=not progress):
         result, ref, mirror = run_case(case, target)
         per_model[name].append(result)
-        if case.synapse == "delta" and case.reset == "hard" and case.t_ref > 0:
+        if is_representative(case):
             ref.save(out / "traces" / f"{name}_brian2.npz")
             mirror.save(out / "traces" / f"{name}_torch.npz")
             figure = plot_equivalence(ref, mirror, out / f"overlay_{name}", title=f"{name}: {case.label}")

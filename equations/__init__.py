@@ -5,9 +5,9 @@ Tests iterate over :data:`REGISTRY`, so a model added here cannot go untested.
 
 from biosnn.errors import UnknownModelError
 
-from . import lif, plif
+from . import lee_refractory, lif, plif, wta
 
-REGISTRY = {spec.name: spec for spec in (lif.SPEC, plif.SPEC)}
+REGISTRY = {spec.name: spec for spec in (lif.SPEC, plif.SPEC, lee_refractory.SPEC, wta.SPEC)}
 
 
 def get_spec(name: str):

@@ -64,4 +64,5 @@ SPEC = ModelSpec(
     ),
     constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),
     merged_time_constants=(("tau_s", "tau_m"),),
+    validation_cases=({"t_ref": 0.0}, {"t_ref": 2e-3}),
 )

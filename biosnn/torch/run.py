@@ -33,7 +33,7 @@ def run_torch(model: str, stimulus: Stimulus, params: dict, *, synapse: str, res
               discretization: str, dtype: str, surrogate: str = "fast_sigmoid") -> Trace:
     torch_dtype = DTYPES[dtype]
     grid = stimulus.grid
-    module = MODULES[model](dt=grid.dt, params=params, synapse=synapse, reset=reset,
+    module = MODULES[model](dt=grid.dt, n_neurons=stimulus.n_neurons, params=params, synapse=synapse, reset=reset,
                             discretization=discretization, schedule=grid.schedule, surrogate=surrogate)
     module = module.to(torch_dtype)
     weights = torch.as_tensor(stimulus.weights, dtype=torch_dtype)

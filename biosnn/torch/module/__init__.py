@@ -1,6 +1,7 @@
 """nn.Module wrappers holding learnable tensors; one per model."""
 
+from .lee_refractory import WTA, LeeRefractory
 from .lif import LIF
 from .plif import PLIF
 
-MODULES = {cls.model_name: cls for cls in (LIF, PLIF)}
+MODULES = {cls.model_name: cls for cls in (LIF, PLIF, LeeRefractory, WTA)}
