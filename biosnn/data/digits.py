@@ -1,0 +1,52 @@
+"""Poisson-encoded 8x8 digits (scikit-learn's bundled copy of the UCI set; no download).
+
+Each of the 64 pixels (intensity 0..16) becomes an input unit firing as a
+Bernoulli process with probability ``max_rate * intensity / 16 * dt`` per step
+(at most one spike per step, Brian2's rule); spikes sit on the grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import BiosnnInputError
+from ..spikes import SpikeTrains
+
+
+@dataclass(frozen=True)
+class DigitSplit:
+    images: np.ndarray   # [S, 64] intensities in [0, 1]
+    labels: np.ndarray   # [S] int64
+
+
+def load_digit_splits(test_fraction: float = 0.2, seed: int = 0) -> tuple[DigitSplit, DigitSplit]:
+    """Stratified train/test split of the 1797 digits, seeded."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    x = data.data.astype(np.float64) / 16.0
+    y = data.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y)
+    return DigitSplit(x_tr, y_tr), DigitSplit(x_te, y_te)
+
+
+def poisson_raster(images: np.ndarray, *, n_steps: int, dt: float, max_rate: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """``[T, B, 64]`` 0/1 raster; pixel p fires with probability ``max_rate * p * dt`` per step."""
+    if max_rate * dt > 1:
+        raise BiosnnInputError(f"max_rate * dt = {max_rate * dt} > 1: lower the rate or dt")
+    if np.any(images < 0) or np.any(images > 1):
+        raise BiosnnInputError("images must be scaled to [0, 1]")
+    prob = images[None] * (max_rate * dt)
+    return (rng.random((n_steps,) + images.shape) < prob).astype(np.float64)
+
+
+def raster_to_spike_trains(raster: np.ndarray, dt: float) -> SpikeTrains:
+    """On-grid batched SpikeTrains from a ``[T, B, N]`` 0/1 raster."""
+    steps, samples, units = np.nonzero(raster)
+    order = np.lexsort((units, samples, steps))
+    return SpikeTrains(steps[order] * dt, units[order], raster.shape[2], raster.shape[0] * dt,
+                       samples[order], raster.shape[1])

@@ -1,0 +1,1 @@
+"""Training rules and tasks for the torch mirror."""
