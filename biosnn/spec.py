@@ -132,7 +132,7 @@ class ModelSpec:
     title: str
     citation: str
     membrane_equation: str
-    threshold: str
+    threshold: str | None
     resets: Mapping[str, str]
     synapses: Mapping[str, SynapseSpec]
     parameters: tuple[Parameter, ...]

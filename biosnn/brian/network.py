@@ -86,7 +86,7 @@ def _neuron_group(spec, params, *, synapse, reset, discretization, n, batch, dt,
     refractory = False
     if spec.refractory_parameter is not None:
         refractory = brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second
-    group = NeuronGroup(batch * n, equations, threshold=spec.threshold, reset=reset_code, events=events,
+    group = NeuronGroup(batch * n, equations, threshold=spec.threshold, reset=reset_code or None, events=events,
                         refractory=refractory, method=METHODS[discretization], namespace=namespace, name=name)
     if explicit_clamp:
         group.set_event_schedule("refractory_clamp", when="groups", order=1)
@@ -166,12 +166,18 @@ def run_brian(model: str, stimulus: Stimulus, params: dict, *, synapse: str, res
             objects += [_floor(group, spec, slot, f"floor_{slot}") for slot in sorted(floor_slots)]
         recorded = ["v", *syn.state_variables]
         state_monitor = StateMonitor(group, recorded, record=True, name="state_monitor")
-        spike_monitor = SpikeMonitor(group, name="spike_monitor")
-        net = Network(*objects, state_monitor, spike_monitor)
+        monitors = [state_monitor]
+        if spec.threshold is not None:
+            spike_monitor = SpikeMonitor(group, name="spike_monitor")
+            monitors.append(spike_monitor)
+        net = Network(*objects, *monitors)
         net.run(grid.n_steps * dt * brian2.second, namespace=namespace)
         values = {name: np.array(getattr(state_monitor, name)).T.reshape(-1, batch, n) for name in recorded}
-        spike_index = np.array(spike_monitor.i, dtype=np.int64)
-        spike_t = np.array(spike_monitor.t / brian2.second, dtype=np.float64)
+        if spec.threshold is not None:
+            spike_index = np.array(spike_monitor.i, dtype=np.int64)
+            spike_t = np.array(spike_monitor.t / brian2.second, dtype=np.float64)
+        else:  # a non-spiking model
+            spike_index, spike_t = np.zeros(0, np.int64), np.zeros(0)
 
     if values["v"].shape[0] != grid.n_steps:
         raise RuntimeError(f"Brian2 recorded {values['v'].shape[0]} steps, expected {grid.n_steps}")

@@ -14,7 +14,12 @@ import torch
 
 from ..inputs import Stimulus
 from ..trace import Trace
+from ..equations import get_spec
 from .module import MODULES
+
+
+def model_is_spiking(model: str) -> bool:
+    return get_spec(model).threshold is not None
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -40,8 +45,10 @@ def run_torch(model: str, stimulus: Stimulus, params: dict, *, synapse: str, res
     with torch.no_grad():
         drive = arriving_drive(stimulus, weights, torch_dtype)
         spikes, recorded, _ = module(drive, record=True)
-    spikes = spikes.numpy()
-    steps, samples, units = np.nonzero(spikes)
+    if model_is_spiking(model):
+        steps, samples, units = np.nonzero(spikes.numpy())
+    else:  # the output of a non-spiking layer is its membrane, not spikes
+        steps = samples = units = np.zeros(0, np.int64)
     v = recorded.pop("v").numpy().astype(np.float64)
     states = {k: val.numpy().astype(np.float64) for k, val in recorded.items()}
     if not stimulus.batched:

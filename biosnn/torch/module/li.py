@@ -1,0 +1,64 @@
+"""``LI``: non-spiking leaky-integrator readout layer over ``functional/li.py``."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from ...equations import get_spec
+from ...errors import BiosnnInputError
+from ...units import positive_time
+from ..functional.lif import LIFConfig, LIFParams, initial_state, propagator
+from ..functional.li import li_step
+
+
+class LI(nn.Module):
+    """Leaky integrator; ``forward`` returns v after each step ``[T, B, N]``."""
+
+    model_name = "li"
+
+    def __init__(self, *, dt, n_neurons: int | None = None, params: Mapping | None = None, synapse: str = "delta",
+                 reset: str = "none", discretization: str = "exact", schedule: str = "exact", **_surrogate_options):
+        super().__init__()
+        self.spec = get_spec(self.model_name)
+        self.dt = positive_time(dt, "dt")
+        self.parameters_si = self.spec.resolve(params, self.dt)
+        self.spec.synapse(synapse)
+        if schedule != "exact":
+            raise BiosnnInputError("li: only the exact schedule is defined (there is no threshold to order against)")
+        if discretization == "euler":
+            self.spec.check_euler_stable(self.parameters_si, self.dt, synapse)
+        self.config = LIFConfig(synapse=synapse, discretization=discretization)
+
+    def step_params(self) -> LIFParams:
+        p = self.parameters_si
+        return LIFParams(membrane_rate=self.dt / p["tau_m"], v_th=float("inf"), v_reset=0.0, v_rest=p["v_rest"],
+                         synaptic_rate=self.dt / p["tau_s"] if self.config.synapse == "current" else None)
+
+    def exported_parameters(self) -> dict:
+        return dict(self.parameters_si)
+
+    def forward(self, drive: torch.Tensor, state=None, *, record: bool = False):
+        if drive.ndim != 3:
+            raise BiosnnInputError(f"li: drive must be time-major [T, B, N], got {tuple(drive.shape)}")
+        params = self.step_params()
+        if state is None:
+            state = initial_state(drive.shape[1:], params, self.config, dtype=drive.dtype, device=drive.device)
+        prop = propagator(params, self.config, dtype=drive.dtype, device=drive.device)
+        out, v_seq, i_seq = [], [], []
+        for x in drive:
+            if record:
+                v_seq.append(state.v)
+                if state.i_syn is not None:
+                    i_seq.append(state.i_syn)
+            state = li_step(x, state, params, self.config, prop)
+            out.append(state.v)
+        out = torch.stack(out)
+        if not record:
+            return out
+        recorded = {"v": torch.stack(v_seq)}
+        if i_seq:
+            recorded["I"] = torch.stack(i_seq)
+        return out, recorded, state

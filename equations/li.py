@@ -1,0 +1,34 @@
+"""Leaky integrator (LI): a non-spiking readout neuron.
+
+``tau_m dv/dt = (v_rest - v) + I(t)`` with the same synapse variants as
+:mod:`biosnn.equations.lif`, but no threshold and no reset. Used as the readout
+of the temporal-shd ("SGD-delay") networks, read at the last step (Zenke &
+Vogels 2021; Sun et al. 2023); NIR calls it ``LI``.
+
+Torch mirror: ``biosnn/torch/functional/li.py``; tests:
+``tests/brian_vs_torch/test_li.py``.
+"""
+
+from biosnn.spec import ModelSpec, SynapseSpec
+
+from . import lif
+
+_NAMES = ("tau_m", "v_rest", "tau_s")
+
+SPEC = ModelSpec(
+    name="li",
+    title="Leaky integrator (non-spiking readout)",
+    citation="Zenke & Vogels (2021), Neural Comput. 33:899; NIR 'LI' node (Pedersen et al. 2024)",
+    membrane_equation="dv/dt = (v_rest - v{drive}) / tau_m : 1",
+    threshold=None,
+    resets={"none": ""},
+    synapses={
+        "delta": SynapseSpec(name="delta", description="v += w per presynaptic spike", drive="",
+                             on_pre="v_post += w"),
+        "current": lif.SYNAPSES["current"],
+    },
+    parameters=tuple(p for p in lif.SPEC.parameters if p.name in _NAMES),
+    refractory_parameter=None,
+    merged_time_constants=(("tau_s", "tau_m"),),
+    validation_cases=({},),
+)
