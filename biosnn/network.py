@@ -1,18 +1,34 @@
 """Feed-forward networks of registered models, described once for both backends.
 
-A :class:`FeedForwardNet` is ``n_inputs`` spike sources followed by layers;
-layer l receives the spikes of layer l-1 (or of the inputs) through the weight
-matrix ``weights[l]`` of shape ``[n_{l-1}, n_l]``, with the schedule's synaptic
-latency of one step per hop (``biosnn/schedule.py``). Each layer names a model
-of the registry and its parameters (SI; per-neuron arrays where the spec allows).
+A :class:`FeedForwardNet` is ``n_inputs`` spike sources followed by layers.
+Hop l carries the spikes of layer l-1 (or of the inputs) to layer l through
+``weights[l]`` (``[n_{l-1}, n_l]``), after the one-step synaptic latency of the
+exact schedule plus the hop's axonal delays ``delays[l]``: ``None``, one delay
+per presynaptic neuron ``[n_{l-1}]``, or one per synapse ``[n_{l-1}, n_l]``, in
+seconds, whole steps after Brian2's rounding ``int(d/dt + 0.5)``
+(``equations/axonal_delay.py``). Each layer names a model of the registry and
+its parameters (SI; per-neuron arrays where the spec allows). The readout is
+the last layer: spike counts, or, for a non-spiking ``li`` layer, its membrane
+potential after the last step.
 
-The torch mirror is :class:`biosnn.torch.feedforward.FeedForward` (which
-exports a :class:`FeedForwardNet`); the Brian2 reference is
-:func:`biosnn.brian.feedforward.run_feedforward`.
+On disk: one ``.npz`` holding the arrays (``weights_<l>``, ``delays_<l>``,
+``param_<l>_<name>`` for per-neuron values) and a JSON ``description`` (format
+tag, input count, layers with model, size, synapse, reset and scalar
+parameters, which arrays hold the rest). :meth:`FeedForwardNet.load`
+validates shapes, units and ranges and names what is wrong.
+
+NIR (Pedersen et al. 2024) maps onto this without loss: ``Affine``/``Linear``
+-> ``weights`` (an Affine bias would be a held drive; not yet supported),
+``LIF``/``CubaLIF`` -> ``lif`` with ``delta``/``current`` synapses (NIR's tau,
+v_threshold, v_leak, r map to tau_m, v_th, v_rest and a weight scale),
+``LI`` -> ``li``, ``Delay`` -> ``delays``. The graph must be a chain.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +36,9 @@ import numpy as np
 from .equations import get_spec
 from .errors import BiosnnInputError
 from .inputs import check_weights
+from .io import atomic_save_npz
+
+FORMAT = "biosnn.feedforward/1"
 
 
 @dataclass(frozen=True)
@@ -40,12 +59,19 @@ class FeedForwardNet:
     n_inputs: int
     layers: tuple[LayerSpec, ...]
     weights: tuple[np.ndarray, ...]
+    delays: tuple[np.ndarray | None, ...] | None = None
 
     def __post_init__(self):
+        if isinstance(self.n_inputs, bool) or not isinstance(self.n_inputs, (int, np.integer)) or self.n_inputs < 1:
+            raise BiosnnInputError(f"n_inputs must be a positive integer, got {self.n_inputs!r}")
         if len(self.layers) != len(self.weights) or not self.layers:
             raise BiosnnInputError(f"{len(self.layers)} layers but {len(self.weights)} weight matrices")
+        delays = self.delays if self.delays is not None else (None,) * len(self.layers)
+        if len(delays) != len(self.layers):
+            raise BiosnnInputError(f"{len(self.layers)} layers but {len(delays)} delay entries")
+        object.__setattr__(self, "delays", tuple(delays))
         n_prev = self.n_inputs
-        for k, (layer, w) in enumerate(zip(self.layers, self.weights)):
+        for k, (layer, w, d) in enumerate(zip(self.layers, self.weights, delays)):
             w = check_weights(w)
             if w.shape != (n_prev, layer.n):
                 raise BiosnnInputError(f"layer {k}: weights have shape {w.shape}, expected {(n_prev, layer.n)}")
@@ -54,7 +80,22 @@ class FeedForwardNet:
             layer.resolved_reset()
             if layer.synapse == "held":
                 raise BiosnnInputError(f"layer {k}: held input has no spikes to pass between layers")
+            if k < len(self.layers) - 1 and spec.threshold is None:
+                raise BiosnnInputError(f"layer {k}: the non-spiking model {layer.model!r} can only be the readout")
+            if d is not None:
+                d = np.asarray(d, dtype=np.float64)
+                if d.shape not in ((n_prev,), (n_prev, layer.n)):
+                    raise BiosnnInputError(
+                        f"hop {k}: delays must have shape {(n_prev,)} (per neuron) or {(n_prev, layer.n)} "
+                        f"(per synapse), got {d.shape}")
+                if not np.all(np.isfinite(d)) or np.any(d < 0):
+                    raise BiosnnInputError(f"hop {k}: delays must be finite and >= 0 s")
             n_prev = layer.n
+
+    @property
+    def readout(self) -> str:
+        """``"spike_count"`` or ``"final_membrane"`` (a non-spiking last layer)."""
+        return "final_membrane" if get_spec(self.layers[-1].model).threshold is None else "spike_count"
 
     def resolved_params(self, k: int, dt: float) -> dict:
         layer = self.layers[k]
@@ -63,3 +104,54 @@ class FeedForwardNet:
             if np.ndim(value) and np.size(value) != layer.n:
                 raise BiosnnInputError(f"layer {k}: {name} has {np.size(value)} values for {layer.n} neurons")
         return params
+
+    # -- files ----------------------------------------------------------
+    def save(self, path) -> None:
+        arrays, layers = {}, []
+        for k, layer in enumerate(self.layers):
+            scalars = {}
+            for name, value in layer.params.items():
+                if np.ndim(value):
+                    arrays[f"param_{k}_{name}"] = np.asarray(value, dtype=np.float64)
+                else:
+                    scalars[name] = float(value)
+            layers.append(dict(model=layer.model, n=int(layer.n), synapse=layer.synapse, reset=layer.reset,
+                               params=scalars, array_params=sorted(n for n in layer.params if np.ndim(layer.params[n]))))
+            arrays[f"weights_{k}"] = np.asarray(self.weights[k], dtype=np.float64)
+            if self.delays[k] is not None:
+                arrays[f"delays_{k}"] = np.asarray(self.delays[k], dtype=np.float64)
+        description = dict(format=FORMAT, n_inputs=int(self.n_inputs), layers=layers, units="SI (s); v dimensionless",
+                           readout=self.readout)
+        arrays["description"] = np.str_(json.dumps(description))
+        atomic_save_npz(path, arrays)
+
+    @classmethod
+    def load(cls, path) -> "FeedForwardNet":
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise BiosnnInputError(f"network file {path!r} does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+            description = json.loads(str(arrays.pop("description")))
+        except KeyError:
+            raise BiosnnInputError(f"network file {path!r} has no 'description'") from None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            raise BiosnnInputError(f"network file {path!r} is not a readable network .npz: {err}") from None
+        if description.get("format") != FORMAT:
+            raise BiosnnInputError(f"network file {path!r}: format {description.get('format')!r}, expected {FORMAT!r}")
+        layers, weights, delays = [], [], []
+        try:
+            for k, entry in enumerate(description["layers"]):
+                params = dict(entry["params"])
+                for name in entry.get("array_params", []):
+                    params[name] = arrays[f"param_{k}_{name}"]
+                layers.append(LayerSpec(entry["model"], int(entry["n"]), params, entry["synapse"], entry["reset"]))
+                weights.append(arrays[f"weights_{k}"])
+                delays.append(arrays.get(f"delays_{k}"))
+            net = cls(int(description["n_inputs"]), tuple(layers), tuple(weights), tuple(delays))
+        except KeyError as err:
+            raise BiosnnInputError(f"network file {path!r} lacks {err}") from None
+        for k in range(len(net.layers)):
+            net.resolved_params(k, dt=1e-12)  # ranges and constraints; dt only enters PLIF's tau_m > dt
+        return net

@@ -38,6 +38,8 @@ Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite
   exact absolute refractory period. Brian2 measures refractoriness from the
   spike *label* with ``timestep(t - lastspike) >= timestep(refractory)``, so the
   Brian2 backend passes ``refractory = (R + 1) dt`` (:func:`brian2_refractory`).
+* **Delays.** A synaptic (axonal) delay d becomes ``int(d / dt + 0.5)`` whole
+  steps (Brian2's rounding; :func:`delay_steps`), added to the one-step latency.
 * **Recording.** ``Trace.v[n]`` is ``v(t_n)``, recorded at the start of step
   ``n`` (after step ``n-1``'s reset); ``Trace.t[n] = n dt``.
 """
@@ -88,6 +90,12 @@ def refractory_steps(t_ref: float, dt: float) -> int:
 def brian2_refractory(t_ref: float, dt: float) -> float:
     """The ``refractory`` value (seconds) Brian2 needs to clamp exactly R steps."""
     return (refractory_steps(t_ref, dt) + 1) * dt
+
+
+def delay_steps(delay, dt: float):
+    """Whole steps of a synaptic delay, as Brian2 rounds it: ``int(d / dt + 0.5)``."""
+    steps = np.floor(np.asarray(delay, dtype=np.float64) / dt + 0.5).astype(np.int64)
+    return steps.item() if steps.ndim == 0 else steps
 
 
 def check_schedule(schedule: str) -> str:

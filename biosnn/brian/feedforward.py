@@ -3,7 +3,8 @@
 Each layer is built exactly as the single-layer backend builds it
 (``biosnn/brian/network.py``: NeuronGroup, lateral circuits, lower bounds); the
 hops between layers are Synapses in the schedule's pathway slot, so every hop
-costs one step, as in the torch mirror.
+costs one step, as in the torch mirror, plus its axonal delays (per presynaptic
+neuron or per synapse), given to Brian2 as whole steps.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..equations import get_spec
-from ..schedule import TimeGrid
+from ..schedule import TimeGrid, delay_steps
 from ..spikes import SpikeTrains
 from .network import _floor, _lateral, _namespace, _neuron_group
 from .targets import brian_target, check_target
@@ -28,7 +29,8 @@ class LayerActivity:
     samples: np.ndarray
     n: int
     batch: int
-    v: np.ndarray | None = None
+    v: np.ndarray | None = None           # [T, B, N] at the start of each step (record_v)
+    final_v: np.ndarray | None = None     # [B, N] after the last step (the membrane readout)
 
     def counts(self) -> np.ndarray:
         """Spike counts ``[B, N]``."""
@@ -40,7 +42,8 @@ class LayerActivity:
         return set(zip(self.samples.tolist(), self.units.tolist(), self.steps.tolist()))
 
 
-def _connect(source, target, weights, *, on_pre, slot, batch, namespace, name):
+def _connect(source, target, weights, *, on_pre, slot, batch, namespace, name, dt, delays=None):
+    import brian2
     from brian2 import Synapses
 
     n_src, n = weights.shape
@@ -48,6 +51,10 @@ def _connect(source, target, weights, *, on_pre, slot, batch, namespace, name):
     b, k, m = np.meshgrid(np.arange(batch), np.arange(n_src), np.arange(n), indexing="ij")
     syn.connect(i=(b * n_src + k).ravel(), j=(b * n + m).ravel())
     syn.w = np.broadcast_to(weights, (batch, n_src, n)).ravel()
+    if delays is not None:
+        steps = delay_steps(np.asarray(delays, dtype=np.float64), dt)
+        per_synapse = steps[:, None] if steps.ndim == 1 else steps
+        syn.delay = np.broadcast_to(per_synapse, (batch, n_src, n)).ravel() * dt * brian2.second
     syn.pre.when = slot
     return syn
 
@@ -78,7 +85,7 @@ def run_feedforward(net, spikes: SpikeTrains, *, dt: float, duration: float, tar
                                   name=f"layer{k}")
             hop = _connect(source, group, np.asarray(net.weights[k], dtype=np.float64),
                            on_pre=spec.synapse(layer.synapse).on_pre, slot=grid.pathway_slot, batch=batch,
-                           namespace=namespace, name=f"hop{k}")
+                           namespace=namespace, name=f"hop{k}", dt=grid.dt, delays=net.delays[k])
             objects += [group, hop]
             slots = {grid.pathway_slot}
             if spec.lateral is not None and spec.lateral.active(params):
@@ -89,16 +96,20 @@ def run_feedforward(net, spikes: SpikeTrains, *, dt: float, duration: float, tar
                     slots.add(spec.lateral.slot)
             if spec.floor is not None:
                 objects += [_floor(group, spec, slot, f"floor{k}_{slot}") for slot in sorted(slots)]
-            spike_mon = SpikeMonitor(group, name=f"spikes{k}")
+            spike_mon = SpikeMonitor(group, name=f"spikes{k}") if spec.threshold is not None else None
             state_mon = StateMonitor(group, "v", record=True, name=f"v{k}") if record_v else None
             objects += [m for m in (spike_mon, state_mon) if m is not None]
-            monitors.append((layer.n, spike_mon, state_mon))
+            monitors.append((layer.n, group, spike_mon, state_mon))
             source = group
         Network(*objects).run(grid.n_steps * grid.dt * brian2.second)
         out = []
-        for n, spike_mon, state_mon in monitors:
-            index = np.array(spike_mon.i, dtype=np.int64)
-            steps = np.rint(np.array(spike_mon.t / brian2.second) / grid.dt).astype(np.int64)
+        for n, group, spike_mon, state_mon in monitors:
+            if spike_mon is not None:
+                index = np.array(spike_mon.i, dtype=np.int64)
+                steps = np.rint(np.array(spike_mon.t / brian2.second) / grid.dt).astype(np.int64)
+            else:
+                index = steps = np.zeros(0, np.int64)
             v = np.array(state_mon.v).T.reshape(-1, batch, n) if state_mon is not None else None
-            out.append(LayerActivity(steps, index % n, index // n, n, batch, v))
+            final_v = np.array(group.v[:]).reshape(batch, n)
+            out.append(LayerActivity(steps, index % n, index // n, n, batch, v, final_v))
     return out
