@@ -28,3 +28,28 @@ def poisson_spike_trains(rng: np.random.Generator, n_units: int, rate: float, du
     times = (steps + offset) * dt
     return SpikeTrains.from_unsorted(times, units, n_units, duration,
                                      samples if n_samples is not None else None, n_samples)
+
+
+def interval_order_task(rng: np.random.Generator, n_samples: int, *, n_steps: int = 40, interval: int = 8,
+                        jitter: int = 1, n_distractors: int = 2):
+    """Which of two inputs fires first, by ``interval`` +/- ``jitter`` steps? (a timing-only task)
+
+    Inputs 0 (A) and 1 (B) fire exactly once per sample; label 1 when A leads,
+    0 when B leads. ``n_distractors`` further inputs fire once at random steps.
+    Every input fires once in both classes, so spike counts carry no
+    information: only timing does. Returns ``(raster [S, T, 2 + n_distractors], labels [S])``.
+    """
+    span = interval + jitter
+    if n_steps < 2 * span + 4:
+        raise BiosnnInputError(f"n_steps={n_steps} too short for interval {interval} +/- {jitter}")
+    labels = rng.integers(0, 2, n_samples)
+    raster = np.zeros((n_samples, n_steps, 2 + n_distractors))
+    first = rng.integers(1, n_steps - span - 1, n_samples)
+    gap = interval + rng.integers(-jitter, jitter + 1, n_samples)
+    second = first + gap
+    s = np.arange(n_samples)
+    raster[s, np.where(labels == 1, first, second), 0] = 1
+    raster[s, np.where(labels == 1, second, first), 1] = 1
+    for d in range(n_distractors):
+        raster[s, rng.integers(0, n_steps, n_samples), 2 + d] = 1
+    return raster, labels.astype(np.int64)

@@ -96,7 +96,7 @@ def train(net: FeedForward, cfg: DigitsConfig, images: np.ndarray, labels: np.nd
             loss.backward()
             optimizer.step()
             enforce_threshold_floor(net, cfg.a)
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         history.append(total / len(labels))
         bar.set_postfix(loss=f"{history[-1]:.3f}")
     return history
