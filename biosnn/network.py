@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .equations import get_spec
+from .equations.axonal_delay import DELAY
 from .errors import BiosnnInputError
 from .inputs import check_weights
 from .io import atomic_save_npz
@@ -88,8 +89,9 @@ class FeedForwardNet:
                     raise BiosnnInputError(
                         f"hop {k}: delays must have shape {(n_prev,)} (per neuron) or {(n_prev, layer.n)} "
                         f"(per synapse), got {d.shape}")
-                if not np.all(np.isfinite(d)) or np.any(d < 0):
+                if not np.all(np.isfinite(d)):
                     raise BiosnnInputError(f"hop {k}: delays must be finite and >= 0 s")
+                DELAY.check(d, f"hop {k}")
             n_prev = layer.n
 
     @property

@@ -72,7 +72,7 @@ def test_description_validation(tmp_path):
     ok = dict(n_inputs=2, layers=(LayerSpec("lif", 3),), weights=(np.ones((2, 3)),))
     with pytest.raises(BiosnnInputError, match="expected \\(2, 3\\)"):
         FeedForwardNet(**{**ok, "weights": (np.ones((3, 3)),)})
-    with pytest.raises(BiosnnInputError, match="delays must be finite and >= 0"):
+    with pytest.raises(BiosnnInputError, match="delay=-0.001s is out of range"):
         FeedForwardNet(**ok, delays=(np.array([-1e-3, 0.0]),))
     with pytest.raises(BiosnnInputError, match="delays must have shape"):
         FeedForwardNet(**ok, delays=(np.zeros(5),))

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..equations.axonal_delay import DELAY, MAX_DELAY
 from ..errors import BiosnnInputError
 
 
@@ -62,16 +63,20 @@ class _IntegerDelay(torch.autograd.Function):
 class AxonalDelay(nn.Module):
     """One learnable delay per presynaptic neuron."""
 
-    def __init__(self, n: int, *, dt: float, d_max: float, init=None, learnable: bool = True,
+    def __init__(self, n: int, *, dt: float, d_max: float | None = None, init=None, learnable: bool = True,
                  fractional: bool = False):
         super().__init__()
-        if d_max < 0 or dt <= 0:
-            raise BiosnnInputError(f"delays need d_max >= 0 and dt > 0, got d_max={d_max!r}, dt={dt!r}")
+        if dt <= 0:
+            raise BiosnnInputError(f"dt must be positive, got {dt!r}")
         self.dt = float(dt)
-        self.max_steps = float(d_max) / self.dt
-        init = np.zeros(n) if init is None else np.asarray(init, dtype=np.float64) / self.dt
-        if init.shape != (n,) or np.any(init < 0) or not np.all(np.isfinite(init)):
-            raise BiosnnInputError(f"initial delays must be {n} finite values >= 0 s")
+        d_max = MAX_DELAY.default_si(dt) if d_max is None else float(d_max)
+        MAX_DELAY.check(d_max, "axonal_delay")
+        self.max_steps = d_max / self.dt
+        init = np.zeros(n) if init is None else np.asarray(init, dtype=np.float64)
+        if init.shape != (n,) or not np.all(np.isfinite(init)):
+            raise BiosnnInputError(f"initial delays must be {n} finite values >= 0 s, got shape {init.shape}")
+        DELAY.check(init, "axonal_delay")
+        init = init / self.dt
         steps = torch.tensor(np.minimum(init, self.max_steps), dtype=torch.float64)
         self.delay_steps = nn.Parameter(steps, requires_grad=learnable)
         self.fractional = bool(fractional)
