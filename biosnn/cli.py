@@ -46,7 +46,7 @@ def _load_npy(path: str, what: str) -> np.ndarray:
 def _load_inputs(path: str, synapse: str):
     from .spikes import SpikeTrains
 
-    return _load_npy(path, "held drive") if synapse == "held" else SpikeTrains.load(path)
+    return _load_npy(path, "held drive") if synapse == "held" else SpikeTrains.load(path)  # None: spikes
 
 
 def cmd_simulate(args) -> int:
@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--target", default=None, help="Brian2 target: numpy, cython, cpp_standalone, cuda_standalone")
     sim.add_argument("--discretization", choices=("exact", "euler"), default="exact")
     sim.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    sim.add_argument("--synapse", choices=("delta", "current", "held"), default="delta")
-    sim.add_argument("--reset", choices=("hard", "subtract"), default=None, help="default: the model's first")
+    sim.add_argument("--synapse", choices=("delta", "current", "held", "cascade"), default=None,
+                     help="default: the model's first")
+    sim.add_argument("--reset", default=None, help="hard | subtract | ...; default: the model's first")
     sim.add_argument("--schedule", choices=("exact", "brian2_default"), default="exact")
     sim.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
                      help="parameter override in SI units (repeatable), e.g. tau_m=0.01")

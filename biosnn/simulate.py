@@ -26,7 +26,7 @@ def _dtype_name(dtype) -> str:
 
 def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params: Mapping | None = None,
              target: str | None = None, discretization: str = "exact", dtype="float64",
-             synapse: str = "delta", reset: str | None = None, schedule: str = "exact") -> Trace:
+             synapse: str | None = None, reset: str | None = None, schedule: str = "exact") -> Trace:
     """Simulate one layer of ``model`` driven by ``inputs`` through ``weights``.
 
     Parameters
@@ -47,7 +47,7 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
         Brian2 target: numpy (default), cython, cpp_standalone, cuda_standalone.
     discretization : {"exact", "euler"}
     dtype : float64 or float32 (torch only; Brian2 runs in float64)
-    synapse : {"delta", "current", "held"}
+    synapse : {"delta", "current", "held"} (``"cascade"`` for gamma_cascade); default: the model's first
     reset : {"hard", "subtract"}; default: the model's first (hard for LIF, subtract for Lee)
     schedule : {"exact", "brian2_default"}; see ``biosnn.schedule``.
 
@@ -63,6 +63,7 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
         raise BiosnnInputError(f"unknown discretization {discretization!r}; choose exact or euler")
     dtype = _dtype_name(dtype)
     reset = spec.check_reset(reset if reset is not None else next(iter(spec.resets)))
+    synapse = synapse if synapse is not None else next(iter(spec.synapses))
     spec.synapse(synapse)
     grid = TimeGrid.from_duration(dt, duration, schedule)
     resolved = spec.resolve(params, grid.dt)
@@ -72,6 +73,10 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
     if backend == "brian2":
         if dtype != "float64":
             raise BiosnnInputError("the Brian2 reference runs in float64 only; dtype=float32 is for backend='torch'")
+        if spec.extra.get("builder") == "cascade":
+            from .brian.cascade import run_cascade
+
+            return run_cascade(model, stimulus, resolved, target=target)
         from .brian.network import run_brian
 
         return run_brian(model, stimulus, resolved, synapse=synapse, reset=reset,

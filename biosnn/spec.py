@@ -53,10 +53,17 @@ class Parameter:
     upper: float | None = None
     upper_inclusive: bool = True
     per_neuron: bool = False
+    #: a structural vector (e.g. one time constant per bucket): always a 1-D array
+    vector: bool = False
+    #: largest number of array dimensions accepted (2: per neuron and per bucket)
+    array_ndim: int = 1
 
-    def default_si(self, dt: float) -> float:
+    def default_si(self, dt: float):
         if self.default_steps is not None:
             return self.default_steps * dt
+        if self.vector:
+            return np.atleast_1d(to_si(np.asarray(self.default, dtype=np.float64) if not isinstance(
+                self.default, Quantity) else self.default, self.unit, self.name, allow_array=True))
         return to_si(self.default, self.unit, self.name)
 
     def check(self, value, model: str) -> None:
@@ -180,15 +187,15 @@ class ModelSpec:
         for p in self.parameters:
             if p.name in overrides:
                 value = overrides.pop(p.name)
-                if p.per_neuron and not np.isscalar(value) and not getattr(value, "shape", None) == ():
+                if (p.per_neuron or p.vector) and not np.isscalar(value) and not getattr(value, "shape", None) == ():
                     if hasattr(value, "detach"):
                         value = value.detach().cpu().numpy()
                     value = to_si(np.asarray(value) if not isinstance(value, Quantity) else value, p.unit,
                                   f"{self.name}.{p.name}", allow_array=True)
-                    if np.ndim(value) != 1:
+                    if not 1 <= np.ndim(value) <= p.array_ndim:
                         raise BiosnnInputError(
-                            f"{self.name}.{p.name}: expected a scalar or one value per neuron, got shape "
-                            f"{np.shape(value)}"
+                            f"{self.name}.{p.name}: expected a scalar or an array of at most {p.array_ndim} "
+                            f"dimension(s), got shape {np.shape(value)}"
                         )
                     resolved[p.name] = np.asarray(value, dtype=np.float64)
                 else:
@@ -237,6 +244,8 @@ class ModelSpec:
         Brian2's exact integrator sees a single symbol and uses the limit formula.
         """
         syn = self.synapse(synapse)
+        if "equations" in self.extra:  # structural models (gamma_cascade: K buckets) build their text
+            return self.extra["equations"](params)
         text = self.membrane_equation.format(drive=syn.drive)
         if syn.equations:
             text += "\n" + syn.equations

@@ -35,7 +35,7 @@ V_TOLERANCE = 1e-9
 #: spike by one step when v lands within that distance of threshold.
 
 #: Input weight ranges per synapse kind, chosen so neurons fire at moderate rates.
-WEIGHT_RANGE = {"delta": (-0.2, 0.6), "current": (-1.0, 3.0), "held": (-0.1, 0.6)}
+WEIGHT_RANGE = {"delta": (-0.2, 0.6), "current": (-1.0, 3.0), "held": (-0.1, 0.6), "cascade": (-0.2, 0.6)}
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,12 @@ class Case:
     def label(self) -> str:
         parts = [self.synapse, self.reset]
         for name, value in self.overrides.items():
-            parts.append(f"{name}{value * 1e3:g}ms" if name.startswith(("t_", "T_", "tau")) else f"{name}{value:g}")
+            if isinstance(value, (tuple, list, np.ndarray)):
+                parts.append(f"{name}(" + ",".join(f"{v * 1e3:g}" for v in value) + ")ms")
+            elif name.startswith(("t_", "T_", "tau")):
+                parts.append(f"{name}{value * 1e3:g}ms")
+            else:
+                parts.append(f"{name}{value:g}")
         return "-".join(parts)
 
 
@@ -73,9 +78,9 @@ def default_cases(model: str, seed: int = 0) -> list[Case]:
 
 
 def is_representative(case: Case) -> bool:
-    """The case drawn in the overlay figure: delta input, first reset, last overrides."""
+    """The case drawn in the overlay figure: first synapse kind and reset, last overrides."""
     spec = get_spec(case.model)
-    return (case.synapse == "delta" and case.reset == next(iter(spec.resets))
+    return (case.synapse == next(iter(spec.synapses)) and case.reset == next(iter(spec.resets))
             and case.overrides == dict(spec.validation_cases[-1]))
 
 

@@ -5,9 +5,10 @@ Tests iterate over :data:`REGISTRY`, so a model added here cannot go untested.
 
 from biosnn.errors import UnknownModelError
 
-from . import lee_refractory, li, lif, plif, wta
+from . import gamma_cascade, lee_refractory, li, lif, plif, wta
 
-REGISTRY = {spec.name: spec for spec in (lif.SPEC, plif.SPEC, lee_refractory.SPEC, wta.SPEC, li.SPEC)}
+REGISTRY = {spec.name: spec for spec in (lif.SPEC, plif.SPEC, lee_refractory.SPEC, wta.SPEC, li.SPEC,
+                                         gamma_cascade.SPEC)}
 
 
 def get_spec(name: str):

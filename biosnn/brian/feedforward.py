@@ -101,7 +101,7 @@ def run_feedforward(net, spikes: SpikeTrains, *, dt: float, duration: float, tar
             objects += [m for m in (spike_mon, state_mon) if m is not None]
             monitors.append((layer.n, group, spike_mon, state_mon))
             source = group
-        Network(*objects).run(grid.n_steps * grid.dt * brian2.second)
+        Network(*objects).run(grid.n_steps * grid.dt * brian2.second, namespace={})  # groups carry their own
         out = []
         for n, group, spike_mon, state_mon in monitors:
             if spike_mon is not None:

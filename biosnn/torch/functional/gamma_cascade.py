@@ -1,0 +1,74 @@
+"""Gamma-cascade step: the torch mirror of ``equations/gamma_cascade.py``.
+
+The cascade is linear, so ``sum_i w_ij B_ik`` is the k-th bucket of one cascade
+driven by the weighted spikes ``sum_i w_ij s_i``: the mirror keeps one cascade
+per neuron (``D [B, N, K]``) fed by the arriving drive ``W^T s[n - 1]``, which
+equals Brian2's per-source cascades read through the weights. One step::
+
+    D <- D P^T,   P = expm(A dt),  A_kk = -alpha_k, A_k,k-1 = alpha_{k-1}   (groups; exact, any rates)
+    r <- r e^{-alpha_1 dt};  theta <- theta0 + (theta - theta0) e^{-dt/tau_theta}
+    D[..., 0] += drive                                                      (before_thresholds)
+    x = sum_k v_k D_k;   y = max(0, x + b)
+    s = [y - r >= theta / 2]                                                (thresholds; no surrogate)
+    r += theta s;   theta += m_f theta s                                    (resets)
+
+``torch.linalg.matrix_exp`` gives the exact propagator for equal rates as well
+(no division by rate differences). The emission is not differentiated:
+gradients flow through y (ReLU) and the buckets (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+
+class GammaParams(NamedTuple):
+    propagator: torch.Tensor     # [K, K]
+    r_decay: float
+    theta_decay: float
+    theta0: float
+    m_f: float
+    bucket_weight: torch.Tensor  # [N, K]
+    bias: torch.Tensor           # [N]
+
+
+class GammaState(NamedTuple):
+    buckets: torch.Tensor        # [B, N, K]
+    r: torch.Tensor              # [B, N]
+    theta: torch.Tensor          # [B, N]
+    x: torch.Tensor              # [B, N], last summed input (what Brian2 records at the next step's start)
+
+
+def cascade_matrix(bucket_tau: torch.Tensor) -> torch.Tensor:
+    """Generator A of the cascade (``dB/dt = A B``), rates 1/tau."""
+    alpha = 1.0 / bucket_tau
+    A = torch.diag(-alpha)
+    if alpha.numel() > 1:
+        A = A + torch.diag(alpha[:-1], diagonal=-1)
+    return A
+
+
+def cascade_propagator(bucket_tau: torch.Tensor, dt: float) -> torch.Tensor:
+    return torch.linalg.matrix_exp(cascade_matrix(bucket_tau) * dt)
+
+
+def initial_state(batch: int, n: int, K: int, theta0: float, *, dtype, device=None) -> GammaState:
+    zeros = torch.zeros(batch, n, dtype=dtype, device=device)
+    return GammaState(torch.zeros(batch, n, K, dtype=dtype, device=device), zeros, zeros + theta0, zeros.clone())
+
+
+def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams):
+    """Advance one step; returns ``(charge, y, new_state)``: charge = theta * s, what a receiver's B_1 gets."""
+    buckets = state.buckets @ params.propagator.T
+    r = state.r * params.r_decay
+    theta = params.theta0 + (state.theta - params.theta0) * params.theta_decay
+    buckets = torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
+    x = (buckets * params.bucket_weight).sum(-1)
+    y = torch.relu(x + params.bias)
+    spike = ((y - r) >= theta / 2).to(y.dtype).detach()
+    charge = theta.detach() * spike
+    r = r + charge
+    theta = theta + params.m_f * theta * spike
+    return charge, y, GammaState(buckets, r.detach(), theta.detach(), x)

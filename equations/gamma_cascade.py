@@ -1,0 +1,124 @@
+"""Gamma-cascade neuron with adaptive sigma-delta spikes: biosnn's definition.
+
+Structure after SpikingGamma (Koopman & Otte 2026), whose code is not public;
+gamma memory after de Vries & Principe (1992); adaptive sigma-delta coding after
+Bohte's adaptive spiking neurons. The equations below *are* the definition.
+
+Every spike source i feeds a cascade of K leaky buckets (rates alpha_k = 1/tau_k)::
+
+    dB_i1/dt = -alpha_1 B_i1 + sum_f q_if delta(t - t_if)
+    dB_ik/dt =  alpha_{k-1} B_i,k-1 - alpha_k B_ik            (k = 2..K)
+
+An input spike carries q = 1. With equal rates the impulse response of bucket k
+is the gamma kernel ``alpha^{k-1} t^{k-1} e^{-alpha t} / (k-1)!``; with distinct
+rates it is hypoexponential. Neuron j reads all buckets of all its sources::
+
+    x_j = sum_i w_ij sum_k v_jk B_ik + b_j,      y_j = max(0, x_j)
+
+and codes y_j with adaptive sigma-delta spikes: a reconstruction r_j decays at
+alpha_1 (so a receiver's first bucket equals it), a spike is emitted when
+``y_j - r_j >= theta_j / 2``, then ``r_j += theta_j`` and
+``theta_j += m_f theta_j``; between spikes ``d theta_j/dt = (theta_0 - theta_j)/tau_theta``.
+A neuron's spike carries its threshold at emission (q = theta_j).
+
+Grid (``biosnn/schedule.py``): within a step the buckets, r and theta are
+integrated exactly; input spikes of the previous step enter B_1
+(``before_thresholds``); then x is summed and the emission condition tested; the
+reset adds theta to r and adapts theta.
+
+Parameters: ``bucket_tau`` (K time constants, s; K = its length), per-neuron
+``bucket_weight`` v_jk (``[K]`` or ``[N, K]``) and ``bias`` b_j, ``theta0``,
+``m_f``, ``tau_theta``. Equal (or within 1e-4 relative) bucket time constants
+share one symbol in the Brian2 equations: sympy's exact solution divides by
+their difference otherwise (DESIGN.md §2).
+
+Torch mirror: ``biosnn/torch/functional/gamma_cascade.py``; tests:
+``tests/brian_vs_torch/test_gamma_cascade.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from brian2 import ms
+
+from biosnn.spec import ModelSpec, Parameter, SynapseSpec, scalar_parameter, time_parameter
+from biosnn.units import SECOND
+
+#: bucket time constants closer than this (relative) share one Brian2 symbol
+MERGE_RTOL = 1e-4
+
+PARAMETERS = (
+    Parameter("bucket_tau", SECOND, "time constants 1/alpha_k of the K buckets", (5 * ms, 5 * ms, 5 * ms),
+              lower=0.0, lower_inclusive=False, vector=True),
+    scalar_parameter("bucket_weight", "weight v_jk of bucket k for neuron j ([K] or [N, K])", 1.0,
+                     per_neuron=True, array_ndim=2),
+    scalar_parameter("bias", "bias b_j of each neuron", 0.0, per_neuron=True),
+    scalar_parameter("theta0", "resting sigma-delta threshold", 0.1, lower=0.0, lower_inclusive=False),
+    scalar_parameter("m_f", "multiplicative threshold adaptation per spike", 0.5, lower=0.0),
+    time_parameter("tau_theta", "relaxation time of the threshold", 50 * ms, lower=0.0, lower_inclusive=False),
+)
+
+
+def n_buckets(params) -> int:
+    return int(np.atleast_1d(params["bucket_tau"]).size)
+
+
+def bucket_symbols(params) -> list[str]:
+    """Brian2 symbol of each bucket's time constant; near-equal constants share the first's."""
+    taus = np.atleast_1d(params["bucket_tau"]).astype(float)
+    symbols = []
+    for k, tau in enumerate(taus):
+        match = next((j for j in range(k) if math.isclose(taus[j], tau, rel_tol=MERGE_RTOL)), None)
+        symbols.append(f"tau_b{(match if match is not None else k) + 1}")
+    return symbols
+
+
+def merged_bucket_taus(params) -> np.ndarray:
+    """The time constants both backends use (near-equal ones made exactly equal)."""
+    taus = np.atleast_1d(params["bucket_tau"]).astype(float).copy()
+    for k, symbol in enumerate(bucket_symbols(params)):
+        taus[k] = taus[int(symbol[len("tau_b"):]) - 1]
+    return taus
+
+
+def cascade_equations(params) -> str:
+    """Brian2 equations of one source's cascade ``B1..BK``."""
+    sym = bucket_symbols(params)
+    lines = [f"dB1/dt = -B1 / {sym[0]} : 1"]
+    for k in range(1, len(sym)):
+        lines.append(f"dB{k + 1}/dt = B{k} / {sym[k - 1]} - B{k + 1} / {sym[k]} : 1")
+    return "\n".join(lines)
+
+
+def neuron_equations(params) -> str:
+    """Brian2 equations of the neurons (``x`` is filled by a summed variable)."""
+    sym = bucket_symbols(params)
+    lines = ["x : 1", "y = clip(x + bias, 0, inf) : 1", f"dr/dt = -r / {sym[0]} : 1",
+             "dtheta/dt = (theta0 - theta) / tau_theta : 1", "bias : 1 (constant)"]
+    lines += [f"v_{k + 1} : 1 (constant)" for k in range(len(sym))]
+    return "\n".join(lines)
+
+
+def summed_input(params) -> str:
+    """Synapse model summing ``w * sum_k v_k B_k`` into the neuron's ``x``."""
+    terms = " + ".join(f"v_{k + 1}_post * B{k + 1}_pre" for k in range(n_buckets(params)))
+    return f"w : 1\nx_post = w * ({terms}) : 1 (summed)"
+
+
+SPEC = ModelSpec(
+    name="gamma_cascade",
+    title="Gamma-cascade neuron with adaptive sigma-delta spikes",
+    citation="After Koopman & Otte (2026) SpikingGamma; de Vries & Principe (1992); Bohte (2012)",
+    membrane_equation="",  # built by the functions above: K is structural
+    threshold="y - r >= theta / 2",
+    resets={"sigma_delta": "r += theta\ntheta += m_f * theta"},
+    synapses={"cascade": SynapseSpec(name="cascade", description="an input spike adds q = 1 to B_1 of its cascade",
+                                     drive="", on_pre="B1_post += 1")},
+    parameters=PARAMETERS,
+    refractory_parameter=None,
+    initial_state={},
+    validation_cases=({"bucket_tau": (4e-3, 4e-3, 4e-3)}, {"bucket_tau": (2e-3, 5e-3, 9e-3, 9e-3)}),
+    extra={"builder": "cascade", "equations": lambda params: cascade_equations(params) + "\n" + neuron_equations(params)},
+)
