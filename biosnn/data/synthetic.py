@@ -53,3 +53,39 @@ def interval_order_task(rng: np.random.Generator, n_samples: int, *, n_steps: in
     for d in range(n_distractors):
         raster[s, rng.integers(0, n_steps, n_samples), 2 + d] = 1
     return raster, labels.astype(np.int64)
+
+
+def precise_interval_task(rng: np.random.Generator, n_samples: int, *, duration: float = 0.06,
+                          target: float = 20e-3, tolerance: float = 2e-3, margin: float = 6e-3,
+                          n_distractors: int = 2) -> tuple[list, np.ndarray]:
+    """Does input B follow input A by ``target`` +/- ``tolerance``? (continuous spike times)
+
+    Inputs 0 (A) and 1 (B) fire once per sample; label 1 when ``t_B - t_A`` lies
+    in ``target +/- tolerance``; label 0 when it lies at least ``margin`` outside
+    that band (B may also precede A). Distractor inputs fire once at random.
+    Times are continuous (off any grid), so the same sample can be simulated at
+    any dt. Returns ``(samples, labels)``, each sample a ``(times, units)`` pair.
+    """
+    labels = rng.integers(0, 2, n_samples)
+    samples = []
+    for label in labels:
+        if label:
+            gap = target + rng.uniform(-tolerance, tolerance)
+        else:
+            low = rng.uniform(-target, target - tolerance - margin)
+            high = rng.uniform(target + tolerance + margin, 1.8 * target)
+            gap = low if rng.random() < 0.6 else high
+        latest = duration - 5e-3
+        t_a = rng.uniform(max(0.0, -gap), latest - max(gap, 0.0))
+        times = [t_a, t_a + gap] + list(rng.uniform(0, latest, n_distractors))
+        units = [0, 1] + list(range(2, 2 + n_distractors))
+        samples.append((np.asarray(times), np.asarray(units)))
+    return samples, labels.astype(np.int64)
+
+
+def batch_spike_trains(samples, n_units: int, duration: float) -> SpikeTrains:
+    """One batched SpikeTrains from ``[(times, units), ...]``."""
+    times = np.concatenate([t for t, _ in samples])
+    units = np.concatenate([u for _, u in samples])
+    batch = np.concatenate([np.full(len(t), b) for b, (t, _) in enumerate(samples)])
+    return SpikeTrains.from_unsorted(times, units, n_units, duration, batch, len(samples))
