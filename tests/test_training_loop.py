@@ -56,3 +56,21 @@ def test_two_layer_delay_network_trains_and_runs_identically_in_brian2():
     assert result["prediction_agreement"] == 1.0
     assert result["accuracy_brian2"] == result["accuracy_exported_torch"] == result["accuracy_torch"]
     assert result["max_abs_readout_difference"] < 1e-9
+
+
+def test_spike_count_readout_trains():
+    """The other readout: spike counts of a spiking last layer (chance 50%)."""
+    from functools import partial
+
+    from biosnn.network import LayerSpec
+    from biosnn.torch.feedforward import FeedForward
+    from biosnn.training.loop import evaluate, spike_count_logits
+
+    x, y = _data(300)
+    rng = np.random.default_rng(0)
+    net = FeedForward(4, [LayerSpec("lif", 16, {"tau_m": 5e-3}), LayerSpec("lif", 2, {"tau_m": 10e-3})], dt=1e-3,
+                      weights=[rng.normal(0, 0.8, (4, 16)), rng.normal(0.3, 0.3, (16, 2))], surrogate_alpha=5.0).double()
+    logits = partial(spike_count_logits, scale=2.0)
+    history = fit(net, x, y, TrainConfig(epochs=15, lr=2e-2, progress=False), logits_fn=logits)
+    assert history["accuracy"][-1] > 0.8
+    assert (evaluate(net, x, logits_fn=logits).argmax(1) == y.numpy()).mean() > 0.8
