@@ -27,7 +27,8 @@ integrated exactly; input spikes of the previous step enter B_1
 reset adds theta to r and adapts theta.
 
 Parameters: ``bucket_tau`` (K time constants, s; K = its length), per-neuron
-``bucket_weight`` v_jk (``[K]`` or ``[N, K]``) and ``bias`` b_j, ``theta0``,
+``bucket_weight`` v_jk (``[K]`` or ``[N, K]``; or per synapse, ``[N_in, N, K]``, when
+``x_j = sum_i w_ij sum_k v_ijk B_ik``) and ``bias`` b_j, ``theta0``,
 ``m_f``, ``tau_theta``. Equal (or within 1e-4 relative) bucket time constants
 share one symbol in the Brian2 equations: sympy's exact solution divides by
 their difference otherwise (DESIGN.md §2).
@@ -52,8 +53,8 @@ MERGE_RTOL = 1e-4
 PARAMETERS = (
     Parameter("bucket_tau", SECOND, "time constants 1/alpha_k of the K buckets", (5 * ms, 5 * ms, 5 * ms),
               lower=0.0, lower_inclusive=False, vector=True),
-    scalar_parameter("bucket_weight", "weight v_jk of bucket k for neuron j ([K] or [N, K])", 1.0,
-                     per_neuron=True, array_ndim=2),
+    scalar_parameter("bucket_weight", "bucket weights: v_jk ([K] or [N, K]) or per synapse v_ijk ([N_in, N, K])",
+                     1.0, per_neuron=True, array_ndim=3),
     scalar_parameter("bias", "bias b_j of each neuron", 0.0, per_neuron=True),
     scalar_parameter("theta0", "resting sigma-delta threshold", 0.1, lower=0.0, lower_inclusive=False),
     scalar_parameter("m_f", "multiplicative threshold adaptation per spike", 0.5, lower=0.0),
@@ -92,19 +93,31 @@ def cascade_equations(params) -> str:
     return "\n".join(lines)
 
 
+def per_synapse(params) -> bool:
+    """Bucket weights per synapse (``[N_in, N, K]``) rather than per neuron."""
+    return np.ndim(params["bucket_weight"]) == 3
+
+
 def neuron_equations(params) -> str:
     """Brian2 equations of the neurons (``x`` is filled by a summed variable)."""
     sym = bucket_symbols(params)
     lines = ["x : 1", "y = clip(x + bias, 0, inf) : 1", f"dr/dt = -r / {sym[0]} : 1",
              "dtheta/dt = (theta0 - theta) / tau_theta : 1", "bias : 1 (constant)"]
-    lines += [f"v_{k + 1} : 1 (constant)" for k in range(len(sym))]
+    if not per_synapse(params):
+        lines += [f"v_{k + 1} : 1 (constant)" for k in range(len(sym))]
     return "\n".join(lines)
 
 
 def summed_input(params) -> str:
-    """Synapse model summing ``w * sum_k v_k B_k`` into the neuron's ``x``."""
-    terms = " + ".join(f"v_{k + 1}_post * B{k + 1}_pre" for k in range(n_buckets(params)))
-    return f"w : 1\nx_post = w * ({terms}) : 1 (summed)"
+    """Synapse model summing ``w * sum_k v_k B_k`` into the neuron's ``x`` (v per neuron or per synapse)."""
+    K = n_buckets(params)
+    if per_synapse(params):
+        terms = " + ".join(f"v_{k + 1} * B{k + 1}_pre" for k in range(K))
+        declarations = "".join(f"\nv_{k + 1} : 1 (constant)" for k in range(K))
+    else:
+        terms = " + ".join(f"v_{k + 1}_post * B{k + 1}_pre" for k in range(K))
+        declarations = ""
+    return f"w : 1{declarations}\nx_post = w * ({terms}) : 1 (summed)"
 
 
 SPEC = ModelSpec(

@@ -30,13 +30,17 @@ def cascade_namespace(params: dict) -> dict:
     return ns
 
 
-def neuron_arrays(params: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``bucket_weight`` as ``[N, K]`` and ``bias`` as ``[N]``, checked."""
+def neuron_arrays(params: dict, n: int, n_inputs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``bucket_weight`` as ``[N, K]`` (or ``[N_in, N, K]`` per synapse) and ``bias`` as ``[N]``, checked."""
     from ..errors import BiosnnInputError
 
     K = gc.n_buckets(params)
     v = np.asarray(params["bucket_weight"], dtype=np.float64)
-    if v.ndim == 0:
+    if v.ndim == 3:
+        if n_inputs is not None and v.shape != (n_inputs, n, K):
+            raise BiosnnInputError(
+                f"gamma_cascade: per-synapse bucket_weight must be [N_in={n_inputs}, N={n}, K={K}], got {v.shape}")
+    elif v.ndim == 0:
         v = np.full((n, K), float(v))
     elif v.shape == (K,):
         v = np.broadcast_to(v, (n, K)).copy()
@@ -56,7 +60,7 @@ def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | N
     dt = grid.dt
     batch, n_in, n = stimulus.batch_size, stimulus.n_inputs, stimulus.n_neurons
     K = gc.n_buckets(params)
-    v, bias = neuron_arrays(params, n)
+    v, bias = neuron_arrays(params, n, n_in)
     namespace = cascade_namespace(params)
     brian2.prefs.logging.file_log = False
     with brian_target(target):
@@ -73,12 +77,16 @@ def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | N
                               reset=spec.resets["sigma_delta"], method="exact", namespace=namespace, name="neurons")
         neurons.theta = params["theta0"]
         neurons.bias = np.tile(bias, batch)
-        for k in range(K):
-            setattr(neurons, f"v_{k + 1}", np.tile(v[:, k], batch))
+        if v.ndim == 2:
+            for k in range(K):
+                setattr(neurons, f"v_{k + 1}", np.tile(v[:, k], batch))
         reader = Synapses(cascades, neurons, gc.summed_input(params), namespace=namespace, name="reader")
         b, i, j = np.meshgrid(np.arange(batch), np.arange(n_in), np.arange(n), indexing="ij")
         reader.connect(i=(b * n_in + i).ravel(), j=(b * n + j).ravel())
         reader.w = np.broadcast_to(stimulus.weights, (batch, n_in, n)).ravel()
+        if v.ndim == 3:  # per synapse, in the (sample, source, target) order of the connections
+            for k in range(K):
+                setattr(reader, f"v_{k + 1}", np.broadcast_to(v[:, :, k], (batch, n_in, n)).ravel())
         summed = reader.summed_updaters["x_post"]
         summed.when, summed.order = "before_thresholds", 10
         monitor = StateMonitor(neurons, ["y", "x", "r", "theta"], record=True, name="state_monitor")

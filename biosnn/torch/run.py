@@ -24,10 +24,11 @@ def model_is_spiking(model: str) -> bool:
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
-def arriving_drive(stimulus: Stimulus, weights: torch.Tensor, dtype) -> torch.Tensor:
-    """``[T, B, N]`` drive that arrives at each step (latency applied)."""
+def arriving_drive(stimulus: Stimulus, weights: torch.Tensor, dtype, *, per_synapse: bool = False) -> torch.Tensor:
+    """``[T, B, N]`` drive that arrives at each step (latency applied); ``per_synapse``
+    keeps the sources apart: ``[T, B, N_in, N]`` with entries ``w_ij * counts_i``."""
     counts = torch.as_tensor(stimulus.input_counts(), dtype=dtype)
-    drive = counts @ weights
+    drive = counts[..., None] * weights if per_synapse else counts @ weights
     if stimulus.kind == "spikes" and stimulus.grid.input_latency_steps:
         shift = stimulus.grid.input_latency_steps
         drive = torch.cat([torch.zeros_like(drive[:shift]), drive[:-shift]], dim=0)
@@ -38,12 +39,13 @@ def run_torch(model: str, stimulus: Stimulus, params: dict, *, synapse: str, res
               discretization: str, dtype: str, surrogate: str = "fast_sigmoid") -> Trace:
     torch_dtype = DTYPES[dtype]
     grid = stimulus.grid
-    module = MODULES[model](dt=grid.dt, n_neurons=stimulus.n_neurons, params=params, synapse=synapse, reset=reset,
+    module = MODULES[model](dt=grid.dt, n_neurons=stimulus.n_neurons, n_inputs=stimulus.n_inputs, params=params,
+                            synapse=synapse, reset=reset,
                             discretization=discretization, schedule=grid.schedule, surrogate=surrogate)
     module = module.to(torch_dtype)
     weights = torch.as_tensor(stimulus.weights, dtype=torch_dtype)
     with torch.no_grad():
-        drive = arriving_drive(stimulus, weights, torch_dtype)
+        drive = arriving_drive(stimulus, weights, torch_dtype, per_synapse=getattr(module, "per_synapse", False))
         spikes, recorded, _ = module(drive, record=True)
     if model_is_spiking(model):
         steps, samples, units = np.nonzero(spikes.numpy())

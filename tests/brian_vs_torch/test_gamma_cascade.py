@@ -100,3 +100,16 @@ def test_reconstruction_tracks_y_within_theta(backend):
     assert np.all(y - r < theta / 2)
     assert np.mean(np.abs(y - r)) < 0.05 and y.mean() > 0.1
     assert trace.spike_times.size > 100
+
+
+def test_per_synapse_bucket_weights_brian_equals_torch():
+    """The option x_j = sum_i w_ij sum_k v_ijk B_ik (one bucket weight per synapse)."""
+    spikes, weights, kw = _case((3e-3, 6e-3, 6e-3), seed=5)
+    rng = np.random.default_rng(5)
+    kw["params"]["bucket_weight"] = rng.uniform(-0.5, 1.5, size=(5, 4, 3))
+    ref = biosnn.simulate(MODEL, spikes, weights, backend="brian2", **kw)
+    mirror = biosnn.simulate(MODEL, spikes, weights, backend="torch", **kw)
+    assert assert_equivalent(ref, mirror).n_spikes_a > 20
+    with pytest.raises(biosnn.BiosnnInputError, match="per-synapse bucket_weight must be"):
+        biosnn.simulate(MODEL, spikes, weights, backend="torch",
+                        **{**kw, "params": {**kw["params"], "bucket_weight": np.ones((4, 4, 3))}})

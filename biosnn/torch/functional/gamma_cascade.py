@@ -3,7 +3,9 @@
 The cascade is linear, so ``sum_i w_ij B_ik`` is the k-th bucket of one cascade
 driven by the weighted spikes ``sum_i w_ij s_i``: the mirror keeps one cascade
 per neuron (``D [B, N, K]``) fed by the arriving drive ``W^T s[n - 1]``, which
-equals Brian2's per-source cascades read through the weights. One step::
+equals Brian2's per-source cascades read through the weights. With per-synapse
+bucket weights it keeps one per (source, neuron) pair, ``D [B, N_in, N, K]``,
+fed by ``w_ij s_i``, and sums over sources after weighting. One step::
 
     D <- D P^T,   P = expm(A dt),  A_kk = -alpha_k, A_k,k-1 = alpha_{k-1}   (groups; exact, any rates)
     r <- r e^{-alpha_1 dt};  theta <- theta0 + (theta - theta0) e^{-dt/tau_theta}
@@ -30,12 +32,12 @@ class GammaParams(NamedTuple):
     theta_decay: float
     theta0: float
     m_f: float
-    bucket_weight: torch.Tensor  # [N, K]
+    bucket_weight: torch.Tensor  # [N, K], or [N_in, N, K] per synapse
     bias: torch.Tensor           # [N]
 
 
 class GammaState(NamedTuple):
-    buckets: torch.Tensor        # [B, N, K]
+    buckets: torch.Tensor        # [B, N, K], or [B, N_in, N, K] per synapse
     r: torch.Tensor              # [B, N]
     theta: torch.Tensor          # [B, N]
     x: torch.Tensor              # [B, N], last summed input (what Brian2 records at the next step's start)
@@ -54,9 +56,12 @@ def cascade_propagator(bucket_tau: torch.Tensor, dt: float) -> torch.Tensor:
     return torch.linalg.matrix_exp(cascade_matrix(bucket_tau) * dt)
 
 
-def initial_state(batch: int, n: int, K: int, theta0: float, *, dtype, device=None) -> GammaState:
+def initial_state(batch: int, n: int, K: int, theta0: float, *, dtype, device=None,
+                  n_sources: int | None = None) -> GammaState:
+    """``n_sources``: per-synapse bucket weights need one cascade per (source, neuron) pair."""
     zeros = torch.zeros(batch, n, dtype=dtype, device=device)
-    return GammaState(torch.zeros(batch, n, K, dtype=dtype, device=device), zeros, zeros + theta0, zeros.clone())
+    shape = (batch, n, K) if n_sources is None else (batch, n_sources, n, K)
+    return GammaState(torch.zeros(shape, dtype=dtype, device=device), zeros, zeros + theta0, zeros.clone())
 
 
 def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams):
@@ -66,6 +71,8 @@ def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams):
     theta = params.theta0 + (state.theta - params.theta0) * params.theta_decay
     buckets = torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
     x = (buckets * params.bucket_weight).sum(-1)
+    if x.dim() == 3:  # per-synapse weights: sum over the sources
+        x = x.sum(1)
     y = torch.relu(x + params.bias)
     spike = ((y - r) >= theta / 2).to(y.dtype).detach()
     charge = theta.detach() * spike

@@ -29,7 +29,7 @@ class GammaCascade(nn.Module):
 
     def __init__(self, *, dt, n_neurons: int, params: Mapping | None = None, synapse: str = "cascade",
                  reset: str = "sigma_delta", discretization: str = "exact", schedule: str = "exact",
-                 **_surrogate_options):
+                 n_inputs: int | None = None, **_surrogate_options):
         super().__init__()
         self.spec = get_spec(self.model_name)
         self.dt = positive_time(dt, "dt")
@@ -41,7 +41,9 @@ class GammaCascade(nn.Module):
         from ...brian.cascade import neuron_arrays
 
         self.n_neurons = int(n_neurons)
-        v, bias = neuron_arrays(self.parameters_si, self.n_neurons)
+        v, bias = neuron_arrays(self.parameters_si, self.n_neurons, n_inputs)
+        #: per-synapse bucket weights: forward then takes ``[T, B, N_in, N]`` (w_ij times the spikes of i)
+        self.per_synapse = v.ndim == 3
         self.bucket_weight = nn.Parameter(torch.as_tensor(v, dtype=torch.float64))
         self.bias = nn.Parameter(torch.as_tensor(bias, dtype=torch.float64))
         self.register_buffer("bucket_tau", torch.as_tensor(gc.merged_bucket_taus(self.parameters_si)))
@@ -64,12 +66,15 @@ class GammaCascade(nn.Module):
                 "bias": self.bias.detach().cpu().numpy().astype(np.float64)}
 
     def forward(self, drive: torch.Tensor, state=None, *, record: bool = False):
-        if drive.ndim != 3 or drive.shape[-1] != self.n_neurons:
-            raise BiosnnInputError(f"gamma_cascade: drive must be [T, B, {self.n_neurons}], got {tuple(drive.shape)}")
+        expected = 4 if self.per_synapse else 3
+        if drive.ndim != expected or drive.shape[-1] != self.n_neurons:
+            shape = "[T, B, N_in, N]" if self.per_synapse else "[T, B, N]"
+            raise BiosnnInputError(f"gamma_cascade: drive must be {shape} with N={self.n_neurons}, "
+                                   f"got {tuple(drive.shape)}")
         params = self.step_params(drive.dtype)
         if state is None:
             state = initial_state(drive.shape[1], self.n_neurons, self.n_buckets, params.theta0, dtype=drive.dtype,
-                                  device=drive.device)
+                                  device=drive.device, n_sources=drive.shape[2] if self.per_synapse else None)
         charges, rec = [], {"v": [], "x": [], "r": [], "theta": [], "y_after": []}
         for x_in in drive:
             if record:

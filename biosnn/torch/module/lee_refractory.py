@@ -28,7 +28,7 @@ class LeeRefractory(nn.Module):
 
     model_name = "lee_refractory"
 
-    def __init__(self, *, dt, n_neurons: int | None = None, params: Mapping | None = None,
+    def __init__(self, *, dt, n_neurons: int | None = None, n_inputs: int | None = None, params: Mapping | None = None,
                  synapse: str = "delta", reset: str = "subtract", discretization: str = "exact",
                  schedule: str = "exact", surrogate: str = "fast_sigmoid", surrogate_alpha: float | None = None,
                  detach_reset: bool = False):

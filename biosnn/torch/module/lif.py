@@ -31,8 +31,9 @@ class LIF(nn.Module):
     ----------
     dt : float or Quantity
         Time step (s).
-    n_neurons : int, optional
-        Layer size (LIF parameters are shared scalars, so it is not needed).
+    n_neurons, n_inputs : int, optional
+        Layer and fan-in sizes (LIF parameters are shared scalars, so neither is needed;
+        every module takes them, so that layers are built uniformly).
     params : mapping, optional
         Overrides of the spec's parameters (SI floats or Brian2 quantities).
     synapse : {"delta", "current", "held"}
@@ -46,7 +47,7 @@ class LIF(nn.Module):
 
     model_name = "lif"
 
-    def __init__(self, *, dt, n_neurons: int | None = None, params: Mapping | None = None, synapse: str = "delta", reset: str = "hard",
+    def __init__(self, *, dt, n_neurons: int | None = None, n_inputs: int | None = None, params: Mapping | None = None, synapse: str = "delta", reset: str = "hard",
                  discretization: str = "exact", schedule: str = "exact", surrogate: str = "fast_sigmoid",
                  surrogate_alpha: float | None = None, detach_reset: bool = False):
         super().__init__()
