@@ -47,8 +47,14 @@ class LayerSpec:
     model: str
     n: int
     params: dict = field(default_factory=dict)
-    synapse: str = "delta"
-    reset: str | None = None
+    synapse: str | None = None   # default: the model's first synapse kind
+    reset: str | None = None     # default: the model's first reset
+
+    def resolved_synapse(self) -> str:
+        spec = get_spec(self.model)
+        name = self.synapse if self.synapse is not None else next(iter(spec.synapses))
+        spec.synapse(name)
+        return name
 
     def resolved_reset(self) -> str:
         spec = get_spec(self.model)
@@ -77,12 +83,15 @@ class FeedForwardNet:
             if w.shape != (n_prev, layer.n):
                 raise BiosnnInputError(f"layer {k}: weights have shape {w.shape}, expected {(n_prev, layer.n)}")
             spec = get_spec(layer.model)
-            spec.synapse(layer.synapse)
             layer.resolved_reset()
-            if layer.synapse == "held":
+            if layer.resolved_synapse() == "held":
                 raise BiosnnInputError(f"layer {k}: held input has no spikes to pass between layers")
             if k < len(self.layers) - 1 and spec.threshold is None:
                 raise BiosnnInputError(f"layer {k}: the non-spiking model {layer.model!r} can only be the readout")
+            if k > 0 and get_spec(self.layers[k - 1].model).extra.get("builder") == "cascade" \
+                    and spec.extra.get("builder") != "cascade":
+                raise BiosnnInputError(f"layer {k}: a gamma-cascade layer's spikes carry its threshold; only another "
+                                       f"gamma-cascade layer can receive them, not {layer.model!r}")
             if d is not None:
                 d = np.asarray(d, dtype=np.float64)
                 if d.shape not in ((n_prev,), (n_prev, layer.n)):
@@ -103,7 +112,8 @@ class FeedForwardNet:
         layer = self.layers[k]
         params = get_spec(layer.model).resolve(layer.params, dt)
         for name, value in params.items():
-            if np.ndim(value) and np.size(value) != layer.n:
+            # 1-D arrays are per neuron; higher-dimensional ones (gamma bucket weights) are checked by the model
+            if np.ndim(value) == 1 and np.size(value) != layer.n and not get_spec(layer.model).parameter(name).vector:
                 raise BiosnnInputError(f"layer {k}: {name} has {np.size(value)} values for {layer.n} neurons")
         return params
 

@@ -99,9 +99,13 @@ def per_synapse(params) -> bool:
 
 
 def neuron_equations(params) -> str:
-    """Brian2 equations of the neurons (``x`` is filled by a summed variable)."""
+    """Brian2 equations of the neurons (``x`` is filled by a summed variable).
+
+    A neuron's own output cascade ``B1..BK`` is what its receivers read; its
+    first bucket is the reconstruction, ``r = B1``.
+    """
     sym = bucket_symbols(params)
-    lines = ["x : 1", "y = clip(x + bias, 0, inf) : 1", f"dr/dt = -r / {sym[0]} : 1",
+    lines = [cascade_equations(params), "x : 1", "y = clip(x + bias, 0, inf) : 1", "r = B1 : 1",
              "dtheta/dt = (theta0 - theta) / tau_theta : 1", "bias : 1 (constant)"]
     if not per_synapse(params):
         lines += [f"v_{k + 1} : 1 (constant)" for k in range(len(sym))]
@@ -125,13 +129,13 @@ SPEC = ModelSpec(
     title="Gamma-cascade neuron with adaptive sigma-delta spikes",
     citation="After Koopman & Otte (2026) SpikingGamma; de Vries & Principe (1992); Bohte (2012)",
     membrane_equation="",  # built by the functions above: K is structural
-    threshold="y - r >= theta / 2",
-    resets={"sigma_delta": "r += theta\ntheta += m_f * theta"},
+    threshold="y - B1 >= theta / 2",
+    resets={"sigma_delta": "B1 += theta\ntheta += m_f * theta"},
     synapses={"cascade": SynapseSpec(name="cascade", description="an input spike adds q = 1 to B_1 of its cascade",
                                      drive="", on_pre="B1_post += 1")},
     parameters=PARAMETERS,
     refractory_parameter=None,
     initial_state={},
     validation_cases=({"bucket_tau": (4e-3, 4e-3, 4e-3)}, {"bucket_tau": (2e-3, 5e-3, 9e-3, 9e-3)}),
-    extra={"builder": "cascade", "equations": lambda params: cascade_equations(params) + "\n" + neuron_equations(params)},
+    extra={"builder": "cascade", "equations": neuron_equations},
 )

@@ -50,17 +50,57 @@ def neuron_arrays(params: dict, n: int, n_inputs: int | None = None) -> tuple[np
     return v, bias
 
 
-def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | None = None) -> Trace:
-    import brian2
-    from brian2 import Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses
+def build_gamma_layer(params: dict, *, source, source_is_gamma: bool, n_src: int, n: int, batch: int,
+                      weights: np.ndarray, slot: str, name: str):
+    """Objects of one gamma layer reading ``source``; returns ``(objects, neurons)``.
+
+    A gamma-layer source exposes its own cascade ``B1..BK`` and is read directly;
+    any other source (spike generator, LIF layer) feeds a cascade group with
+    q = 1 per spike in the schedule's pathway ``slot``.
+    """
+    from brian2 import NeuronGroup, Synapses
 
     spec = gc.SPEC
+    K = gc.n_buckets(params)
+    v, bias = neuron_arrays(params, n, n_src)
+    namespace = cascade_namespace(params)
+    objects = []
+    if not source_is_gamma:
+        cascades = NeuronGroup(batch * n_src, gc.cascade_equations(params), method="exact", namespace=namespace,
+                               name=f"{name}_cascades")
+        feed = Synapses(source, cascades, on_pre=spec.synapse("cascade").on_pre, name=f"{name}_feed")
+        feed.connect(j="i")
+        feed.pre.when = slot
+        objects += [cascades, feed]
+        source = cascades
+    neurons = NeuronGroup(batch * n, gc.neuron_equations(params), threshold=spec.threshold,
+                          reset=spec.resets["sigma_delta"], method="exact", namespace=namespace, name=name)
+    neurons.theta = params["theta0"]
+    neurons.bias = np.tile(bias, batch)
+    if v.ndim == 2:
+        for k in range(K):
+            setattr(neurons, f"v_{k + 1}", np.tile(v[:, k], batch))
+    reader = Synapses(source, neurons, gc.summed_input(params), namespace=namespace, name=f"{name}_reader")
+    b, i, j = np.meshgrid(np.arange(batch), np.arange(n_src), np.arange(n), indexing="ij")
+    reader.connect(i=(b * n_src + i).ravel(), j=(b * n + j).ravel())
+    reader.w = np.broadcast_to(weights, (batch, n_src, n)).ravel()
+    if v.ndim == 3:  # per synapse, in the (sample, source, target) order of the connections
+        for k in range(K):
+            setattr(reader, f"v_{k + 1}", np.broadcast_to(v[:, :, k], (batch, n_src, n)).ravel())
+    summed = reader.summed_updaters["x_post"]
+    summed.when, summed.order = "before_thresholds", 10
+    objects += [neurons, reader]
+    return objects, neurons
+
+
+def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | None = None) -> Trace:
+    import brian2
+    from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor
+
     target = check_target(target)
     grid = stimulus.grid
     dt = grid.dt
     batch, n_in, n = stimulus.batch_size, stimulus.n_inputs, stimulus.n_neurons
-    K = gc.n_buckets(params)
-    v, bias = neuron_arrays(params, n, n_in)
     namespace = cascade_namespace(params)
     brian2.prefs.logging.file_log = False
     with brian_target(target):
@@ -68,31 +108,12 @@ def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | N
         sp = stimulus.spikes
         generator = SpikeGeneratorGroup(batch * n_in, sp.sample_indices() * n_in + sp.units,
                                         sp.steps(dt) * dt * brian2.second, name="inputs")
-        cascades = NeuronGroup(batch * n_in, gc.cascade_equations(params), method="exact", namespace=namespace,
-                               name="cascades")
-        feed = Synapses(generator, cascades, on_pre=spec.synapse("cascade").on_pre, name="input_spikes")
-        feed.connect(j="i")
-        feed.pre.when = grid.pathway_slot
-        neurons = NeuronGroup(batch * n, gc.neuron_equations(params), threshold=spec.threshold,
-                              reset=spec.resets["sigma_delta"], method="exact", namespace=namespace, name="neurons")
-        neurons.theta = params["theta0"]
-        neurons.bias = np.tile(bias, batch)
-        if v.ndim == 2:
-            for k in range(K):
-                setattr(neurons, f"v_{k + 1}", np.tile(v[:, k], batch))
-        reader = Synapses(cascades, neurons, gc.summed_input(params), namespace=namespace, name="reader")
-        b, i, j = np.meshgrid(np.arange(batch), np.arange(n_in), np.arange(n), indexing="ij")
-        reader.connect(i=(b * n_in + i).ravel(), j=(b * n + j).ravel())
-        reader.w = np.broadcast_to(stimulus.weights, (batch, n_in, n)).ravel()
-        if v.ndim == 3:  # per synapse, in the (sample, source, target) order of the connections
-            for k in range(K):
-                setattr(reader, f"v_{k + 1}", np.broadcast_to(v[:, :, k], (batch, n_in, n)).ravel())
-        summed = reader.summed_updaters["x_post"]
-        summed.when, summed.order = "before_thresholds", 10
+        objects, neurons = build_gamma_layer(params, source=generator, source_is_gamma=False, n_src=n_in, n=n,
+                                             batch=batch, weights=stimulus.weights, slot=grid.pathway_slot,
+                                             name="neurons")
         monitor = StateMonitor(neurons, ["y", "x", "r", "theta"], record=True, name="state_monitor")
         spikes = SpikeMonitor(neurons, name="spike_monitor")
-        Network(generator, cascades, feed, neurons, reader, monitor, spikes).run(grid.n_steps * dt * brian2.second,
-                                                                                namespace=namespace)
+        Network(generator, *objects, monitor, spikes).run(grid.n_steps * dt * brian2.second, namespace=namespace)
         values = {name: np.array(getattr(monitor, name)).T.reshape(-1, batch, n) for name in ("y", "x", "r", "theta")}
         index = np.array(spikes.i, dtype=np.int64)
         steps = np.rint(np.array(spikes.t / brian2.second) / dt).astype(np.int64)

@@ -16,6 +16,7 @@ import numpy as np
 from ..equations import get_spec
 from ..schedule import TimeGrid, delay_steps
 from ..spikes import SpikeTrains
+from .cascade import build_gamma_layer
 from .network import _floor, _lateral, _namespace, _neuron_group
 from .targets import brian_target, check_target
 
@@ -76,15 +77,30 @@ def run_feedforward(net, spikes: SpikeTrains, *, dt: float, duration: float, tar
         source = SpikeGeneratorGroup(batch * net.n_inputs, spikes.sample_indices() * net.n_inputs + spikes.units,
                                      spikes.steps(grid.dt) * grid.dt * brian2.second, name="inputs")
         objects, monitors = [source], []
+        source_is_gamma = False
         for k, layer in enumerate(net.layers):
             spec = get_spec(layer.model)
             params = net.resolved_params(k, grid.dt)
+            if spec.extra.get("builder") == "cascade":
+                if net.delays[k] is not None:
+                    raise ValueError(f"layer {k}: axonal delays into gamma-cascade layers are not supported")
+                n_src = net.n_inputs if k == 0 else net.layers[k - 1].n
+                layer_objects, group = build_gamma_layer(
+                    params, source=source, source_is_gamma=source_is_gamma, n_src=n_src, n=layer.n, batch=batch,
+                    weights=np.asarray(net.weights[k], dtype=np.float64), slot=grid.pathway_slot, name=f"layer{k}")
+                spike_mon = SpikeMonitor(group, name=f"spikes{k}")
+                state_mon = StateMonitor(group, "y", record=True, name=f"v{k}") if record_v else None
+                objects += layer_objects + [m for m in (spike_mon, state_mon) if m is not None]
+                monitors.append((layer.n, group, spike_mon, state_mon))
+                source, source_is_gamma = group, True
+                continue
+            source_is_gamma = False
             namespace = _namespace(spec, params)
-            group = _neuron_group(spec, params, synapse=layer.synapse, reset=layer.resolved_reset(),
+            group = _neuron_group(spec, params, synapse=layer.resolved_synapse(), reset=layer.resolved_reset(),
                                   discretization="exact", n=layer.n, batch=batch, dt=grid.dt, namespace=namespace,
                                   name=f"layer{k}")
             hop = _connect(source, group, np.asarray(net.weights[k], dtype=np.float64),
-                           on_pre=spec.synapse(layer.synapse).on_pre, slot=grid.pathway_slot, batch=batch,
+                           on_pre=spec.synapse(layer.resolved_synapse()).on_pre, slot=grid.pathway_slot, batch=batch,
                            namespace=namespace, name=f"hop{k}", dt=grid.dt, delays=net.delays[k])
             objects += [group, hop]
             slots = {grid.pathway_slot}
@@ -109,7 +125,8 @@ def run_feedforward(net, spikes: SpikeTrains, *, dt: float, duration: float, tar
                 steps = np.rint(np.array(spike_mon.t / brian2.second) / grid.dt).astype(np.int64)
             else:
                 index = steps = np.zeros(0, np.int64)
-            v = np.array(state_mon.v).T.reshape(-1, batch, n) if state_mon is not None else None
-            final_v = np.array(group.v[:]).reshape(batch, n)
+            main = "y" if "y" in group.variables else "v"  # gamma layers trace y
+            v = np.array(getattr(state_mon, main)).T.reshape(-1, batch, n) if state_mon is not None else None
+            final_v = np.array(getattr(group, main)[:]).reshape(batch, n)
             out.append(LayerActivity(steps, index % n, index // n, n, batch, v, final_v))
     return out

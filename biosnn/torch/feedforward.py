@@ -17,6 +17,7 @@ from ..network import FeedForwardNet, LayerSpec
 from ..schedule import delay_steps
 from .delay import AxonalDelay, shift_per_neuron
 from .module import MODULES
+from .module.gamma_cascade import GammaCascade
 
 
 def delayed(x: torch.Tensor, steps: int = 1) -> torch.Tensor:
@@ -24,6 +25,19 @@ def delayed(x: torch.Tensor, steps: int = 1) -> torch.Tensor:
     if steps == 0:
         return x
     return torch.cat([torch.zeros_like(x[:steps]), x[:-steps]], dim=0)
+
+
+def straight_through_charges(charges: torch.Tensor, y: torch.Tensor, decay: float) -> torch.Tensor:
+    """Spike charges forward, the smooth signal backward (DESIGN.md §3).
+
+    A receiver's first bucket is the sender's reconstruction r, built from the
+    charges. In the backward pass we let it be y instead: the charge sequence
+    whose reconstruction is exactly y is ``u[n] = y[n] - decay * y[n - 1]``
+    (decay = exp(-alpha_1 dt)), so ``q + (u - u.detach())`` has the value of q
+    and the gradient of u, i.e. ``B_1 = r + (B_1,spiking - r).detach()`` with r -> y.
+    """
+    u = y - decay * delayed(y)
+    return charges.detach() + (u - u.detach())
 
 
 def per_synapse_drive(x: torch.Tensor, weight: torch.Tensor, steps: np.ndarray) -> torch.Tensor:
@@ -52,7 +66,7 @@ class FeedForward(nn.Module):
         self.layer_specs = list(layers)
         self.dt = dt
         self.neurons = nn.ModuleList(
-            MODULES[layer.model](dt=dt, n_neurons=layer.n, params=layer.params, synapse=layer.synapse,
+            MODULES[layer.model](dt=dt, n_neurons=layer.n, params=layer.params, synapse=layer.resolved_synapse(),
                                  reset=layer.resolved_reset(), surrogate=surrogate, surrogate_alpha=surrogate_alpha,
                                  schedule=schedule, detach_reset=detach_reset)
             for layer in self.layer_specs
@@ -89,11 +103,20 @@ class FeedForward(nn.Module):
         return delayed(self.axonal[k](x)) @ weight
 
     def forward(self, raster: torch.Tensor, *, record: bool = False):
-        """``raster`` ``[T, B, n_inputs]``; returns every layer's output (spikes; v for ``li``)."""
+        """``raster`` ``[T, B, n_inputs]``; returns every layer's output (spikes; v for ``li``;
+        spike charges theta*s, straight-through, for gamma-cascade layers)."""
         x = raster
         outputs, voltages = [], []
         for k, neurons in enumerate(self.neurons):
             drive = self.drive(k, x)
+            if isinstance(neurons, GammaCascade):
+                from_gamma = k > 0 and isinstance(self.neurons[k - 1], GammaCascade)
+                charges, rec, _ = neurons(drive, record=True, before_propagation=from_gamma)
+                x = straight_through_charges(charges, rec["y_after"], neurons.first_bucket_decay)
+                outputs.append(x)
+                if record:
+                    voltages.append(rec["v"])
+                continue
             if record:
                 x, rec, _ = neurons(drive, record=True)
                 voltages.append(rec["v"])

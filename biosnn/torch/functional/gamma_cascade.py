@@ -64,12 +64,25 @@ def initial_state(batch: int, n: int, K: int, theta0: float, *, dtype, device=No
     return GammaState(torch.zeros(shape, dtype=dtype, device=device), zeros, zeros + theta0, zeros.clone())
 
 
-def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams):
-    """Advance one step; returns ``(charge, y, new_state)``: charge = theta * s, what a receiver's B_1 gets."""
-    buckets = state.buckets @ params.propagator.T
+def _add_to_first(buckets: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
+    return torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
+
+
+def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams, *, before_propagation: bool = False):
+    """Advance one step; returns ``(charge, y, new_state)``: charge = theta * s, what a receiver's B_1 gets.
+
+    ``before_propagation``: the drive entered B_1 at the end of the previous step
+    (spikes of a gamma layer, added by its reset) and is propagated through this
+    step; otherwise (input spikes, exact schedule) it enters after propagation.
+    """
+    buckets = state.buckets
+    if before_propagation:
+        buckets = _add_to_first(buckets, drive)
+    buckets = buckets @ params.propagator.T
     r = state.r * params.r_decay
     theta = params.theta0 + (state.theta - params.theta0) * params.theta_decay
-    buckets = torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
+    if not before_propagation:
+        buckets = _add_to_first(buckets, drive)
     x = (buckets * params.bucket_weight).sum(-1)
     if x.dim() == 3:  # per-synapse weights: sum over the sources
         x = x.sum(1)

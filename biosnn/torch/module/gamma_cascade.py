@@ -49,6 +49,11 @@ class GammaCascade(nn.Module):
         self.register_buffer("bucket_tau", torch.as_tensor(gc.merged_bucket_taus(self.parameters_si)))
 
     @property
+    def first_bucket_decay(self) -> float:
+        """``exp(-dt / tau_1)``: the one-step decay of the reconstruction r = B_1."""
+        return math.exp(-self.dt / float(self.bucket_tau[0]))
+
+    @property
     def n_buckets(self) -> int:
         return int(self.bucket_tau.numel())
 
@@ -65,7 +70,7 @@ class GammaCascade(nn.Module):
         return {**self.parameters_si, "bucket_weight": self.bucket_weight.detach().cpu().numpy().astype(np.float64),
                 "bias": self.bias.detach().cpu().numpy().astype(np.float64)}
 
-    def forward(self, drive: torch.Tensor, state=None, *, record: bool = False):
+    def forward(self, drive: torch.Tensor, state=None, *, record: bool = False, before_propagation: bool = False):
         expected = 4 if self.per_synapse else 3
         if drive.ndim != expected or drive.shape[-1] != self.n_neurons:
             shape = "[T, B, N_in, N]" if self.per_synapse else "[T, B, N]"
@@ -82,7 +87,7 @@ class GammaCascade(nn.Module):
                 rec["x"].append(state.x)
                 rec["r"].append(state.r)
                 rec["theta"].append(state.theta)
-            charge, y, state = gamma_step(x_in, state, params)
+            charge, y, state = gamma_step(x_in, state, params, before_propagation=before_propagation)
             charges.append(charge)
             if record:
                 rec["y_after"].append(y)
