@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from biosnn.io import atomic_path  # noqa: E402
+from biosnn.plotting.save import save_figure  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -44,10 +44,7 @@ def main(argv=None) -> int:
     axes[0].legend(fontsize=7)
     fig.suptitle("Lee et al. WTA layer: Brian2 on a grid vs event-driven exact solution", fontsize=10)
     fig.tight_layout()
-    for ext in ("png", "pdf"):
-        path = Path(args.out) / f"lee_convergence.{ext}"
-        with atomic_path(path, suffix=f".{ext}") as tmp:
-            fig.savefig(tmp, format=ext, dpi=150)
+    for path in save_figure(fig, Path(args.out) / "lee_convergence"):
         print(path)
     return 0
 

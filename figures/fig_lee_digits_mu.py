@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from biosnn.io import atomic_path  # noqa: E402
+from biosnn.plotting.save import save_figure  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -50,10 +50,7 @@ def main(argv=None) -> int:
     ax.legend(fontsize=7)
     ax.set_title("8x8 digits, 64-100-10 WTA network", fontsize=9)
     fig.tight_layout()
-    for ext in ("png", "pdf"):
-        path = Path(args.out) / f"lee_digits_mu.{ext}"
-        with atomic_path(path, suffix=f".{ext}") as tmp:
-            fig.savefig(tmp, format=ext, dpi=150)
+    for path in save_figure(fig, Path(args.out) / "lee_digits_mu"):
         print(path)
     return 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from .save import save_figure
 
 
 def plot_equivalence(reference, mirror, stem, *, title: str = "", n_neurons: int = 3) -> list[Path]:
@@ -48,11 +48,6 @@ def plot_equivalence(reference, mirror, stem, *, title: str = "", n_neurons: int
     axes[2].legend(fontsize=7, loc="upper right")
     fig.suptitle(title or "Brian2 reference vs torch mirror", fontsize=10)
     fig.tight_layout()
-    written = []
-    for ext in ("png", "pdf"):
-        path = stem.with_suffix(f".{ext}")
-        with atomic_path(path, suffix=f".{ext}") as tmp:
-            fig.savefig(tmp, format=ext, dpi=150)
-        written.append(path)
+    written = save_figure(fig, stem)
     plt.close(fig)
     return written
