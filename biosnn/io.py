@@ -10,9 +10,12 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .errors import BiosnnInputError
 
 
 @contextlib.contextmanager
@@ -54,3 +57,16 @@ def _json_default(obj):
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def load_npz(path, what: str) -> dict:
+    """Every array of an ``.npz`` (no pickles); a missing or corrupt file raises a
+    :class:`~biosnn.errors.BiosnnInputError` naming ``what`` the file should hold."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise BiosnnInputError(f"{what} file {path!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise BiosnnInputError(f"{what} file {path!r} is not a readable .npz: {err}") from None

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +36,7 @@ from .equations import get_spec
 from .equations.axonal_delay import DELAY
 from .errors import BiosnnInputError
 from .inputs import check_weights
-from .io import atomic_save_npz
+from .io import atomic_save_npz, load_npz
 
 FORMAT = "biosnn.feedforward/1"
 
@@ -140,16 +139,13 @@ class FeedForwardNet:
     @classmethod
     def load(cls, path) -> "FeedForwardNet":
         path = os.fspath(path)
-        if not os.path.exists(path):
-            raise BiosnnInputError(f"network file {path!r} does not exist")
+        arrays = load_npz(path, "network")
+        if "description" not in arrays:
+            raise BiosnnInputError(f"network file {path!r} has no 'description'")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
             description = json.loads(str(arrays.pop("description")))
-        except KeyError:
-            raise BiosnnInputError(f"network file {path!r} has no 'description'") from None
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            raise BiosnnInputError(f"network file {path!r} is not a readable network .npz: {err}") from None
+        except ValueError as err:
+            raise BiosnnInputError(f"network file {path!r}: unreadable description: {err}") from None
         if description.get("format") != FORMAT:
             raise BiosnnInputError(f"network file {path!r}: format {description.get('format')!r}, expected {FORMAT!r}")
         layers, weights, delays = [], [], []

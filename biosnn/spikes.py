@@ -12,13 +12,12 @@ batches, ``samples`` and ``n_samples``.
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import BiosnnInputError
-from .io import atomic_save_npz
+from .io import atomic_save_npz, load_npz
 from .schedule import timestep
 from .units import SECOND, positive_time, to_si
 
@@ -162,13 +161,7 @@ class SpikeTrains:
     def load(cls, path) -> "SpikeTrains":
         """Read a spike ``.npz``; missing keys or a corrupt file raise a clear error."""
         path = os.fspath(path)
-        if not os.path.exists(path):
-            raise BiosnnInputError(f"spike file {path!r} does not exist")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                content = {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            raise BiosnnInputError(f"spike file {path!r} is not a readable .npz: {err}") from None
+        content = load_npz(path, "spike")
         missing = [k for k in ("times", "units", "n_units", "duration") if k not in content]
         if missing:
             raise BiosnnInputError(

@@ -19,14 +19,11 @@ meta : dict                model, parameters, schedule (see biosnn.schedule)
 from __future__ import annotations
 
 import json
-import os
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import BiosnnInputError
-from .io import _json_default, atomic_save_npz
+from .io import _json_default, atomic_save_npz, load_npz
 
 
 @dataclass
@@ -77,12 +74,7 @@ class Trace:
 
     @classmethod
     def load(cls, path) -> "Trace":
-        path = os.fspath(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                d = {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            raise BiosnnInputError(f"trace file {path!r} is not a readable .npz: {err}") from None
+        d = load_npz(path, "trace")
         states = {k[len("state_"):]: d[k] for k in d if k.startswith("state_")}
         return cls(t=d["t"], v=d["v"], spike_times=d["spike_times"], spike_units=d["spike_units"],
                    spike_samples=d["spike_samples"], dt=float(d["dt"]), backend=str(d["backend"]),
