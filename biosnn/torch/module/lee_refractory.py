@@ -21,6 +21,7 @@ from ...units import positive_time
 from ..functional.lee_refractory import LeeConfig, initial_state, lee_params, lee_step
 from ..functional.wta import circuit_matrix, wta_inhibition
 from ..surrogate import Surrogate
+from .lif import run_steps
 
 
 class LeeRefractory(nn.Module):
@@ -72,16 +73,7 @@ class LeeRefractory(nn.Module):
         if state is None:
             state = initial_state(drive.shape[1:], dtype=drive.dtype, device=drive.device)
         lateral = self.lateral()
-        spikes, v_seq = [], []
-        for x in drive:
-            if record:
-                v_seq.append(state.v)
-            s, state = lee_step(x, state, params, self.config, lateral)
-            spikes.append(s)
-        out = torch.stack(spikes)
-        if not record:
-            return out
-        return out, {"v": torch.stack(v_seq)}, state
+        return run_steps(lambda x, st: lee_step(x, st, params, self.config, lateral), drive, state, record=record)
 
 
 class WTA(LeeRefractory):

@@ -12,6 +12,7 @@ from ...errors import BiosnnInputError
 from ...units import positive_time
 from ..functional.lif import LIFConfig, LIFParams, initial_state, propagator
 from ..functional.li import li_step
+from .lif import run_steps
 
 
 class LI(nn.Module):
@@ -47,18 +48,9 @@ class LI(nn.Module):
         if state is None:
             state = initial_state(drive.shape[1:], params, self.config, dtype=drive.dtype, device=drive.device)
         prop = propagator(params, self.config, dtype=drive.dtype, device=drive.device)
-        out, v_seq, i_seq = [], [], []
-        for x in drive:
-            if record:
-                v_seq.append(state.v)
-                if state.i_syn is not None:
-                    i_seq.append(state.i_syn)
-            state = li_step(x, state, params, self.config, prop)
-            out.append(state.v)
-        out = torch.stack(out)
-        if not record:
-            return out
-        recorded = {"v": torch.stack(v_seq)}
-        if i_seq:
-            recorded["I"] = torch.stack(i_seq)
-        return out, recorded, state
+
+        def step(x, st):
+            st = li_step(x, st, params, self.config, prop)
+            return st.v, st
+
+        return run_steps(step, drive, state, record=record)

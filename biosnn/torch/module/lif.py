@@ -21,6 +21,30 @@ from ..functional.lif import LIFConfig, LIFParams, LIFState, initial_state, lif_
 from ..surrogate import Surrogate
 
 
+def run_steps(step, drive: torch.Tensor, state, *, record: bool):
+    """Apply ``step(x, state) -> (output, state)`` along time; shared by the LIF-family modules.
+
+    Returns the stacked outputs ``[T, ...]``, or with ``record`` also a dict of
+    ``"v"`` (and ``"I"`` when the state has a synaptic current) recorded at the
+    start of each step (Brian2's ``start`` slot), and the final state.
+    """
+    outputs, v_seq, i_seq = [], [], []
+    for x in drive:
+        if record:
+            v_seq.append(state.v)
+            if getattr(state, "i_syn", None) is not None:
+                i_seq.append(state.i_syn)
+        out, state = step(x, state)
+        outputs.append(out)
+    stacked = torch.stack(outputs)
+    if not record:
+        return stacked
+    recorded = {"v": torch.stack(v_seq)}
+    if i_seq:
+        recorded["I"] = torch.stack(i_seq)
+    return stacked, recorded, state
+
+
 class LIF(nn.Module):
     """Layer of LIF neurons (Gerstner et al. 2014, ch. 1.3).
 
@@ -94,21 +118,7 @@ class LIF(nn.Module):
         if state is None:
             state = initial_state(drive.shape[1:], params, self.config, dtype=drive.dtype, device=drive.device)
         prop = propagator(params, self.config, dtype=drive.dtype, device=drive.device)
-        spikes, v_seq, i_seq = [], [], []
-        for x in drive:
-            if record:
-                v_seq.append(state.v)
-                if state.i_syn is not None:
-                    i_seq.append(state.i_syn)
-            s, state = lif_step(x, state, params, self.config, prop)
-            spikes.append(s)
-        out = torch.stack(spikes)
-        if not record:
-            return out
-        recorded = {"v": torch.stack(v_seq)}
-        if i_seq:
-            recorded["I"] = torch.stack(i_seq)
-        return out, recorded, state
+        return run_steps(lambda x, st: lif_step(x, st, params, self.config, prop), drive, state, record=record)
 
     def extra_repr(self) -> str:
         p = self.parameters_si
