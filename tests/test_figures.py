@@ -46,3 +46,14 @@ def test_fig_equivalence_from_a_validation_run(tmp_path):
     _check(tmp_path, "overlay_li")
     with pytest.raises(SystemExit):
         _script("fig_equivalence").main(["--results", str(tmp_path / "empty"), "--out", str(tmp_path)])
+
+
+def test_fig_gamma_dt(tmp_path):
+    table = [dict(dt=dt, accuracy_torch=0.95, accuracy_brian2=0.95, spikes_per_sample=20 + dt * 1e3)
+             for dt in (1e-3, 5e-4, 2.5e-4)]
+    runs = [dict(config=dict(objective=objective, n_hidden=hidden), dt_table=table)
+            for objective, hidden in (("bptt", 0), ("online", 0), ("bptt", 8))]
+    results = tmp_path / "gamma.json"
+    results.write_text(json.dumps({"runs": runs}))
+    assert _script("fig_gamma_dt").main(["--results", str(results), "--out", str(tmp_path)]) == 0
+    _check(tmp_path, "gamma_dt")

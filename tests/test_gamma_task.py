@@ -1,10 +1,14 @@
 """Gamma-cascade layer on a precise-delay task: torch training, Brian2 twin, dt-insensitivity."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from biosnn.data.synthetic import precise_interval_task
-from biosnn.training.gamma_task import GammaTaskConfig, run
+from biosnn.errors import BiosnnInputError
+from biosnn.training.gamma_task import GammaTaskConfig, run, train
 
 
 def test_precise_interval_task_labels_follow_the_gap():
@@ -30,14 +34,48 @@ def test_bptt_learns_the_delay_and_is_insensitive_to_dt():
     assert max(counts) / min(counts) < 1.3  # sigma-delta spike count changes little with dt
 
 
-def test_online_objective_runs_and_transfers():
-    """The online objective trains without BPTT through the cascade; whatever it learns,
-    Brian2 reproduces its predictions."""
-    result = run(GammaTaskConfig(objective="online", n_train=100, n_test=60, epochs=2), dt_factors=(1,))
-    assert result["dt_table"][0]["prediction_agreement"] == 1.0
-    assert np.isfinite(result["loss_history"]).all()
+def test_online_objective_learns_the_delay():
+    """The online objective (gradient accumulated forward, nothing back-propagated through
+    time) reaches >= 95% (chance 50%; measured 97-99.3% on seeds 0-5 with this config at
+    300 test samples), and Brian2 predicts every test sample as the mirror does."""
+    result = run(GammaTaskConfig(objective="online", n_test=200), dt_factors=(1,))
+    row = result["dt_table"][0]
+    assert row["accuracy_torch"] >= 0.95
+    assert row["prediction_agreement"] == 1.0 and row["accuracy_brian2"] == row["accuracy_torch"]
+    assert result["loss_history"][-1] < 0.8 * result["loss_history"][0]
 
 
 def test_unknown_objective():
     with pytest.raises(ValueError, match="unknown objective"):
         run(GammaTaskConfig(objective="rtrl", epochs=1, n_train=10, n_test=10))
+
+
+def test_two_layer_gamma_network_learns_the_delay():
+    """A hidden gamma layer (8 neurons) feeding the two output neurons through its sigma-delta
+    spikes, trained by BPTT through the straight-through charges: >= 95% (measured 99.0%;
+    89-99.3% over seeds 0-5 at the full config), with the hidden layer spiking and Brian2
+    predicting every sample as the mirror does (its hidden spikes must be identical for that)."""
+    result = run(GammaTaskConfig(objective="bptt", n_hidden=8, lr=0.01, n_train=400, n_test=200, epochs=20),
+                 dt_factors=(1,))
+    row = result["dt_table"][0]
+    assert row["accuracy_torch"] >= 0.95
+    assert row["prediction_agreement"] == 1.0 and row["accuracy_brian2"] == row["accuracy_torch"]
+    hidden, output = row["spikes_per_sample_per_layer"]
+    assert hidden > 10 and output > 5
+
+
+def _validation_script(name):
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "validation" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_online_objective_refuses_a_hidden_layer(tmp_path):
+    """Its forward accumulation is exact only when the eligibility states carry no parameters."""
+    with pytest.raises(BiosnnInputError, match="one gamma layer"):
+        train(GammaTaskConfig(objective="online", n_hidden=4), [], np.zeros(0, np.int64))
+    out = tmp_path / "table.json"
+    with pytest.raises(BiosnnInputError, match="one gamma layer"):  # checked before the bptt runs start
+        _validation_script("gamma_dt_table").main(["--out", str(out), "--objectives", "bptt", "online", "--n-hidden", "4"])
+    assert not out.exists()

@@ -1,12 +1,15 @@
 """Is the gamma-cascade network insensitive to dt? (SpikingGamma's claim, on biosnn's definition)
 
-Trains the two-neuron gamma layer on the precise-interval task at dt = 1 ms
+Trains the two-neuron gamma layer (optionally behind a hidden gamma layer,
+``--n-hidden``) on the precise-interval task at dt = 1 ms
 (``biosnn/training/gamma_task.py``; both objectives), then evaluates the same
 continuous-time parameters at dt, dt/2 and dt/4 on test spikes at continuous
 times, in the torch mirror and in Brian2: accuracy, agreement, and sigma-delta
 spikes per sample. Results are written atomically after every run.
 
 Usage: python validation/gamma_dt_table.py --out results/gamma_dt_table.json [--seeds 0 1 2]
+       python validation/gamma_dt_table.py --out results/gamma_dt_table_hidden.json --objectives bptt \
+           --n-hidden 8 --lr 0.01
 """
 
 from __future__ import annotations
@@ -15,23 +18,28 @@ import argparse
 import json
 
 from biosnn.io import atomic_write_json
-from biosnn.training.gamma_task import OBJECTIVES, GammaTaskConfig, run
+from biosnn.training.gamma_task import OBJECTIVES, GammaTaskConfig, check_config, run
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES))
+    parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=OBJECTIVES)
+    parser.add_argument("--n-hidden", type=int, default=0, help="hidden gamma neurons (0: none; bptt only)")
+    parser.add_argument("--lr", type=float, default=GammaTaskConfig.lr, help="Adam learning rate")
     args = parser.parse_args(argv)
+    configs = [GammaTaskConfig(objective=objective, seed=seed, n_hidden=args.n_hidden, lr=args.lr)
+               for objective in args.objectives for seed in args.seeds]
+    for cfg in configs:  # every configuration is checked before any training starts
+        check_config(cfg)
     runs = []
-    for objective in args.objectives:
-        for seed in args.seeds:
-            result = run(GammaTaskConfig(objective=objective, seed=seed))
-            runs.append(result)
-            atomic_write_json(args.out, {"study": "gamma_dt_table", "runs": runs})
-            print(json.dumps({"objective": objective, "seed": seed, "train_seconds": result["train_seconds"],
-                              "dt_table": result["dt_table"]}))
+    for cfg in configs:
+        result = run(cfg)
+        runs.append(result)
+        atomic_write_json(args.out, {"study": "gamma_dt_table", "runs": runs})
+        print(json.dumps({"objective": cfg.objective, "seed": cfg.seed, "n_hidden": cfg.n_hidden,
+                          "train_seconds": result["train_seconds"], "dt_table": result["dt_table"]}))
     return 0
 
 

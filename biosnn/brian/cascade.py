@@ -101,7 +101,6 @@ def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | N
     grid = stimulus.grid
     dt = grid.dt
     batch, n_in, n = stimulus.batch_size, stimulus.n_inputs, stimulus.n_neurons
-    namespace = cascade_namespace(params)
     brian2.prefs.logging.file_log = False
     with brian_target(target):
         brian2.defaultclock.dt = dt * brian2.second
@@ -113,7 +112,8 @@ def run_cascade(model: str, stimulus: Stimulus, params: dict, *, target: str | N
                                              name="neurons")
         monitor = StateMonitor(neurons, ["y", "x", "r", "theta"], record=True, name="state_monitor")
         spikes = SpikeMonitor(neurons, name="spike_monitor")
-        Network(generator, *objects, monitor, spikes).run(grid.n_steps * dt * brian2.second, namespace=namespace)
+        Network(generator, *objects, monitor, spikes).run(grid.n_steps * dt * brian2.second,
+                                                               namespace={})  # the groups carry their own
         values = {name: np.array(getattr(monitor, name)).T.reshape(-1, batch, n) for name in ("y", "x", "r", "theta")}
         index = np.array(spikes.i, dtype=np.int64)
         steps = np.rint(np.array(spikes.t / brian2.second) / dt).astype(np.int64)

@@ -68,6 +68,23 @@ def _add_to_first(buckets: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
     return torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
 
 
+def source_buckets(counts: torch.Tensor, propagator: torch.Tensor):
+    """Yield, step by step, the buckets of each source's own cascade ``[B, N_in, K]``.
+
+    ``counts [T, B, N_in]``: spikes per step (q = 1). Exact schedule, as in
+    ``gamma_step``: the spikes of step n - 1 enter B_1 after step n's
+    propagation. Reading them through the weights, ``sum_i w_ij B_ik``, gives
+    the per-neuron buckets the layer keeps (the cascade is linear); they do not
+    depend on any learnable parameter, which makes them exact eligibility traces.
+    """
+    buckets = torch.zeros(*counts.shape[1:], propagator.shape[0], dtype=counts.dtype, device=counts.device)
+    previous = torch.zeros_like(counts[0])
+    for step_counts in counts:
+        buckets = _add_to_first(buckets @ propagator.T, previous)
+        previous = step_counts
+        yield buckets
+
+
 def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams, *, before_propagation: bool = False):
     """Advance one step; returns ``(charge, y, new_state)``: charge = theta * s, what a receiver's B_1 gets.
 
