@@ -50,7 +50,8 @@ def main(argv=None) -> int:
                      ms=4)
         axes[1].plot(dts, [row["spikes_per_sample"] for row in run["dt_table"]], "o-", color=colour, ms=3, lw=1,
                      alpha=0.8)
-    axes[0].set_ylabel("test accuracy (%)  (lines torch, circles Brian2)")
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_title("lines: torch mirror; circles: Brian2", fontsize=8)
     axes[0].axhline(50, color="0.6", lw=0.8, ls=":")
     axes[1].set_ylabel("sigma-delta spikes per sample")
     for ax in axes:
@@ -59,6 +60,7 @@ def main(argv=None) -> int:
         ax.minorticks_off()
         ax.set_xticks(dts)
         ax.set_xticklabels([f"{d:g}" for d in dts])
+        ax.invert_xaxis()  # dt, dt/2, dt/4 from left to right
     axes[1].set_ylim(bottom=0)
     axes[0].legend(fontsize=7)
     fig.suptitle("Gamma-cascade network on the 20 +/- 2 ms interval task: dt-insensitivity", fontsize=10)

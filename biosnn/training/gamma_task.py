@@ -6,14 +6,17 @@ time constant tau: bucket k peaks (k - 1) tau after a spike, a gamma delay line)
 reads inputs A, B and two distractors; the class score of neuron j is the time
 average of y_j recorded at the start of every step, in both backends (the
 prediction is its argmax). No surrogate gradient: y is a ReLU of the buckets.
+With ``n_hidden > 0`` a hidden gamma layer sits in between; the output neurons
+read its sigma-delta spikes through their own cascades, and the gradient
+crosses the spikes straight-through (``biosnn.torch.feedforward``).
 
 Objectives: ``bptt`` (cross-entropy of the time-averaged y, gradients through
 the whole run) and ``online`` (a loss at every step: cross-entropy of the
 running average of y so far, its gradient accumulated forward in time from
 each source's bucket states, the eligibility traces: nothing is stored or
-back-propagated through time; ``biosnn/training/online.py``). Measured on this
-task (30 epochs, logit scale 20, 300 test samples, seeds 0-5): see
-validation/gamma_dt_table.py and the README.
+back-propagated through time; ``biosnn/training/online.py``; one layer only).
+Measured accuracies (30 epochs, logit scale 20, 300 test samples, seeds 0-5):
+validation/gamma_dt_table.py writes them; the README lists them.
 """
 
 from __future__ import annotations
