@@ -65,5 +65,8 @@ def test_online_gradient_rejects_bad_input():
     states = [torch.ones(4, 3, dtype=torch.float64)]
     with pytest.raises(BiosnnInputError, match="target"):
         running_average_ce_gradient(step, params, iter(states), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(BiosnnInputError, match="step 2: non-finite"):
+        running_average_ce_gradient(step, params, iter(states + [torch.full((4, 3), np.nan, dtype=torch.float64)]),
+                                    torch.zeros(4, dtype=torch.long))
     with pytest.raises(BiosnnInputError, match="no time steps"):
         running_average_ce_gradient(step, params, iter([]), torch.zeros(4, dtype=torch.long))

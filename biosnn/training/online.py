@@ -52,6 +52,8 @@ def running_average_ce_gradient(step_output: Callable, params: Mapping[str, torc
     loss, n_steps = 0.0, 0
     for t, e in enumerate(eligibility, start=1):
         J, y = jacobian_and_output(params, e)
+        if not torch.isfinite(y).all():
+            raise BiosnnInputError(f"step {t}: non-finite output (check the eligibility states and parameters)")
         if running_y is None:
             if target.shape != y.shape[:1]:
                 raise BiosnnInputError(f"target: expected shape {tuple(y.shape[:1])}, got {tuple(target.shape)}")
