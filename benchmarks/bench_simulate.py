@@ -47,11 +47,14 @@ def main(argv=None) -> int:
         weights, dtype=torch.float32)
     drive = drive.to(args.device)
 
+    def synchronize():
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
+
     def mirror():
         with torch.no_grad():
             layer(drive)
-        if args.device.startswith("cuda"):
-            torch.cuda.synchronize()
+        synchronize()
 
     mirror()
     results[f"biosnn torch mirror ({args.device}, float32)"] = timed(mirror, 3)
@@ -64,8 +67,7 @@ def main(argv=None) -> int:
             functional.reset_net(sj)
             with torch.no_grad():
                 sj(drive)
-            if args.device.startswith("cuda"):
-                torch.cuda.synchronize()
+            synchronize()
 
         peer()
         results[f"spikingjelly LIFNode ({args.device}, float32)"] = timed(peer, 3)

@@ -2,6 +2,7 @@
 
 import importlib.util
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,3 +35,15 @@ def rng():
 def model(request):
     """Every registered model: a model added to the registry cannot go untested."""
     return request.param
+
+
+@pytest.fixture
+def load_script():
+    """``load_script(folder, name)``: the module of ``<repo>/<folder>/<name>.py`` (figures/, validation/)."""
+    def load(folder: str, name: str):
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

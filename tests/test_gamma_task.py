@@ -1,8 +1,5 @@
 """Gamma-cascade layer on a precise-delay task: torch training, Brian2 twin, dt-insensitivity."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -64,18 +61,12 @@ def test_two_layer_gamma_network_learns_the_delay():
     assert hidden > 10 and output > 5
 
 
-def _validation_script(name):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "validation" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_online_objective_refuses_a_hidden_layer(tmp_path):
+def test_online_objective_refuses_a_hidden_layer(tmp_path, load_script):
     """Its forward accumulation is exact only when the eligibility states carry no parameters."""
     with pytest.raises(BiosnnInputError, match="one gamma layer"):
         train(GammaTaskConfig(objective="online", n_hidden=4), [], np.zeros(0, np.int64))
     out = tmp_path / "table.json"
     with pytest.raises(BiosnnInputError, match="one gamma layer"):  # checked before the bptt runs start
-        _validation_script("gamma_dt_table").main(["--out", str(out), "--objectives", "bptt", "online", "--n-hidden", "4"])
+        load_script("validation", "gamma_dt_table").main(["--out", str(out), "--objectives", "bptt", "online",
+                                                          "--n-hidden", "4"])
     assert not out.exists()

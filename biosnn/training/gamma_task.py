@@ -34,7 +34,7 @@ from ..brian.feedforward import run_feedforward
 from ..network import LayerSpec
 from ..schedule import TimeGrid
 from ..torch.feedforward import FeedForward
-from ..torch.functional.gamma_cascade import cascade_propagator, source_buckets
+from ..torch.functional.gamma_cascade import cascade_propagator, read_buckets, source_buckets
 from .online import running_average_ce_gradient
 
 OBJECTIVES = ("bptt", "online")
@@ -98,8 +98,8 @@ def scores(net: FeedForward, spikes, dt: float, duration: float) -> torch.Tensor
 
 def online_output(params, source_state):
     """One sample's ``y [2]`` from its sources' buckets ``[N_in, K]`` (``y_after`` of the layer)."""
-    x = torch.einsum("ik,ij,jk->j", source_state, params["weights"], params["bucket_weight"])
-    return torch.relu(x + params["bias"])
+    neuron_buckets = torch.einsum("ik,ij->jk", source_state, params["weights"])  # linearity of the cascade
+    return read_buckets(neuron_buckets, params["bucket_weight"], params["bias"])[1]
 
 
 def online_parameters(net: FeedForward) -> dict:

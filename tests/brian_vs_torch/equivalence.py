@@ -1,6 +1,7 @@
 """Helpers shared by the Brian2-vs-torch tests (DESIGN.md §4)."""
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import biosnn
@@ -60,4 +61,18 @@ def equivalence_case(draw, synapse):
     inputs, duration = make_inputs(rng, synapse, n_in, n_steps, dt, batch)
     low, high = WEIGHTS[synapse]
     weights = rng.uniform(low, high, size=(n_in, n)) * params["v_th"]
-    return dict(inputs=inputs, weights=weights, dt=dt, duration=duration, params=params, reset=reset)
+    return inputs, weights, dict(dt=dt, duration=duration, params=params, reset=reset)
+
+
+def equivalence_property(model, cases, *, max_examples, **fixed):
+    """A hypothesis check: every drawn ``(inputs, weights, keywords)`` case agrees in both backends.
+
+    ``fixed``: keywords of ``run_both`` common to all cases (e.g. ``synapse``)."""
+    @settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=cases)
+    def check(case):
+        inputs, weights, keywords = case
+        ref, mirror = run_both(model, inputs, weights, **fixed, **keywords)
+        assert_equivalent(ref, mirror)
+
+    return check

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 import biosnn
 from biosnn.event_driven import lee_wta_event_driven
 
-from .equivalence import assert_equivalent, run_both
+from .equivalence import assert_equivalent, equivalence_property, run_both
 from .lee_cases import lee_case, lee_property_case
 
 MODEL = "lee_refractory"
@@ -22,14 +21,8 @@ def test_lee_refractory_brian_equals_torch(T_ref, schedule):
 
 
 def test_lee_refractory_brian_equals_torch_property():
-    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(case=lee_property_case(lateral=False))
-    def check(case):
-        spikes, weights, kw = case
-        ref, mirror = run_both(MODEL, spikes, weights, synapse="delta", reset="subtract", **kw)
-        assert_equivalent(ref, mirror)
-
-    check()
+    equivalence_property(MODEL, lee_property_case(lateral=False), max_examples=10, synapse="delta",
+                         reset="subtract")()
 
 
 def test_dynamic_weight_suppresses_input_right_after_a_spike():

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 
-from .equivalence import WEIGHTS, assert_equivalent, equivalence_case, make_inputs, run_both
+from .equivalence import WEIGHTS, assert_equivalent, equivalence_case, equivalence_property, make_inputs, run_both
 
 MODEL = "lif"
 SYNAPSES = ["delta", "current", "held"]
@@ -29,21 +28,10 @@ def test_lif_brian_equals_torch(synapse, reset, t_ref):
     assert agreement.n_spikes_a > 0, "the case must exercise threshold and reset"
 
 
-def _property(synapse):
-    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(case=equivalence_case(synapse))
-    def check(case):
-        ref, mirror = run_both(MODEL, case["inputs"], case["weights"], dt=case["dt"], duration=case["duration"],
-                               params=case["params"], synapse=synapse, reset=case["reset"])
-        assert_equivalent(ref, mirror)
-
-    return check
-
-
 @pytest.mark.parametrize("synapse", SYNAPSES)
 def test_lif_brian_equals_torch_property(synapse):
     """Hypothesis-drawn taus, dts, thresholds, weights, spike trains, resets, refractory periods."""
-    _property(synapse)()
+    equivalence_property(MODEL, equivalence_case(synapse), max_examples=8, synapse=synapse)()
 
 
 @pytest.mark.parametrize("reset", ["hard", "subtract"])

@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
 
 import biosnn
 from biosnn.torch.module import PLIF
 
-from .equivalence import assert_equivalent, equivalence_case, run_both
+from .equivalence import assert_equivalent, equivalence_case, equivalence_property, run_both
 from .test_lif import SYNAPSES, grid_case
 
 MODEL = "plif"
@@ -25,14 +24,7 @@ def test_plif_brian_equals_torch(synapse, reset, t_ref):
 
 @pytest.mark.parametrize("synapse", SYNAPSES)
 def test_plif_brian_equals_torch_property(synapse):
-    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(case=equivalence_case(synapse))
-    def check(case):
-        ref, mirror = run_both(MODEL, case["inputs"], case["weights"], dt=case["dt"], duration=case["duration"],
-                               params=case["params"], synapse=synapse, reset=case["reset"])
-        assert_equivalent(ref, mirror)
-
-    check()
+    equivalence_property(MODEL, equivalence_case(synapse), max_examples=6, synapse=synapse)()
 
 
 def test_plif_default_tau_is_two_steps():

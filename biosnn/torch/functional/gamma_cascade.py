@@ -68,6 +68,18 @@ def _add_to_first(buckets: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
     return torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
 
 
+def read_buckets(buckets: torch.Tensor, bucket_weight: torch.Tensor, bias: torch.Tensor):
+    """The neuron's read of its buckets: ``x_j = sum_k v_jk D_jk`` and ``y_j = max(0, x_j + b_j)``.
+
+    ``buckets [..., N, K]`` with ``bucket_weight [N, K]``; with per-synapse weights
+    ``[N_in, N, K]``, buckets ``[..., N_in, N, K]`` and x is also summed over the sources.
+    """
+    x = (buckets * bucket_weight).sum(-1)
+    if bucket_weight.dim() == 3:
+        x = x.sum(-2)
+    return x, torch.relu(x + bias)
+
+
 def source_buckets(counts: torch.Tensor, propagator: torch.Tensor):
     """Yield, step by step, the buckets of each source's own cascade ``[B, N_in, K]``.
 
@@ -100,10 +112,7 @@ def gamma_step(drive: torch.Tensor, state: GammaState, params: GammaParams, *, b
     theta = params.theta0 + (state.theta - params.theta0) * params.theta_decay
     if not before_propagation:
         buckets = _add_to_first(buckets, drive)
-    x = (buckets * params.bucket_weight).sum(-1)
-    if x.dim() == 3:  # per-synapse weights: sum over the sources
-        x = x.sum(1)
-    y = torch.relu(x + params.bias)
+    x, y = read_buckets(buckets, params.bucket_weight, params.bias)
     spike = ((y - r) >= theta / 2).to(y.dtype).detach()
     charge = theta.detach() * spike
     r = r + charge

@@ -18,10 +18,9 @@ import torch
 from torch import nn
 
 from ...equations import gamma_cascade as gc
-from ...equations import get_spec
 from ...errors import BiosnnInputError
-from ...units import positive_time
 from ..functional.gamma_cascade import GammaParams, cascade_propagator, gamma_step, initial_state
+from .base import bind_spec
 
 
 class GammaCascade(nn.Module):
@@ -31,11 +30,7 @@ class GammaCascade(nn.Module):
                  reset: str = "sigma_delta", discretization: str = "exact", schedule: str = "exact",
                  n_inputs: int | None = None, **_surrogate_options):
         super().__init__()
-        self.spec = get_spec(self.model_name)
-        self.dt = positive_time(dt, "dt")
-        self.parameters_si = self.spec.resolve(params, self.dt)
-        self.spec.synapse(synapse)
-        self.spec.check_reset(reset)
+        bind_spec(self, dt=dt, params=params, synapse=synapse, reset=reset)
         if discretization != "exact" or schedule != "exact":
             raise BiosnnInputError("gamma_cascade: only the exact discretization and schedule are defined")
         from ...brian.cascade import neuron_arrays

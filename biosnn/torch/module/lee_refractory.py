@@ -14,14 +14,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...equations import get_spec
 from ...errors import BiosnnInputError
 from ...schedule import check_schedule
-from ...units import positive_time
 from ..functional.lee_refractory import LeeConfig, initial_state, lee_params, lee_step
 from ..functional.wta import circuit_matrix, wta_inhibition
 from ..surrogate import Surrogate
-from .lif import run_steps
+from .base import bind_spec, run_steps
 
 
 class LeeRefractory(nn.Module):
@@ -34,11 +32,7 @@ class LeeRefractory(nn.Module):
                  schedule: str = "exact", surrogate: str = "fast_sigmoid", surrogate_alpha: float | None = None,
                  detach_reset: bool = False):
         super().__init__()
-        self.spec = get_spec(self.model_name)
-        self.dt = positive_time(dt, "dt")
-        self.parameters_si = self.spec.resolve(params, self.dt)
-        self.spec.check_reset(reset)
-        self.spec.synapse(synapse)
+        bind_spec(self, dt=dt, params=params, synapse=synapse, reset=reset)
         if discretization != "exact":
             raise BiosnnInputError(f"{self.model_name}: only the exact discretization is implemented")
         v_th = np.asarray(self.parameters_si["v_th"], dtype=np.float64)

@@ -7,12 +7,10 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ...equations import get_spec
 from ...errors import BiosnnInputError
-from ...units import positive_time
 from ..functional.lif import LIFConfig, LIFParams, initial_state, propagator
 from ..functional.li import li_step
-from .lif import run_steps
+from .base import bind_spec, run_steps
 
 
 class LI(nn.Module):
@@ -23,10 +21,7 @@ class LI(nn.Module):
     def __init__(self, *, dt, n_neurons: int | None = None, params: Mapping | None = None, synapse: str = "delta",
                  reset: str = "none", discretization: str = "exact", schedule: str = "exact", **_surrogate_options):
         super().__init__()
-        self.spec = get_spec(self.model_name)
-        self.dt = positive_time(dt, "dt")
-        self.parameters_si = self.spec.resolve(params, self.dt)
-        self.spec.synapse(synapse)
+        bind_spec(self, dt=dt, params=params, synapse=synapse, reset=None)
         if schedule != "exact":
             raise BiosnnInputError("li: only the exact schedule is defined (there is no threshold to order against)")
         if discretization == "euler":

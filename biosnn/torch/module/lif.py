@@ -13,36 +13,11 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ...equations import get_spec
 from ...errors import BiosnnInputError
 from ...schedule import check_schedule, refractory_steps
-from ...units import positive_time
 from ..functional.lif import LIFConfig, LIFParams, LIFState, initial_state, lif_step, propagator
 from ..surrogate import Surrogate
-
-
-def run_steps(step, drive: torch.Tensor, state, *, record: bool):
-    """Apply ``step(x, state) -> (output, state)`` along time; shared by the LIF-family modules.
-
-    Returns the stacked outputs ``[T, ...]``, or with ``record`` also a dict of
-    ``"v"`` (and ``"I"`` when the state has a synaptic current) recorded at the
-    start of each step (Brian2's ``start`` slot), and the final state.
-    """
-    outputs, v_seq, i_seq = [], [], []
-    for x in drive:
-        if record:
-            v_seq.append(state.v)
-            if getattr(state, "i_syn", None) is not None:
-                i_seq.append(state.i_syn)
-        out, state = step(x, state)
-        outputs.append(out)
-    stacked = torch.stack(outputs)
-    if not record:
-        return stacked
-    recorded = {"v": torch.stack(v_seq)}
-    if i_seq:
-        recorded["I"] = torch.stack(i_seq)
-    return stacked, recorded, state
+from .base import bind_spec, run_steps
 
 
 class LIF(nn.Module):
@@ -75,11 +50,7 @@ class LIF(nn.Module):
                  discretization: str = "exact", schedule: str = "exact", surrogate: str = "fast_sigmoid",
                  surrogate_alpha: float | None = None, detach_reset: bool = False):
         super().__init__()
-        self.spec = get_spec(self.model_name)
-        self.dt = positive_time(dt, "dt")
-        self.parameters_si = self.spec.resolve(params, self.dt)
-        self.spec.check_reset(reset)
-        self.spec.synapse(synapse)
+        bind_spec(self, dt=dt, params=params, synapse=synapse, reset=reset)
         self.config = LIFConfig(synapse=synapse, reset=reset, discretization=discretization,
                                 schedule=check_schedule(schedule), surrogate=Surrogate(surrogate, surrogate_alpha),
                                 detach_reset=bool(detach_reset))
