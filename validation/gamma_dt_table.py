@@ -1,7 +1,7 @@
 """Is the gamma-cascade network insensitive to dt? (SpikingGamma's claim, on biosnn's definition)
 
 Trains the two-neuron gamma layer (optionally behind a hidden gamma layer,
-``--n-hidden``) on the precise-interval task at dt = 1 ms
+``--n-hidden``) on the precise-interval task at dt = 1 ms (``--dt``)
 (``biosnn/training/gamma_task.py``; both objectives), then evaluates the same
 continuous-time parameters at dt, dt/2 and dt/4 on test spikes at continuous
 times, in the torch mirror and in Brian2: accuracy, agreement, and sigma-delta
@@ -28,8 +28,11 @@ def main(argv=None) -> int:
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=OBJECTIVES)
     parser.add_argument("--n-hidden", type=int, default=0, help="hidden gamma neurons (0: none; bptt only)")
     parser.add_argument("--lr", type=float, default=GammaTaskConfig.lr, help="Adam learning rate")
+    parser.add_argument("--dt", type=float, default=GammaTaskConfig.dt,
+                        help="training time step (s); evaluated at dt, dt/2, dt/4")
     args = parser.parse_args(argv)
-    configs = [GammaTaskConfig(objective=objective, seed=seed, n_hidden=args.n_hidden, lr=args.lr)
+    configs = [GammaTaskConfig(objective=objective, seed=seed, n_hidden=args.n_hidden, lr=args.lr,
+                               dt=args.dt)
                for objective in args.objectives for seed in args.seeds]
     for cfg in configs:  # every configuration is checked before any training starts
         check_config(cfg)
