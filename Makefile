@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-report
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all venv bench clean
+.PHONY: demo test test-compiled test-all venv bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -25,10 +25,15 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/biosnn validate --models all --target numpy --out $(DEMO_OUT)
 
-# Fast set plus the marked compiled tests (one cython, one cpp_standalone); cuda skips without a GPU.
+# The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow and not cython and not cpp_standalone and not cuda" $(PYTEST_ARGS)
 
+# One case per model and every network on Brian2's compiled targets (cython, cpp_standalone).
+test-compiled: $(STAMP)
+	$(PY) -m pytest -m "(cython or cpp_standalone) and not slow" $(PYTEST_ARGS)
+
+# Everything; cuda tests skip without brian2cuda and a GPU.
 test-all: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 

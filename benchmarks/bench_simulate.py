@@ -18,7 +18,7 @@ import torch
 
 import biosnn
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.torch.module import LIF
+from biosnn.torch.module import Layer
 
 
 def timed(fn, repeat=1):
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     weights = rng.uniform(0, 0.15, size=(n_in, n))
     results = {}
 
-    layer = LIF(dt=dt, params={"tau_m": 0.02}).to(args.device)
+    layer = Layer("lif", dt=dt, n_neurons=n, params={"tau_m": 0.02}).to(args.device)
     drive = torch.as_tensor(spikes.to_raster(dt, int(round(dur / dt))), dtype=torch.float32) @ torch.as_tensor(
         weights, dtype=torch.float32)
     drive = drive.to(args.device)

@@ -4,7 +4,7 @@
                     --backend brian2|torch [--target T] [--discretization exact|euler]
                     [--dtype float64|float32] [--synapse delta|current|held] [--reset hard|subtract]
                     [--schedule exact|brian2_default] [--param NAME=VALUE ...] --out TRACE.npz
-    biosnn validate [--models all|NAME ...] [--target T] [--seed N] --out DIR
+    biosnn validate [--models all|NAME ...] [--target T] [--seed N] --out DIR   (models and networks)
     biosnn models
 
 All values are SI (seconds; state variables dimensionless). For held input,
@@ -22,6 +22,16 @@ import sys
 import numpy as np
 
 from .errors import BiosnnInputError
+from .schedule import DISCRETIZATIONS, SCHEDULES
+
+
+def _synapse_kinds() -> tuple[str, ...]:
+    from .equations import REGISTRY
+
+    return tuple(dict.fromkeys(name for spec in REGISTRY.values() for name in spec.synapses))
+
+
+SYNAPSE_KINDS = _synapse_kinds()
 
 
 def _param(text: str):
@@ -69,8 +79,12 @@ def cmd_validate(args) -> int:
     report = validate(args.models, target=args.target, out_dir=args.out, seed=args.seed,
                       progress=not args.quiet)
     for name, m in report["models"].items():
-        print(f"{name:12s} {'PASS' if m['passed'] else 'FAIL'}  cases={m['n_cases']}  spikes={m['n_spikes']}  "
+        print(f"{name:24s} {'PASS' if m['passed'] else 'FAIL'}  cases={m['n_cases']}  spikes={m['n_spikes']}  "
               f"max|dv|={m['max_abs_dv']:.3g}")
+    for name, m in report["networks"].items():
+        a = m["agreement"]
+        print(f"{name:24s} {'PASS' if m['passed'] else 'FAIL'}  layers={len(m['layers'])}  spikes={a['n_spikes_a']}  "
+              f"max|dv|={a['max_abs_dv']:.3g}")
     print(f"report: {os.path.join(args.out, 'report.md')} ({report['wall_seconds']} s)")
     return 0 if report["passed"] else 1
 
@@ -97,19 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, required=True, help="simulated time in seconds")
     sim.add_argument("--backend", choices=("brian2", "torch"), required=True)
     sim.add_argument("--target", default=None, help="Brian2 target: numpy, cython, cpp_standalone, cuda_standalone")
-    sim.add_argument("--discretization", choices=("exact", "euler"), default="exact")
+    sim.add_argument("--discretization", choices=DISCRETIZATIONS, default="exact")
     sim.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    sim.add_argument("--synapse", choices=("delta", "current", "held", "cascade"), default=None,
-                     help="default: the model's first")
+    sim.add_argument("--synapse", choices=SYNAPSE_KINDS, default=None, help="default: the model's first")
     sim.add_argument("--reset", default=None, help="hard | subtract | ...; default: the model's first")
-    sim.add_argument("--schedule", choices=("exact", "brian2_default"), default="exact")
+    sim.add_argument("--schedule", choices=SCHEDULES, default="exact")
     sim.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
                      help="parameter override in SI units (repeatable), e.g. tau_m=0.01")
     sim.add_argument("--out", required=True, help="output trace .npz")
     sim.set_defaults(func=cmd_simulate)
 
     val = sub.add_parser("validate", help="run the Brian2-vs-torch equivalence suite for registered models")
-    val.add_argument("--models", nargs="+", default=["all"])
+    val.add_argument("--models", nargs="+", default=["all"],
+                     help="registered models and network cases to validate (default: all of them)")
     val.add_argument("--target", default="numpy")
     val.add_argument("--seed", type=int, default=0)
     val.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -1,7 +1,7 @@
 """Event-driven solvers: exact spike times, no time grid (LIF with delta synapses;
 Lee et al.'s dynamic-weight refractory neurons with WTA circuits).
 
-An independent ground truth for the Brian2 reference (DESIGN.md §2). Between
+An independent ground truth for the Brian2 reference (``docs/time_grid.md``). Between
 events the membrane relaxes exactly, ``v(t) = v_rest + (v(t0) - v_rest)
 exp(-(t - t0)/tau_m)``; at an input time all jumps arriving at that instant
 are summed (``v += sum w``) and the threshold is tested once: ``v >= v_th``
@@ -21,8 +21,13 @@ import math
 
 import numpy as np
 
+from .equations.lif import SPEC as LIF
 from .errors import BiosnnInputError
+from .spec import circuit_ids
 from .spikes import SpikeTrains
+
+#: The LIF resets this solver implements (the spec's, by name)
+RESETS = tuple(LIF.resets)
 
 #: Relative tolerance when comparing an input time with the end of the
 #: refractory window (grid times carry rounding of ~1e-16 relative).
@@ -39,8 +44,8 @@ def lif_delta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_m: f
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 2 or weights.shape[0] != spikes.n_units:
         raise BiosnnInputError(f"weights must be [N_in={spikes.n_units}, N], got {weights.shape}")
-    if reset not in ("hard", "subtract"):
-        raise BiosnnInputError(f"unknown reset {reset!r}")
+    if reset not in RESETS:
+        raise BiosnnInputError(f"unknown reset {reset!r}; choose one of {', '.join(RESETS)}")
     out_t, out_u, out_s = [], [], []
     samples = spikes.sample_indices()
     for b in range(spikes.batch_size):
@@ -94,8 +99,7 @@ def lee_wta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_mp: fl
     if weights.ndim != 2 or weights.shape[0] != spikes.n_units:
         raise BiosnnInputError(f"weights must be [N_in={spikes.n_units}, N], got {weights.shape}")
     v_th = np.broadcast_to(np.asarray(v_th, dtype=np.float64), (n,))
-    size = int(circuit_size) or n
-    circuit = np.arange(n) // size
+    circuit = circuit_ids(n, circuit_size)
     same = (circuit[:, None] == circuit[None, :]).astype(np.float64)
     lateral = mu * sigma != 0
     out_t, out_u, out_s = [], [], []

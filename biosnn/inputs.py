@@ -5,7 +5,8 @@ Two input forms:
 * :class:`~biosnn.spikes.SpikeTrains` for ``delta`` and ``current`` synapses;
   the postsynaptic jump of neuron j for a spike of input i is ``W[i, j]``.
 * a dense held drive, array ``[T, N_in]`` or ``[T, B, N_in]``, for ``held``
-  input; neuron j receives ``X[n] @ W`` held constant over step n.
+  input (the first layer of a network only); neuron j receives ``X[n] @ W``
+  held constant over step n.
 
 ``weights`` is ``[N_in, N]`` (float, finite). A ``[T, B, ...]`` batch is run as
 B independent copies of the network in one simulation.
@@ -24,22 +25,14 @@ from .spikes import SpikeTrains
 
 @dataclass(frozen=True)
 class Stimulus:
-    """Validated input of one simulation."""
+    """Validated input of one simulation (the weights belong to the network)."""
 
     kind: str                      # "spikes" or "held"
-    weights: np.ndarray            # float64 [N_in, N]
     grid: TimeGrid
+    n_inputs: int
     spikes: SpikeTrains | None = None
     held: np.ndarray | None = None  # float64 [T, B, N_in]
     batched: bool = False
-
-    @property
-    def n_inputs(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def n_neurons(self) -> int:
-        return self.weights.shape[1]
 
     @property
     def batch_size(self) -> int:
@@ -71,10 +64,9 @@ def check_weights(weights) -> np.ndarray:
     return np.asarray(weights, dtype=np.float64)
 
 
-def make_stimulus(inputs, weights, grid: TimeGrid, synapse: str) -> Stimulus:
-    """Check ``inputs`` against ``weights``, ``grid`` and the synapse kind."""
-    w = check_weights(weights)
-    if synapse == "held":
+def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimulus:
+    """Check ``inputs`` against the grid, the input count and the input kind (held drive or spikes)."""
+    if held:
         if isinstance(inputs, SpikeTrains):
             raise BiosnnInputError("held input needs a dense drive array [T, N_in] or [T, B, N_in], got SpikeTrains")
         if hasattr(inputs, "detach"):
@@ -91,18 +83,16 @@ def make_stimulus(inputs, weights, grid: TimeGrid, synapse: str) -> Stimulus:
             raise BiosnnInputError(
                 f"held drive has {x.shape[0]} steps but duration/dt gives {grid.n_steps}"
             )
-        if x.shape[2] != w.shape[0]:
-            raise BiosnnInputError(f"held drive has {x.shape[2]} inputs but weights are {w.shape} (N_in, N)")
+        if x.shape[2] != n_inputs:
+            raise BiosnnInputError(f"held drive has {x.shape[2]} inputs but the weights have {n_inputs} rows (N_in)")
         if not np.all(np.isfinite(x)):
             raise BiosnnInputError("held drive: contains NaN or inf")
-        return Stimulus("held", w, grid, held=np.asarray(x, dtype=np.float64), batched=batched)
+        return Stimulus("held", grid, n_inputs, held=np.asarray(x, dtype=np.float64), batched=batched)
     if not isinstance(inputs, SpikeTrains):
+        raise BiosnnInputError(f"spiking input needs SpikeTrains, got {type(inputs).__name__}")
+    if inputs.n_units != n_inputs:
         raise BiosnnInputError(
-            f"{synapse} synapses need SpikeTrains input, got {type(inputs).__name__}"
-        )
-    if inputs.n_units != w.shape[0]:
-        raise BiosnnInputError(
-            f"spike trains have n_units={inputs.n_units} but weights are {w.shape} (N_in, N)"
+            f"spike trains have n_units={inputs.n_units} but the weights have {n_inputs} rows (N_in)"
         )
     if inputs.duration > grid.duration + 1e-3 * grid.dt:
         raise BiosnnInputError(
@@ -113,4 +103,4 @@ def make_stimulus(inputs, weights, grid: TimeGrid, synapse: str) -> Stimulus:
         k = int(np.flatnonzero(steps >= grid.n_steps)[0])
         raise BiosnnInputError(f"spike at t={inputs.times[k]!r}s rounds to step {steps[k]}, past the last step")
     inputs.check_one_per_step(grid.dt)
-    return Stimulus("spikes", w, grid, spikes=inputs, batched=inputs.is_batched)
+    return Stimulus("spikes", grid, n_inputs, spikes=inputs, batched=inputs.is_batched)

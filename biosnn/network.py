@@ -37,6 +37,7 @@ from .equations.axonal_delay import DELAY
 from .errors import BiosnnInputError
 from .inputs import check_weights
 from .io import atomic_save_npz, load_npz
+from .spec import Output, Structure
 
 FORMAT = "biosnn.feedforward/1"
 
@@ -50,14 +51,10 @@ class LayerSpec:
     reset: str | None = None     # default: the model's first reset
 
     def resolved_synapse(self) -> str:
-        spec = get_spec(self.model)
-        name = self.synapse if self.synapse is not None else next(iter(spec.synapses))
-        spec.synapse(name)
-        return name
+        return get_spec(self.model).synapse(self.synapse).name
 
     def resolved_reset(self) -> str:
-        spec = get_spec(self.model)
-        return spec.check_reset(self.reset if self.reset is not None else next(iter(spec.resets)))
+        return get_spec(self.model).check_reset(self.reset)
 
 
 @dataclass(frozen=True)
@@ -77,20 +74,28 @@ class FeedForwardNet:
             raise BiosnnInputError(f"{len(self.layers)} layers but {len(delays)} delay entries")
         object.__setattr__(self, "delays", tuple(delays))
         n_prev = self.n_inputs
+        checked = []
         for k, (layer, w, d) in enumerate(zip(self.layers, self.weights, delays)):
+            if isinstance(layer.n, bool) or not isinstance(layer.n, (int, np.integer)) or layer.n < 1:
+                raise BiosnnInputError(f"layer {k}: n must be a positive integer, got {layer.n!r}")
             w = check_weights(w)
+            checked.append(w)
             if w.shape != (n_prev, layer.n):
                 raise BiosnnInputError(f"layer {k}: weights have shape {w.shape}, expected {(n_prev, layer.n)}")
             spec = get_spec(layer.model)
             layer.resolved_reset()
-            if layer.resolved_synapse() == "held":
-                raise BiosnnInputError(f"layer {k}: held input has no spikes to pass between layers")
-            if k < len(self.layers) - 1 and spec.threshold is None:
+            if spec.synapse(layer.synapse).held and k > 0:
+                raise BiosnnInputError(f"layer {k}: held input has no spikes to pass between layers "
+                                       "(only the first layer can take a held drive)")
+            if k < len(self.layers) - 1 and spec.output is Output.MEMBRANE:
                 raise BiosnnInputError(f"layer {k}: the non-spiking model {layer.model!r} can only be the readout")
-            if k > 0 and get_spec(self.layers[k - 1].model).extra.get("builder") == "cascade" \
-                    and spec.extra.get("builder") != "cascade":
-                raise BiosnnInputError(f"layer {k}: a gamma-cascade layer's spikes carry its threshold; only another "
-                                       f"gamma-cascade layer can receive them, not {layer.model!r}")
+            previous = get_spec(self.layers[k - 1].model) if k > 0 else None
+            if previous is not None and previous.output is Output.CHARGES and spec.structure is not Structure.CASCADE:
+                raise BiosnnInputError(f"layer {k}: a {previous.name} layer's spikes carry a charge read through its "
+                                       f"own cascade; only a cascade layer can receive them, not {layer.model!r}")
+            if d is not None and spec.structure is Structure.CASCADE:
+                raise BiosnnInputError(f"hop {k}: axonal delays into {layer.model!r} layers are not supported (their "
+                                       "receivers read the senders' cascades)")
             if d is not None:
                 d = np.asarray(d, dtype=np.float64)
                 if d.shape not in ((n_prev,), (n_prev, layer.n)):
@@ -101,19 +106,23 @@ class FeedForwardNet:
                     raise BiosnnInputError(f"hop {k}: delays must be finite and >= 0 s")
                 DELAY.check(d, f"hop {k}")
             n_prev = layer.n
+        object.__setattr__(self, "weights", tuple(checked))
 
     @property
     def readout(self) -> str:
         """``"spike_count"`` or ``"final_membrane"`` (a non-spiking last layer)."""
-        return "final_membrane" if get_spec(self.layers[-1].model).threshold is None else "spike_count"
+        return "final_membrane" if get_spec(self.layers[-1].model).output is Output.MEMBRANE else "spike_count"
 
     def resolved_params(self, k: int, dt: float) -> dict:
         layer = self.layers[k]
-        params = get_spec(layer.model).resolve(layer.params, dt)
-        for name, value in params.items():
-            # 1-D arrays are per neuron; higher-dimensional ones (gamma bucket weights) are checked by the model
-            if np.ndim(value) == 1 and np.size(value) != layer.n and not get_spec(layer.model).parameter(name).vector:
-                raise BiosnnInputError(f"layer {k}: {name} has {np.size(value)} values for {layer.n} neurons")
+        spec = get_spec(layer.model)
+        params = spec.resolve(layer.params, dt)
+        for p in spec.parameters:
+            if p.per_neuron and np.ndim(params[p.name]) == 1 and np.size(params[p.name]) != layer.n:
+                raise BiosnnInputError(f"layer {k}: {p.name} has {np.size(params[p.name])} values for {layer.n} "
+                                       "neurons")
+        if spec.cascade is not None:
+            spec.cascade.read_weights(params, layer.n, self.n_inputs if k == 0 else self.layers[k - 1].n)
         return params
 
     # -- files ----------------------------------------------------------

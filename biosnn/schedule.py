@@ -1,16 +1,26 @@
-"""The time grid: written once, imported by both backends.
+"""The time grid and the order of operations within a step: written once, applied by both backends.
 
 Step ``n`` covers ``[t_n, t_{n+1})`` with ``t_n = n dt``. Within a step Brian2
-runs its slots in this order (``Network.scheduling_summary()``)::
+runs its slots in this order (``Network.scheduling_summary()``); the torch
+layer template (``biosnn/torch/module/layer.py``) runs the phases of
+:func:`step_phases` in the same order::
 
-    start       StateMonitor records v(t_n)                     -> Trace.v[n]
-    groups      state update: integrate v (and I) over the step -> value at t_{n+1}
-    before_thresholds  delta/current pathways (EXACT schedule) -- input spikes of step n-1
-    thresholds  test v >= v_th; a spike is labelled t_n (START of the step; NEST labels the end)
-    synapses    pathways in Brian2's DEFAULT slot                -- input spikes of step n
-    resets      v = v_reset or v -= v_th
+    start              StateMonitor records the state at t_n            -> Trace.v[n]
+    (before_groups)    charges a gamma-cascade sender emitted in step n-1 enter the
+                       receiver's cascade (they were added by the sender's reset)
+    groups             state update: integrate over the step (held input enters here)
+    before_thresholds  pathways of the EXACT schedule -- input spikes of step n-1;
+                       then summed variables (the gamma cascade's read x)
+    thresholds         test the threshold; a spike is labelled t_n (START of the step)
+    synapses           lateral circuits (WTA), then pathways of Brian2's DEFAULT schedule
+                       -- input spikes of step n
+    resets             reset of the neurons that fired
 
-Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite):
+After every slot in which input arrived or a lateral circuit acted, the model's
+lower bound (``spec.floor``) is applied once.
+
+Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite;
+``docs/time_grid.md`` explains them at length):
 
 * **Event rounding.** An event at time ``t`` belongs to step
   ``timestep(t, dt) = int((t + 1e-3 dt) / dt)`` (Brian2's ``timestep()``), for
@@ -25,9 +35,10 @@ Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite
   crossing: an immediate response is labelled one step after its input
   (:data:`SYNAPTIC_LATENCY_STEPS`), i.e. every synaptic hop costs one ``dt``.
 * **Brian2 default schedule** (``schedule="brian2_default"``, what most Brian2
-  users run). Pathways in the ``synapses`` slot, after the threshold test: the
-  jump decays for one step before it is tested, so a delta input that crosses
-  threshold by less than the one-step decay is lost (DESIGN.md §2). Kept for the
+  users run). Pathways in the ``synapses`` slot of the spike's own step, after
+  the threshold test: the jump decays for one step before it is tested, so a
+  delta input that crosses threshold by less than the one-step decay is lost
+  (``validation/brian2_schedule_exactness.py`` measures it). Kept for the
   discretization study.
 * **Held input** (a drive piecewise constant over each step) enters the state
   update of its own step: no latency.
@@ -38,8 +49,10 @@ Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite
   exact absolute refractory period. Brian2 measures refractoriness from the
   spike *label* with ``timestep(t - lastspike) >= timestep(refractory)``, so the
   Brian2 backend passes ``refractory = (R + 1) dt`` (:func:`brian2_refractory`).
+  A neuron that fired is refractory for the rest of its step, so under the
+  default schedule its delta input of that step is discarded.
 * **Delays.** A synaptic (axonal) delay d becomes ``int(d / dt + 0.5)`` whole
-  steps (Brian2's rounding; :func:`delay_steps`), added to the one-step latency.
+  steps (Brian2's rounding; :func:`delay_steps`), added to the hop's latency.
 * **Recording.** ``Trace.v[n]`` is ``v(t_n)``, recorded at the start of step
   ``n`` (after step ``n-1``'s reset); ``Trace.t[n] = n dt``.
 """
@@ -59,8 +72,22 @@ TIMESTEP_SHIFT = 1e-3
 #: Schedules understood by both backends.
 SCHEDULES = ("exact", "brian2_default")
 
+#: Discretizations of the state update: the exact propagator, or forward Euler.
+DISCRETIZATIONS = ("exact", "euler")
+
+#: Brian2's slots within one step, in order ("before_groups" is where a gamma
+#: sender's charge of the previous step becomes visible to its receivers).
+SLOTS = ("start", "before_groups", "groups", "before_thresholds", "thresholds", "synapses", "resets")
+
 #: Brian2 ``when`` slot of synaptic pathways under each schedule.
 PATHWAY_SLOT = {"exact": "before_thresholds", "brian2_default": "synapses"}
+
+#: Slot in which a held drive enters (the state update of its own step).
+HELD_SLOT = "groups"
+
+#: Slot in which the charges of a cascade sender reach its receivers (they read
+#: the sender's own cascade, to which its reset added the charge).
+SENDER_CASCADE_SLOT = "before_groups"
 
 #: Steps between a presynaptic spike's label and the earliest postsynaptic
 #: spike label it can cause, under the exact schedule.
@@ -104,6 +131,58 @@ def check_schedule(schedule: str) -> str:
     return schedule
 
 
+def arrival_slot(schedule: str, *, held: bool = False, from_sender_cascade: bool = False) -> str:
+    """The slot in which a hop's input enters the receiving layer."""
+    if held:
+        return HELD_SLOT
+    if from_sender_cascade:
+        return SENDER_CASCADE_SLOT
+    return PATHWAY_SLOT[check_schedule(schedule)]
+
+
+def hop_latency_steps(slot: str) -> int:
+    """Steps from a sender's spike label to the step its input arrives in.
+
+    An input arriving in a slot before ``thresholds`` cannot be seen by the
+    sender's own step (its spike is decided there): it arrives one step later.
+    A held drive is not a spike: the drive of step n is used in step n.
+    """
+    if slot == HELD_SLOT:
+        return 0
+    return 1 if SLOTS.index(slot) < SLOTS.index("thresholds") else 0
+
+
+def step_phases(*, arrival: str, spiking: bool, lateral_slot: str | None = None,
+                floor: bool = False) -> tuple[str, ...]:
+    """The phases of one step in Brian2's slot order, for the torch layer template.
+
+    ``integrate`` (groups), ``arrive`` (the hop's ``arrival`` slot), ``sum``
+    (summed variables, end of ``before_thresholds``), ``fire`` (thresholds),
+    ``lateral`` (its slot, before the pathways sharing it), ``reset`` (resets),
+    and ``floor`` once after every slot in which input arrived or a lateral
+    circuit acted, when the model has a lower bound.
+    """
+    phases: list[str] = []
+    for slot in SLOTS:
+        in_slot = []
+        if slot == "groups":
+            in_slot.append("integrate")
+        if slot == "thresholds" and spiking:
+            in_slot.append("fire")
+        if slot == lateral_slot and spiking:
+            in_slot.append("lateral")
+        if slot == arrival and slot != HELD_SLOT:
+            in_slot.append("arrive")
+        if floor and ("arrive" in in_slot or "lateral" in in_slot):
+            in_slot.append("floor")
+        if slot == "before_thresholds":
+            in_slot.append("sum")
+        if slot == "resets" and spiking:
+            in_slot.append("reset")
+        phases += in_slot
+    return tuple(phases)
+
+
 @dataclass(frozen=True)
 class TimeGrid:
     """dt, number of steps and schedule of one simulation (SI seconds)."""
@@ -134,7 +213,7 @@ class TimeGrid:
     @property
     def input_latency_steps(self) -> int:
         """Index shift from an input spike's step to the step it is added in."""
-        return 1 if self.schedule == "exact" else 0
+        return hop_latency_steps(self.pathway_slot)
 
     def describe(self) -> dict:
         d = asdict(self)

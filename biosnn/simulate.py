@@ -1,13 +1,20 @@
-"""``biosnn.simulate``: one entry point, two backends, the same Trace."""
+"""``biosnn.simulate`` and ``biosnn.simulate_network``: one entry point per job, two backends.
+
+A single layer is a one-layer :class:`~biosnn.network.FeedForwardNet`; both
+functions go through the same runner of the chosen backend
+(``biosnn/brian/network.py`` or ``biosnn/torch/run.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Mapping
 
+from .activity import LayerActivity
 from .equations import get_spec
 from .errors import BiosnnInputError
-from .inputs import make_stimulus
-from .schedule import TimeGrid
+from .inputs import check_weights, make_stimulus
+from .network import FeedForwardNet, LayerSpec
+from .schedule import DISCRETIZATIONS, TimeGrid
 from .trace import Trace
 
 BACKENDS = ("brian2", "torch")
@@ -15,13 +22,69 @@ DTYPES = ("float64", "float32")
 
 
 def _dtype_name(dtype) -> str:
-    name = getattr(dtype, "__name__", None) or str(dtype)
-    name = name.replace("torch.", "")
+    name = (dtype.__name__ if isinstance(dtype, type) else str(dtype)).replace("torch.", "")
     if name == "double":
         name = "float64"
     if name not in DTYPES:
         raise BiosnnInputError(f"dtype: expected float64 or float32, got {dtype!r}")
     return name
+
+
+def _check_run(backend: str, target: str | None, dtype) -> str:
+    if backend not in BACKENDS:
+        raise BiosnnInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    dtype = _dtype_name(dtype)
+    if backend == "brian2" and dtype != "float64":
+        raise BiosnnInputError("the Brian2 reference runs in float64 only; dtype=float32 is for backend='torch'")
+    if backend == "torch" and target not in (None, "cpu"):
+        raise BiosnnInputError(f"target {target!r} is a Brian2 target; the torch backend runs on the CPU")
+    return dtype
+
+
+def _check_discretization(net: FeedForwardNet, discretization: str, dt: float) -> None:
+    if discretization not in DISCRETIZATIONS:
+        raise BiosnnInputError(
+            f"unknown discretization {discretization!r}; choose one of {', '.join(DISCRETIZATIONS)}")
+    for k, layer in enumerate(net.layers):
+        spec = get_spec(layer.model)
+        spec.check_discretization(discretization)
+        if discretization == "euler":
+            spec.check_euler_stable(net.resolved_params(k, dt), dt, layer.synapse)
+
+
+def simulate_network(net: FeedForwardNet, inputs, *, backend: str, dt, duration, target: str | None = None,
+                     schedule: str = "exact", discretization: str = "exact", dtype="float64",
+                     record: bool = False) -> list[LayerActivity]:
+    """Simulate a feed-forward network description; one :class:`~biosnn.activity.LayerActivity` per layer.
+
+    ``inputs``: :class:`~biosnn.spikes.SpikeTrains` (batched when they carry
+    ``samples``), or a held drive ``[T, N_in]`` / ``[T, B, N_in]`` when the first
+    layer's synapse kind is ``held``. ``record``: keep every layer's recorded
+    variables at the start of every step (the torch backend always does).
+    Other arguments as :func:`simulate`.
+    """
+    dtype = _check_run(backend, target, dtype)
+    grid = TimeGrid.from_duration(dt, duration, schedule)
+    for layer in net.layers:
+        get_spec(layer.model).check_schedule(grid.schedule)
+    _check_discretization(net, discretization, grid.dt)
+    return _run(net, _stimulus(net, inputs, grid), backend=backend, target=target, discretization=discretization,
+                dtype=dtype, record=record)
+
+
+def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
+    first = net.layers[0]
+    return make_stimulus(inputs, grid, held=get_spec(first.model).synapse(first.synapse).held, n_inputs=net.n_inputs)
+
+
+def _run(net, stimulus, *, backend, target, discretization, dtype, record) -> list[LayerActivity]:
+    if backend == "brian2":
+        from .brian.network import run_network
+
+        return run_network(net, stimulus, target=target, discretization=discretization, record=record)
+    from .torch.run import run_network
+
+    return run_network(net, stimulus, discretization=discretization, dtype=dtype)
 
 
 def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params: Mapping | None = None,
@@ -32,10 +95,10 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
     Parameters
     ----------
     model : str
-        A name in the registry (``biosnn.equations.REGISTRY``): ``"lif"``, ``"plif"``.
+        A name in the registry (``biosnn.equations.REGISTRY``): ``"lif"``, ``"plif"``, ...
     inputs : SpikeTrains or array
-        Input spikes for ``delta``/``current`` synapses (batched when they carry
-        ``samples``), or a held drive ``[T, N_in]`` / ``[T, B, N_in]`` for ``held``.
+        Input spikes for ``delta``/``current``/``cascade`` synapses (batched when they
+        carry ``samples``), or a held drive ``[T, N_in]`` / ``[T, B, N_in]`` for ``held``.
     weights : array [N_in, N]
         Jump of neuron j's ``v`` (delta), ``I`` (current) or drive (held) per unit of input i.
     backend : {"brian2", "torch"}
@@ -47,43 +110,36 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
         Brian2 target: numpy (default), cython, cpp_standalone, cuda_standalone.
     discretization : {"exact", "euler"}
     dtype : float64 or float32 (torch only; Brian2 runs in float64)
-    synapse : {"delta", "current", "held"} (``"cascade"`` for gamma_cascade); default: the model's first
-    reset : {"hard", "subtract"}; default: the model's first (hard for LIF, subtract for Lee)
+    synapse : the spec's synapse kinds (``delta``, ``current``, ``held``; ``cascade``); default: the first
+    reset : the spec's resets (``hard``, ``subtract``, ...); default: the first
     schedule : {"exact", "brian2_default"}; see ``biosnn.schedule``.
 
     Returns
     -------
     Trace
-        ``t [T]``, ``v [T, N]`` (``[T, B, N]`` for a batch), spike labels and units.
+        ``t [T]``, ``v [T, N]`` (``[T, B, N]`` for a batch; the spec's main
+        variable), the other recorded variables in ``states``, spike labels and units.
     """
     spec = get_spec(model)
-    if backend not in BACKENDS:
-        raise BiosnnInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if discretization not in ("exact", "euler"):
-        raise BiosnnInputError(f"unknown discretization {discretization!r}; choose exact or euler")
-    dtype = _dtype_name(dtype)
-    reset = spec.check_reset(reset if reset is not None else next(iter(spec.resets)))
-    synapse = synapse if synapse is not None else next(iter(spec.synapses))
-    spec.synapse(synapse)
-    grid = TimeGrid.from_duration(dt, duration, schedule)
+    dtype = _check_run(backend, target, dtype)
+    reset = spec.check_reset(reset)
+    synapse = spec.synapse(synapse).name
+    grid = TimeGrid.from_duration(dt, duration, spec.check_schedule(schedule))
     resolved = spec.resolve(params, grid.dt)
-    if discretization == "euler":
-        spec.check_euler_stable(resolved, grid.dt, synapse)
-    stimulus = make_stimulus(inputs, weights, grid, synapse)
+    w = check_weights(weights)
+    net = FeedForwardNet(w.shape[0], (LayerSpec(model, w.shape[1], resolved, synapse, reset),), (w,))
+    _check_discretization(net, discretization, grid.dt)
+    stimulus = _stimulus(net, inputs, grid)
+    layer = _run(net, stimulus, backend=backend, target=target, discretization=discretization, dtype=dtype,
+                 record=True)[-1]
+    meta = dict(model=model, params=resolved, synapse=synapse, reset=reset, discretization=discretization,
+                dtype=dtype, schedule=grid.describe())
     if backend == "brian2":
-        if dtype != "float64":
-            raise BiosnnInputError("the Brian2 reference runs in float64 only; dtype=float32 is for backend='torch'")
-        if spec.extra.get("builder") == "cascade":
-            from .brian.cascade import run_cascade
+        import brian2
 
-            return run_cascade(model, stimulus, resolved, target=target)
-        from .brian.network import run_brian
-
-        return run_brian(model, stimulus, resolved, synapse=synapse, reset=reset,
-                         discretization=discretization, target=target)
-    if target not in (None, "cpu"):
-        raise BiosnnInputError(f"target {target!r} is a Brian2 target; the torch backend runs on the CPU")
-    from .torch.run import run_torch
-
-    return run_torch(model, stimulus, resolved, synapse=synapse, reset=reset,
-                     discretization=discretization, dtype=dtype)
+        meta.update(brian2_version=brian2.__version__, equations=spec.brian_equations(synapse, resolved))
+        target_name = target or "numpy"
+    else:
+        target_name = f"cpu-{dtype}"
+    return layer.to_trace(t=grid.times, dt=grid.dt, batched=stimulus.batched, backend=backend, target=target_name,
+                          meta=meta)

@@ -1,11 +1,15 @@
-"""The equivalence harness: every registered model, both backends, same inputs.
+"""The equivalence harness: every registered model and a set of networks, both backends, same inputs.
 
-For each model it runs a grid of cases (synapse delta/current/held x reset
-hard/subtract x refractory off/on), each a seeded random batch through the
-Brian2 reference and the float64 torch mirror with the exact discretization and
-schedule, and applies the contract of DESIGN.md §4:
+For each model it runs a grid of cases (every synapse kind x reset x the spec's
+validation cases), each a seeded random batch through the Brian2 reference and
+the float64 torch mirror with the exact discretization and schedule, and
+applies the contract (``docs/contract.md``, :data:`biosnn.compare.V_TOLERANCE`):
 
-    max |dv| <= V_TOLERANCE  and identical spikes (sample, unit, step).
+    every recorded variable within V_TOLERANCE  and identical spikes (sample, unit, step).
+
+For each network of :data:`NETWORKS` (multi-layer transfer with per-neuron and
+per-synapse axonal delays, gamma-cascade stacks, Brian2's default schedule) it
+applies the same contract to every layer.
 
 Writes ``report.json``, ``report.md``, the traces of one representative case
 per model (``traces/``) and one overlay figure per model (PNG + PDF).
@@ -15,27 +19,23 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
 
-from .compare import compare_traces
+from .compare import V_TOLERANCE, combine, compare_activities, compare_traces
 from .data.synthetic import poisson_spike_trains
 from .equations import REGISTRY, get_spec
+from .errors import BiosnnInputError
 from .io import atomic_write_json, atomic_write_text
-from .simulate import simulate
-
-#: float64 contract: both backends evaluate the same closed-form propagators;
-#: differences are rounding (~1e-15 per step) accumulated over <= 1e4 steps.
-V_TOLERANCE = 1e-9
+from .network import FeedForwardNet, LayerSpec
+from .simulate import simulate, simulate_network
 
 #: float32 is reported, not enforced: rounding of ~6e-8 per operation can move a
 #: spike by one step when v lands within that distance of threshold.
-
-#: Input weight ranges per synapse kind, chosen so neurons fire at moderate rates.
-WEIGHT_RANGE = {"delta": (-0.2, 0.6), "current": (-1.0, 3.0), "held": (-0.1, 0.6), "cascade": (-0.2, 0.6)}
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,10 @@ class Case:
 
     @property
     def label(self) -> str:
+        spec = get_spec(self.model)
         parts = [self.synapse, self.reset]
         for name, value in self.overrides.items():
-            if isinstance(value, (tuple, list, np.ndarray)):
-                parts.append(f"{name}(" + ",".join(f"{v * 1e3:g}" for v in value) + ")ms")
-            elif name.startswith(("t_", "T_", "tau")):
-                parts.append(f"{name}{value * 1e3:g}ms")
-            else:
-                parts.append(f"{name}{value:g}")
+            parts.append(f"{name}{spec.parameter(name).format(value).replace(' ', '')}")
         return "-".join(parts)
 
 
@@ -80,40 +76,28 @@ def default_cases(model: str, seed: int = 0) -> list[Case]:
 def is_representative(case: Case) -> bool:
     """The case drawn in the overlay figure: first synapse kind and reset, last overrides."""
     spec = get_spec(case.model)
-    return (case.synapse == next(iter(spec.synapses)) and case.reset == next(iter(spec.resets))
+    return (case.synapse == spec.default_synapse and case.reset == spec.default_reset
             and case.overrides == dict(spec.validation_cases[-1]))
 
 
-#: Randomised per case (unless the case fixes them): membrane and synaptic time
-#: constants, and per-neuron thresholds.
-RANDOM_PARAMETERS = {
-    "tau_m": lambda rng, n: float(rng.uniform(5e-3, 40e-3)),
-    "tau_mp": lambda rng, n: float(rng.uniform(5e-3, 40e-3)),
-    "tau_s": lambda rng, n: float(rng.uniform(1e-3, 10e-3)),
-    "v_th": lambda rng, n: rng.uniform(0.6, 1.4, n),
-}
-
-
 def case_inputs(case: Case):
-    """Seeded inputs, weights and parameters of one case."""
+    """Seeded inputs, weights and parameters of one case: every parameter the case does not fix
+    and the spec gives a ``validation_range`` is drawn from it (per neuron where it is per neuron)."""
     rng = np.random.default_rng(case.seed)
+    spec = get_spec(case.model)
+    synapse = spec.synapse(case.synapse)
     steps = int(round(case.duration / case.dt))
-    if case.synapse == "held":
+    if synapse.held:
         inputs = rng.uniform(0.0, 1.0, size=(steps, case.batch, case.n_inputs))
     else:
         inputs = poisson_spike_trains(rng, case.n_inputs, case.input_rate, case.duration, case.dt, case.batch)
-    low, high = WEIGHT_RANGE[case.synapse]
-    weights = rng.uniform(low, high, size=(case.n_inputs, case.n_neurons))
+    weights = rng.uniform(*synapse.validation_weights, size=(case.n_inputs, case.n_neurons))
     params = dict(case.overrides)
-    spec = get_spec(case.model)
-    for p in spec.parameters:
-        if p.name in params or p.name not in RANDOM_PARAMETERS:
+    for p in spec.parameters_used(case.synapse):
+        if p.name in params or p.validation_range is None:
             continue
-        if p.name == "v_th" and not p.per_neuron:
-            continue
-        if p.name == "tau_s" and "tau_s" not in spec.synapse(case.synapse).parameters:
-            continue
-        params[p.name] = RANDOM_PARAMETERS[p.name](rng, case.n_neurons)
+        params[p.name] = (rng.uniform(*p.validation_range, case.n_neurons) if p.per_neuron
+                          else float(rng.uniform(*p.validation_range)))
     return inputs, weights, params
 
 
@@ -137,21 +121,131 @@ def run_case(case: Case, target: str = "numpy"):
     return result, ref, mirror
 
 
+# -- networks ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NetworkCase:
+    """A network validated layer by layer: its description is drawn from ``build(rng, dt)``."""
+
+    name: str
+    description: str
+    build: Callable[[np.random.Generator, float], FeedForwardNet]
+    schedule: str = "exact"
+    dt: float = 1e-4
+    duration: float = 0.1
+    batch: int = 2
+    input_rate: float = 200.0
+    n_inputs: int = 8
+    seed_offset: int = field(default=0)
+
+
+def _weights(rng, sizes, low, high):
+    return tuple(rng.uniform(low, high, (a, b)) for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _neuron_delays(rng, sizes, dt, max_steps=40):
+    return tuple(rng.integers(0, max_steps, a) * dt for a in sizes[:-1])
+
+
+def _synapse_delays(rng, sizes, dt, max_steps=40):
+    return tuple(rng.integers(0, max_steps, (a, b)) * dt for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _neuron_delay_network(rng, dt):
+    sizes = [8, 10, 6, 3]
+    layers = (LayerSpec("lif", 10, {"tau_m": 10e-3, "t_ref": 1e-3}),
+              LayerSpec("adaptive_lif", 6, {"tau_m": 15e-3, "tau_a": 50e-3}, reset="subtract"),
+              LayerSpec("li", 3, {"tau_m": 20e-3}))
+    return FeedForwardNet(8, layers, _weights(rng, sizes, -0.2, 0.7), _neuron_delays(rng, sizes, dt))
+
+
+def _synapse_delay_network(rng, dt):
+    sizes = [8, 8, 6]
+    layers = (LayerSpec("plif", 8, {"tau_m": 8e-3}, synapse="current", reset="subtract"),
+              LayerSpec("wta", 6, {"mu": -0.5, "circuit_size": 3.0, "v_th": rng.uniform(0.6, 1.2, 6)}))
+    weights = (rng.uniform(-1.0, 3.0, (8, 8)), rng.uniform(-0.2, 0.8, (8, 6)))
+    return FeedForwardNet(8, layers, weights, _synapse_delays(rng, sizes, dt))
+
+
+def _gamma_network(rng, dt):
+    gamma = dict(bucket_tau=(3e-3, 3e-3, 6e-3), theta0=0.05)
+    layers = (LayerSpec("lif", 8, {"tau_m": 10e-3}),
+              LayerSpec("gamma_cascade", 4, dict(gamma, bucket_weight=rng.uniform(0, 1, (4, 3)))),
+              LayerSpec("gamma_cascade", 2, dict(gamma, bucket_weight=rng.uniform(0, 1, (2, 3)))))
+    return FeedForwardNet(8, layers, _weights(rng, [8, 8, 4, 2], -0.1, 0.6))
+
+
+def _default_schedule_network(rng, dt):
+    sizes = [8, 10, 4]
+    layers = (LayerSpec("lif", 10, {"tau_m": 10e-3}), LayerSpec("lif", 4, {"tau_m": 10e-3}, reset="subtract"))
+    return FeedForwardNet(8, layers, _weights(rng, sizes, -0.1, 0.6), _neuron_delays(rng, sizes, dt, 10))
+
+
+#: The networks ``biosnn validate`` checks layer by layer, by name.
+NETWORKS = {case.name: case for case in (
+    NetworkCase("network_neuron_delays", "lif -> adaptive_lif -> li, per-neuron axonal delays on every hop",
+                _neuron_delay_network, seed_offset=1),
+    NetworkCase("network_synapse_delays", "plif (current) -> wta circuits, per-synapse axonal delays",
+                _synapse_delay_network, seed_offset=2),
+    NetworkCase("network_gamma", "lif -> gamma_cascade -> gamma_cascade (receivers read the senders' cascades)",
+                _gamma_network, seed_offset=3),
+    NetworkCase("network_default_schedule", "lif -> lif with delays under Brian2's default schedule",
+                _default_schedule_network, schedule="brian2_default", seed_offset=4),
+)}
+
+
+def run_network_case(case: NetworkCase, seed: int = 0, target: str = "numpy") -> dict:
+    rng = np.random.default_rng(10_000 + 100 * seed + case.seed_offset)
+    net = case.build(rng, case.dt)
+    spikes = poisson_spike_trains(rng, net.n_inputs, case.input_rate, case.duration, case.dt, case.batch)
+    common = dict(dt=case.dt, duration=case.duration, schedule=case.schedule)
+    t0 = time.perf_counter()
+    ref = simulate_network(net, spikes, backend="brian2", target=target, record=True, **common)
+    t1 = time.perf_counter()
+    mirror = simulate_network(net, spikes, backend="torch", **common)
+    t2 = time.perf_counter()
+    layers = [compare_activities(a, b) for a, b in zip(ref, mirror)]
+    agreement = combine(layers)
+    return dict(name=case.name, description=case.description, schedule=case.schedule, target=target,
+                layers=[dict(model=layer.model, n=layer.n, agreement=a.as_dict(), passed=a.passes(V_TOLERANCE))
+                        for layer, a in zip(net.layers, layers)],
+                agreement=agreement.as_dict(), passed=all(a.passes(V_TOLERANCE) for a in layers),
+                brian2_seconds=round(t1 - t0, 3), torch_seconds=round(t2 - t1, 3))
+
+
+# -- the suite -----------------------------------------------------------------------------------
+def select(names) -> tuple[list[str], list[str]]:
+    """``(models, networks)`` named by ``names`` (``None`` or ``["all"]``: everything)."""
+    if not names or list(names) == ["all"]:
+        return list(REGISTRY), list(NETWORKS)
+    models, networks = [], []
+    for name in names:
+        if name in NETWORKS:
+            networks.append(name)
+        elif name in REGISTRY:
+            models.append(name)
+        else:
+            raise BiosnnInputError(f"unknown model or network {name!r}; models: {', '.join(sorted(REGISTRY))}; "
+                                   f"networks: {', '.join(NETWORKS)}")
+    return models, networks
+
+
 def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, progress: bool = True) -> dict:
     """Run the suite; write the report into ``out_dir``; return the report dict."""
     from .plotting.overlay import plot_equivalence
 
-    names = list(REGISTRY) if not models or models == ["all"] else list(models)
-    for name in names:
-        get_spec(name)  # unknown model -> clear error before any work
+    names, networks = select(models)  # unknown names -> clear error before any work
     out = Path(out_dir)
     (out / "traces").mkdir(parents=True, exist_ok=True)
     report = dict(target=target, v_tolerance=V_TOLERANCE, seed=seed, python=platform.python_version(),
-                  versions=_versions(), models={})
+                  versions=_versions(), models={}, networks={})
     started = time.perf_counter()
     jobs = [(name, case) for name in names for case in default_cases(name, seed)]
+    jobs += [(name, NETWORKS[name]) for name in networks]
     per_model: dict[str, list] = {name: [] for name in names}
     for name, case in tqdm(jobs, desc="validate", unit="case", disable=not progress):
+        if name in NETWORKS:
+            report["networks"][name] = run_network_case(case, seed, target)
+            continue
         result, ref, mirror = run_case(case, target)
         per_model[name].append(result)
         if is_representative(case):
@@ -167,7 +261,8 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
             n_cases=len(results), n_spikes=sum(r["agreement"]["n_spikes_a"] for r in results),
             citation=get_spec(name).citation, cases=results,
         )
-    report["passed"] = all(m["passed"] for m in report["models"].values())
+    entries = list(report["models"].values()) + list(report["networks"].values())
+    report["passed"] = all(m["passed"] for m in entries)
     report["wall_seconds"] = round(time.perf_counter() - started, 2)
     atomic_write_json(out / "report.json", report)
     atomic_write_text(out / "report.md", render_markdown(report))
@@ -178,19 +273,25 @@ def render_markdown(report: dict) -> str:
     lines = [
         "# biosnn equivalence report",
         "",
-        f"Brian2 target `{report['target']}` vs torch mirror (float64, exact discretization, exact schedule).",
-        f"Contract: max |dv| <= {report['v_tolerance']:g} and identical spikes (sample, unit, step).",
+        f"Brian2 target `{report['target']}` vs torch mirror (float64, exact discretization).",
+        f"Contract: every recorded variable within {report['v_tolerance']:g} and identical spikes "
+        "(sample, unit, step).",
         "float32 mirror: reported only (max |dv|, spikes present in one backend only).",
         "",
-        "| model | result | cases | spikes | max abs dv |",
+        "| model / network | result | cases | spikes | max abs dv |",
         "|---|---|---|---|---|",
     ]
     for name, m in report["models"].items():
         lines.append(f"| {name} | {'PASS' if m['passed'] else 'FAIL'} | {m['n_cases']} | {m['n_spikes']} | "
                      f"{m['max_abs_dv']:.3g} |")
+    for name, m in report["networks"].items():
+        a = m["agreement"]
+        lines.append(f"| {name} | {'PASS' if m['passed'] else 'FAIL'} | {len(m['layers'])} layers | "
+                     f"{a['n_spikes_a']} | {a['max_abs_dv']:.3g} |")
     for name, m in report["models"].items():
         lines += ["", f"## {name}", "", m["citation"], "",
-                  "| case | result | spikes (brian2/torch) | max abs dv | other states | float32 max abs dv | float32 spike mismatches |",
+                  "| case | result | spikes (brian2/torch) | max abs dv | other states | float32 max abs dv | "
+                  "float32 spike mismatches |",
                   "|---|---|---|---|---|---|---|"]
         for r in m["cases"]:
             a = r["agreement"]
@@ -201,6 +302,14 @@ def render_markdown(report: dict) -> str:
                          f"| {f32['spikes_only_brian2'] + f32['spikes_only_torch']} |")
         if name in report.get("figures", {}):
             lines += ["", f"![{name}]({report['figures'][name][0]})"]
+    for name, m in report["networks"].items():
+        lines += ["", f"## {name}", "", f"{m['description']} (schedule `{m['schedule']}`)", "",
+                  "| layer | model | result | spikes (brian2/torch) | max abs dv | other states |", "|---|---|---|---|---|---|"]
+        for k, layer in enumerate(m["layers"]):
+            a = layer["agreement"]
+            states = ", ".join(f"{key}: {v:.3g}" for key, v in a["max_abs_dstate"].items()) or "-"
+            lines.append(f"| {k} | {layer['model']} ({layer['n']}) | {'PASS' if layer['passed'] else 'FAIL'} | "
+                         f"{a['n_spikes_a']}/{a['n_spikes_b']} | {a['max_abs_dv']:.3g} | {states} |")
     lines += ["", f"Overall: {'PASS' if report['passed'] else 'FAIL'} in {report['wall_seconds']} s.", ""]
     return "\n".join(lines)
 

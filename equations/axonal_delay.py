@@ -17,7 +17,7 @@ export rounds to the nearest step (``validation/delay_rounding.py`` measures the
 effect on accuracy).
 
 This is not a neuron model, so it is not in the model registry; it is read by
-``biosnn/network.py`` (validation), ``biosnn/brian/feedforward.py`` and
+``biosnn/network.py`` (validation), ``biosnn/brian/components.py`` and
 ``biosnn/torch/delay.py``.
 """
 

@@ -31,7 +31,7 @@ Parameters: ``bucket_tau`` (K time constants, s; K = its length), per-neuron
 ``x_j = sum_i w_ij sum_k v_ijk B_ik``) and ``bias`` b_j, ``theta0``,
 ``m_f``, ``tau_theta``. Equal (or within 1e-4 relative) bucket time constants
 share one symbol in the Brian2 equations: sympy's exact solution divides by
-their difference otherwise (DESIGN.md §2).
+their difference otherwise (``docs/models.md``).
 
 Torch mirror: ``biosnn/torch/functional/gamma_cascade.py``; tests:
 ``tests/brian_vs_torch/test_gamma_cascade.py``.
@@ -44,21 +44,20 @@ import math
 import numpy as np
 from brian2 import ms
 
-from biosnn.spec import ModelSpec, Parameter, SynapseSpec, scalar_parameter, time_parameter
+from biosnn.errors import BiosnnInputError
+from biosnn.spec import (TIME_CONSTANT_MERGE_RTOL, CascadeSpec, ModelSpec, Output, Parameter, Structure, SynapseSpec,
+                         scalar_parameter, time_constant)
 from biosnn.units import SECOND
-
-#: bucket time constants closer than this (relative) share one Brian2 symbol
-MERGE_RTOL = 1e-4
 
 PARAMETERS = (
     Parameter("bucket_tau", SECOND, "time constants 1/alpha_k of the K buckets", (5 * ms, 5 * ms, 5 * ms),
-              lower=0.0, lower_inclusive=False, vector=True),
+              lower=0.0, lower_inclusive=False, vector=True, time_constant=True),
     scalar_parameter("bucket_weight", "bucket weights: v_jk ([K] or [N, K]) or per synapse v_ijk ([N_in, N, K])",
-                     1.0, per_neuron=True, array_ndim=3),
+                     1.0, structural=True, array_ndim=3),
     scalar_parameter("bias", "bias b_j of each neuron", 0.0, per_neuron=True),
     scalar_parameter("theta0", "resting sigma-delta threshold", 0.1, lower=0.0, lower_inclusive=False),
     scalar_parameter("m_f", "multiplicative threshold adaptation per spike", 0.5, lower=0.0),
-    time_parameter("tau_theta", "relaxation time of the threshold", 50 * ms, lower=0.0, lower_inclusive=False),
+    time_constant("tau_theta", "relaxation time of the threshold", 50 * ms),
 )
 
 
@@ -71,7 +70,7 @@ def bucket_symbols(params) -> list[str]:
     taus = np.atleast_1d(params["bucket_tau"]).astype(float)
     symbols = []
     for k, tau in enumerate(taus):
-        match = next((j for j in range(k) if math.isclose(taus[j], tau, rel_tol=MERGE_RTOL)), None)
+        match = next((j for j in range(k) if math.isclose(taus[j], tau, rel_tol=TIME_CONSTANT_MERGE_RTOL)), None)
         symbols.append(f"tau_b{(match if match is not None else k) + 1}")
     return symbols
 
@@ -82,6 +81,11 @@ def merged_bucket_taus(params) -> np.ndarray:
     for k, symbol in enumerate(bucket_symbols(params)):
         taus[k] = taus[int(symbol[len("tau_b"):]) - 1]
     return taus
+
+
+def symbol_values(params) -> dict[str, float]:
+    """``{symbol: seconds}`` of the symbols :func:`cascade_equations` uses."""
+    return dict(zip(bucket_symbols(params), merged_bucket_taus(params)))
 
 
 def cascade_equations(params) -> str:
@@ -98,44 +102,82 @@ def per_synapse(params) -> bool:
     return np.ndim(params["bucket_weight"]) == 3
 
 
+def read_weight_names(params) -> tuple[str, ...]:
+    """The Brian2 variables holding the bucket weights ``v_1 .. v_K``."""
+    return tuple(f"v_{k + 1}" for k in range(n_buckets(params)))
+
+
 def neuron_equations(params) -> str:
     """Brian2 equations of the neurons (``x`` is filled by a summed variable).
 
     A neuron's own output cascade ``B1..BK`` is what its receivers read; its
     first bucket is the reconstruction, ``r = B1``.
     """
-    sym = bucket_symbols(params)
     lines = [cascade_equations(params), "x : 1", "y = clip(x + bias, 0, inf) : 1", "r = B1 : 1",
              "dtheta/dt = (theta0 - theta) / tau_theta : 1", "bias : 1 (constant)"]
     if not per_synapse(params):
-        lines += [f"v_{k + 1} : 1 (constant)" for k in range(len(sym))]
+        lines += [f"{name} : 1 (constant)" for name in read_weight_names(params)]
     return "\n".join(lines)
 
 
 def summed_input(params) -> str:
     """Synapse model summing ``w * sum_k v_k B_k`` into the neuron's ``x`` (v per neuron or per synapse)."""
-    K = n_buckets(params)
+    names = read_weight_names(params)
     if per_synapse(params):
-        terms = " + ".join(f"v_{k + 1} * B{k + 1}_pre" for k in range(K))
-        declarations = "".join(f"\nv_{k + 1} : 1 (constant)" for k in range(K))
+        terms = " + ".join(f"{v} * B{k + 1}_pre" for k, v in enumerate(names))
+        declarations = "".join(f"\n{v} : 1 (constant)" for v in names)
     else:
-        terms = " + ".join(f"v_{k + 1}_post * B{k + 1}_pre" for k in range(K))
+        terms = " + ".join(f"{v}_post * B{k + 1}_pre" for k, v in enumerate(names))
         declarations = ""
     return f"w : 1{declarations}\nx_post = w * ({terms}) : 1 (summed)"
+
+
+def bucket_weights(params, n: int, n_inputs: int | None = None) -> np.ndarray:
+    """``bucket_weight`` laid out as ``[N, K]`` (per neuron) or ``[N_in, N, K]`` (per synapse), checked.
+
+    A scalar or ``[K]`` is the same for every neuron. ``n_inputs`` (when known)
+    checks the per-synapse layout.
+    """
+    K = n_buckets(params)
+    v = np.asarray(params["bucket_weight"], dtype=np.float64)
+    if v.ndim == 3:
+        if n_inputs is not None and v.shape != (n_inputs, n, K):
+            raise BiosnnInputError(
+                f"gamma_cascade: per-synapse bucket_weight must be [N_in={n_inputs}, N={n}, K={K}], got {v.shape}")
+        if v.shape[1:] != (n, K):
+            raise BiosnnInputError(f"gamma_cascade: per-synapse bucket_weight must be [N_in, N={n}, K={K}], "
+                                   f"got {v.shape}")
+        return v.copy()
+    if v.ndim == 0:
+        return np.full((n, K), float(v))
+    if v.shape == (K,):
+        return np.broadcast_to(v, (n, K)).copy()
+    if v.shape != (n, K):
+        raise BiosnnInputError(f"gamma_cascade: bucket_weight must be a scalar, [K={K}] or [N={n}, K={K}], "
+                               f"got {v.shape}")
+    return v.copy()
 
 
 SPEC = ModelSpec(
     name="gamma_cascade",
     title="Gamma-cascade neuron with adaptive sigma-delta spikes",
     citation="After Koopman & Otte (2026) SpikingGamma; de Vries & Principe (1992); Bohte (2012)",
-    membrane_equation="",  # built by the functions above: K is structural
+    membrane_equation="",  # built by neuron_equations: K is structural
     threshold="y - B1 >= theta / 2",
     resets={"sigma_delta": "B1 += theta\ntheta += m_f * theta"},
     synapses={"cascade": SynapseSpec(name="cascade", description="an input spike adds q = 1 to B_1 of its cascade",
                                      drive="", on_pre="B1_post += 1")},
     parameters=PARAMETERS,
     refractory_parameter=None,
-    initial_state={},
-    validation_cases=({"bucket_tau": (4e-3, 4e-3, 4e-3)}, {"bucket_tau": (2e-3, 5e-3, 9e-3, 9e-3)}),
-    extra={"builder": "cascade", "equations": neuron_equations},
+    initial_state={"theta": "theta0"},
+    recorded=("y", "x", "r", "theta"),
+    structure=Structure.CASCADE,
+    cascade=CascadeSpec(source_equations=cascade_equations, reader_equations=summed_input,
+                        time_constants=merged_bucket_taus, symbols=symbol_values, read_weights=bucket_weights,
+                        read_weight_names=read_weight_names),
+    output=Output.CHARGES,
+    equations_builder=neuron_equations,
+    discretizations=("exact",),
+    schedules=("exact",),
+    validation_cases=({"bucket_tau": (4e-3, 4e-3, 4e-3)}, {"bucket_tau": (2e-3, 5e-3, 9e-3)}),
 )

@@ -20,7 +20,7 @@ Torch mirror: ``biosnn/torch/functional/lee_refractory.py``; equivalence tests:
 
 from brian2 import ms
 
-from biosnn.spec import ModelSpec, SynapseSpec, scalar_parameter, time_parameter
+from biosnn.spec import ModelSpec, SynapseSpec, scalar_parameter, time_constant, time_parameter
 
 SPEC = ModelSpec(
     name="lee_refractory",
@@ -39,14 +39,16 @@ SPEC = ModelSpec(
         ),
     },
     parameters=(
-        time_parameter("tau_mp", "membrane time constant", 20 * ms, lower=0.0, lower_inclusive=False),
+        time_constant("tau_mp", "membrane time constant", 20 * ms, validation_range=(5e-3, 40e-3)),
         time_parameter("T_ref", "refractory time scale of the dynamic weight", 1 * ms,
                        lower=0.0, lower_inclusive=False),
         scalar_parameter("v_th", "firing threshold of each neuron", 1.0, lower=0.0, lower_inclusive=False,
-                         per_neuron=True),
+                         per_neuron=True, validation_range=(0.6, 1.4)),
     ),
     refractory_parameter=None,
     floor="v = clip(v, -v_th, inf)",
-    initial_state={"t_r": -1e4},
+    #: t_r = -1e4 s: "never triggered", Brian2's convention for lastspike
+    initial_state={"v": 0.0, "t_r": -1e4},
+    discretizations=("exact",),
     validation_cases=({"T_ref": 1e-3}, {"T_ref": 4e-3}),
 )

@@ -9,7 +9,7 @@ Torch mirror: ``biosnn/torch/functional/li.py``; tests:
 ``tests/brian_vs_torch/test_li.py``.
 """
 
-from biosnn.spec import ModelSpec, SynapseSpec
+from biosnn.spec import ModelSpec, Output, SynapseSpec
 
 from . import lif
 
@@ -30,5 +30,7 @@ SPEC = ModelSpec(
     parameters=tuple(p for p in lif.SPEC.parameters if p.name in _NAMES),
     refractory_parameter=None,
     merged_time_constants=(("tau_s", "tau_m"),),
+    initial_state={"v": "v_rest"},
+    output=Output.MEMBRANE,
     validation_cases=({},),
 )

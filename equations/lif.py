@@ -19,7 +19,7 @@ Torch mirror: ``biosnn/torch/functional/lif.py``; equivalence tests:
 
 from brian2 import ms
 
-from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_parameter
+from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant, time_parameter
 
 SYNAPSES = {
     "delta": SynapseSpec(
@@ -36,12 +36,14 @@ SYNAPSES = {
         on_pre="I_post += w",
         parameters=("tau_s",),
         state_variables=("I",),
+        validation_weights=(-1.0, 3.0),
     ),
     "held": SynapseSpec(
         name="held",
         description="direct drive X = x @ W, held constant over each time step",
         drive=" + I_held",
         equations="I_held = held_drive(t, i) : 1",
+        validation_weights=(-0.1, 0.6),
     ),
 }
 
@@ -54,15 +56,16 @@ SPEC = ModelSpec(
     resets={"hard": "v = v_reset", "subtract": "v -= v_th"},
     synapses=SYNAPSES,
     parameters=(
-        time_parameter("tau_m", "membrane time constant", 20 * ms, lower=0.0, lower_inclusive=False),
+        time_constant("tau_m", "membrane time constant", 20 * ms, validation_range=(5e-3, 40e-3)),
         scalar_parameter("v_th", "firing threshold", 1.0),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
         scalar_parameter("v_rest", "resting potential", 0.0),
         time_parameter("t_ref", "absolute refractory period", 0 * ms, lower=0.0),
-        time_parameter("tau_s", "synaptic current time constant (current synapses)", 5 * ms,
-                       lower=0.0, lower_inclusive=False),
+        time_constant("tau_s", "synaptic current time constant (current synapses)", 5 * ms,
+                      validation_range=(1e-3, 10e-3)),
     ),
     constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),
     merged_time_constants=(("tau_s", "tau_m"),),
+    initial_state={"v": "v_rest"},
     validation_cases=({"t_ref": 0.0}, {"t_ref": 2e-3}),
 )

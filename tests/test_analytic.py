@@ -12,10 +12,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import biosnn
+
+#: a crossing within this fraction of a step from a grid point is ill-conditioned for ceil()
+GRID_MARGIN = 1e-6
 
 
 def _run(backend, X, tau, dt, n_steps):
@@ -25,12 +28,11 @@ def _run(backend, X, tau, dt, n_steps):
 
 
 @settings(max_examples=10, deadline=None)
-@given(X=st.floats(1.05, 5.0), tau=st.floats(2e-3, 40e-3), dt=st.sampled_from([1e-5, 5e-5, 1e-4]))
+@given(X=st.floats(1.05, 5.0), tau=st.floats(2e-3, 40e-3), dt=st.sampled_from([2.5e-5, 1e-4, 2.5e-4]))
 def test_constant_input_period(X, tau, dt):
     period = tau * math.log(X / (X - 1.0))
-    k = math.ceil(period / dt - 1e-9)
-    if abs(period / dt - round(period / dt)) < 1e-6:
-        return  # crossing exactly on a grid point: ceil is ill-conditioned
+    k = math.ceil(period / dt)
+    assume(abs(period / dt - round(period / dt)) >= GRID_MARGIN)  # on a grid point, ceil is ill-conditioned
     n_steps = 4 * k + 5
     for backend in ("brian2", "torch"):
         trace = _run(backend, X, tau, dt, n_steps)
@@ -45,7 +47,7 @@ def test_period_error_is_bounded_by_dt():
     """The grid can only delay a crossing to the end of its step: 0 <= ISI - T* < dt."""
     X, tau = 1.7, 20e-3
     period = tau * math.log(X / (X - 1.0))
-    for dt in (1e-3, 1e-4, 1e-5, 1e-6):
+    for dt in (1e-3, 1e-4, 1e-5):
         trace = _run("torch", X, tau, dt, int(3.5 * period / dt))
         error = np.diff(trace.spike_times).mean() - period
         assert 0 <= error < dt

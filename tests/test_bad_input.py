@@ -36,7 +36,7 @@ def sim(**kw):
     (dict(duration=1e-5), "shorter than one time step"),
     (dict(discretization="euler", params={"tau_m": 5e-5}), "euler needs dt <= tau_m"),
     (dict(discretization="rk4"), "unknown discretization"),
-    (dict(weights=np.ones((3, 3))), "n_units=2 but weights are"),
+    (dict(weights=np.ones((3, 3))), "n_units=2 but the weights have 3 rows"),
     (dict(weights=np.ones(3)), "expected shape"),
     (dict(weights=np.array([[np.nan, 1, 1], [1, 1, 1]])), "non-finite"),
     (dict(weights=np.array([["a", "b", "c"], ["a", "b", "c"]])), "dtype"),

@@ -9,6 +9,7 @@ import pytest
 
 from biosnn import SpikeTrains, Trace
 from biosnn.cli import main
+from biosnn.compare import V_TOLERANCE
 from biosnn.data.synthetic import poisson_spike_trains
 
 
@@ -34,7 +35,7 @@ def test_simulate_both_backends_agree(files):
         outs[backend] = Trace.load(out)
     a, b = outs["brian2"], outs["torch"]
     assert a.v.shape == (500, 3) and a.spike_times.size > 0
-    assert np.abs(a.v - b.v).max() < 1e-9 and a.spike_keys() == b.spike_keys()
+    assert np.abs(a.v - b.v).max() < V_TOLERANCE and a.spike_keys() == b.spike_keys()
     assert a.meta["params"]["tau_m"] == 0.01 and a.meta["schedule"]["pathway_slot"] == "before_thresholds"
     with np.load(tmp / "torch.npz") as raw:
         assert {"t", "v", "spike_times", "spike_units", "dt", "meta"} <= set(raw.files)
@@ -69,7 +70,7 @@ def test_validate_writes_report_and_figures(tmp_path):
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     assert report["passed"] and report["models"]["lif"]["n_cases"] == 12
-    assert report["models"]["lif"]["max_abs_dv"] <= 1e-9
+    assert report["models"]["lif"]["max_abs_dv"] <= V_TOLERANCE
     assert all(c["agreement"]["spikes_identical"] for c in report["models"]["lif"]["cases"])
     assert (out / "overlay_lif.png").stat().st_size > 10_000 and (out / "overlay_lif.pdf").exists()
     assert "| lif | PASS |" in (out / "report.md").read_text()

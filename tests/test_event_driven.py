@@ -1,4 +1,4 @@
-"""The Brian2 reference against an independent event-driven solver (DESIGN.md §2).
+"""The Brian2 reference against an independent event-driven solver (docs/time_grid.md).
 
 On-grid delta inputs: biosnn's exact schedule reproduces the event-driven
 solution spike for spike with labels exactly one dt later; Brian2's default

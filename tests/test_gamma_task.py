@@ -5,7 +5,7 @@ import pytest
 
 from biosnn.data.synthetic import precise_interval_task
 from biosnn.errors import BiosnnInputError
-from biosnn.training.gamma_task import GammaTaskConfig, run, train
+from biosnn.studies.gamma_task import GammaTaskConfig, run, train
 
 
 def test_precise_interval_task_labels_follow_the_gap():
@@ -17,6 +17,7 @@ def test_precise_interval_task_labels_follow_the_gap():
     assert all(np.all(t >= 0) and np.all(t < 0.06) for t, _ in samples)
 
 
+@pytest.mark.slow
 def test_bptt_learns_the_delay_and_is_insensitive_to_dt():
     """Chance is 50%: >= 95% at dt = 1 ms; the same parameters at dt/2 and dt/4 lose at
     most 3 points; Brian2 predicts every test sample as the mirror does at every dt."""
@@ -31,6 +32,7 @@ def test_bptt_learns_the_delay_and_is_insensitive_to_dt():
     assert max(counts) / min(counts) < 1.3  # sigma-delta spike count changes little with dt
 
 
+@pytest.mark.slow
 def test_online_objective_learns_the_delay():
     """The online objective (gradient accumulated forward, nothing back-propagated through
     time) reaches >= 95% (chance 50%; measured 97-99.3% on seeds 0-5 with this config at
@@ -47,6 +49,7 @@ def test_unknown_objective():
         run(GammaTaskConfig(objective="rtrl", epochs=1, n_train=10, n_test=10))
 
 
+@pytest.mark.slow
 def test_two_layer_gamma_network_learns_the_delay():
     """A hidden gamma layer (8 neurons) feeding the two output neurons through its sigma-delta
     spikes, trained by BPTT through the straight-through charges: >= 95% (measured 99.0%;

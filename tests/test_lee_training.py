@@ -8,7 +8,7 @@ import torch
 
 from biosnn.network import LayerSpec
 from biosnn.torch.feedforward import FeedForward
-from biosnn.training.digits import DigitsConfig, run
+from biosnn.studies.digits import DigitsConfig, run
 from biosnn.training.lee_rule import enforce_threshold_floor, lee_init, lee_rule_logits, low_pass_mean, wta_gain
 
 
@@ -65,6 +65,7 @@ def test_threshold_floor_rescales_weights_not_activity():
     torch.testing.assert_close(weight[:, 0] / neurons.v_th[0], ratio_before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule, min_accuracy", [("lee", 0.75), ("surrogate", 0.35)])
 def test_digits_train_in_torch_and_agree_in_brian2(rule, min_accuracy):
     """A short run (chance 10%): trained in torch, identical predictions in Brian2."""

@@ -6,7 +6,7 @@ import torch
 
 from biosnn.data.synthetic import batch_spike_trains, precise_interval_task
 from biosnn.errors import BiosnnInputError
-from biosnn.training.gamma_task import (GammaTaskConfig, N_INPUTS, build, input_counts, online_loss_and_gradient,
+from biosnn.studies.gamma_task import (GammaTaskConfig, N_INPUTS, build, input_counts, online_loss_and_gradient,
                                         online_output, online_parameters, scores)
 from biosnn.training.online import running_average_ce_gradient
 from biosnn.torch.functional.gamma_cascade import cascade_propagator, source_buckets
@@ -21,24 +21,25 @@ def _setup(seed=0, n=6):
 
 
 def _layer_outputs(net, spikes):
-    """y computed in each step by the network's layer itself, from the weighted drive."""
+    """y computed in each step by the network's layer itself, from the weighted drive: the y recorded
+    at the start of the next step, and after the last step."""
     drive = net.drive(0, input_counts(spikes, DT, DURATION))
-    _, rec, _ = net.neurons[0](drive, record=True)
-    return rec["y_after"]
+    _, rec, final = net.neurons[0](drive, record=True)
+    return torch.cat([rec["y"][1:], final["y"][None]])
 
 
 def test_source_buckets_read_through_the_weights_are_the_layer_buckets():
     """Linearity of the cascade: per-source buckets x weights == the layer's per-neuron cascade (float64)."""
     net, spikes, _ = _setup()
     counts = input_counts(spikes, DT, DURATION)
-    propagator = cascade_propagator(net.neurons[0].bucket_tau.double(), DT)
+    propagator = cascade_propagator(net.neurons[0].dynamics.bucket_tau, DT)
     online = torch.stack([torch.vmap(online_output, in_dims=(None, 0))(online_parameters(net), e)
                           for e in source_buckets(counts, propagator)])
     reference = _layer_outputs(net, spikes)
     assert reference.abs().max() > 0.05 and (reference == 0).any()  # both ReLU sides are exercised
     torch.testing.assert_close(online, reference, rtol=0, atol=1e-12)
     # the class score the task reads: the same y one step later (Brian2's start-of-step record)
-    torch.testing.assert_close(scores(net, spikes, DT, DURATION)[1:], reference[:-1], rtol=0, atol=1e-12)
+    torch.testing.assert_close(scores(net, counts)[1:], reference[:-1], rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -46,7 +47,7 @@ def test_online_gradient_equals_backpropagation_through_time(seed):
     """No gradient is lost by not back-propagating through time: the cascade carries no
     parameters, so the forward accumulation is exact. Tolerance 1e-10 relative (float64 sums)."""
     net, spikes, target = _setup(seed)
-    loss, grads = online_loss_and_gradient(net, spikes, target, DT, DURATION, SCALE)
+    loss, grads = online_loss_and_gradient(net, input_counts(spikes, DT, DURATION), target, DT, SCALE)
 
     y = _layer_outputs(net, spikes)
     steps = torch.arange(1, y.shape[0] + 1, dtype=y.dtype)[:, None, None]

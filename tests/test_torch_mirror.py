@@ -7,7 +7,7 @@ import torch
 import biosnn
 from biosnn.compare import compare_traces
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.torch.module import LIF, PLIF
+from biosnn.torch.module import Layer
 
 #: float32: rounding ~6e-8 per op, accumulated over ~1e3 steps of O(1) values
 V_TOLERANCE_FLOAT32 = 1e-5
@@ -29,15 +29,15 @@ def test_float32_against_brian2():
     assert agreement.spikes_identical
 
 
-@pytest.mark.parametrize("cls", [LIF, PLIF])
+@pytest.mark.parametrize("model", ["lif", "plif"])
 @pytest.mark.parametrize("surrogate", ["fast_sigmoid", "arctan"])
-def test_gradients_reach_inputs_and_tau(cls, surrogate):
-    layer = cls(dt=1e-3, params={"tau_m": 5e-3}, synapse="held", surrogate=surrogate)
+def test_gradients_reach_inputs_and_tau(model, surrogate):
+    layer = Layer(model, dt=1e-3, n_neurons=5, params={"tau_m": 5e-3}, synapse="held", surrogate=surrogate)
     x = (torch.rand(30, 2, 5) * 2).requires_grad_(True)
     out = layer(x)
     out.sum().backward()
     assert x.grad.abs().sum() > 0
-    if cls is PLIF:
+    if model == "plif":
         assert layer.a.grad is not None and layer.a.grad.abs() > 0
 
 
@@ -46,7 +46,7 @@ def test_detach_reset_changes_only_gradients():
     x = torch.rand(40, 1, 3, dtype=torch.float64) * 3
     grads, outs = [], []
     for detach in (False, True):
-        layer = PLIF(dt=1e-3, synapse="held", reset="hard", detach_reset=detach).double()
+        layer = Layer("plif", dt=1e-3, n_neurons=3, synapse="held", reset="hard", detach_reset=detach).double()
         xi = x.clone().requires_grad_(True)
         out = layer(xi)
         out.sum().backward()
@@ -57,9 +57,11 @@ def test_detach_reset_changes_only_gradients():
 
 
 def test_shape_errors():
-    layer = LIF(dt=1e-3)
+    layer = Layer("lif", dt=1e-3, n_neurons=3)
     with pytest.raises(biosnn.BiosnnInputError, match="time-major"):
         layer(torch.zeros(10, 3))
+    with pytest.raises(biosnn.BiosnnInputError, match="time-major"):
+        layer(torch.zeros(10, 1, 4))
     with pytest.raises(biosnn.BiosnnInputError, match="float"):
         layer(torch.zeros(10, 1, 3, dtype=torch.int64))
 

@@ -1,4 +1,4 @@
-"""Is Brian2's default schedule exact for delta synapses? (DESIGN.md §2)
+"""Is Brian2's default schedule exact for delta synapses? (docs/time_grid.md)
 
 LIF, tau_m = 20 ms, 20 inputs x 5 neurons, 400 on-grid input spikes, dt = 0.1 ms.
 Counts output spikes of (a) the exact event-driven solution, (b) Brian2 with the

@@ -1,6 +1,6 @@
 """What rounding learnt delays to the grid does to accuracy (the delay issue's study).
 
-For each seed, the two-layer delay network of ``biosnn/training/delay_task.py``
+For each seed, the two-layer delay network of ``biosnn/studies/delay_task.py``
 is trained (a) with integer delays (forward floor(d), exported exactly), (b) with
 fractional (interpolating) delays, exported rounded to the nearest step, and
 (c) without delays. Reported: torch accuracy before export, accuracy of the
@@ -16,7 +16,7 @@ import argparse
 import json
 
 from biosnn.io import atomic_write_json
-from biosnn.training.delay_task import DelayTaskConfig, run
+from biosnn.studies.delay_task import DelayTaskConfig, run
 
 VARIANTS = {
     "integer_delays": dict(learn_delays=True, fractional=False),

@@ -2,7 +2,7 @@
 
 Trains the two-neuron gamma layer (optionally behind a hidden gamma layer,
 ``--n-hidden``) on the precise-interval task at dt = 1 ms (``--dt``)
-(``biosnn/training/gamma_task.py``; both objectives), then evaluates the same
+(``biosnn/studies/gamma_task.py``; both objectives), then evaluates the same
 continuous-time parameters at dt, dt/2 and dt/4 on test spikes at continuous
 times, in the torch mirror and in Brian2: accuracy, agreement, and sigma-delta
 spikes per sample. Results are written atomically after every run.
@@ -18,7 +18,7 @@ import argparse
 import json
 
 from biosnn.io import atomic_write_json
-from biosnn.training.gamma_task import OBJECTIVES, GammaTaskConfig, check_config, run
+from biosnn.studies.gamma_task import OBJECTIVES, GammaTaskConfig, check_config, run
 
 
 def main(argv=None) -> int:

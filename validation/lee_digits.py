@@ -1,7 +1,7 @@
 """Digit accuracy of the Lee et al. (2016) WTA network against the lateral strength mu.
 
 For each rule (the paper's, surrogate gradients), hidden-layer mu and seed: train
-the 64-100-10 network in torch (``biosnn/training/digits.py``), run the trained
+the 64-100-10 network in torch (``biosnn/studies/digits.py``), run the trained
 weights in Brian2 on the same test spike trains, record both accuracies and their
 per-sample agreement. Results are rewritten atomically after every run, and a
 rerun skips the runs already in the file, so an interrupted sweep loses nothing.
@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from biosnn.io import atomic_write_json
-from biosnn.training.digits import DigitsConfig, run
+from biosnn.studies.digits import DigitsConfig, run
 
 MUS = (0.0, -0.2, -0.4, -0.6, -0.8, -1.0)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ..errors import BiosnnInputError
 from ..spikes import SpikeTrains
@@ -42,6 +43,29 @@ def poisson_raster(images: np.ndarray, *, n_steps: int, dt: float, max_rate: flo
         raise BiosnnInputError("images must be scaled to [0, 1]")
     prob = images[None] * (max_rate * dt)
     return (rng.random((n_steps,) + images.shape) < prob).astype(np.float64)
+
+
+class PoissonImages:
+    """Images encoded afresh as Poisson rasters every time a batch is drawn (a dataset for
+    :func:`biosnn.training.loop.fit`): pixel p fires with probability ``max_rate * p * dt`` per step."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, *, n_steps: int, dt: float, max_rate: float):
+        if max_rate * dt > 1:
+            raise BiosnnInputError(f"max_rate * dt = {max_rate * dt} > 1: lower the rate or dt")
+        if np.any(images < 0) or np.any(images > 1):
+            raise BiosnnInputError("images must be scaled to [0, 1]")
+        self.probability = torch.as_tensor(images * (max_rate * dt), dtype=torch.float64)
+        self.labels = torch.as_tensor(labels)
+        self.n_steps = n_steps
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def batch(self, index, generator: torch.Generator) -> torch.Tensor:
+        """``[T, B, 64]`` 0/1 raster of the samples ``index``, drawn from ``generator``."""
+        prob = self.probability[index]
+        draws = torch.rand((self.n_steps,) + tuple(prob.shape), generator=generator, dtype=torch.float64)
+        return (draws < prob).to(torch.float64)
 
 
 def raster_to_spike_trains(raster: np.ndarray, dt: float) -> SpikeTrains:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compare import V_TOLERANCE
 from .save import save_figure
 
 
@@ -41,7 +42,7 @@ def plot_equivalence(reference, mirror, stem, *, title: str = "", n_neurons: int
     axes[1].legend(fontsize=7, loc="upper right")
     diff = np.abs(v_ref - v_mir).max(axis=1)
     axes[2].semilogy(t_ms, np.maximum(diff, 1e-18), color="C3", lw=1)
-    axes[2].axhline(1e-9, color="grey", ls=":", lw=1, label="tolerance 1e-9")
+    axes[2].axhline(V_TOLERANCE, color="grey", ls=":", lw=1, label=f"contract {V_TOLERANCE:g}")
     axes[2].set_ylim(1e-18, 1e-6)
     axes[2].set_ylabel("max |dv|")
     axes[2].set_xlabel("time (ms)")

@@ -1,23 +1,31 @@
-"""Torch mirror of a :class:`~biosnn.network.FeedForwardNet`.
+"""The torch mirror of a :class:`~biosnn.network.FeedForwardNet`: one network runner.
 
-Layer l's drive at step n is ``sum_i x_{l-1, i}[n - 1 - k_i] W_l[i]``: the
-one-step synaptic latency of biosnn's exact schedule per hop
-(``biosnn/schedule.py``) plus the hop's axonal delay ``k_i`` in whole steps
-(``biosnn/torch/delay.py``; learnable per presynaptic neuron, or fixed per
-synapse). The exported network runs in Brian2 with identical spikes in float64.
+Layer l's drive at step n is ``sum_i x_{l-1, i}[n - L - k_i] W_l[i]``: the hop's
+latency L (``biosnn.schedule.hop_latency_steps`` of its arrival slot: one step
+under the exact schedule, none under Brian2's default, where the input arrives
+after the threshold test of its own step) plus its axonal delay ``k_i`` in
+whole steps (``biosnn/torch/delay.py``; learnable per presynaptic neuron, or
+fixed per synapse). Each layer is the one template
+(``biosnn/torch/module/layer.py``). A single layer (``biosnn.simulate``) is a
+one-layer network. The exported network runs in Brian2 with identical spikes
+in float64.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..equations import get_spec
+from ..equations.axonal_delay import MAX_DELAY
 from ..network import FeedForwardNet, LayerSpec
-from ..schedule import delay_steps
-from .delay import AxonalDelay, shift_per_neuron
-from .module import MODULES
-from .module.gamma_cascade import GammaCascade
+from ..schedule import delay_steps, hop_latency_steps
+from ..spec import Output
+from .delay import AxonalDelay
+from .module import Layer
 
 
 def delayed(x: torch.Tensor, steps: int = 1) -> torch.Tensor:
@@ -27,68 +35,58 @@ def delayed(x: torch.Tensor, steps: int = 1) -> torch.Tensor:
     return torch.cat([torch.zeros_like(x[:steps]), x[:-steps]], dim=0)
 
 
-def straight_through_charges(charges: torch.Tensor, y: torch.Tensor, decay: float) -> torch.Tensor:
-    """Spike charges forward, the smooth signal backward (DESIGN.md §3).
+class LayerRun(NamedTuple):
+    """One layer's part of a recorded run."""
 
-    A receiver's first bucket is the sender's reconstruction r, built from the
-    charges. In the backward pass we let it be y instead: the charge sequence
-    whose reconstruction is exactly y is ``u[n] = y[n] - decay * y[n - 1]``
-    (decay = exp(-alpha_1 dt)), so ``q + (u - u.detach())`` has the value of q
-    and the gradient of u, i.e. ``B_1 = r + (B_1,spiking - r).detach()`` with r -> y.
-    """
-    u = y - decay * delayed(y)
-    return charges.detach() + (u - u.detach())
-
-
-def per_synapse_drive(x: torch.Tensor, weight: torch.Tensor, steps: np.ndarray) -> torch.Tensor:
-    """``drive[t, :, j] = sum_i x[t - k_ij, :, i] W[i, j]`` for fixed integer delays ``k_ij``."""
-    drive = 0
-    for k in np.unique(steps):
-        mask = torch.as_tensor(steps == k, dtype=weight.dtype, device=weight.device)
-        shifted = delayed(x, int(k)) if k else x
-        drive = drive + shifted @ (weight * mask)
-    return drive
+    output: torch.Tensor          # what the layer passed on [T, B, N]
+    recorded: dict                # the spec's recorded variables at each step start, [T, B, N]
+    final: dict                   # the layer's state after the last step
 
 
 class FeedForward(nn.Module):
     """Stack of registered neuron layers with learnable weights (and axonal delays).
 
     ``delays``: per hop ``None``, per-neuron delays ``[n_prev]`` (s; learnable when
-    ``learn_delays``) or per-synapse delays ``[n_prev, n]`` (s; fixed).
+    ``learn_delays``) or per-synapse delays ``[n_prev, n]`` (s; fixed). The first
+    layer may take a held drive (its synapse kind ``held``): ``forward`` then takes
+    the drive ``[T, B, n_inputs]`` instead of spike counts.
     """
 
     def __init__(self, n_inputs: int, layers: list[LayerSpec], *, dt: float, weights=None, delays=None,
-                 learn_delays: bool = False, d_max: float = 25e-3, fractional_delays: bool = False,
+                 learn_delays: bool = False, d_max: float | None = None, fractional_delays: bool = False,
                  surrogate: str = "fast_sigmoid", surrogate_alpha: float | None = None, schedule: str = "exact",
-                 detach_reset: bool = False):
+                 discretization: str = "exact", detach_reset: bool = False):
         super().__init__()
-        self.n_inputs = n_inputs
-        self.layer_specs = list(layers)
-        self.dt = dt
-        self.neurons = nn.ModuleList(
-            MODULES[layer.model](dt=dt, n_neurons=layer.n, params=layer.params, synapse=layer.resolved_synapse(),
-                                 reset=layer.resolved_reset(), surrogate=surrogate, surrogate_alpha=surrogate_alpha,
-                                 schedule=schedule, detach_reset=detach_reset)
-            for layer in self.layer_specs
-        )
-        sizes = [n_inputs] + [layer.n for layer in self.layer_specs]
+        layers = list(layers)
+        sizes = [n_inputs] + [layer.n for layer in layers]
         if weights is None:
             weights = [np.zeros((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
-        self.weights = nn.ParameterList(nn.Parameter(torch.as_tensor(np.asarray(w), dtype=torch.float64))
-                                        for w in weights)
-        delays = list(delays) if delays is not None else [None] * len(self.layer_specs)
-        self.axonal = nn.ModuleList()
+        description = FeedForwardNet(n_inputs, tuple(layers), tuple(weights),
+                                     None if delays is None else tuple(delays))  # validates shapes and rules
+        self.n_inputs = n_inputs
+        self.layer_specs = layers
+        self.dt = dt
+        outputs = [Output.SPIKES] + [get_spec(layer.model).output for layer in layers[:-1]]
+        self.neurons = nn.ModuleList(
+            Layer(layer.model, dt=dt, n_neurons=layer.n, n_inputs=n_prev, params=layer.params, synapse=layer.synapse,
+                  reset=layer.reset, discretization=discretization, schedule=schedule, source_output=source,
+                  surrogate=surrogate, surrogate_alpha=surrogate_alpha, detach_reset=detach_reset)
+            for layer, n_prev, source in zip(layers, sizes[:-1], outputs)
+        )
+        self.latency = [hop_latency_steps(neurons.arrival) for neurons in self.neurons]
+        self.weights = nn.ParameterList(nn.Parameter(torch.as_tensor(w, dtype=torch.float64))
+                                        for w in description.weights)
+        d_max = MAX_DELAY.default_si(dt) if d_max is None else d_max
+        #: per-neuron delays of hop k (learnable or fixed) under key str(k)
+        self.axonal = nn.ModuleDict()
+        #: per-synapse delays of hop k in whole steps (fixed), or None
         self.synapse_delay_steps = []
-        for n_prev, d in zip(sizes[:-1], delays):
+        for k, (n_prev, d) in enumerate(zip(sizes[:-1], description.delays)):
             d = None if d is None else np.asarray(d, dtype=np.float64)
-            if d is not None and d.ndim == 2:
-                self.axonal.append(nn.Identity())
-                self.synapse_delay_steps.append(delay_steps(d, dt))
-            else:
-                self.axonal.append(AxonalDelay(n_prev, dt=dt, d_max=d_max, init=d, learnable=learn_delays,
-                                               fractional=fractional_delays)
-                                   if (d is not None or learn_delays) else nn.Identity())
-                self.synapse_delay_steps.append(None)
+            self.synapse_delay_steps.append(delay_steps(d, dt) if d is not None and d.ndim == 2 else None)
+            if (d is not None and d.ndim == 1) or (d is None and learn_delays):
+                self.axonal[str(k)] = AxonalDelay(n_prev, dt=dt, d_max=d_max, init=d, learnable=learn_delays,
+                                                  fractional=fractional_delays)
 
     @classmethod
     def from_description(cls, net: FeedForwardNet, *, dt: float, **kwargs) -> "FeedForward":
@@ -97,54 +95,53 @@ class FeedForward(nn.Module):
         return cls(net.n_inputs, list(net.layers), dt=dt, weights=net.weights, delays=delays, **kwargs)
 
     def drive(self, k: int, x: torch.Tensor) -> torch.Tensor:
-        weight = self.weights[k].to(x.dtype)
+        """The drive hop k delivers to layer k from the previous layer's output ``x [T, B, n_prev]``."""
+        layer, weight, latency = self.neurons[k], self.weights[k].to(x.dtype), self.latency[k]
         if self.synapse_delay_steps[k] is not None:
-            return per_synapse_drive(delayed(x), weight, self.synapse_delay_steps[k])
-        return delayed(self.axonal[k](x)) @ weight
+            steps = self.synapse_delay_steps[k]
+            drive = 0
+            for shift in np.unique(steps):
+                mask = torch.as_tensor(steps == shift, dtype=weight.dtype, device=weight.device)
+                drive = drive + layer.weighted_input(delayed(x, latency + int(shift)), weight * mask)
+            return drive
+        if str(k) in self.axonal:
+            x = self.axonal[str(k)](x)
+        return layer.weighted_input(delayed(x, latency), weight)
 
-    def forward(self, raster: torch.Tensor, *, record: bool = False):
-        """``raster`` ``[T, B, n_inputs]``; returns every layer's output (spikes; v for ``li``;
-        spike charges theta*s, straight-through, for gamma-cascade layers)."""
-        x = raster
-        outputs, voltages = [], []
+    def forward(self, inputs: torch.Tensor, *, record: bool = False):
+        """``inputs [T, B, n_inputs]`` (spike counts, or the first layer's held drive); returns every
+        layer's output (spikes; v for a non-spiking readout; spike charges, straight-through, for
+        gamma-cascade layers), or with ``record`` a :class:`LayerRun` per layer."""
+        x = inputs
+        runs = []
         for k, neurons in enumerate(self.neurons):
             drive = self.drive(k, x)
-            if isinstance(neurons, GammaCascade):
-                from_gamma = k > 0 and isinstance(self.neurons[k - 1], GammaCascade)
-                charges, rec, _ = neurons(drive, record=True, before_propagation=from_gamma)
-                x = straight_through_charges(charges, rec["y_after"], neurons.first_bucket_decay)
-                outputs.append(x)
-                if record:
-                    voltages.append(rec["v"])
-                continue
             if record:
-                x, rec, _ = neurons(drive, record=True)
-                voltages.append(rec["v"])
+                x, recorded, final = neurons(drive, record=True)
+                runs.append(LayerRun(x, recorded, final))
             else:
                 x = neurons(drive)
-            outputs.append(x)
-        return (outputs, voltages) if record else outputs
+                runs.append(x)
+        return runs
 
     def clamp_delays_(self) -> None:
-        for module in self.axonal:
-            if isinstance(module, AxonalDelay):
-                module.clamp_()
+        """Keep every learnable delay in ``[0, d_max]`` (call after each optimiser step)."""
+        for module in self.axonal.values():
+            module.clamp_()
 
     def export(self) -> FeedForwardNet:
         """The network description for the Brian2 reference, with learnt parameters and delays."""
         layers, delays = [], []
         for k, (spec, neurons) in enumerate(zip(self.layer_specs, self.neurons)):
-            params = neurons.exported_parameters() if hasattr(neurons, "exported_parameters") else dict(
-                neurons.parameters_si)
-            layers.append(LayerSpec(spec.model, spec.n, params, spec.synapse, spec.reset))
+            layers.append(LayerSpec(spec.model, spec.n, neurons.exported_parameters(), spec.synapse, spec.reset))
             if self.synapse_delay_steps[k] is not None:
                 delays.append(self.synapse_delay_steps[k] * self.dt)
-            elif isinstance(self.axonal[k], AxonalDelay):
-                delays.append(self.axonal[k].delays())
+            elif str(k) in self.axonal:
+                delays.append(self.axonal[str(k)].delays())
             else:
                 delays.append(None)
         return FeedForwardNet(self.n_inputs, tuple(layers),
                               tuple(w.detach().cpu().numpy().astype(np.float64) for w in self.weights), tuple(delays))
 
 
-__all__ = ["FeedForward", "delayed", "per_synapse_drive", "shift_per_neuron"]
+__all__ = ["FeedForward", "LayerRun", "delayed"]

@@ -72,11 +72,14 @@ def low_pass_mean(spikes: torch.Tensor, decay: float) -> torch.Tensor:
 
 
 def wta_gain(neurons) -> torch.Tensor:
-    """``1 / (V_th,i (1 + sigma |mu| (n_circuit - 1)))`` for a layer (``[N]``)."""
-    p = neurons.parameters_si
-    n_circuit = neurons.n_neurons if not p.get("circuit_size") else int(p["circuit_size"])
-    inhibition = p.get("sigma", 0.0) * abs(p.get("mu", 0.0)) * (n_circuit - 1)
-    return 1.0 / (neurons.v_th * (1.0 + inhibition))
+    """``1 / (V_th,i (1 + sigma |mu| (n_i - 1)))`` for a layer (``[N]``), n_i the size of i's circuit
+    (the spec's circuits; a layer without lateral circuits has gain ``1 / V_th``)."""
+    lateral, p = neurons.spec.lateral, neurons.parameters_si
+    if lateral is None or not lateral.active(p):
+        return 1.0 / neurons.v_th
+    circuits = lateral.circuits(neurons.n_neurons, p)
+    n_circuit = torch.as_tensor(np.bincount(circuits)[circuits], dtype=neurons.v_th.dtype)
+    return 1.0 / (neurons.v_th * (1.0 + p["sigma"] * abs(p["mu"]) * (n_circuit - 1)))
 
 
 def lee_rule_logits(net, raster: torch.Tensor, *, logit_scale: float = 1.0):

@@ -1,4 +1,4 @@
-"""A small, resumable training loop for the torch mirror.
+"""The one training loop of the torch mirror, used by every task.
 
 Adam over seeded mini-batches, an optional cosine learning-rate schedule, a
 progress bar, and one checkpoint per epoch written atomically
@@ -6,6 +6,19 @@ progress bar, and one checkpoint per epoch written atomically
 history). Calling :func:`fit` again with the same ``checkpoint_dir`` resumes
 after the last completed epoch, so an interrupted run loses at most one epoch
 and ends with exactly the same weights as an uninterrupted one.
+
+What varies between tasks is passed in:
+
+* the data: any object with ``labels`` (``[S]``), ``len()`` and
+  ``batch(index, generator)`` returning the time-major inputs of those samples
+  (:class:`TensorData` for fixed inputs; a task may draw fresh spikes per batch
+  from ``generator``, which the checkpoint carries, so a resumed run draws the
+  same spikes);
+* the objective ``objective(model, inputs, labels) -> (loss, logits)``
+  (default: cross-entropy of ``logits_fn(model(inputs))``); ``logits`` may be
+  ``None`` when the objective has none to report;
+* ``post_step(model)``, run after every optimiser step (delay clamping,
+  threshold floors).
 
 Readouts: :func:`final_membrane_logits` (a non-spiking ``li`` last layer read
 after the last step, the temporal-shd setup) and :func:`spike_count_logits`.
@@ -59,16 +72,38 @@ def _param_groups(model, cfg: TrainConfig):
     return groups
 
 
-def fit(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig, *,
-        logits_fn: Callable = final_membrane_logits, post_step: Callable | None = None) -> dict:
-    """Train ``model`` on ``inputs`` ``[S, T, N]`` (samples first) with cross-entropy.
+class TensorData:
+    """Fixed inputs ``[S, T, N]`` (samples first) and labels ``[S]``."""
 
-    ``post_step(model)`` runs after every optimiser step (delay clamping,
-    threshold floors). Returns ``{"loss": [...], "accuracy": [...], "epochs_run": n}``
-    (training-set values per epoch).
+    def __init__(self, inputs: torch.Tensor, labels: torch.Tensor):
+        if inputs.shape[0] != labels.shape[0]:
+            raise BiosnnInputError(f"{inputs.shape[0]} samples but {labels.shape[0]} labels")
+        self.inputs, self.labels = inputs, labels
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def batch(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return self.inputs[index].transpose(0, 1)  # time-major [T, B, N]
+
+
+def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
+    """The objective ``CE(logits_fn(model(inputs)), labels)``."""
+    def objective(model, inputs, labels):
+        logits = logits_fn(model(inputs))
+        return torch.nn.functional.cross_entropy(logits, labels), logits
+
+    return objective
+
+
+def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable | None = None,
+        logits_fn: Callable = final_membrane_logits, post_step: Callable | None = None) -> dict:
+    """Train ``model`` on ``data`` (see the module docstring) with Adam.
+
+    Returns ``{"loss": [...], "accuracy": [...], "epochs_run": n}`` (training-set
+    values per epoch; accuracy is NaN when the objective reports no logits).
     """
-    if inputs.shape[0] != labels.shape[0]:
-        raise BiosnnInputError(f"{inputs.shape[0]} samples but {labels.shape[0]} labels")
+    objective = cross_entropy(logits_fn) if objective is None else objective
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     optimizer = torch.optim.Adam(_param_groups(model, cfg))
@@ -90,24 +125,25 @@ def fit(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, cfg:
     bar = tqdm(range(start, cfg.epochs), desc="train", unit="epoch", disable=not cfg.progress,
                initial=start, total=cfg.epochs)
     for epoch in bar:
-        order = torch.randperm(inputs.shape[0], generator=generator)
-        total, correct = 0.0, 0
+        order = torch.randperm(len(data), generator=generator)
+        total, correct, scored = 0.0, 0, 0
         for begin in range(0, len(order), cfg.batch_size):
             idx = order[begin:begin + cfg.batch_size]
-            batch = inputs[idx].transpose(0, 1)  # time-major [T, B, N]
-            logits = logits_fn(model(batch))
-            loss = torch.nn.functional.cross_entropy(logits, labels[idx])
+            labels = data.labels[idx]
+            loss, logits = objective(model, data.batch(idx, generator), labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if post_step is not None:
                 post_step(model)
             total += float(loss.detach()) * len(idx)
-            correct += int((logits.argmax(1) == labels[idx]).sum())
+            if logits is not None:
+                correct += int((logits.argmax(1) == labels).sum())
+                scored += len(idx)
         if scheduler is not None:
             scheduler.step()
         history["loss"].append(total / len(order))
-        history["accuracy"].append(correct / len(order))
+        history["accuracy"].append(correct / scored if scored else float("nan"))
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['accuracy'][-1]:.2f}")
         if ckpt is not None:
             state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(),

@@ -71,3 +71,14 @@ def running_average_ce_gradient(step_output: Callable, params: Mapping[str, torc
     if n_steps == 0:
         raise BiosnnInputError("eligibility: no time steps")
     return loss / n_steps, {name: g / n_steps for name, g in grads.items()}
+
+
+def gradient_as_loss(loss: float, params: Mapping[str, torch.Tensor], grads: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """A scalar with the value ``loss`` whose gradient w.r.t. ``params`` is ``grads``.
+
+    ``loss + sum_p <p, g> - sum_p <p, g>.detach()``: back-propagating it hands the
+    forward-accumulated gradient to the optimiser through the same ``backward``
+    as every other objective of the training loop.
+    """
+    linear = sum((p * g.detach()).sum() for p, g in ((params[name], grads[name]) for name in grads))
+    return loss + (linear - linear.detach())

@@ -1,16 +1,12 @@
-"""Helpers shared by the Brian2-vs-torch tests (DESIGN.md §4)."""
+"""Helpers shared by the Brian2-vs-torch tests (the contract: ``docs/contract.md``)."""
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import biosnn
-from biosnn.compare import compare_traces
+from biosnn.compare import V_TOLERANCE, compare_traces
 from biosnn.data.synthetic import poisson_spike_trains
-
-#: float64 contract (DESIGN.md §4): identical closed-form propagators in both
-#: backends; only rounding (~1e-16 per operation) separates them.
-V_TOLERANCE_FLOAT64 = 1e-9
 
 #: weight ranges that make neurons fire at moderate rates, per synapse kind
 WEIGHTS = {"delta": (-0.3, 0.7), "current": (-1.0, 3.0), "held": (-0.2, 0.7)}
@@ -33,7 +29,7 @@ def run_both(model, inputs, weights, *, dt, duration, params, synapse, reset, ta
     return ref, mirror
 
 
-def assert_equivalent(ref, mirror, tolerance=V_TOLERANCE_FLOAT64):
+def assert_equivalent(ref, mirror, tolerance=V_TOLERANCE):
     agreement = compare_traces(ref, mirror)
     assert agreement.spikes_identical, f"spike mismatch, first at {agreement.first_mismatch}: {agreement}"
     assert agreement.max_abs_dv <= tolerance, agreement
@@ -43,8 +39,9 @@ def assert_equivalent(ref, mirror, tolerance=V_TOLERANCE_FLOAT64):
 
 
 @st.composite
-def equivalence_case(draw, synapse):
-    """A random layer, inputs and parameters (hypothesis draws the seed of the inputs)."""
+def equivalence_case(draw, synapse, adaptation: bool = False):
+    """A random layer, inputs and parameters (hypothesis draws the seed of the inputs);
+    ``adaptation`` adds the adaptive LIF's tau_a and beta."""
     dt = draw(st.sampled_from([2.5e-5, 1e-4, 2.5e-4, 5e-4]))
     tau_m = draw(st.floats(min_value=max(2e-3, 3 * dt), max_value=50e-3))
     params = {"tau_m": tau_m, "t_ref": draw(st.sampled_from([0.0, dt, 1.3e-3, 3e-3])),
@@ -53,6 +50,9 @@ def equivalence_case(draw, synapse):
         # distinct from tau_m or exactly equal (the limit formula), never within the merge band
         params["tau_s"] = draw(st.one_of(st.just(tau_m), st.floats(0.5e-3, 20e-3).filter(
             lambda x: abs(x - tau_m) > 1e-3 * tau_m)))
+    if adaptation:
+        params["tau_a"] = draw(st.floats(max(2e-3, 3 * dt), 300e-3))
+        params["beta"] = draw(st.floats(0.0, 1.0))
     reset = draw(st.sampled_from(["hard", "subtract"]))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)

@@ -1,4 +1,5 @@
-"""LIF: Brian2 reference == torch mirror (float64, exact), DESIGN.md §4."""
+"""LIF: Brian2 reference == torch mirror beyond the registry's cases: hypothesis-drawn layers, the
+limit formula for equal time constants, Brian2's default schedule, the Euler discretization."""
 
 import numpy as np
 import pytest
@@ -16,16 +17,6 @@ def grid_case(synapse, reset, t_ref, seed=7, n_steps=600, dt=1e-4):
     weights = rng.uniform(low, high, size=(6, 4))
     params = {"tau_m": 12e-3, "t_ref": t_ref, "tau_s": 4e-3}
     return inputs, weights, dict(dt=dt, duration=duration, params=params, synapse=synapse, reset=reset)
-
-
-@pytest.mark.parametrize("t_ref", [0.0, 2e-3], ids=["noref", "ref2ms"])
-@pytest.mark.parametrize("reset", ["hard", "subtract"])
-@pytest.mark.parametrize("synapse", SYNAPSES)
-def test_lif_brian_equals_torch(synapse, reset, t_ref):
-    inputs, weights, kw = grid_case(synapse, reset, t_ref)
-    ref, mirror = run_both(MODEL, inputs, weights, **kw)
-    agreement = assert_equivalent(ref, mirror)
-    assert agreement.n_spikes_a > 0, "the case must exercise threshold and reset"
 
 
 @pytest.mark.parametrize("synapse", SYNAPSES)
@@ -60,27 +51,3 @@ def test_lif_euler_brian_equals_torch():
         inputs, weights, kw = grid_case(synapse, "hard", 0.0)
         ref, mirror = run_both(MODEL, inputs, weights, discretization="euler", **kw)
         assert_equivalent(ref, mirror)
-
-
-COMPILED = [
-    pytest.param("cython", "current", "subtract", marks=pytest.mark.cython, id="current-subtract-cython"),
-    pytest.param("cpp_standalone", "delta", "hard", marks=pytest.mark.cpp_standalone, id="delta-hard-cpp_standalone"),
-]
-
-
-@pytest.mark.parametrize("target, synapse, reset", COMPILED)
-def test_lif_brian_equals_torch_compiled(target, synapse, reset):
-    """One case per compiled target in CI (refractory on): generated C++ == numpy == torch."""
-    inputs, weights, kw = grid_case(synapse, reset, 2e-3)
-    ref, mirror = run_both(MODEL, inputs, weights, target=target, **kw)
-    assert ref.target == target
-    assert assert_equivalent(ref, mirror).n_spikes_a > 0
-
-
-@pytest.mark.cuda
-@pytest.mark.parametrize("synapse", SYNAPSES)
-def test_lif_brian_equals_torch_cuda_standalone(synapse):
-    inputs, weights, kw = grid_case(synapse, "hard", 2e-3)
-    ref, mirror = run_both(MODEL, inputs, weights, target="cuda_standalone", **kw)
-    assert ref.target == "cuda_standalone"
-    assert_equivalent(ref, mirror)

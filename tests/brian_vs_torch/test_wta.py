@@ -10,6 +10,9 @@ from .equivalence import assert_equivalent, equivalence_property, run_both
 from .lee_cases import lee_case, lee_property_case
 
 MODEL = "wta"
+#: hand-computed expectations vs simulated values: tau_mp = 1000 s makes the leak move v by less
+#: than 1e-6 over the test, which the expectation neglects
+LEAK_TOLERANCE = 1e-6
 
 
 @pytest.mark.parametrize("schedule", ["exact", "brian2_default"])
@@ -60,7 +63,7 @@ def test_simultaneous_crossings_all_fire_and_inhibit_each_other(backend):
     inhibition = sigma * mu * v_th
     expected = np.maximum(np.array([1.5, 1.2, 0.6]) + inhibition * np.array([1, 1, 2]), -v_th)
     expected[:2] -= v_th[:2]
-    np.testing.assert_allclose(trace.v[3], expected, atol=1e-6)
+    np.testing.assert_allclose(trace.v[3], expected, atol=LEAK_TOLERANCE)
 
 
 def test_on_grid_brian2_equals_event_driven():
@@ -83,10 +86,3 @@ def test_circuit_size_must_divide_layer():
     spikes, weights, kw = lee_case(mu=-0.4, circuit_size=4.0)
     with pytest.raises(biosnn.BiosnnInputError, match="does not divide"):
         biosnn.simulate(MODEL, spikes, weights, backend="torch", **kw)
-
-
-@pytest.mark.cython
-def test_wta_brian_equals_torch_cython():
-    spikes, weights, kw = lee_case(mu=-0.7, sigma=0.5, circuit_size=3.0)
-    ref, mirror = run_both(MODEL, spikes, weights, synapse="delta", reset="subtract", target="cython", **kw)
-    assert assert_equivalent(ref, mirror).n_spikes_a > 20

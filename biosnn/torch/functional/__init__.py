@@ -1,1 +1,1 @@
-"""Pure step functions ``(drive, state, params, config) -> (spikes, state)``."""
+"""Each model's step phases (``<model>.py``, a :class:`~.base.Dynamics` named ``DYNAMICS``)."""

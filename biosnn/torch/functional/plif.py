@@ -1,13 +1,14 @@
 """PLIF step: the LIF step with ``dt / tau_m = sigmoid(a)`` (Fang et al. 2021).
 
 ``equations/plif.py`` derives its spec from LIF, so the step is
-:func:`biosnn.torch.functional.lif.lif_step` with the membrane rate computed
-from the learnable scalar ``a``::
+:class:`~biosnn.torch.functional.lif.LIFDynamics` with the membrane rate
+computed from one learnable scalar ``a`` per layer::
 
     tau_m = dt / sigmoid(a)        a = -ln(tau_m / dt - 1)   (needs tau_m > dt)
 
 exact: decay ``exp(-sigmoid(a))``; euler (spikingjelly's ParametricLIFNode,
-decay_input=True): ``H = V + sigmoid(a) (X - (V - V_reset))``.
+decay_input=True): ``H = V + sigmoid(a) (X - (V - V_reset))``. ``a`` is kept in
+float64, so an exported ``tau_m`` round-trips exactly.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 import torch
 
 from ...errors import BiosnnInputError
-from .lif import LIFParams, LIFState, lif_step  # noqa: F401  (re-exported: the PLIF step)
+from .lif import LIFDynamics
 
 
 def tau_to_a(tau_m: float, dt: float) -> float:
@@ -32,9 +33,18 @@ def a_to_tau(a, dt: float):
     return dt / torch.sigmoid(torch.as_tensor(a))
 
 
-def plif_params(a: torch.Tensor, base: LIFParams) -> LIFParams:
-    """``base`` with the membrane rate replaced by ``sigmoid(a)``."""
-    return base._replace(membrane_rate=torch.sigmoid(a))
+class PLIFDynamics(LIFDynamics):
+    """LIF with a learnable membrane time constant."""
+
+    def learnable(self) -> dict[str, object]:
+        return {"a": tau_to_a(self.params["tau_m"], self.dt)}
+
+    def membrane_rate(self, learnt) -> torch.Tensor:
+        """``dt / tau_m = sigmoid(a)``."""
+        return torch.sigmoid(learnt["a"])
+
+    def exported(self, learnt) -> dict:
+        return {**self.params, "tau_m": float(a_to_tau(learnt["a"].detach().double(), self.dt))}
 
 
-plif_step = lif_step
+DYNAMICS = PLIFDynamics

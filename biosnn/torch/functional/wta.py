@@ -1,16 +1,22 @@
 """Winner-take-all lateral inhibition: the torch mirror of ``equations/wta.py``.
 
-Lee, Delbruck & Pfeiffer (2016), section 2.3.1. When neuron j of a circuit
-fires, every other neuron i of it gets ``v_i += sigma mu V_th_i`` and
-``t_r,i = t``; with k other neurons of i's circuit firing in the same step the
-increments add up (``k sigma mu V_th_i``; all are <= 0, so order is
-irrelevant). The lower bound ``v >= -V_th`` is applied by the caller after the
-slot (``biosnn/torch/functional/lee_refractory.py``).
+Lee, Delbruck & Pfeiffer (2016), section 2.3.1. The neurons are
+:class:`~biosnn.torch.functional.lee_refractory.LeeDynamics`; the lateral phase
+(the spec's ``synapses`` slot, in the spike's own step) adds, when neuron j of
+a circuit fires, ``v_i += sigma mu V_th_i`` and sets ``t_r,i = t`` for every
+other neuron i of it. With k other neurons of i's circuit firing in the same
+step the increments add up (``k sigma mu V_th_i``; all are <= 0, so order is
+irrelevant). The circuits come from the spec (``LateralSpec.circuits``); the
+template applies the floor after the slot.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+from .lee_refractory import LeeConstants, LeeDynamics
 
 
 def circuit_matrix(circuit_ids: torch.Tensor, dtype) -> torch.Tensor:
@@ -23,9 +29,25 @@ def others_firing(spike: torch.Tensor, membership: torch.Tensor) -> torch.Tensor
     return (spike @ membership) @ membership.T - spike
 
 
-def wta_inhibition(v, t_r, spike, t: float, *, v_th, mu, sigma, membership):
-    """Apply one step of circuit inhibition; returns ``(v, t_r)``."""
-    count = others_firing(spike, membership)
-    v = v + sigma * mu * v_th * count
-    t_r = torch.where(count.detach() > 0.5, torch.full_like(t_r, t), t_r)
-    return v, t_r
+@dataclass(frozen=True)
+class WTAConstants(LeeConstants):
+    membership: torch.Tensor | None = None   # [N, n_circuits]
+    strength: float = 0.0                    # sigma * mu
+
+
+class WTADynamics(LeeDynamics):
+    """Lee et al.'s neurons in winner-take-all circuits."""
+
+    def constants(self, learnt, *, dtype, device) -> WTAConstants:
+        ids = torch.as_tensor(self.spec.lateral.circuits(self.n_neurons, self.params), device=device)
+        lee = super().constants(learnt, dtype=dtype, device=device)
+        return WTAConstants(**vars(lee), membership=circuit_matrix(ids, dtype),
+                            strength=self.params["sigma"] * self.params["mu"])
+
+    def lateral(self, state, c: WTAConstants, step):
+        count = others_firing(step.spike, c.membership)
+        t_r = torch.where(count.detach() > 0.5, torch.full_like(state["t_r"], step.t), state["t_r"])
+        return {**state, "v": state["v"] + c.strength * c.v_th * count, "t_r": t_r}
+
+
+DYNAMICS = WTADynamics

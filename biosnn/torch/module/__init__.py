@@ -1,9 +1,5 @@
-"""nn.Module wrappers holding learnable tensors; one per model."""
+"""The one torch layer template (:class:`Layer`): every registered model's mirror runs through it."""
 
-from .gamma_cascade import GammaCascade
-from .lee_refractory import WTA, LeeRefractory
-from .li import LI
-from .lif import LIF
-from .plif import PLIF
+from .layer import Layer
 
-MODULES = {cls.model_name: cls for cls in (LIF, PLIF, LeeRefractory, WTA, LI, GammaCascade)}
+__all__ = ["Layer"]

@@ -26,16 +26,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..data.synthetic import batch_spike_trains, precise_interval_task
 from ..errors import BiosnnInputError
-from ..brian.feedforward import run_feedforward
 from ..network import LayerSpec
 from ..schedule import TimeGrid
+from ..simulate import simulate_network
 from ..torch.feedforward import FeedForward
 from ..torch.functional.gamma_cascade import cascade_propagator, read_buckets, source_buckets
-from .online import running_average_ce_gradient
+from ..training.loop import TrainConfig, fit
+from ..training.online import gradient_as_loss, running_average_ce_gradient
 
 OBJECTIVES = ("bptt", "online")
 
@@ -90,14 +90,27 @@ def input_counts(spikes, dt: float, duration: float) -> torch.Tensor:
     return torch.as_tensor(spikes.to_raster(dt, TimeGrid.from_duration(dt, duration).n_steps), dtype=torch.float64)
 
 
-def scores(net: FeedForward, spikes, dt: float, duration: float) -> torch.Tensor:
-    """Output y ``[T, B, 2]`` (recorded at step starts, as Brian2 records it) for batched spike trains."""
-    _, voltages = net(input_counts(spikes, dt, duration), record=True)
-    return voltages[-1]
+class IntervalSamples:
+    """Spike-time samples as input counts on the training grid (a dataset for ``fit``)."""
+
+    def __init__(self, samples, labels, *, dt: float, duration: float):
+        self.counts = input_counts(batch_spike_trains(samples, N_INPUTS, duration), dt, duration)  # [T, S, N]
+        self.labels = torch.as_tensor(labels)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def batch(self, index, generator) -> torch.Tensor:
+        return self.counts[:, index]
+
+
+def scores(net: FeedForward, counts: torch.Tensor) -> torch.Tensor:
+    """Output y ``[T, B, 2]`` (recorded at step starts, as Brian2 records it) for input counts ``[T, B, 4]``."""
+    return net(counts, record=True)[-1].recorded["y"]
 
 
 def online_output(params, source_state):
-    """One sample's ``y [2]`` from its sources' buckets ``[N_in, K]`` (``y_after`` of the layer)."""
+    """One sample's ``y [2]`` from its sources' buckets ``[N_in, K]`` (y computed in the layer's step)."""
     neuron_buckets = torch.einsum("ik,ij->jk", source_state, params["weights"])  # linearity of the cascade
     return read_buckets(neuron_buckets, params["bucket_weight"], params["bias"])[1]
 
@@ -107,44 +120,37 @@ def online_parameters(net: FeedForward) -> dict:
     return dict(weights=net.weights[0], bucket_weight=layer.bucket_weight, bias=layer.bias)
 
 
-def online_loss_and_gradient(net: FeedForward, spikes, target, dt: float, duration: float, logit_scale: float):
+def online_loss_and_gradient(net: FeedForward, counts: torch.Tensor, target, dt: float, logit_scale: float):
     """The online objective: per-step loss on the running class score, gradient accumulated forward."""
-    counts = input_counts(spikes, dt, duration)
-    propagator = cascade_propagator(net.neurons[0].bucket_tau.to(counts.dtype), dt)
+    propagator = cascade_propagator(net.neurons[0].dynamics.bucket_tau.to(counts.dtype), dt)
     return running_average_ce_gradient(online_output, online_parameters(net), source_buckets(counts, propagator),
                                        target, logit_scale=logit_scale)
 
 
-def train(cfg: GammaTaskConfig, samples, labels, *, net: FeedForward | None = None):
-    """Adam on mini-batches; returns ``(net, loss per epoch)``."""
+def objective(cfg: GammaTaskConfig):
+    """``bptt``: CE of the time-averaged y through the whole run; ``online``: the forward-accumulated gradient."""
+    def bptt(net, counts, target):
+        logits = cfg.logit_scale * scores(net, counts).mean(0)
+        return torch.nn.functional.cross_entropy(logits, target), logits
+
+    def online(net, counts, target):
+        loss, grads = online_loss_and_gradient(net, counts, target, cfg.dt, cfg.logit_scale)
+        return gradient_as_loss(loss, online_parameters(net), grads), None
+
+    return online if cfg.objective == "online" else bptt
+
+
+def train(cfg: GammaTaskConfig, samples, labels, *, net: FeedForward | None = None,
+          checkpoint_dir: str | None = None):
+    """Adam on mini-batches (the one training loop); returns ``(net, loss per epoch)``."""
     check_config(cfg)
     if net is None:
         net = build(cfg)
-    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    rng = np.random.default_rng(cfg.seed + 1)
-    history = []
-    for _ in tqdm(range(cfg.epochs), desc=f"gamma task ({cfg.objective}, seed {cfg.seed})", unit="epoch",
-                  leave=False, disable=None):
-        order = rng.permutation(len(labels))
-        total = 0.0
-        for start in range(0, len(order), cfg.batch_size):
-            idx = order[start:start + cfg.batch_size]
-            spikes = batch_spike_trains([samples[i] for i in idx], N_INPUTS, cfg.duration)
-            target = torch.as_tensor(labels[idx])
-            optimizer.zero_grad()
-            if cfg.objective == "online":
-                loss, grads = online_loss_and_gradient(net, spikes, target, cfg.dt, cfg.duration, cfg.logit_scale)
-                for name, tensor in online_parameters(net).items():
-                    tensor.grad = grads[name]
-            else:
-                y = scores(net, spikes, cfg.dt, cfg.duration)
-                loss = torch.nn.functional.cross_entropy(cfg.logit_scale * y.mean(0), target)
-                loss.backward()
-                loss = float(loss.detach())
-            optimizer.step()
-            total += loss * len(idx)
-        history.append(total / len(labels))
-    return net, history
+    data = IntervalSamples(samples, labels, dt=cfg.dt, duration=cfg.duration)
+    history = fit(net, data, TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, cosine=False,
+                                         seed=cfg.seed, checkpoint_dir=checkpoint_dir, progress=False),
+                  objective=objective(cfg))
+    return net, history["loss"]
 
 
 def evaluate(net: FeedForward, samples, labels, dt: float, duration: float, *, backend: str = "torch",
@@ -156,11 +162,12 @@ def evaluate(net: FeedForward, samples, labels, dt: float, duration: float, *, b
         # the same continuous-time network on this grid (propagators depend on dt)
         on_grid = FeedForward.from_description(description, dt=dt).double()
         with torch.no_grad():
-            y = scores(on_grid, spikes, dt, duration).numpy()
+            y = scores(on_grid, input_counts(spikes, dt, duration)).numpy()
         n_spikes = None
     else:
-        activity = run_feedforward(description, spikes, dt=dt, duration=duration, target=target, record_v=True)
-        y, n_spikes = activity[-1].v, [int(a.steps.size) for a in activity]
+        activity = simulate_network(description, spikes, backend="brian2", dt=dt, duration=duration, target=target,
+                                    record=True)
+        y, n_spikes = activity[-1].v, [int(a.spike_steps.size) for a in activity]
     prediction = np.argmax(y.mean(0), axis=1)
     return dict(accuracy=float(np.mean(prediction == labels)), prediction=prediction, n_spikes=n_spikes)
 

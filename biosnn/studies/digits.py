@@ -2,7 +2,8 @@
 
 Lee, Delbruck & Pfeiffer (2016)'s architecture in miniature: dynamic-weight
 refractory neurons, WTA circuits in the hidden (mu_hidden) and output
-(mu_output) layers, trained in torch either with the paper's rule
+(mu_output) layers, trained in torch (``biosnn.training.loop.fit``, fresh
+Poisson spikes every batch) either with the paper's rule
 (``biosnn/training/lee_rule.py``) or with surrogate gradients (BPTT), then
 exported and run in Brian2 on the same test spike trains. The prediction is the
 output neuron with the most spikes (ties: lowest index, in both backends).
@@ -15,14 +16,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from ..brian.feedforward import run_feedforward
-from ..data.digits import load_digit_splits, poisson_raster, raster_to_spike_trains
+from ..data.digits import PoissonImages, load_digit_splits, poisson_raster, raster_to_spike_trains
 from ..errors import BiosnnInputError
 from ..network import LayerSpec
+from ..simulate import simulate_network
 from ..torch.feedforward import FeedForward
-from .lee_rule import enforce_threshold_floor, exponential_weight_penalty, lee_init, lee_rule_logits
+from ..training.lee_rule import enforce_threshold_floor, exponential_weight_penalty, lee_init, lee_rule_logits
+from ..training.loop import TrainConfig, fit
 
 RULES = ("lee", "surrogate")
 
@@ -73,33 +74,27 @@ def _logits(net, raster, cfg: DigitsConfig):
     return net(raster)[-1].sum(0) * cfg.logit_scale
 
 
-def train(net: FeedForward, cfg: DigitsConfig, images: np.ndarray, labels: np.ndarray, *, progress: bool = True):
-    """Adam over seeded mini-batches; fresh Poisson spikes every epoch. Returns the loss history."""
+def objective(cfg: DigitsConfig):
+    """Cross-entropy of the rule's logits plus the exponential weight regularisation."""
+    def loss(net, raster, labels):
+        logits = _logits(net, raster, cfg)
+        ce = torch.nn.functional.cross_entropy(logits, labels)
+        return ce + exponential_weight_penalty(net, a=cfg.a, beta=cfg.weight_beta, lam=cfg.weight_lambda), logits
+
+    return loss
+
+
+def train(net: FeedForward, cfg: DigitsConfig, images: np.ndarray, labels: np.ndarray, *, progress: bool = True,
+          checkpoint_dir: str | None = None):
+    """Adam over seeded mini-batches (the one training loop); fresh Poisson spikes every batch.
+    Returns the loss history."""
     if cfg.rule not in RULES:
         raise BiosnnInputError(f"unknown rule {cfg.rule!r}; choose one of {', '.join(RULES)}")
-    rng = np.random.default_rng(cfg.seed + 1)
-    torch.manual_seed(cfg.seed)
-    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    history = []
-    bar = tqdm(range(cfg.epochs), desc=f"train ({cfg.rule})", disable=not progress, unit="epoch")
-    for _ in bar:
-        order = rng.permutation(len(labels))
-        total = 0.0
-        for start in range(0, len(order), cfg.batch_size):
-            idx = order[start:start + cfg.batch_size]
-            raster = torch.as_tensor(poisson_raster(images[idx], n_steps=cfg.n_steps, dt=cfg.dt,
-                                                    max_rate=cfg.max_rate, rng=rng))
-            logits = _logits(net, raster, cfg)
-            loss = torch.nn.functional.cross_entropy(logits, torch.as_tensor(labels[idx]))
-            loss = loss + exponential_weight_penalty(net, a=cfg.a, beta=cfg.weight_beta, lam=cfg.weight_lambda)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            enforce_threshold_floor(net, cfg.a)
-            total += float(loss.detach()) * len(idx)
-        history.append(total / len(labels))
-        bar.set_postfix(loss=f"{history[-1]:.3f}")
-    return history
+    data = PoissonImages(images, labels, n_steps=cfg.n_steps, dt=cfg.dt, max_rate=cfg.max_rate)
+    history = fit(net, data, TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, cosine=False,
+                                         seed=cfg.seed, checkpoint_dir=checkpoint_dir, progress=progress),
+                  objective=objective(cfg), post_step=lambda model: enforce_threshold_floor(model, cfg.a))
+    return history["loss"]
 
 
 def predict(counts: np.ndarray) -> np.ndarray:
@@ -120,8 +115,8 @@ def run(cfg: DigitsConfig, *, n_test: int | None = None, target: str = "numpy", 
     with torch.no_grad():
         torch_counts = net(torch.as_tensor(raster))[-1].sum(0).numpy().astype(np.int64)
     t1 = time.perf_counter()
-    activity = run_feedforward(net.export(), raster_to_spike_trains(raster, cfg.dt), dt=cfg.dt,
-                               duration=cfg.n_steps * cfg.dt, target=target)
+    activity = simulate_network(net.export(), raster_to_spike_trains(raster, cfg.dt), backend="brian2", dt=cfg.dt,
+                                duration=cfg.n_steps * cfg.dt, target=target)
     brian_seconds = time.perf_counter() - t1
     brian_counts = activity[-1].counts()
     p_torch, p_brian = predict(torch_counts), predict(brian_counts)

@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..brian.feedforward import run_feedforward
 from ..data.digits import raster_to_spike_trains
 from ..data.synthetic import interval_order_task
 from ..network import LayerSpec
+from ..simulate import simulate_network
 from ..torch.feedforward import FeedForward
-from .loop import TrainConfig, evaluate, fit
+from ..training.loop import TensorData, TrainConfig, evaluate, fit
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def run(cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bo
     x_test, y_test = interval_order_task(rng, cfg.n_test, n_steps=cfg.n_steps)
     net = build(cfg)
     t0 = time.perf_counter()
-    history = fit(net, torch.as_tensor(x_train), torch.as_tensor(y_train),
+    history = fit(net, TensorData(torch.as_tensor(x_train), torch.as_tensor(y_train)),
                   TrainConfig(epochs=cfg.epochs, lr=cfg.lr, delay_lr=cfg.delay_lr, seed=cfg.seed,
                               checkpoint_dir=checkpoint_dir, progress=progress),
                   post_step=lambda m: m.clamp_delays_())
@@ -68,8 +68,8 @@ def run(cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bo
     mirror_of_export = FeedForward.from_description(exported, dt=cfg.dt).double()
     export_logits = evaluate(mirror_of_export, torch.as_tensor(x_test))
     raster = np.transpose(x_test, (1, 0, 2))  # [T, S, N]
-    activity = run_feedforward(exported, raster_to_spike_trains(raster, cfg.dt), dt=cfg.dt,
-                               duration=cfg.n_steps * cfg.dt, target=target)
+    activity = simulate_network(exported, raster_to_spike_trains(raster, cfg.dt), backend="brian2", dt=cfg.dt,
+                                duration=cfg.n_steps * cfg.dt, target=target)
     brian_logits = activity[-1].final_v
     p_torch, p_export, p_brian = (np.argmax(v, axis=1) for v in (torch_logits, export_logits, brian_logits))
     return dict(
@@ -79,6 +79,6 @@ def run(cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bo
         accuracy_brian2=float(np.mean(p_brian == y_test)),
         prediction_agreement=float(np.mean(p_export == p_brian)),
         max_abs_readout_difference=float(np.max(np.abs(export_logits - brian_logits))),
-        delays_steps=[m.delay_steps.detach().numpy().tolist() for m in net.axonal if hasattr(m, "delay_steps")],
+        delays_steps=[m.delay_steps.detach().numpy().tolist() for m in net.axonal.values()],
         net=exported,
     )

@@ -1,0 +1,75 @@
+"""Public building blocks of the Brian2 reference: batched sources and connections.
+
+A batch of B samples is B independent copies of the network in **one**
+simulation: unit k of sample b of a group of N is index ``b * N + k``, and every
+connection links units of the same sample only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..schedule import delay_steps
+from ..spec import Output
+from ..spikes import SpikeTrains
+
+
+@dataclass(frozen=True)
+class Source:
+    """What feeds a layer: a Brian2 group of ``n`` units per sample and what it emits."""
+
+    group: object
+    n: int
+    output: Output = Output.SPIKES
+
+
+def spike_source(spikes: SpikeTrains, dt: float, *, name: str = "inputs"):
+    """A SpikeGeneratorGroup of ``batch * n_units`` generators, spikes on Brian2's grid (``timestep()``)."""
+    import brian2
+
+    return brian2.SpikeGeneratorGroup(spikes.batch_size * spikes.n_units,
+                                      spikes.sample_indices() * spikes.n_units + spikes.units,
+                                      spikes.steps(dt) * dt * brian2.second, name=name)
+
+
+def batched_synapses(source, target, weights: np.ndarray, *, batch: int, model: str = "w : 1",
+                     on_pre: str | None = None, namespace: dict | None = None, name: str, dt: float,
+                     delays=None, slot: str | None = None):
+    """Synapses from every unit of ``source`` to every unit of ``target`` within each sample.
+
+    ``weights [n_src, n]`` set ``w``; ``delays`` (s): ``None``, one per presynaptic
+    unit ``[n_src]`` or one per synapse ``[n_src, n]``, rounded to whole steps as
+    Brian2 rounds them (``biosnn.schedule.delay_steps``); ``slot``: the pathway's ``when``.
+    Synapse ``(b, i, j)`` is the ``(b * n_src + i) * n + j``-th created, so per-synapse
+    arrays laid out ``[batch, n_src, n]`` can be assigned in order.
+    """
+    import brian2
+
+    n_src, n = weights.shape
+    syn = brian2.Synapses(source, target, model, on_pre=on_pre, namespace=namespace, name=name)
+    b, i, j = np.meshgrid(np.arange(batch), np.arange(n_src), np.arange(n), indexing="ij")
+    syn.connect(i=(b * n_src + i).ravel(), j=(b * n + j).ravel())
+    syn.w = np.broadcast_to(weights, (batch, n_src, n)).ravel()
+    if delays is not None:
+        steps = delay_steps(np.asarray(delays, dtype=np.float64), dt)
+        per_synapse = steps[:, None] if steps.ndim == 1 else steps
+        syn.delay = np.broadcast_to(per_synapse, (batch, n_src, n)).ravel() * dt * brian2.second
+    if slot is not None and on_pre is not None:
+        syn.pre.when = slot
+    return syn
+
+
+def per_sample(values, n: int, batch: int) -> np.ndarray:
+    """A per-neuron value (scalar or ``[n]``) tiled over the batch: ``[batch * n]``."""
+    return np.tile(np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)), batch)
+
+
+def spike_arrays(monitor, n: int, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(steps, units, samples)`` of a SpikeMonitor on a batched group of ``n`` per sample."""
+    import brian2
+
+    index = np.array(monitor.i, dtype=np.int64)
+    steps = np.rint(np.array(monitor.t / brian2.second, dtype=np.float64) / dt).astype(np.int64)
+    return steps, index % n, index // n

@@ -1,0 +1,200 @@
+"""Brian2 layer builders, one per :class:`~biosnn.spec.Structure`; everything else comes from the spec.
+
+``LAYER_BUILDERS[spec.structure](spec, params, ...)`` builds the layer's
+objects; ``layer.connect(source, weights, ...)`` then adds the hop from its
+source. A layer holds ``group`` (the NeuronGroup of its neurons: spikes and
+recorded variables) and ``objects`` (every Brian2 object it created).
+
+:class:`PointLayer` (``Structure.POINT``)::
+
+    source --Synapses(w, on_pre = spec.synapses[synapse].on_pre, when = schedule slot, delays)-->
+        NeuronGroup(B * N, spec equations, threshold, reset, refractory (R + 1) dt, method exact | euler)
+    + lateral Synapses within each circuit (spec.lateral), + spec.floor once after every slot with arrivals
+
+Integration is ``method='exact'`` (the linear ODEs' matrix exponential, via
+sympy) or ``'euler'``, each derived once per model structure
+(``biosnn/brian/integration.py``). Refractoriness is passed as ``(R + 1) dt``
+(``biosnn/schedule.py``). Held input is a ``TimedArray`` ``held_drive(t, i)``
+holding ``X[n] @ W`` for each neuron.
+
+:class:`CascadeLayer` (``Structure.CASCADE``, the gamma cascade)::
+
+    source --on_pre B1 += 1 (schedule slot)--> cascades: NeuronGroup(B * N_in, B1..BK)
+    cascades --Synapses(x_post = w * sum_k v_k B_k_pre  (summed))--> neurons: NeuronGroup(B * N)
+
+A cascade sender (``Output.CHARGES``) exposes its own cascade, which its
+receivers read directly (its reset adds the charge theta to its B1). The
+summed variable is updated in ``before_thresholds`` after the pathways, so the
+emission test of step n sees the buckets at t_{n+1} including the inputs
+delivered in that step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..schedule import brian2_refractory
+from ..spec import ModelSpec, Output, Structure
+from ..units import SECOND
+from .components import Source, batched_synapses, per_sample
+from .integration import METHODS
+
+#: order of the floor within its slot: after every pathway (order 0) and lateral circuit (order -2)
+FLOOR_ORDER = 10
+#: order of a lateral circuit within its slot: before the feed-forward pathways sharing it
+LATERAL_ORDER = -2
+#: order of a summed-variable update within ``before_thresholds``: after the pathways
+SUMMED_ORDER = 10
+
+
+def namespace(spec: ModelSpec, params: dict) -> dict:
+    """Brian2 namespace of a layer: every scalar parameter (times as quantities); per-neuron
+    parameters are group variables instead."""
+    import brian2
+
+    ns = {}
+    for p in spec.parameters:
+        if p.per_neuron or p.vector or p.structural:
+            continue
+        ns[p.name] = params[p.name] * brian2.second if p.unit == SECOND else params[p.name]
+    if spec.cascade is not None:
+        ns.update({symbol: tau * brian2.second for symbol, tau in spec.cascade.symbols(params).items()})
+    return ns
+
+
+def set_initial_state(group, spec: ModelSpec, params: dict, n: int, batch: int) -> None:
+    """Per-neuron parameters and the spec's initial values, tiled over the batch (raw SI values)."""
+    for p in spec.parameters:
+        if p.per_neuron:
+            setattr(group, p.name, per_sample(params[p.name], n, batch))
+    for var, value in spec.initial_values(params).items():
+        setattr(group, var + "_", per_sample(value, n, batch))
+
+
+def _needs_explicit_clamp(spec: ModelSpec, synapse: str, params: dict) -> bool:
+    """Merged time constants + ``(unless refractory)`` defeat Brian2's exact solver.
+
+    The flag multiplies v's rate by ``int(not_refractory)``; with ``tau_s == tau_m``
+    sympy's solution then divides by ``int(not_refractory) - 1`` (NaN whenever the
+    neuron integrates). In that case the flag is dropped and the same clamp is
+    written explicitly: the reset stores ``v_hold = v`` and an event run right
+    after the state update restores ``v = v_hold`` while refractory.
+    """
+    used = set(spec.synapse(synapse).parameters)
+    return any(a in used and params[a] == params[b] for a, b in spec.merged_time_constants)
+
+
+class PointLayer:
+    """``B * N`` point neurons of ``spec`` (see the module docstring)."""
+
+    def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
+                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None):
+        import brian2
+
+        self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
+        self.synapse = spec.synapse(synapse)
+        self.namespace = namespace(spec, params)
+        if held_drive is not None:  # [T, B, N], X[n] @ W
+            self.namespace["held_drive"] = brian2.TimedArray(held_drive.reshape(held_drive.shape[0], batch * n),
+                                                             dt=dt * brian2.second)
+        equations = spec.brian_equations(synapse, params)
+        reset_code = spec.resets[reset] if spec.threshold is not None else ""
+        events = {}
+        explicit_clamp = discretization == "exact" and _needs_explicit_clamp(spec, synapse, params)
+        if explicit_clamp:
+            equations = equations.replace("(unless refractory)", "") + "\nv_hold : 1"
+            reset_code += "\nv_hold = v"
+            events = {"refractory_clamp": "not not_refractory"}
+        refractory = False
+        if spec.refractory_parameter is not None:
+            refractory = brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second
+        self.group = brian2.NeuronGroup(batch * n, equations, threshold=spec.threshold, reset=reset_code or None,
+                                        events=events, refractory=refractory, method=METHODS[discretization],
+                                        namespace=self.namespace, name=name)
+        if explicit_clamp:
+            self.group.set_event_schedule("refractory_clamp", when="groups", order=1)
+            self.group.run_on_event("refractory_clamp", "v = v_hold", when="groups", order=2)
+        set_initial_state(self.group, spec, params, n, batch)
+        self.objects = [self.group]
+        self._floored: set[str] = set()
+        if spec.lateral is not None and spec.lateral.active(params):
+            self._add_lateral()
+
+    def _add_lateral(self) -> None:
+        import brian2
+
+        pre, post = self.spec.lateral.pairs(self.n, self.params)
+        if pre.size == 0:
+            return  # circuits of one neuron: nothing to connect
+        lateral = brian2.Synapses(self.group, self.group, on_pre=self.spec.lateral.on_pre, namespace=self.namespace,
+                                  name=f"{self.name}_lateral")
+        offsets = (np.arange(self.batch) * self.n)[:, None]
+        lateral.connect(i=(offsets + pre).ravel(), j=(offsets + post).ravel())
+        lateral.pre.when, lateral.pre.order = self.spec.lateral.slot, LATERAL_ORDER
+        self.objects.append(lateral)
+        self._add_floor(self.spec.lateral.slot)
+
+    def _add_floor(self, slot: str) -> None:
+        """``spec.floor`` once after every arrival of ``slot``."""
+        if self.spec.floor is None or slot in self._floored:
+            return
+        self._floored.add(slot)
+        self.objects.append(self.group.run_regularly(self.spec.floor, when=slot, order=FLOOR_ORDER,
+                                                     name=f"{self.name}_floor_{slot}"))
+
+    def connect(self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays=None, name: str) -> None:
+        """The hop from ``source``: ``w = weights[i, j]`` within each sample, in ``slot``, with axonal delays."""
+        syn = batched_synapses(source.group, self.group, weights, batch=self.batch, on_pre=self.synapse.on_pre,
+                               namespace=self.namespace, name=name, dt=dt, delays=delays, slot=slot)
+        self.objects.append(syn)
+        self._add_floor(slot)
+
+
+class CascadeLayer:
+    """``B * N`` neurons reading the buckets of per-source cascades (see the module docstring)."""
+
+    def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
+                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None):
+        import brian2
+
+        self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
+        self.synapse = spec.synapse(synapse)
+        self.namespace = namespace(spec, params)
+        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params), threshold=spec.threshold,
+                                        reset=spec.resets[reset], method=METHODS[discretization], namespace=self.namespace,
+                                        name=name)
+        set_initial_state(self.group, spec, params, n, batch)
+        self.objects = [self.group]
+
+    def connect(self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays=None, name: str) -> None:
+        import brian2
+
+        cascade = self.spec.cascade
+        n_src = weights.shape[0]
+        read = cascade.read_weights(self.params, self.n, n_src)
+        names = cascade.read_weight_names(self.params)
+        if source.output is Output.CHARGES:
+            cascades = source.group  # the sender's own cascade (its reset adds its charge to B1)
+        else:
+            cascades = brian2.NeuronGroup(self.batch * n_src, cascade.source_equations(self.params), method=METHODS["exact"],
+                                          namespace=self.namespace, name=f"{name}_cascades")
+            feed = brian2.Synapses(source.group, cascades, on_pre=self.synapse.on_pre, namespace=self.namespace,
+                                   name=f"{name}_feed")
+            feed.connect(j="i")
+            feed.pre.when = slot
+            self.objects += [cascades, feed]
+        if read.ndim == 2:  # per neuron: group variables
+            for k, var in enumerate(names):
+                setattr(self.group, var, per_sample(read[:, k], self.n, self.batch))
+        reader = batched_synapses(cascades, self.group, weights, batch=self.batch,
+                                  model=cascade.reader_equations(self.params), namespace=self.namespace,
+                                  name=f"{name}_reader", dt=dt)
+        if read.ndim == 3:  # per synapse, in the (sample, source, target) order of the connections
+            for k, var in enumerate(names):
+                setattr(reader, var, np.broadcast_to(read[:, :, k], (self.batch, n_src, self.n)).ravel())
+        summed = reader.summed_updaters[f"{cascade.summed_variable}_post"]
+        summed.when, summed.order = "before_thresholds", SUMMED_ORDER
+        self.objects.append(reader)
+
+
+LAYER_BUILDERS = {Structure.POINT: PointLayer, Structure.CASCADE: CascadeLayer}

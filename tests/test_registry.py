@@ -1,0 +1,102 @@
+"""The registry: every registered model has both backends and its tests, and is dispatched by type.
+
+A model added to ``biosnn.equations.REGISTRY`` must come with a Brian2 layer
+builder for its structure, a torch step (``biosnn/torch/functional/<name>.py``)
+and model-specific tests; the registry-driven equivalence test
+(``tests/brian_vs_torch/test_registry_equivalence.py``) then runs it on every
+validation case and target.
+"""
+
+import ast
+from pathlib import Path
+
+from biosnn.brian.layers import LAYER_BUILDERS
+from biosnn.equations import REGISTRY, get_spec
+from biosnn.spec import Output, Structure
+from biosnn.torch.functional.base import Dynamics, dynamics_for
+from biosnn.torch.module import Layer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_registered_model_has_both_backends_and_tests(model):
+    spec = get_spec(model)
+    assert spec.structure in LAYER_BUILDERS
+    assert issubclass(dynamics_for(spec), Dynamics)
+    assert (ROOT / "equations" / f"{model}.py").exists()
+    assert (ROOT / "tests" / "brian_vs_torch" / f"test_{model}.py").exists()
+    layer = Layer(model, dt=1e-4, n_neurons=2, n_inputs=3)
+    assert set(layer.recorded) == set(spec.recorded_variables(None))
+
+
+def test_every_structure_has_a_builder():
+    assert set(LAYER_BUILDERS) == set(Structure)
+
+
+def test_structures_and_outputs_are_consistent(model):
+    spec = get_spec(model)
+    assert (spec.cascade is not None) == (spec.structure is Structure.CASCADE)
+    assert (spec.threshold is None) == (spec.output is Output.MEMBRANE)
+
+
+#: generic code: it may dispatch only through typed spec fields and registries
+GENERIC = ["biosnn/simulate.py", "biosnn/network.py", "biosnn/validate.py", "biosnn/brian/network.py",
+           "biosnn/brian/layers.py", "biosnn/brian/components.py", "biosnn/torch/feedforward.py",
+           "biosnn/torch/run.py", "biosnn/torch/module/layer.py", "biosnn/torch/functional/base.py",
+           "biosnn/spec.py", "biosnn/schedule.py"]
+
+
+def _project_classes() -> set[str]:
+    classes = set()
+    for path in [*(ROOT / "biosnn").rglob("*.py"), *(ROOT / "equations").rglob("*.py")]:
+        classes |= {node.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)}
+    return classes
+
+
+def test_generic_code_never_dispatches_on_model_names_or_types():
+    """No ``isinstance`` against a class of the project, no ``hasattr`` or defaulted ``getattr``, and no
+    comparison with a registered model's name in generic code (checking user input's type is allowed)."""
+    names, classes = set(REGISTRY), _project_classes()
+    for path in GENERIC:
+        tree = ast.parse((ROOT / path).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                where = (path, node.lineno)
+                assert node.func.id != "hasattr", where
+                assert not (node.func.id == "getattr" and len(node.args) == 3), where
+                if node.func.id == "isinstance":
+                    checked = node.args[1]
+                    kinds = checked.elts if isinstance(checked, ast.Tuple) else [checked]
+                    assert not any(isinstance(k, ast.Name) and k.id in classes for k in kinds), where
+            if isinstance(node, ast.Compare):
+                for operand in [node.left, *node.comparators]:
+                    assert not (isinstance(operand, ast.Constant) and operand.value in names), (path, node.lineno)
+
+
+def _biosnn_imports(path: Path) -> set[str]:
+    """The biosnn modules a file imports, as dotted names relative to ``biosnn``."""
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]  # e.g. ("biosnn", "brian")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                found.add(".".join(base + tuple((node.module or "").split("."))))
+            elif node.module:
+                found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_neither_backend_imports_the_other():
+    for backend, other in (("brian", "torch"), ("torch", "brian")):
+        for path in (ROOT / "biosnn" / backend).rglob("*.py"):
+            for module in _biosnn_imports(path):
+                assert not module.startswith(f"biosnn.{other}"), (path, module)
+
+
+def test_training_is_torch_only():
+    for path in (ROOT / "biosnn" / "training").rglob("*.py"):
+        for module in _biosnn_imports(path):
+            assert not module.startswith(("biosnn.brian", "brian2", "biosnn.studies", "biosnn.simulate")), (path, module)
