@@ -55,9 +55,8 @@ def compare_traces(a: Trace, b: Trace) -> Agreement:
         raise ValueError(f"traces differ in dt: {a.dt} vs {b.dt}")
     if set(a.states) != set(b.states):
         raise ValueError(f"traces record different variables: {sorted(a.states)} vs {sorted(b.states)}")
-    dv = float(np.max(np.abs(a.v - b.v))) if a.v.size else 0.0
-    dstate = {k: float(np.max(np.abs(a.states[k] - b.states[k]))) for k in a.states}
-    return _agreement(dv, dstate, a.spike_keys(), b.spike_keys())
+    dstate = {k: max_abs_difference(a.states[k], b.states[k]) for k in a.states}
+    return _agreement(max_abs_difference(a.v, b.v), dstate, a.spike_keys(), b.spike_keys())
 
 
 def compare_activities(a: LayerActivity, b: LayerActivity) -> Agreement:
@@ -67,11 +66,18 @@ def compare_activities(a: LayerActivity, b: LayerActivity) -> Agreement:
         raise ValueError(f"activities record different variables: {sorted(a.final)} vs {sorted(b.final)}")
     diffs = {}
     for name in a.final:
-        d = np.abs(a.final[name] - b.final[name]).max(initial=0.0)
+        d = max_abs_difference(a.final[name], b.final[name])
         if name in a.states and name in b.states:
-            d = max(d, np.abs(a.states[name] - b.states[name]).max(initial=0.0))
-        diffs[name] = float(d)
+            d = max(d, max_abs_difference(a.states[name], b.states[name]))
+        diffs[name] = d
     return _agreement(diffs.pop(a.main), diffs, a.keys(), b.keys())
+
+
+def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """``max |a - b|``; infinite when either holds a NaN or an infinity (never a pass)."""
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("inf")
+    return float(np.max(np.abs(a - b), initial=0.0))
 
 
 def _agreement(dv: float, dstate: dict, ka: set, kb: set) -> Agreement:

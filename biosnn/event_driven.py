@@ -23,7 +23,6 @@ import numpy as np
 
 from .equations.lif import SPEC as LIF
 from .errors import BiosnnInputError
-from .spec import circuit_ids
 from .spikes import SpikeTrains
 
 #: The LIF resets this solver implements (the spec's, by name)
@@ -99,7 +98,11 @@ def lee_wta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_mp: fl
     if weights.ndim != 2 or weights.shape[0] != spikes.n_units:
         raise BiosnnInputError(f"weights must be [N_in={spikes.n_units}, N], got {weights.shape}")
     v_th = np.broadcast_to(np.asarray(v_th, dtype=np.float64), (n,))
-    circuit = circuit_ids(n, circuit_size)
+    # circuits written here, not shared with the backends: an independent oracle
+    size = int(circuit_size)
+    if size != circuit_size or size < 0 or (size and n % size):
+        raise BiosnnInputError(f"circuit_size={circuit_size!r} must be 0 or a whole divisor of the layer's {n} neurons")
+    circuit = np.arange(n) // (size or n)
     same = (circuit[:, None] == circuit[None, :]).astype(np.float64)
     lateral = mu * sigma != 0
     out_t, out_u, out_s = [], [], []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import BiosnnInputError
-from .schedule import TimeGrid
+from .schedule import TIMESTEP_SHIFT, TimeGrid
 from .spikes import SpikeTrains
 
 
@@ -45,11 +45,18 @@ class Stimulus:
         return self.spikes.to_raster(self.grid.dt, self.grid.n_steps)
 
 
+def as_numpy(value):
+    """A torch tensor (detached, on the CPU) as a numpy array; anything else unchanged."""
+    try:
+        return value.detach().cpu().numpy()
+    except AttributeError:
+        return value
+
+
 def check_weights(weights) -> np.ndarray:
+    weights = as_numpy(weights)
     if isinstance(weights, (list, tuple)):
         weights = np.asarray(weights)
-    if hasattr(weights, "detach"):  # a torch tensor
-        weights = weights.detach().cpu().numpy()
     if not isinstance(weights, np.ndarray):
         raise BiosnnInputError(f"weights: expected a 2-D float array [N_in, N], got {type(weights).__name__}")
     if weights.ndim != 2:
@@ -69,9 +76,7 @@ def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimu
     if held:
         if isinstance(inputs, SpikeTrains):
             raise BiosnnInputError("held input needs a dense drive array [T, N_in] or [T, B, N_in], got SpikeTrains")
-        if hasattr(inputs, "detach"):
-            inputs = inputs.detach().cpu().numpy()
-        x = np.asarray(inputs)
+        x = np.asarray(as_numpy(inputs))
         if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
             raise BiosnnInputError(f"held drive: expected a float array, got dtype {x.dtype}")
         batched = x.ndim == 3
@@ -94,7 +99,7 @@ def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimu
         raise BiosnnInputError(
             f"spike trains have n_units={inputs.n_units} but the weights have {n_inputs} rows (N_in)"
         )
-    if inputs.duration > grid.duration + 1e-3 * grid.dt:
+    if inputs.duration > grid.duration + TIMESTEP_SHIFT * grid.dt:
         raise BiosnnInputError(
             f"spike trains span {inputs.duration!r}s, longer than the simulated {grid.duration!r}s"
         )

@@ -41,6 +41,15 @@ from .spec import Output, Structure
 
 FORMAT = "biosnn.feedforward/1"
 
+#: a dt for checks that do not depend on it (only PLIF's ``tau_m > dt`` does, and holds for any real tau)
+_ANY_DT = 1e-12
+
+
+def hop_accepts_delays(layer: "LayerSpec") -> bool:
+    """Axonal delays need spikes into point neurons: not a held drive, not a cascade reading its senders."""
+    spec = get_spec(layer.model)
+    return spec.structure is Structure.POINT and not spec.synapse(layer.synapse).held
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -93,9 +102,17 @@ class FeedForwardNet:
             if previous is not None and previous.output is Output.CHARGES and spec.structure is not Structure.CASCADE:
                 raise BiosnnInputError(f"layer {k}: a {previous.name} layer's spikes carry a charge read through its "
                                        f"own cascade; only a cascade layer can receive them, not {layer.model!r}")
-            if d is not None and spec.structure is Structure.CASCADE:
-                raise BiosnnInputError(f"hop {k}: axonal delays into {layer.model!r} layers are not supported (their "
-                                       "receivers read the senders' cascades)")
+            if d is not None and not hop_accepts_delays(layer):
+                raise BiosnnInputError(f"hop {k}: axonal delays into this {layer.model!r} layer are not supported "
+                                       "(a held drive has no spikes to delay; cascade layers read their senders' "
+                                       "cascades)")
+            if previous is not None and previous.output is Output.CHARGES:
+                sender = previous.cascade.time_constants(previous.resolve(self.layers[k - 1].params, _ANY_DT))
+                receiver = spec.cascade.time_constants(spec.resolve(layer.params, _ANY_DT))
+                if not np.array_equal(sender, receiver):
+                    raise BiosnnInputError(f"layer {k}: a cascade layer reads its sender's own cascade, so their "
+                                           f"bucket time constants must be equal: {sender.tolist()} s vs "
+                                           f"{receiver.tolist()} s")
             if d is not None:
                 d = np.asarray(d, dtype=np.float64)
                 if d.shape not in ((n_prev,), (n_prev, layer.n)):
@@ -170,5 +187,5 @@ class FeedForwardNet:
         except KeyError as err:
             raise BiosnnInputError(f"network file {path!r} lacks {err}") from None
         for k in range(len(net.layers)):
-            net.resolved_params(k, dt=1e-12)  # ranges and constraints; dt only enters PLIF's tau_m > dt
+            net.resolved_params(k, dt=_ANY_DT)  # ranges and constraints
         return net

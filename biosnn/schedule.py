@@ -6,8 +6,9 @@ layer template (``biosnn/torch/module/layer.py``) runs the phases of
 :func:`step_phases` in the same order::
 
     start              StateMonitor records the state at t_n            -> Trace.v[n]
-    (before_groups)    charges a gamma-cascade sender emitted in step n-1 enter the
-                       receiver's cascade (they were added by the sender's reset)
+    (before_groups)    not a Brian2 slot: the charges a gamma-cascade sender emitted in
+                       step n-1 (added to its own cascade by its reset, read by its
+                       receivers) are propagated from here on
     groups             state update: integrate over the step (held input enters here)
     before_thresholds  pathways of the EXACT schedule -- input spikes of step n-1;
                        then summed variables (the gamma cascade's read x)

@@ -7,6 +7,12 @@ import torch
 from biosnn import schedule
 from biosnn.torch.delay import AxonalDelay, shift_per_neuron, unshift_per_neuron
 
+#: two orders of the same float64 sum
+ROUNDING_RTOL = 1e-12
+#: finite differences with h = 1e-6 of a piecewise-linear (exactly linear near the point) function: rounding
+#: error ~eps/h
+FD_RTOL = 1e-6
+
 
 def test_unshift_is_the_adjoint_of_shift():
     rng = np.random.default_rng(0)
@@ -15,7 +21,7 @@ def test_unshift_is_the_adjoint_of_shift():
     k = torch.as_tensor([0, 1, 4, 7, 19])
     lhs = (shift_per_neuron(x, k) * g).sum()
     rhs = (x * unshift_per_neuron(g, k)).sum()
-    assert torch.isclose(lhs, rhs, rtol=1e-12)
+    assert torch.isclose(lhs, rhs, rtol=ROUNDING_RTOL)
     assert torch.equal(shift_per_neuron(x, k)[:, :, 2], torch.cat([torch.zeros(4, 3), x[:-4, :, 2]]).double())
 
 
@@ -44,7 +50,7 @@ def test_integer_gradient_is_the_right_derivative_of_the_interpolated_delay():
                 fractional.delay_steps[i] += eps
                 values.append(float((fractional(x) * c).sum()))
         fd = (values[1] - values[0]) / h
-        assert integer.delay_steps.grad[i].item() == pytest.approx(fd, rel=1e-6, abs=1e-9)
+        assert integer.delay_steps.grad[i].item() == pytest.approx(fd, rel=FD_RTOL, abs=1e-9)
 
 
 def test_fractional_delay_gradcheck():
@@ -63,7 +69,7 @@ def test_fractional_delay_gradcheck():
             layer.delay_steps[i] -= 2 * h
             down = float((layer(x) * c).sum())
             layer.delay_steps[i] += h
-        assert analytic[i].item() == pytest.approx((up - down) / (2 * h), rel=1e-6)
+        assert analytic[i].item() == pytest.approx((up - down) / (2 * h), rel=FD_RTOL)
 
 
 def test_clamp_and_export_rounding():
@@ -85,3 +91,32 @@ def test_brian2_delay_rounding_rule():
 def test_bad_delays_rejected():
     with pytest.raises(ValueError, match="delay=-0.001s is out of range"):
         AxonalDelay(2, dt=1e-3, d_max=1e-2, init=np.array([-1e-3, 0.0]))
+
+
+def test_decimal_delays_are_whole_steps_in_both_backends():
+    """Every delay a user types as a multiple of dt (0.1 ms .. 29.9 ms at dt = 0.1 ms) is that many steps in
+    the learnable delay too: n * dt / dt is n - 1e-16 for some n, which flooring would shorten by a step."""
+    dt = 1e-4
+    k = np.arange(300)
+    delays = np.round(k * 0.1, 1) * 1e-3  # the values as typed: 0.0, 0.1, ..., 29.9 ms
+    assert np.count_nonzero(np.floor(delays / dt) != k) > 0  # the trap exists
+    layer = AxonalDelay(300, dt=dt, d_max=30e-3, init=delays)
+    assert layer.exported_steps().tolist() == k.tolist() == schedule.delay_steps(delays, dt).tolist()
+
+
+@pytest.mark.parametrize("delay", [4.9e-3, 30e-3])
+def test_description_delays_give_identical_spikes(delay):
+    """A 4.9 ms delay (49 steps, a floor trap) and one beyond the default d_max: both backends agree."""
+    from biosnn import SpikeTrains, simulate_network
+    from biosnn.network import FeedForwardNet, LayerSpec
+
+    net = FeedForwardNet(1, (LayerSpec("lif", 1, {"tau_m": 20e-3}),), (np.array([[1.5]]),), (np.array([delay]),))
+    spikes = SpikeTrains(np.array([1e-3]), np.array([0]), 1, 40e-3)
+    steps = [simulate_network(net, spikes, backend=b, dt=1e-4, duration=40e-3)[0].spike_steps.tolist()
+             for b in ("brian2", "torch")]
+    assert steps[0] == steps[1] == [10 + 1 + int(round(delay / 1e-4))]
+
+
+def test_delays_beyond_d_max_are_refused_not_clamped():
+    with pytest.raises(ValueError, match="exceeds d_max"):
+        AxonalDelay(2, dt=1e-3, d_max=10e-3, init=np.array([0.0, 30e-3]))

@@ -11,6 +11,9 @@ from biosnn.torch.feedforward import FeedForward
 from biosnn.studies.digits import DigitsConfig, run
 from biosnn.training.lee_rule import enforce_threshold_floor, lee_init, lee_rule_logits, low_pass_mean, wta_gain
 
+#: closed forms vs recursions and autograd of the same float64 arithmetic: rounding only
+ROUNDING = 1e-12
+
 
 def test_low_pass_mean_matches_recursion():
     rng = np.random.default_rng(0)
@@ -21,7 +24,7 @@ def test_low_pass_mean_matches_recursion():
     for s in spikes:
         y = decay * y + s
         total += y
-    torch.testing.assert_close(low_pass_mean(spikes, decay), total / 40, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(low_pass_mean(spikes, decay), total / 40, rtol=ROUNDING, atol=ROUNDING)
 
 
 def _net(mu=-0.4, n=6, seed=0):
@@ -51,7 +54,7 @@ def test_rule_gradient_is_the_rate_model():
     decay = math.exp(-1e-3 / net.neurons[0].parameters_si["tau_mp"])
     x_bar = low_pass_mean(raster, decay)
     gain = wta_gain(net.neurons[0]).detach()
-    torch.testing.assert_close(net.weights[0].grad, x_bar.T @ (upstream * gain), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(net.weights[0].grad, x_bar.T @ (upstream * gain), rtol=ROUNDING, atol=ROUNDING)
 
 
 def test_threshold_floor_rescales_weights_not_activity():

@@ -117,3 +117,26 @@ def test_every_schedule_through_a_multilayer_network(schedule):
         assert _keys(outputs[k]) == activity[k].keys(), f"layer {k}"
         assert len(activity[k].spike_steps) > 30
     assert np.abs(outputs[-1][-1].numpy() - activity[-1].final_v).max() < V_TOLERANCE
+
+
+def test_hops_that_cannot_take_delays_are_refused():
+    held = (LayerSpec("lif", 3, synapse="held"),)
+    with pytest.raises(BiosnnInputError, match="held drive has no spikes to delay"):
+        FeedForwardNet(2, held, (np.ones((2, 3)),), (np.zeros(2),))
+    gamma = dict(bucket_tau=(3e-3, 3e-3))
+    into_cascade = (LayerSpec("lif", 3), LayerSpec("gamma_cascade", 2, gamma))
+    with pytest.raises(BiosnnInputError, match="cascade layers read their senders"):
+        FeedForwardNet(2, into_cascade, (np.ones((2, 3)), np.ones((3, 2))), (None, np.zeros(3)))
+    # learnable delays are created only on hops that can take them
+    net = FeedForward(2, list(into_cascade), dt=DT, learn_delays=True)
+    assert list(net.axonal) == ["0"]
+    assert net.export().delays[1] is None
+
+
+def test_cascade_receivers_need_their_senders_time_constants():
+    """A gamma receiver reads its sender's own cascade: different bucket time constants would make the
+    mirror (which propagates with the receiver's) and Brian2 (the sender's) disagree, so it is refused."""
+    layers = (LayerSpec("gamma_cascade", 3, dict(bucket_tau=(3e-3, 3e-3))),
+              LayerSpec("gamma_cascade", 2, dict(bucket_tau=(3e-3, 6e-3))))
+    with pytest.raises(BiosnnInputError, match="bucket time constants must be equal"):
+        FeedForwardNet(2, layers, (np.ones((2, 3)), np.ones((3, 2))))

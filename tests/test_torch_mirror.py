@@ -78,3 +78,20 @@ def test_batch_samples_are_independent():
     single = biosnn.simulate("lif", alone, weights, backend="brian2", dt=dt, duration=dur)
     assert full.v.shape == (500, 3, 2) and single.v.shape == (500, 2)
     np.testing.assert_array_equal(full.v[:, 1], single.v)
+
+
+@pytest.mark.parametrize("model", ["lif", "wta", "gamma_cascade", "adaptive_lif"])
+def test_a_run_continued_from_its_state_equals_one_run(model):
+    """Passing the final state back continues the run: same outputs and states as in one piece (the
+    step clock is part of the state: Lee et al.'s refractory trigger t_r is an absolute time)."""
+    rng = np.random.default_rng(3)
+    params = {"bucket_tau": (3e-3, 5e-3)} if model == "gamma_cascade" else {"t_ref": 1e-3} if "lif" in model else {}
+    layer = Layer(model, dt=1e-4, n_neurons=4, params=params).double()
+    drive = torch.as_tensor(rng.uniform(-0.2, 0.9, (400, 2, 4)))
+    whole, recorded, _ = layer(drive, record=True)
+    first, rec_first, state = layer(drive[:150], record=True)
+    second, rec_second, _ = layer(drive[150:], state=state, record=True)
+    assert whole.sum() > 5
+    torch.testing.assert_close(torch.cat([first, second]), whole, rtol=0, atol=0)
+    for name in recorded:
+        torch.testing.assert_close(torch.cat([rec_first[name], rec_second[name]]), recorded[name], rtol=0, atol=0)

@@ -25,7 +25,8 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
     cfg = DelayTaskConfig(n_train=64)
     train = TrainConfig(epochs=4, batch_size=16, progress=False)
     reference = build(cfg)
-    fit(reference, TensorData(x, y), train, post_step=lambda m: m.clamp_delays_())
+    fit(reference, TensorData(x, y), train, post_step=lambda m: m.clamp_delays_(),
+        delay_parameters=reference.delay_parameters())
 
     calls = {"n": 0}
 
@@ -36,12 +37,14 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
             raise Interrupt
 
     ckpt = str(tmp_path / "ckpt")
+    interrupted = build(cfg)
     with pytest.raises(Interrupt):
-        fit(build(cfg), TensorData(x, y), TrainConfig(**{**train.__dict__, "checkpoint_dir": ckpt}), post_step=dies_in_epoch_three)
+        fit(interrupted, TensorData(x, y), TrainConfig(**{**train.__dict__, "checkpoint_dir": ckpt}),
+            post_step=dies_in_epoch_three, delay_parameters=interrupted.delay_parameters())
     assert torch.load(tmp_path / "ckpt" / "last.pt", weights_only=False)["epoch"] == 1  # epochs 0, 1 saved
     resumed = build(cfg)
     history = fit(resumed, TensorData(x, y), TrainConfig(**{**train.__dict__, "checkpoint_dir": ckpt}),
-                  post_step=lambda m: m.clamp_delays_())
+                  post_step=lambda m: m.clamp_delays_(), delay_parameters=resumed.delay_parameters())
     assert history["epochs_run"] == 2 and len(history["loss"]) == 4
     for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name

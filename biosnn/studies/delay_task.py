@@ -61,7 +61,7 @@ def run(cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bo
     history = fit(net, TensorData(torch.as_tensor(x_train), torch.as_tensor(y_train)),
                   TrainConfig(epochs=cfg.epochs, lr=cfg.lr, delay_lr=cfg.delay_lr, seed=cfg.seed,
                               checkpoint_dir=checkpoint_dir, progress=progress),
-                  post_step=lambda m: m.clamp_delays_())
+                  post_step=lambda m: m.clamp_delays_(), delay_parameters=net.delay_parameters())
     train_seconds = time.perf_counter() - t0
     torch_logits = evaluate(net, torch.as_tensor(x_test))
     exported = net.export()

@@ -23,6 +23,7 @@ from torch import nn
 
 from ..equations.axonal_delay import DELAY, MAX_DELAY
 from ..errors import BiosnnInputError
+from ..schedule import TIMESTEP_SHIFT
 
 
 def shift_per_neuron(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -76,8 +77,14 @@ class AxonalDelay(nn.Module):
         if init.shape != (n,) or not np.all(np.isfinite(init)):
             raise BiosnnInputError(f"initial delays must be {n} finite values >= 0 s, got shape {init.shape}")
         DELAY.check(init, "axonal_delay")
-        init = init / self.dt
-        steps = torch.tensor(np.minimum(init, self.max_steps), dtype=torch.float64)
+        steps = init / self.dt
+        if np.any(steps > self.max_steps + TIMESTEP_SHIFT):
+            raise BiosnnInputError(f"initial delay {float(init.max())!r}s exceeds d_max={d_max!r}s; raise d_max")
+        # a delay of whole steps given in seconds (n * dt) is n steps, not the float quotient's
+        # n - 1e-16 that floor() would shorten by a step (the grid's rounding, biosnn.schedule)
+        whole = np.rint(steps)
+        steps = np.minimum(np.where(np.abs(steps - whole) <= TIMESTEP_SHIFT, whole, steps), self.max_steps)
+        steps = torch.tensor(steps, dtype=torch.float64)
         self.delay_steps = nn.Parameter(steps, requires_grad=learnable)
         self.fractional = bool(fractional)
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..equations import get_spec
 from ..equations.axonal_delay import MAX_DELAY
-from ..network import FeedForwardNet, LayerSpec
+from ..network import FeedForwardNet, LayerSpec, hop_accepts_delays
 from ..schedule import delay_steps, hop_latency_steps
 from ..spec import Output
 from .delay import AxonalDelay
@@ -84,14 +84,17 @@ class FeedForward(nn.Module):
         for k, (n_prev, d) in enumerate(zip(sizes[:-1], description.delays)):
             d = None if d is None else np.asarray(d, dtype=np.float64)
             self.synapse_delay_steps.append(delay_steps(d, dt) if d is not None and d.ndim == 2 else None)
-            if (d is not None and d.ndim == 1) or (d is None and learn_delays):
+            if (d is not None and d.ndim == 1) or (d is None and learn_delays and hop_accepts_delays(layers[k])):
                 self.axonal[str(k)] = AxonalDelay(n_prev, dt=dt, d_max=d_max, init=d, learnable=learn_delays,
                                                   fractional=fractional_delays)
 
     @classmethod
     def from_description(cls, net: FeedForwardNet, *, dt: float, **kwargs) -> "FeedForward":
-        """The mirror of a loaded/exported description (delays rounded to whole steps)."""
+        """The mirror of a loaded/exported description (delays rounded to whole steps, as Brian2 rounds
+        them; ``d_max`` at least the longest of them)."""
         delays = [None if d is None else delay_steps(d, dt) * dt for d in net.delays]
+        longest = max((float(np.max(d)) for d in delays if d is not None and np.size(d)), default=0.0)
+        kwargs.setdefault("d_max", max(MAX_DELAY.default_si(dt), longest))
         return cls(net.n_inputs, list(net.layers), dt=dt, weights=net.weights, delays=delays, **kwargs)
 
     def drive(self, k: int, x: torch.Tensor) -> torch.Tensor:
@@ -123,6 +126,10 @@ class FeedForward(nn.Module):
                 x = neurons(drive)
                 runs.append(x)
         return runs
+
+    def delay_parameters(self) -> list[nn.Parameter]:
+        """The learnable axonal delays (in steps), for their own optimiser step size."""
+        return [module.delay_steps for module in self.axonal.values() if module.delay_steps.requires_grad]
 
     def clamp_delays_(self) -> None:
         """Keep every learnable delay in ``[0, d_max]`` (call after each optimiser step)."""

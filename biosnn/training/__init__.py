@@ -1,1 +1,1 @@
-"""Training rules and tasks for the torch mirror."""
+"""The torch-only training side: the one training loop (``loop.fit``), Lee et al.'s rule, online gradients."""

@@ -60,15 +60,12 @@ def spike_count_logits(outputs: list[torch.Tensor], scale: float = 1.0) -> torch
     return outputs[-1].sum(0) * scale
 
 
-def _param_groups(model, cfg: TrainConfig):
-    delay, other = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        (delay if name.endswith("delay_steps") else other).append(p)
+def _param_groups(model, cfg: TrainConfig, delays):
+    delay_ids = {id(p) for p in delays}
+    other = [p for p in model.parameters() if p.requires_grad and id(p) not in delay_ids]
     groups = [{"params": other, "lr": cfg.lr}]
-    if delay:
-        groups.append({"params": delay, "lr": cfg.delay_lr})
+    if delay_ids:
+        groups.append({"params": list(delays), "lr": cfg.delay_lr})
     return groups
 
 
@@ -97,8 +94,12 @@ def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
 
 
 def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable | None = None,
-        logits_fn: Callable = final_membrane_logits, post_step: Callable | None = None) -> dict:
+        logits_fn: Callable = final_membrane_logits, post_step: Callable | None = None,
+        delay_parameters=()) -> dict:
     """Train ``model`` on ``data`` (see the module docstring) with Adam.
+
+    ``delay_parameters`` (e.g. ``FeedForward.delay_parameters()``) get their own step size
+    ``cfg.delay_lr`` (they are in units of steps).
 
     Returns ``{"loss": [...], "accuracy": [...], "epochs_run": n}`` (training-set
     values per epoch; accuracy is NaN when the objective reports no logits).
@@ -106,7 +107,7 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
     objective = cross_entropy(logits_fn) if objective is None else objective
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    optimizer = torch.optim.Adam(_param_groups(model, cfg))
+    optimizer = torch.optim.Adam(_param_groups(model, cfg, list(delay_parameters)))
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs) if cfg.cosine else None
     history = {"loss": [], "accuracy": []}
     start = 0

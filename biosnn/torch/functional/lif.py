@@ -75,12 +75,29 @@ class LIFConstants:
     v_rest: float
 
 
+def hard_reset(v, s, c):
+    """``v = v_reset`` where the neuron fired (written as spikingjelly writes it, for bit-identity)."""
+    return (1.0 - s) * v + s * c.v_reset
+
+
+def subtractive_reset(v, s, c):
+    """``v -= v_th`` where the neuron fired."""
+    return v - s * c.v_th
+
+
+#: the membrane part of each reset of the spec (``equations/lif.py``)
+RESETS = {"hard": hard_reset, "subtract": subtractive_reset}
+
+
 class LIFDynamics(Dynamics):
     """Leaky integrate-and-fire (Gerstner et al. 2014, ch. 1.3), every synapse kind and reset."""
 
-    @property
-    def current(self) -> bool:
-        return bool(self.spec.synapse(self.synapse).state_variables)
+    def __init__(self, spec, params, **kw):
+        super().__init__(spec, params, **kw)
+        #: the current synapse carries the state variable I (``equations/lif.py``)
+        self.current = "I" in spec.synapse(self.synapse).state_variables
+        if spec.threshold is not None and self.reset_kind not in RESETS:
+            raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
 
     def membrane_rate(self, learnt) -> torch.Tensor | float:
         """``dt / tau_m``."""
@@ -128,9 +145,8 @@ class LIFDynamics(Dynamics):
         return state["v"] - c.v_th
 
     def reset(self, state, c: LIFConstants, step: StepContext):
-        s, v = step.spike_for_reset, state["v"]
         new = dict(state)
-        new["v"] = (1.0 - s) * v + s * c.v_reset if self.reset_kind == "hard" else v - s * c.v_th
+        new["v"] = RESETS[self.reset_kind](state["v"], step.spike_for_reset, c)
         return new
 
 

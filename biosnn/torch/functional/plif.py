@@ -7,8 +7,8 @@ computed from one learnable scalar ``a`` per layer::
     tau_m = dt / sigmoid(a)        a = -ln(tau_m / dt - 1)   (needs tau_m > dt)
 
 exact: decay ``exp(-sigmoid(a))``; euler (spikingjelly's ParametricLIFNode,
-decay_input=True): ``H = V + sigmoid(a) (X - (V - V_reset))``. ``a`` is kept in
-float64, so an exported ``tau_m`` round-trips exactly.
+decay_input=True): ``H = V + sigmoid(a) (X - (V - V_reset))``. ``a`` is created
+in float64, so an exported ``tau_m`` round-trips exactly (a float32 layer casts it).
 """
 
 from __future__ import annotations

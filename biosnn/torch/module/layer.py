@@ -133,6 +133,7 @@ class Layer(nn.Module):
 
     def _initial_state(self, c, batch, dtype, device):
         state = self.dynamics.initial_state(c, batch, dtype=dtype, device=device)
+        state["step"] = 0  # the absolute step index: a run continued from a state keeps its clock
         if self.refractory_steps > 0:
             state["since"] = torch.full((batch, self.n_neurons), NEVER_SPIKED, dtype=torch.int64, device=device)
         return state
@@ -143,18 +144,20 @@ class Layer(nn.Module):
 
         With ``record=True`` returns ``(output, recorded, final_state)`` where
         ``recorded`` maps each of the spec's recorded variables to its values
-        ``[T, B, N]`` at the start of each step (Brian2's ``start`` slot).
+        ``[T, B, N]`` at the start of each step (Brian2's ``start`` slot). Passing
+        a final state back as ``state`` continues the run where it ended.
         """
         self._check_drive(drive)
         c = self.dynamics.constants(self.learnt, dtype=drive.dtype, device=drive.device)
         if state is None:
             state = self._initial_state(c, drive.shape[1], drive.dtype, drive.device)
         outputs, recorded = [], {name: [] for name in self.recorded}
-        for n, x in enumerate(drive):
+        for x in drive:
             if record:
                 for name in self.recorded:
                     recorded[name].append(state[name])
-            out, state = self.step(state, c, StepContext(t=n * self.dt, drive=x))
+            out, state = self.step(state, c, StepContext(t=state["step"] * self.dt, drive=x))
+            state["step"] += 1
             outputs.append(out)
         stacked = torch.stack(outputs)
         if not record:
