@@ -10,9 +10,9 @@ from biosnn.equations import get_spec
 
 
 def _abstract_code(method, tau_m, tau_s, refractory, synapse="current"):
-    spec = get_spec("adaptive_lif")
+    spec = get_spec("lif")
     params = spec.resolve({"tau_m": tau_m, "tau_s": tau_s}, 1e-4)
-    namespace = {name: params[name] * brian2.second for name in ("tau_m", "tau_s", "tau_a")}
+    namespace = {name: params[name] * brian2.second for name in ("tau_m", "tau_s")}
     namespace.update(v_rest=0.0)
     with brian_target("numpy"):
         brian2.defaultclock.dt = 0.1 * brian2.ms

@@ -66,14 +66,17 @@ def test_simulate_missing_input_file(files, capsys):
 
 def test_validate_writes_report_and_figures(tmp_path):
     out = tmp_path / "report"
-    code = main(["validate", "--models", "lif", "--quiet", "--out", str(out)])
+    code = main(["validate", "--models", "lee_refractory", "network_default_schedule", "--quiet", "--out", str(out)])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["passed"] and report["models"]["lif"]["n_cases"] == 12
-    assert report["models"]["lif"]["max_abs_dv"] <= V_TOLERANCE
-    assert all(c["agreement"]["spikes_identical"] for c in report["models"]["lif"]["cases"])
-    assert (out / "overlay_lif.png").stat().st_size > 10_000 and (out / "overlay_lif.pdf").exists()
-    assert "| lif | PASS |" in (out / "report.md").read_text()
+    model = report["models"]["lee_refractory"]
+    assert report["passed"] and model["n_cases"] == 2 and model["max_abs_dv"] <= V_TOLERANCE
+    assert all(c["agreement"]["spikes_identical"] and c["agreement"]["n_spikes_a"] > 0 for c in model["cases"])
+    network = report["networks"]["network_default_schedule"]
+    assert network["passed"] and len(network["layers"]) == 2 and network["agreement"]["n_spikes_a"] > 0
+    assert (out / "overlay_lee_refractory.png").stat().st_size > 10_000 and (out / "overlay_lee_refractory.pdf").exists()
+    text = (out / "report.md").read_text()
+    assert "| lee_refractory | PASS |" in text and "| network_default_schedule | PASS |" in text
 
 
 def test_validate_unknown_model_fails_cleanly(tmp_path, capsys):

@@ -27,8 +27,8 @@ def _case(bucket_tau, seed=0, n_in=5, n=4, batch=2, n_steps=500, dt=1e-4, rate=1
     return spikes, weights, dict(dt=dt, duration=n_steps * dt, params=params)
 
 
-@pytest.mark.parametrize("bucket_tau", [(5e-3,), (4e-3, 4e-3, 4e-3), (2e-3, 5e-3, 9e-3), (3e-3, 3e-3 * (1 + 1e-6), 8e-3)],
-                         ids=["K1", "equal", "distinct", "near-equal"])
+@pytest.mark.parametrize("bucket_tau", [(5e-3,), (2e-3, 5e-3, 9e-3), (3e-3, 3e-3 * (1 + 1e-6), 8e-3)],
+                         ids=["K1", "distinct", "near-equal"])  # equal rates: the registry's validation case
 def test_gamma_cascade_brian_equals_torch(bucket_tau):
     spikes, weights, kw = _case(bucket_tau)
     ref = biosnn.simulate(MODEL, spikes, weights, backend="brian2", **kw)
