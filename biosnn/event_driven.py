@@ -6,7 +6,8 @@ events the membrane relaxes exactly, ``v(t) = v_rest + (v(t0) - v_rest)
 exp(-(t - t0)/tau_m)``; at an input time all jumps arriving at that instant
 are summed (``v += sum w``) and the threshold is tested once: ``v >= v_th``
 emits a spike at exactly that time, followed by the reset (hard ``v = v_reset``
-or subtractive ``v -= v_th``). During the absolute refractory period
+or subtractive ``v -= v_th - v_reset``), each followed by the model's lower bound where
+it has one. During the absolute refractory period
 ``(t_s, t_s + t_ref]`` the membrane is held at its post-reset value and inputs
 are discarded (NEST ``iaf_psc_delta`` semantics). With a leak, threshold can
 only be crossed at an input, so checking at events is exact.
@@ -67,7 +68,7 @@ def lif_delta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_m: f
                     out_t.append(t)
                     out_u.append(j)
                     out_s.append(b)
-                    v = v_reset if reset == "hard" else v - v_th
+                    v = v_reset if reset == "hard" else v - (v_th - v_reset)
                     if v >= v_th:
                         raise BiosnnInputError(
                             f"neuron {j} is still above threshold after a subtractive reset at t={t!r}s: "
@@ -89,7 +90,7 @@ def lee_wta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_mp: fl
     ``min(1, ((t - t_r)/T_ref)^2)``; floor at ``-V_th``; every neuron with
     ``v >= V_th`` fires at t; each other neuron of its circuit gets
     ``sigma mu V_th_i`` per firing neighbour and ``t_r = t``; floor; firing
-    neurons subtract their threshold and set ``t_r = t``. Without inputs the
+    neurons subtract their threshold, set ``t_r = t`` and are floored again. Without inputs the
     membrane only decays towards 0 < V_th, so no spike can occur between events.
     Returns ``(times, units, samples)`` sorted by (time, sample, unit).
     """
@@ -127,7 +128,7 @@ def lee_wta_event_driven(spikes: SpikeTrains, weights: np.ndarray, *, tau_mp: fl
                 others = same @ fired - fired
                 v = np.maximum(v + sigma * mu * v_th * others, -v_th)
                 t_r = np.where(others > 0, t, t_r)
-            v = np.where(fired, v - v_th, v)
+            v = np.maximum(np.where(fired, v - v_th, v), -v_th)  # the bound holds after the reset too
             t_r = np.where(fired, t, t_r)
             if np.any(v >= v_th):
                 raise BiosnnInputError(

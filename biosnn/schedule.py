@@ -17,8 +17,9 @@ layer template (``biosnn/torch/module/layer.py``) runs the phases of
                        -- input spikes of step n
     resets             reset of the neurons that fired
 
-After every slot in which input arrived or a lateral circuit acted, the model's
-lower bound (``spec.floor``) is applied once.
+After every slot in which input arrived, a lateral circuit acted or neurons
+were reset, the model's lower bound (``spec.floor``) is applied once: it holds
+after every update that can lower v.
 
 Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite;
 ``docs/time_grid.md`` explains them at length):
@@ -52,8 +53,9 @@ Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite
   Brian2 backend passes ``refractory = (R + 1) dt`` (:func:`brian2_refractory`).
   A neuron that fired is refractory for the rest of its step, so under the
   default schedule its delta input of that step is discarded.
-* **Delays.** A synaptic (axonal) delay d becomes ``int(d / dt + 0.5)`` whole
-  steps (Brian2's rounding; :func:`delay_steps`), added to the hop's latency.
+* **Delays.** A synaptic (axonal) delay d becomes ``timestep(d, dt)`` whole
+  steps (:func:`delay_steps`: the same rule as for every other time), added to
+  the hop's latency; Brian2 is given exactly that many steps.
 * **Recording.** ``Trace.v[n]`` is ``v(t_n)``, recorded at the start of step
   ``n`` (after step ``n-1``'s reset); ``Trace.t[n] = n dt``.
 """
@@ -121,9 +123,10 @@ def brian2_refractory(t_ref: float, dt: float) -> float:
 
 
 def delay_steps(delay, dt: float):
-    """Whole steps of a synaptic delay, as Brian2 rounds it: ``int(d / dt + 0.5)``."""
-    steps = np.floor(np.asarray(delay, dtype=np.float64) / dt + 0.5).astype(np.int64)
-    return steps.item() if steps.ndim == 0 else steps
+    """Whole steps of a synaptic delay: ``timestep(d, dt)``, the grid's one rounding rule (as for spike
+    times and refractory periods). Brian2 is given exactly that many steps (its own rounding,
+    ``int(d / dt + 0.5)``, leaves a whole number of steps unchanged)."""
+    return timestep(delay, dt)
 
 
 def check_schedule(schedule: str) -> str:
@@ -160,8 +163,8 @@ def step_phases(*, arrival: str, spiking: bool, lateral_slot: str | None = None,
     ``integrate`` (groups), ``arrive`` (the hop's ``arrival`` slot), ``sum``
     (summed variables, end of ``before_thresholds``), ``fire`` (thresholds),
     ``lateral`` (its slot, before the pathways sharing it), ``reset`` (resets),
-    and ``floor`` once after every slot in which input arrived or a lateral
-    circuit acted, when the model has a lower bound.
+    and ``floor`` once after every slot in which input arrived, a lateral
+    circuit acted or neurons were reset, when the model has a lower bound.
     """
     phases: list[str] = []
     for slot in SLOTS:
@@ -174,12 +177,12 @@ def step_phases(*, arrival: str, spiking: bool, lateral_slot: str | None = None,
             in_slot.append("lateral")
         if slot == arrival and slot != HELD_SLOT:
             in_slot.append("arrive")
-        if floor and ("arrive" in in_slot or "lateral" in in_slot):
-            in_slot.append("floor")
         if slot == "before_thresholds":
             in_slot.append("sum")
         if slot == "resets" and spiking:
             in_slot.append("reset")
+        if floor and {"arrive", "lateral", "reset"} & set(in_slot):
+            in_slot.insert(in_slot.index("sum") if "sum" in in_slot else len(in_slot), "floor")
         phases += in_slot
     return tuple(phases)
 

@@ -33,7 +33,6 @@ synapses, ``' + I_held'`` for held input).
 from __future__ import annotations
 
 import enum
-import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
@@ -44,10 +43,6 @@ from brian2.units.fundamentalunits import Quantity
 from .errors import BiosnnInputError
 from .schedule import DISCRETIZATIONS, SCHEDULES
 from .units import DIMENSIONLESS_UNIT, SECOND, to_si
-
-#: Two time constants closer than this (relative) share one Brian2 symbol: the
-#: closed form of Brian2's ``exact`` integrator divides by their difference.
-TIME_CONSTANT_MERGE_RTOL = 1e-4
 
 
 class Structure(enum.Enum):
@@ -252,10 +247,6 @@ class ModelSpec:
     parameters: tuple[Parameter, ...]
     constraints: tuple[Constraint, ...] = ()
     refractory_parameter: str | None = "t_ref"
-    #: Pairs (a, b) of time constants that Brian2's exact integrator cannot take
-    #: equal (its closed form divides by a - b). When |a - b| <= TIME_CONSTANT_MERGE_RTOL * b
-    #: both backends use b for a; see :meth:`resolve`.
-    merged_time_constants: tuple[tuple[str, str], ...] = ()
     #: Brian2 statement applied after every slot with arrivals (Lee et al.'s lower bound).
     floor: str | None = None
     lateral: LateralSpec | None = None
@@ -294,8 +285,8 @@ class ModelSpec:
 
         ``overrides`` values may be Brian2 quantities or SI floats. Unknown names,
         out-of-range values and violated constraints raise
-        :class:`~biosnn.errors.BiosnnInputError`. Near-equal time constants listed in
-        ``merged_time_constants`` are made exactly equal (the value itself is replaced).
+        :class:`~biosnn.errors.BiosnnInputError`. Values are never changed: equal and
+        near-equal time constants are simulated as given (``docs/models.md``).
         """
         overrides = dict(overrides or {})
         resolved: dict[str, float] = {}
@@ -316,11 +307,6 @@ class ModelSpec:
             if not np.all(c.holds(context)):
                 values = ", ".join(f"{k}={context[k]!r}" for k in context if re.search(rf"\b{k}\b", c.text))
                 raise BiosnnInputError(f"{self.name}: constraint {c.text} violated ({values})")
-        for a, b in self.merged_time_constants:
-            if a in resolved and b in resolved and math.isclose(
-                resolved[a], resolved[b], rel_tol=TIME_CONSTANT_MERGE_RTOL, abs_tol=0.0
-            ):
-                resolved[a] = resolved[b]
         return resolved
 
     def _convert(self, p: Parameter, value):
@@ -405,20 +391,13 @@ class ModelSpec:
 
     # -- Brian2 text ----------------------------------------------------
     def brian_equations(self, synapse: str | None, params: Mapping[str, float]) -> str:
-        """Full Brian2 equation string for ``synapse`` with ``params`` resolved.
-
-        Merged time constants (see :meth:`resolve`) are substituted textually, so
-        Brian2's exact integrator sees a single symbol and uses the limit formula.
-        """
+        """Full Brian2 equation string for ``synapse`` with ``params`` resolved."""
         syn = self.synapse(synapse)
         if self.equations_builder is not None:
             return self.equations_builder(params)
         text = self.membrane_equation.format(drive=syn.drive)
         if syn.equations:
             text += "\n" + syn.equations
-        for a, b in self.merged_time_constants:
-            if a in params and b in params and params[a] == params[b]:
-                text = re.sub(rf"\b{a}\b", b, text)
         return text
 
     def check_euler_stable(self, params: Mapping[str, float], dt: float, synapse: str | None) -> None:

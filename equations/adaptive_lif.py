@@ -10,8 +10,8 @@ Continuous time (what Brian2 simulates)::
     tau_a da/dt = -a
 
 Spike when ``v >= v_th + beta a``; then ``a += 1`` and the membrane resets as
-the LIF's does (hard ``v = v_reset``, or subtract ``v -= v_th``, the baseline
-threshold, as in Bellec et al.'s reset ``z v_th``). The adaptation variable is
+the LIF's does (hard ``v = v_reset``, or subtract the baseline distance
+``v -= v_th - v_reset``, as in Bellec et al.'s reset ``z v_th`` where v_reset = 0). The adaptation variable is
 not clamped during the refractory period. With ``beta = 0`` the neuron is the
 LIF exactly (tested).
 

@@ -6,8 +6,9 @@ Sun, Yu, ... (2022/2023, "learnable axonal delay"); the temporal-shd study's
 ``n + 1 + k_i`` (the one-step synaptic latency of ``biosnn/schedule.py`` plus
 ``k_i`` whole steps). Per-synapse delays ``d_ij`` are an option.
 
-Grid: Brian2 rounds a synaptic delay to ``k = int(d / dt + 0.5)`` steps; every
-exported delay is a whole number of steps, so both backends use the same k.
+Grid: a delay is ``k = timestep(d, dt)`` whole steps (``biosnn/schedule.py``:
+the one rounding rule of every time quantity); every exported delay is a whole
+number of steps, which Brian2 keeps as it is, so both backends use the same k.
 The torch mirror learns ``d`` in units of steps (``biosnn/torch/delay.py``):
 forward by ``floor(d)`` (SLAYER / lava-dl), gradient
 ``dL/dd = -sum_t g[t] (y[t] - y[t-1])`` (per step), clamped to ``[0, d_max]``

@@ -11,7 +11,9 @@ adds ``w_dyn(t) w`` with
 where t_r is the neuron's latest refractory trigger (its own spike, or a
 lateral inhibition it received: see ``equations/wta.py``). Spike when
 ``v >= V_th_i`` (a threshold per neuron); reset by subtraction
-``v -= V_th_i``; lower bound ``v >= -V_th_i`` applied after each arrival.
+``v -= V_th_i``; lower bound ``v >= -V_th_i`` applied after every update that
+can lower v (each slot of arrivals, the lateral inhibition of a WTA circuit,
+the reset).
 All inputs arriving at one instant are summed before the bound is applied.
 
 Torch mirror: ``biosnn/torch/functional/lee_refractory.py``; equivalence tests:

@@ -29,7 +29,6 @@ SPEC = ModelSpec(
     },
     parameters=tuple(p for p in lif.SPEC.parameters if p.name in _NAMES),
     refractory_parameter=None,
-    merged_time_constants=(("tau_s", "tau_m"),),
     initial_state={"v": "v_rest"},
     output=Output.MEMBRANE,
     validation_cases=({},),

@@ -41,5 +41,6 @@ SPEC = lee_refractory.SPEC.derive(
         parameters=("mu", "sigma"),
         active=lambda p: p["mu"] * p["sigma"] != 0,
     ),
-    validation_cases=({"mu": -0.4, "T_ref": 1e-3}, {"mu": -1.0, "T_ref": 3e-3, "circuit_size": 2.0}),
+    validation_cases=({"mu": -0.4, "T_ref": 1e-3}, {"mu": -1.0, "sigma": 1.0, "T_ref": 1e-5},
+                      {"mu": -1.0, "T_ref": 3e-3, "circuit_size": 2.0}),
 )

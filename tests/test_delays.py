@@ -83,9 +83,12 @@ def test_clamp_and_export_rounding():
     assert layer.exported_steps().tolist() == [0, 3, 5]  # fractional: nearest step
 
 
-def test_brian2_delay_rounding_rule():
+def test_delays_follow_the_grids_one_rounding_rule():
+    """``timestep()``: the step holding the delay's end, within 1e-3 dt below a grid point rounding up."""
     dt = 1e-4
-    assert schedule.delay_steps(np.array([0.0, 0.49, 0.5, 2.6, 3.0]) * dt, dt).tolist() == [0, 0, 1, 3, 3]
+    delays = np.array([0.0, 0.49, 0.5, 2.6, 3.0, 3.0 - 0.5e-3, 3.0 - 2e-3]) * dt
+    assert schedule.delay_steps(delays, dt).tolist() == [0, 0, 0, 2, 3, 3, 2]
+    assert schedule.delay_steps(delays, dt).tolist() == schedule.timestep(delays, dt).tolist()
 
 
 def test_bad_delays_rejected():

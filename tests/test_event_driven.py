@@ -49,3 +49,22 @@ def test_default_schedule_torch_mirror_loses_the_same_spikes():
     traces = [biosnn.simulate("lif", spikes, weights, backend=b, dt=1e-4, duration=0.2, schedule="brian2_default")
               for b in ("brian2", "torch")]
     assert traces[0].spike_keys() == traces[1].spike_keys()
+
+
+@pytest.mark.parametrize("reset", ["hard", "subtract"])
+def test_physiological_units_match_the_event_driven_solution(reset):
+    """v_rest = v_reset = -70, v_th = -50 (mV as dimensionless numbers): the subtractive reset removes the
+    distance from reset to threshold (20), so the neuron keeps its rest and never runs away."""
+    rng = np.random.default_rng(5)
+    dt, duration = 1e-4, 0.2
+    spikes = on_grid_inputs(rng, 10, 400, duration, dt)
+    weights = rng.uniform(0.0, 9.0, size=(10, 3))
+    params = dict(tau_m=15e-3, v_rest=-70.0, v_reset=-70.0, v_th=-50.0)
+    ev_t, ev_u, _ = lif_delta_event_driven(spikes, weights, reset=reset, **params)
+    assert ev_t.size > 20
+    expected = sorted(zip(ev_u.tolist(), (np.rint(ev_t / dt).astype(int) + 1).tolist()))
+    for backend in ("brian2", "torch"):
+        trace = biosnn.simulate("lif", spikes, weights, backend=backend, dt=dt, duration=duration, params=params,
+                                reset=reset)
+        assert sorted(zip(trace.spike_units.tolist(), trace.spike_steps.tolist())) == expected, backend
+        assert -80.0 < trace.v.min() and trace.v.max() < -50.0 + 9.0 * 10

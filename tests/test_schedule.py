@@ -66,3 +66,42 @@ def test_grid_description_names_the_conventions():
     grid = schedule.TimeGrid.from_duration(1e-4, 0.01)
     d = grid.describe()
     assert d["pathway_slot"] == "before_thresholds" and d["input_latency_steps"] == 1 and d["n_steps"] == 100
+
+
+#: refractory periods and delays as a user types them: 0.0, 0.1, ..., 29.9 ms (several are n dt - 1e-16 s)
+TYPED_MS = np.round(np.arange(300) * 0.1, 1)
+
+
+def test_typed_times_round_to_the_intended_steps():
+    dt = 1e-4
+    typed = TYPED_MS * 1e-3
+    assert np.count_nonzero(np.floor(typed / dt) != np.arange(300)) > 0  # the float quotient's trap exists
+    for to_steps in (schedule.timestep, schedule.delay_steps):
+        assert np.asarray(to_steps(typed, dt)).tolist() == list(range(300))
+    assert [schedule.refractory_steps(t, dt) for t in typed] == list(range(300))
+
+
+def test_every_typed_delay_arrives_at_its_step_in_both_backends():
+    """One input spike at step 0 through per-synapse delays 0.0 .. 29.9 ms to 300 neurons that fire at once:
+    neuron k fires at step 1 + k in both backends (the hop's one step plus k)."""
+    dt, n = 1e-4, TYPED_MS.size
+    net = biosnn.FeedForwardNet(1, (biosnn.LayerSpec("lif", n, {"tau_m": 10e-3}),), (np.full((1, n), 1.5),),
+                                (TYPED_MS[None, :] * 1e-3,))
+    spikes = biosnn.SpikeTrains([0.0], [0], 1, 0.035)
+    for backend in ("brian2", "torch"):
+        layer = biosnn.simulate_network(net, spikes, backend=backend, dt=dt, duration=0.035)[0]
+        assert layer.spike_steps[np.argsort(layer.spike_units)].tolist() == list(range(1, n + 1)), backend
+
+
+@pytest.mark.parametrize("t_ref_ms", [0.3, 0.7, 4.9])
+def test_typed_refractory_periods_clamp_their_steps_in_both_backends(t_ref_ms):
+    """R = t_ref / dt steps (3, 7, 49; each a float quotient just below the integer): an input R steps after
+    the spike's step is discarded, R + 1 steps after it counts."""
+    dt = 1e-4
+    R = int(round(t_ref_ms * 10))
+    for j, expect_spike in [(R - 1, False), (R, True)]:
+        spikes = biosnn.SpikeTrains([2 * dt, (3 + j) * dt], [0, 0], 1, (R + 10) * dt)
+        for backend in ("brian2", "torch"):
+            trace = biosnn.simulate("lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=(R + 10) * dt,
+                                    params={"t_ref": t_ref_ms * 1e-3})
+            assert (trace.spike_steps.size == 2) == expect_spike, (backend, j)

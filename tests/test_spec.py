@@ -56,13 +56,12 @@ def test_resolve_defaults_and_units():
     assert spec.initial_values(spec.resolve({"v_rest": -0.3}, 1e-4)) == {"v": -0.3}
 
 
-def test_near_equal_time_constants_are_merged_symbolically():
+def test_near_equal_time_constants_are_kept_as_given():
+    """No merge band: the reference's propagator is exact for equal and near-equal constants alike."""
     spec = biosnn.get_spec("lif")
     p = spec.resolve({"tau_m": 10e-3, "tau_s": 10e-3 * (1 + 1e-6)}, 1e-4)
-    assert p["tau_s"] == p["tau_m"]
-    assert "dI/dt = -I / tau_m" in spec.brian_equations("current", p)
-    q = spec.resolve({"tau_m": 10e-3, "tau_s": 5e-3}, 1e-4)
-    assert "tau_s" in spec.brian_equations("current", q)
+    assert p["tau_s"] == 10e-3 * (1 + 1e-6) != p["tau_m"]
+    assert "dI/dt = -I / tau_s" in spec.brian_equations("current", p)
 
 
 def test_euler_stability_reads_the_time_constants_of_the_chosen_synapse():
@@ -107,10 +106,11 @@ def test_bucket_weight_layouts():
             gamma_cascade.bucket_weights(params, 3, n_inputs)
 
 
-def test_near_equal_bucket_rates_share_a_symbol():
+def test_every_bucket_has_its_own_time_constant():
     params = {"bucket_tau": np.array([3e-3, 3e-3 * (1 + 1e-6), 8e-3])}
-    assert gamma_cascade.bucket_symbols(params) == ["tau_b1", "tau_b1", "tau_b3"]
-    assert gamma_cascade.merged_bucket_taus(params).tolist() == [3e-3, 3e-3, 8e-3]
+    assert gamma_cascade.bucket_symbols(params) == ["tau_b1", "tau_b2", "tau_b3"]
+    assert gamma_cascade.symbol_values(params) == {"tau_b1": 3e-3, "tau_b2": 3e-3 * (1 + 1e-6), "tau_b3": 8e-3}
+    assert "dB2/dt = B1 / tau_b1 - B2 / tau_b2 : 1" in gamma_cascade.cascade_equations(params)
 
 
 def test_no_default_is_restated_in_the_mirror():

@@ -10,10 +10,10 @@ recorded variables) and ``objects`` (every Brian2 object it created).
     source --Synapses(w, on_pre = spec.synapses[synapse].on_pre, when = schedule slot, delays)-->
         NeuronGroup(B * N, spec equations, threshold, reset, refractory (R + 1) dt, method exact | euler)
     + lateral Synapses within each circuit (spec.lateral), + spec.floor once after every slot with arrivals
+      and after the reset
 
-Integration is ``method='exact'`` (the linear ODEs' matrix exponential, via
-sympy) or ``'euler'``, each derived once per model structure
-(``biosnn/brian/integration.py``). Refractoriness is passed as ``(R + 1) dt``
+Integration is ``exact`` (the linear ODEs' propagator computed in high precision,
+``biosnn/brian/integration.py``) or Brian2's ``euler``. Refractoriness is passed as ``(R + 1) dt``
 (``biosnn/schedule.py``). Held input is a ``TimedArray`` ``held_drive(t, i)``
 holding ``X[n] @ W`` for each neuron.
 
@@ -37,7 +37,7 @@ from ..schedule import brian2_refractory
 from ..spec import ModelSpec, Output, Structure
 from ..units import SECOND
 from .components import Source, batched_synapses, per_sample
-from .integration import METHODS
+from .integration import state_updater
 
 #: order of the floor within its slot: after every pathway (order 0) and lateral circuit (order -2)
 FLOOR_ORDER = 10
@@ -71,19 +71,6 @@ def set_initial_state(group, spec: ModelSpec, params: dict, n: int, batch: int) 
         setattr(group, var + "_", per_sample(value, n, batch))
 
 
-def _needs_explicit_clamp(spec: ModelSpec, synapse: str, params: dict) -> bool:
-    """Merged time constants + ``(unless refractory)`` defeat Brian2's exact solver.
-
-    The flag multiplies v's rate by ``int(not_refractory)``; with ``tau_s == tau_m``
-    sympy's solution then divides by ``int(not_refractory) - 1`` (NaN whenever the
-    neuron integrates). In that case the flag is dropped and the same clamp is
-    written explicitly: the reset stores ``v_hold = v`` and an event run right
-    after the state update restores ``v = v_hold`` while refractory.
-    """
-    used = set(spec.synapse(synapse).parameters)
-    return any(a in used and params[a] == params[b] for a, b in spec.merged_time_constants)
-
-
 class PointLayer:
     """``B * N`` point neurons of ``spec`` (see the module docstring)."""
 
@@ -97,23 +84,15 @@ class PointLayer:
         if held_drive is not None:  # [T, B, N], X[n] @ W
             self.namespace["held_drive"] = brian2.TimedArray(held_drive.reshape(held_drive.shape[0], batch * n),
                                                              dt=dt * brian2.second)
-        equations = spec.brian_equations(synapse, params)
-        reset_code = spec.resets[reset] if spec.threshold is not None else ""
-        events = {}
-        explicit_clamp = discretization == "exact" and _needs_explicit_clamp(spec, synapse, params)
-        if explicit_clamp:
-            equations = equations.replace("(unless refractory)", "") + "\nv_hold : 1"
-            reset_code += "\nv_hold = v"
-            events = {"refractory_clamp": "not not_refractory"}
+        reset_code = spec.resets[reset] if spec.threshold is not None else None
+        if reset_code is not None and spec.floor is not None:  # the bound holds after the reset too
+            reset_code += "\n" + spec.floor
         refractory = False
         if spec.refractory_parameter is not None:
             refractory = brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second
-        self.group = brian2.NeuronGroup(batch * n, equations, threshold=spec.threshold, reset=reset_code or None,
-                                        events=events, refractory=refractory, method=METHODS[discretization],
+        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params), threshold=spec.threshold,
+                                        reset=reset_code, refractory=refractory, method=state_updater(discretization, dt),
                                         namespace=self.namespace, name=name)
-        if explicit_clamp:
-            self.group.set_event_schedule("refractory_clamp", when="groups", order=1)
-            self.group.run_on_event("refractory_clamp", "v = v_hold", when="groups", order=2)
         set_initial_state(self.group, spec, params, n, batch)
         self.objects = [self.group]
         self._floored: set[str] = set()
@@ -161,7 +140,7 @@ class CascadeLayer:
         self.synapse = spec.synapse(synapse)
         self.namespace = namespace(spec, params)
         self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params), threshold=spec.threshold,
-                                        reset=spec.resets[reset], method=METHODS[discretization], namespace=self.namespace,
+                                        reset=spec.resets[reset], method=state_updater(discretization, dt), namespace=self.namespace,
                                         name=name)
         set_initial_state(self.group, spec, params, n, batch)
         self.objects = [self.group]
@@ -176,7 +155,7 @@ class CascadeLayer:
         if source.output is Output.CHARGES:
             cascades = source.group  # the sender's own cascade (its reset adds its charge to B1)
         else:
-            cascades = brian2.NeuronGroup(self.batch * n_src, cascade.source_equations(self.params), method=METHODS["exact"],
+            cascades = brian2.NeuronGroup(self.batch * n_src, cascade.source_equations(self.params), method=state_updater("exact", dt),
                                           namespace=self.namespace, name=f"{name}_cascades")
             feed = brian2.Synapses(source.group, cascades, on_pre=self.synapse.on_pre, namespace=self.namespace,
                                    name=f"{name}_feed")

@@ -29,5 +29,7 @@ def lee_property_case(draw, lateral: bool):
     spikes = poisson_spike_trains(rng, draw(st.integers(1, 6)), 300.0, n_steps * dt, dt, draw(st.integers(1, 3)))
     params["v_th"] = rng.uniform(0.3, 2.0, n)
     weights = rng.uniform(-0.5, 1.0, size=(spikes.n_units, n))
+    if draw(st.booleans()):  # simultaneous crossings: an input that takes every neuron over threshold at once
+        weights[0] = 2.5 * params["v_th"].max()
     schedule = draw(st.sampled_from(["exact", "brian2_default"]))
     return spikes, weights, dict(dt=dt, duration=n_steps * dt, params=params, schedule=schedule)

@@ -31,7 +31,7 @@ def _check(result, model):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.model}-{c.label}")
 def test_brian_equals_torch(case):
-    result, _, _ = run_case(case, "numpy")
+    result, _, _ = run_case(case, "numpy", float32=False)
     _check(result, case.model)
 
 
@@ -39,7 +39,7 @@ def test_brian_equals_torch(case):
 @pytest.mark.parametrize("case", REPRESENTATIVE, ids=lambda c: f"{c.model}-{c.label}")
 def test_brian_equals_torch_compiled(case, target):
     """Generated C++ (or CUDA) == numpy == torch, one case per model and target."""
-    result, ref, _ = run_case(case, target)
+    result, ref, _ = run_case(case, target, float32=False)
     assert ref.target == target
     _check(result, case.model)
 

@@ -86,3 +86,20 @@ def test_circuit_size_must_divide_layer():
     spikes, weights, kw = lee_case(mu=-0.4, circuit_size=4.0)
     with pytest.raises(biosnn.BiosnnInputError, match="does not divide"):
         biosnn.simulate(MODEL, spikes, weights, backend="torch", **kw)
+
+
+def test_the_lower_bound_holds_after_the_reset():
+    """Four neurons of a circuit cross together (mu = -1, sigma = 0.5): each receives three inhibitions
+    (-1.5 V_th) and its reset (-V_th); the bound -V_th must hold after the reset too, or an input in
+    the next step that fires in the event-driven solution would not fire on the grid."""
+    dt, n = 1e-4, 4
+    spikes = biosnn.SpikeTrains([dt, 3 * dt], [0, 1], 2, 20 * dt)  # together, then a second input two steps later
+    weights = np.array([[1.2] * n, [2.05] * n])
+    params = dict(v_th=np.ones(n), mu=-1.0, sigma=0.5, tau_mp=1e3, T_ref=1e-6)  # T_ref < dt: full weight next step
+    ev_t, ev_u, _ = lee_wta_event_driven(spikes, weights, **params)
+    expected = sorted(zip(ev_u.tolist(), (np.rint(ev_t / dt).astype(int) + 1).tolist()))
+    assert len(expected) == 2 * n  # the second input fires every neuron again from the bound -V_th
+    for backend in ("brian2", "torch"):
+        trace = biosnn.simulate(MODEL, spikes, weights, backend=backend, dt=dt, duration=20 * dt, params=params)
+        assert sorted(zip(trace.spike_units.tolist(), trace.spike_steps.tolist())) == expected, backend
+        assert trace.v.min() >= -1.0 - LEAK_TOLERANCE

@@ -17,8 +17,9 @@ step (Brian2 slots in brackets)::
     output               q forward, and backward the charge sequence whose reconstruction is y
                          (straight-through: u = y - e^{-alpha_1 dt} y_prev, out = q + (u - u.detach()))
 
-``torch.linalg.matrix_exp`` gives the exact propagator for equal rates as well
-(no division by rate differences). Gradients flow through y (ReLU) and the
+The propagator is computed by scipy's ``expm`` (:func:`cascade_propagator`),
+exact for equal and near-equal rates alike (no division by rate differences).
+Gradients flow through y (ReLU) and the
 buckets, and across layers through the straight-through charges
 (``docs/models.md``).
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import scipy.linalg
 import torch
 
 from .base import Dynamics, StepContext
@@ -43,7 +45,12 @@ def cascade_matrix(bucket_tau: torch.Tensor) -> torch.Tensor:
 
 
 def cascade_propagator(bucket_tau: torch.Tensor, dt: float) -> torch.Tensor:
-    return torch.linalg.matrix_exp(cascade_matrix(bucket_tau) * dt)
+    """``P = e^{A dt}`` in float64 by scipy's scaling-and-squaring Pade algorithm (Al-Mohy & Higham 2009):
+    within 1e-17 of a 50-digit reference for equal, near-equal and distinct rates, where
+    ``torch.linalg.matrix_exp`` (a Taylor branch) is off by up to 3e-11 per step (``tests/test_oracle.py``).
+    The bucket time constants are not learnable, so the propagator needs no gradient."""
+    A = cascade_matrix(bucket_tau.detach().to(torch.float64).cpu()).numpy()
+    return torch.as_tensor(scipy.linalg.expm(A * dt), dtype=torch.float64, device=bucket_tau.device)
 
 
 def _add_to_first(buckets: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:

@@ -11,11 +11,11 @@ template applies them in the order of ``biosnn/schedule.py``)::
          refractory neurons keep v (Brian2's ``(unless refractory)``); I always evolves
     arrive    [pathway]  delta: v += w_in * not_refractory;  current: I += w_in
     threshold            x = v - v_th
-    reset     [resets]   hard: v = (1 - s) v + s v_reset;  subtract: v = v - s v_th
+    reset     [resets]   hard: v = (1 - s) v + s v_reset;  subtract: v = v - s (v_th - v_reset)
 
 ``exprel(x) = (e^x - 1)/x`` makes the current-synapse propagator exact and
 finite for ``tau_s == tau_m`` (limit ``r e^{-r}``), where Brian2's closed form
-divides by zero (``docs/models.md``; the spec merges near-equal taus for Brian2).
+divides by zero; near-equal taus keep full precision too (``docs/models.md``).
 
 The Euler form is written exactly as spikingjelly's ``ParametricLIFNode``
 (``v + (x - (v - v_reset)) * k``), so the PLIF mirror reproduces it bit for bit.
@@ -81,8 +81,8 @@ def hard_reset(v, s, c):
 
 
 def subtractive_reset(v, s, c):
-    """``v -= v_th`` where the neuron fired."""
-    return v - s * c.v_th
+    """``v -= v_th - v_reset`` where the neuron fired (the distance from reset to threshold)."""
+    return v - s * (c.v_th - c.v_reset)
 
 
 #: the membrane part of each reset of the spec (``equations/lif.py``)
