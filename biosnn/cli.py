@@ -2,41 +2,42 @@
 
     biosnn simulate MODEL --input SPIKES.npz --weights W.npy --dt SECONDS --duration SECONDS
                     --backend brian2|torch [--target T] [--discretization exact|euler]
-                    [--dtype float64|float32] [--synapse delta|current|held] [--reset hard|subtract]
-                    [--schedule exact|brian2_default] [--param NAME=VALUE ...] --out TRACE.npz
-    biosnn validate [--models all|NAME ...] [--target T] [--seed N] --out DIR   (models and networks)
+                    [--dtype float64|float32] [--synapse KIND] [--reset KIND]
+                    [--schedule exact|brian2_default] [--param NAME=VALUE ...] [--threads N] --out TRACE.npz
+    biosnn validate [--models all|NAME ...] [--target T] [--seed N] [--threads N] --out DIR
     biosnn models
+    biosnn --version
 
 All values are SI (seconds; state variables dimensionless). For held input,
 ``--input`` is a ``.npy`` drive array ``[T, N_in]`` or ``[T, B, N_in]``.
-Errors in the input are reported on stderr with exit status 2 and nothing is written.
+Every argument and the output path are checked before any simulation starts;
+bad input is reported on stderr with exit status 2 and nothing is written.
+``--help`` and ``models`` start in well under a second: Brian2 and torch are
+imported only by the commands that simulate.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-
-import numpy as np
 
 from .errors import BiosnnInputError
 from .schedule import DISCRETIZATIONS, SCHEDULES
 
+BACKENDS = ("brian2", "torch")
+TARGETS = ("numpy", "cython", "cpp_standalone", "cuda_standalone")
 
-def _synapse_kinds() -> tuple[str, ...]:
+
+def _kinds(field: str) -> tuple[str, ...]:
     from .equations import REGISTRY
 
-    return tuple(dict.fromkeys(name for spec in REGISTRY.values() for name in spec.synapses))
-
-
-SYNAPSE_KINDS = _synapse_kinds()
+    return tuple(dict.fromkeys(name for spec in REGISTRY.values() for name in getattr(spec, field)))
 
 
 def _param(text: str):
     name, sep, value = text.partition("=")
-    if not sep or not name:
+    if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"--param expects NAME=VALUE, got {text!r}")
     try:
         return name.strip(), float(value)
@@ -44,28 +45,70 @@ def _param(text: str):
         raise argparse.ArgumentTypeError(f"--param {name}: {value!r} is not a number (SI units)") from None
 
 
-def _load_npy(path: str, what: str) -> np.ndarray:
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _load_npy(path: str, what: str):
+    import numpy as np
+
     if not os.path.exists(path):
         raise BiosnnInputError(f"{what} file {path!r} does not exist")
+    if os.path.isdir(path):
+        raise BiosnnInputError(f"{what} file {path!r} is a directory")
     try:
-        return np.load(path, allow_pickle=False)
+        value = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
         raise BiosnnInputError(f"{what} file {path!r} is not a readable .npy: {err}") from None
+    if not isinstance(value, np.ndarray):  # an .npz archive
+        value.close()
+        raise BiosnnInputError(f"{what} file {path!r} is an .npz archive; expected a .npy array")
+    return value
 
 
-def _load_inputs(path: str, synapse: str):
+def _load_inputs(path: str, held: bool):
+    if held:
+        return _load_npy(path, "held drive (--synapse held: a .npy array [T, N_in] or [T, B, N_in])")
     from .spikes import SpikeTrains
 
-    return _load_npy(path, "held drive") if synapse == "held" else SpikeTrains.load(path)  # None: spikes
+    return SpikeTrains.load(path)
+
+
+def _params(pairs) -> dict:
+    params = {}
+    for name, value in pairs or []:
+        if name in params:
+            raise BiosnnInputError(f"--param {name} given twice ({params[name]!r} and {value!r})")
+        params[name] = value
+    return params
 
 
 def cmd_simulate(args) -> int:
-    from .simulate import simulate
+    from .equations import get_spec
+    from .io import check_output_file
 
-    inputs = _load_inputs(args.input, args.synapse)
+    check_output_file(args.out, "--out")
+    spec = get_spec(args.model)
+    params = _params(args.param)
+    inputs = _load_inputs(args.input, spec.synapse(args.synapse).held)
     weights = _load_npy(args.weights, "weights")
+    from .simulation import simulate
+
     trace = simulate(args.model, inputs, weights, backend=args.backend, dt=args.dt, duration=args.duration,
-                     params=dict(args.param or []), target=args.target, discretization=args.discretization,
+                     params=params, target=args.target, discretization=args.discretization,
                      dtype=args.dtype, synapse=args.synapse, reset=args.reset, schedule=args.schedule)
     trace.save(args.out)
     print(f"{args.out}: {trace.v.shape[0]} steps, {trace.spike_times.size} spikes "
@@ -90,55 +133,96 @@ def cmd_validate(args) -> int:
 
 
 def cmd_models(args) -> int:
+    import json
+
     from .equations import REGISTRY
+    from .units import SECOND
 
     for name, spec in REGISTRY.items():
-        params = {p.name: (f"{p.default_steps:g} dt" if p.default_steps is not None else str(p.default))
-                  for p in spec.parameters}
-        print(f"{name}: {spec.title}\n  {spec.citation}\n  parameters: {json.dumps(params)}")
+        params = {}
+        for p in spec.parameters:
+            if p.default_steps is not None:
+                params[p.name] = f"{p.default_steps:g} dt"
+            else:
+                params[p.name] = p.default if p.vector else float(p.default)
+                if p.unit == SECOND:
+                    params[p.name] = f"{params[p.name]} s" if not p.vector else [f"{v} s" for v in p.default]
+        print(f"{name}: {spec.title}\n  {spec.citation}\n  synapses: {', '.join(spec.synapses)}; resets: "
+              f"{', '.join(spec.resets)}\n  parameters (SI): {json.dumps(params)}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="biosnn", description="Exact Brian2 references and torch mirrors of SNN models")
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="biosnn", description="Exact Brian2 references and torch mirrors of SNN "
+                                     "models, and the proof that they agree")
+    parser.add_argument("--version", action="version", version=f"biosnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sim = sub.add_parser("simulate", help="simulate one layer driven by input spikes (or a held drive)")
-    sim.add_argument("model")
+    sim.add_argument("model", help="a registered model (see `biosnn models`)")
     sim.add_argument("--input", required=True, help="spike .npz (times, units, n_units, duration) or held drive .npy")
     sim.add_argument("--weights", required=True, help=".npy weight matrix [N_in, N]")
     sim.add_argument("--dt", type=float, required=True, help="time step in seconds")
-    sim.add_argument("--duration", type=float, required=True, help="simulated time in seconds")
-    sim.add_argument("--backend", choices=("brian2", "torch"), required=True)
-    sim.add_argument("--target", default=None, help="Brian2 target: numpy, cython, cpp_standalone, cuda_standalone")
-    sim.add_argument("--discretization", choices=DISCRETIZATIONS, default="exact")
-    sim.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    sim.add_argument("--synapse", choices=SYNAPSE_KINDS, default=None, help="default: the model's first")
-    sim.add_argument("--reset", default=None, help="hard | subtract | ...; default: the model's first")
-    sim.add_argument("--schedule", choices=SCHEDULES, default="exact")
+    sim.add_argument("--duration", type=float, required=True, help="simulated time in seconds (a multiple of dt)")
+    sim.add_argument("--backend", choices=BACKENDS, required=True, help="the Brian2 reference or the torch mirror")
+    sim.add_argument("--target", choices=TARGETS, default=None, help="Brian2 target (default numpy)")
+    sim.add_argument("--discretization", choices=DISCRETIZATIONS, default="exact",
+                     help="exact propagator or forward Euler")
+    sim.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="torch only")
+    sim.add_argument("--synapse", choices=_kinds("synapses"), default=None, help="default: the model's first")
+    sim.add_argument("--reset", choices=_kinds("resets"), default=None, help="default: the model's first")
+    sim.add_argument("--schedule", choices=SCHEDULES, default="exact", help="see docs/time_grid.md")
     sim.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
-                     help="parameter override in SI units (repeatable), e.g. tau_m=0.01")
-    sim.add_argument("--out", required=True, help="output trace .npz")
+                     help="parameter override in SI units (repeatable, once per name), e.g. tau_m=0.01")
+    sim.add_argument("--threads", type=_positive_int, default=None,
+                     help="torch threads (default: $BIOSNN_THREADS, else 1; see biosnn/threads.py)")
+    sim.add_argument("--out", required=True, help="output trace .npz (checked before the simulation)")
     sim.set_defaults(func=cmd_simulate)
 
-    val = sub.add_parser("validate", help="run the Brian2-vs-torch equivalence suite for registered models")
+    val = sub.add_parser("validate", help="run the Brian2-vs-torch equivalence suite (models and networks)")
     val.add_argument("--models", nargs="+", default=["all"],
                      help="registered models and network cases to validate (default: all of them)")
-    val.add_argument("--target", default="numpy")
-    val.add_argument("--seed", type=int, default=0)
+    val.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
+    val.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the random cases")
+    val.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
     val.add_argument("--quiet", action="store_true", help="no progress bar")
-    val.add_argument("--out", required=True)
+    val.add_argument("--out", required=True, help="report directory (replaced as a whole by each run)")
     val.set_defaults(func=cmd_validate)
 
-    models = sub.add_parser("models", help="list the registered models")
+    models = sub.add_parser("models", help="list the registered models with their SI defaults")
     models.set_defaults(func=cmd_models)
     return parser
 
 
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--dt -1e-4`` as ``--dt=-1e-4``: argparse takes a token like ``-1e-4`` for an option."""
+    out, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        if token.startswith("--") and "=" not in token and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            try:
+                float(argv[i + 1])
+            except ValueError:
+                pass
+            else:
+                out.append(f"{token}={argv[i + 1]}")
+                i += 2
+                continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
+        if "threads" in vars(args):  # the commands that simulate
+            from .threads import set_threads
+
+            set_threads(args.threads)
         return args.func(args)
     except BiosnnInputError as err:
         print(f"biosnn {args.command}: error: {err}", file=sys.stderr)

@@ -56,7 +56,10 @@ def as_numpy(value):
 def check_weights(weights) -> np.ndarray:
     weights = as_numpy(weights)
     if isinstance(weights, (list, tuple)):
-        weights = np.asarray(weights)
+        try:
+            weights = np.asarray(weights)
+        except ValueError:
+            raise BiosnnInputError("weights: expected a 2-D array [N_in, N], got ragged nested lists") from None
     if not isinstance(weights, np.ndarray):
         raise BiosnnInputError(f"weights: expected a 2-D float array [N_in, N], got {type(weights).__name__}")
     if weights.ndim != 2:
@@ -76,7 +79,10 @@ def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimu
     if held:
         if isinstance(inputs, SpikeTrains):
             raise BiosnnInputError("held input needs a dense drive array [T, N_in] or [T, B, N_in], got SpikeTrains")
-        x = np.asarray(as_numpy(inputs))
+        try:
+            x = np.asarray(as_numpy(inputs))
+        except ValueError:
+            raise BiosnnInputError("held drive: expected an array [T, N_in] or [T, B, N_in], got ragged lists") from None
         if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
             raise BiosnnInputError(f"held drive: expected a float array, got dtype {x.dtype}")
         batched = x.ndim == 3

@@ -172,20 +172,28 @@ class FeedForwardNet:
             description = json.loads(str(arrays.pop("description")))
         except ValueError as err:
             raise BiosnnInputError(f"network file {path!r}: unreadable description: {err}") from None
-        if description.get("format") != FORMAT:
-            raise BiosnnInputError(f"network file {path!r}: format {description.get('format')!r}, expected {FORMAT!r}")
+        if not isinstance(description, dict) or description.get("format") != FORMAT:
+            found = description.get("format") if isinstance(description, dict) else type(description).__name__
+            raise BiosnnInputError(f"network file {path!r}: format {found!r}, expected {FORMAT!r}")
         layers, weights, delays = [], [], []
         try:
             for k, entry in enumerate(description["layers"]):
                 params = dict(entry["params"])
                 for name in entry.get("array_params", []):
                     params[name] = arrays[f"param_{k}_{name}"]
+                if float(entry["n"]) != int(entry["n"]):
+                    raise ValueError(f"layer {k}: n={entry['n']!r} is not an integer")
                 layers.append(LayerSpec(entry["model"], int(entry["n"]), params, entry["synapse"], entry["reset"]))
                 weights.append(arrays[f"weights_{k}"])
                 delays.append(arrays.get(f"delays_{k}"))
             net = cls(int(description["n_inputs"]), tuple(layers), tuple(weights), tuple(delays))
+        except BiosnnInputError as err:
+            raise BiosnnInputError(f"network file {path!r}: {err}") from None
         except KeyError as err:
             raise BiosnnInputError(f"network file {path!r} lacks {err}") from None
+        except (TypeError, AttributeError, ValueError) as err:
+            raise BiosnnInputError(f"network file {path!r}: malformed description ({type(err).__name__}: {err})") \
+                from None
         for k in range(len(net.layers)):
             net.resolved_params(k, dt=_ANY_DT)  # ranges and constraints
         return net

@@ -197,9 +197,15 @@ class TimeGrid:
 
     @classmethod
     def from_duration(cls, dt, duration, schedule: str = "exact") -> "TimeGrid":
+        """The grid of ``duration`` in steps of ``dt``, which must divide it (up to the grid's rounding,
+        ``TIMESTEP_SHIFT`` of a step): a duration is never cut to whole steps silently."""
         dt_s = positive_time(dt, "dt")
         duration_s = positive_time(duration, "duration")
-        return cls(dt=dt_s, n_steps=n_steps(duration_s, dt_s), schedule=check_schedule(schedule))
+        steps = n_steps(duration_s, dt_s)
+        if abs(duration_s / dt_s - steps) > TIMESTEP_SHIFT:
+            raise BiosnnInputError(f"duration={duration_s!r}s is not a whole number of steps of dt={dt_s!r}s "
+                                   f"({duration_s / dt_s:.6g} steps); use a duration of {steps} or {steps + 1} steps")
+        return cls(dt=dt_s, n_steps=steps, schedule=check_schedule(schedule))
 
     @property
     def duration(self) -> float:

@@ -38,11 +38,10 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 import numpy as np
-from brian2.units.fundamentalunits import Quantity
 
 from .errors import BiosnnInputError
 from .schedule import DISCRETIZATIONS, SCHEDULES
-from .units import DIMENSIONLESS_UNIT, SECOND, to_si
+from .units import DIMENSIONLESS_UNIT, SECOND, is_quantity, to_si
 
 
 class Structure(enum.Enum):
@@ -69,7 +68,7 @@ class Output(enum.Enum):
 class Parameter:
     """One model parameter.
 
-    ``default`` is a Brian2 quantity or float; ``default_steps`` instead gives a
+    ``default`` is an SI float (seconds for times); ``default_steps`` instead gives a
     default in multiples of ``dt`` (PLIF's ``tau0 = 2 dt``). ``lower`` /
     ``upper`` bound the SI value; ``*_inclusive`` says whether the bound itself
     is allowed. ``per_neuron`` parameters (Lee et al.'s thresholds) accept a
@@ -83,7 +82,7 @@ class Parameter:
     name: str
     unit: str
     description: str
-    default: Quantity | float | None = None
+    default: float | tuple | None = None
     default_steps: float | None = None
     lower: float | None = None
     lower_inclusive: bool = True
@@ -104,7 +103,7 @@ class Parameter:
         if self.default_steps is not None:
             return self.default_steps * dt
         if self.vector:
-            value = self.default if isinstance(self.default, Quantity) else np.asarray(self.default, np.float64)
+            value = np.asarray(self.default, np.float64)
             return np.atleast_1d(to_si(value, self.unit, self.name, allow_array=True))
         return to_si(self.default, self.unit, self.name)
 
@@ -116,6 +115,8 @@ class Parameter:
 
     def check(self, value, model: str) -> None:
         arr = np.asarray(value, dtype=np.float64)
+        if self.vector and arr.size == 0:
+            raise BiosnnInputError(f"{model}: parameter {self.name} needs at least one value ({self.description})")
         bad = np.zeros(arr.shape, dtype=bool)
         if self.lower is not None:
             bad |= arr < self.lower if self.lower_inclusive else arr <= self.lower
@@ -310,14 +311,14 @@ class ModelSpec:
         return resolved
 
     def _convert(self, p: Parameter, value):
-        if not isinstance(value, (Quantity, np.ndarray, float, int, np.number, list, tuple)):
+        if not (is_quantity(value) or isinstance(value, (np.ndarray, float, int, np.number, list, tuple))):
             try:  # e.g. a torch tensor without gradient
                 value = np.asarray(value, dtype=np.float64)
             except (TypeError, ValueError, RuntimeError):
                 raise BiosnnInputError(f"{self.name}.{p.name}: expected a float (SI), an array or a Brian2 quantity, "
                                        f"got {type(value).__name__} (detach tensors first)") from None
         if (p.per_neuron or p.vector or p.structural) and np.ndim(value) > 0:
-            value = to_si(value if isinstance(value, Quantity) else np.asarray(value), p.unit,
+            value = to_si(value if is_quantity(value) else np.asarray(value), p.unit,
                           f"{self.name}.{p.name}", allow_array=True)
             if not 1 <= np.ndim(value) <= p.array_ndim:
                 raise BiosnnInputError(

@@ -19,11 +19,14 @@ import numpy as np
 from .errors import BiosnnInputError
 from .io import atomic_save_npz, load_npz
 from .schedule import timestep
-from .units import SECOND, positive_time, to_si
+from .units import SECOND, is_quantity, positive_time, to_si
 
 
 def _as_int_array(values, name: str) -> np.ndarray:
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except ValueError:
+        raise BiosnnInputError(f"{name}: expected a 1-D array of integers, got a ragged sequence") from None
     if arr.ndim != 1:
         raise BiosnnInputError(f"{name}: expected a 1-D array, got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
@@ -46,8 +49,12 @@ class SpikeTrains:
     n_samples: int | None = None
 
     def __init__(self, times, units, n_units, duration, samples=None, n_samples=None):
-        t = to_si(np.asarray(times, dtype=np.float64) if not hasattr(times, "dim") else times,
-                  SECOND, "spike times", allow_array=True)
+        if not is_quantity(times):
+            try:
+                times = np.asarray(times, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise BiosnnInputError(f"spike times: expected numbers (seconds), got {times!r}") from None
+        t = to_si(times, SECOND, "spike times", allow_array=True)
         t = np.atleast_1d(np.asarray(t, dtype=np.float64))
         if t.ndim != 1:
             raise BiosnnInputError(f"spike times: expected a 1-D array, got shape {t.shape}")
@@ -81,6 +88,9 @@ class SpikeTrains:
             s = _as_int_array(samples, "spike samples")
             if s.shape != t.shape:
                 raise BiosnnInputError(f"spike samples: shape {s.shape} does not match spike times {t.shape}")
+            if n_samples is not None and (isinstance(n_samples, (bool, np.bool_))
+                                          or not isinstance(n_samples, (int, np.integer))):
+                raise BiosnnInputError(f"n_samples: expected a positive integer, got {n_samples!r}")
             ns = int(n_samples) if n_samples is not None else (int(s.max()) + 1 if s.size else 1)
             if ns < 1:
                 raise BiosnnInputError(f"n_samples: expected a positive integer, got {n_samples!r}")

@@ -8,24 +8,39 @@ biosnn accepts physical quantities in two forms and nothing else:
 
 Internally every value is an SI float. :func:`to_si` is the single conversion
 point, so a millisecond can never be mistaken for a second silently.
+
+This module does not import Brian2 (a second of start-up): a value can only be
+a Brian2 quantity if the caller imported Brian2 first, so :func:`is_quantity`
+looks for Brian2's ``Quantity`` among the modules already loaded.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from numbers import Real
 
 import numpy as np
-from brian2 import second as _second
-from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
 
 from .errors import BiosnnInputError
 
 #: Dimension names accepted by :func:`to_si`.
 SECOND = "second"
 DIMENSIONLESS_UNIT = "1"
+UNITS = (SECOND, DIMENSIONLESS_UNIT)
 
-_DIMS = {SECOND: _second.dim, DIMENSIONLESS_UNIT: DIMENSIONLESS}
+
+def is_quantity(value) -> bool:
+    """Whether ``value`` is a Brian2 ``Quantity`` (without importing Brian2)."""
+    module = sys.modules.get("brian2.units.fundamentalunits")
+    return module is not None and isinstance(value, module.Quantity)
+
+
+def _dimension(unit: str):
+    from brian2 import second
+    from brian2.units.fundamentalunits import DIMENSIONLESS
+
+    return second.dim if unit == SECOND else DIMENSIONLESS
 
 
 def to_si(value, unit: str, name: str, *, allow_array: bool = False):
@@ -40,10 +55,10 @@ def to_si(value, unit: str, name: str, *, allow_array: bool = False):
     name : str
         Argument name used in error messages.
     """
-    if unit not in _DIMS:
+    if unit not in UNITS:
         raise ValueError(f"internal: unknown unit {unit!r}")
-    if isinstance(value, Quantity):
-        if value.dim is not _DIMS[unit]:
+    if is_quantity(value):
+        if value.dim is not _dimension(unit):
             raise BiosnnInputError(
                 f"{name}: expected a quantity in {unit}, got {value!r} "
                 f"(dimension {value.dim})"
@@ -54,8 +69,8 @@ def to_si(value, unit: str, name: str, *, allow_array: bool = False):
     elif isinstance(value, Real):
         raw = np.asarray(float(value), dtype=np.float64)
     elif isinstance(value, np.ndarray) and allow_array:
-        if not np.issubdtype(value.dtype, np.number):
-            raise BiosnnInputError(f"{name}: expected numbers, got dtype {value.dtype}")
+        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+            raise BiosnnInputError(f"{name}: expected real numbers, got dtype {value.dtype}")
         raw = np.asarray(value, dtype=np.float64)
     else:
         raise BiosnnInputError(

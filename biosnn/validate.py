@@ -17,6 +17,7 @@ per model (``traces/``) and one overlay figure per model (PNG + PDF).
 
 from __future__ import annotations
 
+import gc
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,9 +31,9 @@ from .compare import V_TOLERANCE, combine, compare_activities, compare_traces
 from .data.synthetic import poisson_spike_trains
 from .equations import REGISTRY, get_spec
 from .errors import BiosnnInputError
-from .io import atomic_write_json, atomic_write_text
+from .io import atomic_write_json, atomic_write_text, check_output_dir, replace_directory
 from .network import FeedForwardNet, LayerSpec
-from .simulate import simulate, simulate_network
+from .simulation import simulate, simulate_network
 
 #: float32 is reported, not enforced: rounding of ~6e-8 per operation can move a
 #: spike by one step when v lands within that distance of threshold.
@@ -233,11 +234,36 @@ def select(names) -> tuple[list[str], list[str]]:
 
 
 def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, progress: bool = True) -> dict:
-    """Run the suite; write the report into ``out_dir``; return the report dict."""
-    from .plotting.overlay import plot_equivalence
+    """Run the suite; write the report into ``out_dir``; return the report dict.
+
+    Every argument is checked before any work. The report directory is built aside and
+    swapped in when complete, so it always holds the files of one whole run; a directory
+    that is not a biosnn report (not empty, no ``report.json``) is refused, never replaced.
+    """
+    from .brian.targets import check_target
 
     names, networks = select(models)  # unknown names -> clear error before any work
-    out = Path(out_dir)
+    check_target(target)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise BiosnnInputError(f"seed must be a non-negative integer, got {seed!r}")
+    out = check_output_dir(out_dir, "report directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / "report.json").exists():
+        raise BiosnnInputError(f"report directory {str(out)!r} exists and is not a biosnn report (no report.json); "
+                               "choose a new or empty directory")
+    holder = {}
+    gc.collect()
+    gc.freeze()  # Brian2 collects garbage before every run: keep what is loaded out of it (~0.2 s a case)
+    try:
+        replace_directory(out, lambda tmp: holder.update(report=_run_suite(names, networks, target=target, out=tmp,
+                                                                            seed=seed, progress=progress)))
+    finally:
+        gc.unfreeze()
+    return holder["report"]
+
+
+def _run_suite(names, networks, *, target, out: Path, seed, progress) -> dict:
+    from .plotting.overlay import plot_equivalence
+
     (out / "traces").mkdir(parents=True, exist_ok=True)
     report = dict(target=target, v_tolerance=V_TOLERANCE, seed=seed, python=platform.python_version(),
                   versions=_versions(), models={}, networks={})

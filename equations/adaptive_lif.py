@@ -22,8 +22,6 @@ Torch mirror: ``biosnn/torch/functional/adaptive_lif.py``; tests:
 ``tests/brian_vs_torch/test_adaptive_lif.py``.
 """
 
-from brian2 import ms
-
 from biosnn.spec import scalar_parameter, time_constant
 
 from . import lif
@@ -36,7 +34,7 @@ SPEC = lif.SPEC.derive(
     threshold="v >= v_th + beta * a",
     resets={name: code + "\na += 1" for name, code in lif.SPEC.resets.items()},
     parameters=lif.SPEC.parameters + (
-        time_constant("tau_a", "adaptation time constant", 200 * ms, validation_range=(10e-3, 100e-3)),
+        time_constant("tau_a", "adaptation time constant", 200e-3, validation_range=(10e-3, 100e-3)),
         scalar_parameter("beta", "threshold increase per unit of adaptation (per spike)", 0.2, lower=0.0,
                          validation_range=(0.05, 0.5)),
     ),

@@ -22,11 +22,9 @@ This is not a neuron model, so it is not in the model registry; it is read by
 ``biosnn/torch/delay.py``.
 """
 
-from brian2 import ms
-
 from biosnn.spec import time_parameter
 
-DELAY = time_parameter("delay", "axonal delay of a presynaptic neuron", 0 * ms, lower=0.0)
-MAX_DELAY = time_parameter("d_max", "largest learnable delay", 25 * ms, lower=0.0)
+DELAY = time_parameter("delay", "axonal delay of a presynaptic neuron", 0.0, lower=0.0)
+MAX_DELAY = time_parameter("d_max", "largest learnable delay", 25e-3, lower=0.0)
 CITATION = ("Sun et al. (2023), ICASSP, 'Learnable axonal delay in spiking neural networks improves spoken word "
             "recognition'; Yu, Sun & Goodman (2025), temporal-shd")

@@ -40,22 +40,20 @@ Torch mirror: ``biosnn/torch/functional/gamma_cascade.py``; tests:
 from __future__ import annotations
 
 import numpy as np
-from brian2 import ms
-
 from biosnn.errors import BiosnnInputError
 from biosnn.spec import (CascadeSpec, ModelSpec, Output, Parameter, Structure, SynapseSpec,
                          scalar_parameter, time_constant)
 from biosnn.units import SECOND
 
 PARAMETERS = (
-    Parameter("bucket_tau", SECOND, "time constants 1/alpha_k of the K buckets", (5 * ms, 5 * ms, 5 * ms),
+    Parameter("bucket_tau", SECOND, "time constants 1/alpha_k of the K buckets", (5e-3, 5e-3, 5e-3),
               lower=0.0, lower_inclusive=False, vector=True, time_constant=True),
     scalar_parameter("bucket_weight", "bucket weights: v_jk ([K] or [N, K]) or per synapse v_ijk ([N_in, N, K])",
                      1.0, structural=True, array_ndim=3),
     scalar_parameter("bias", "bias b_j of each neuron", 0.0, per_neuron=True),
     scalar_parameter("theta0", "resting sigma-delta threshold", 0.1, lower=0.0, lower_inclusive=False),
     scalar_parameter("m_f", "multiplicative threshold adaptation per spike", 0.5, lower=0.0),
-    time_constant("tau_theta", "relaxation time of the threshold", 50 * ms),
+    time_constant("tau_theta", "relaxation time of the threshold", 50e-3),
 )
 
 

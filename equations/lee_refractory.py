@@ -20,8 +20,6 @@ Torch mirror: ``biosnn/torch/functional/lee_refractory.py``; equivalence tests:
 ``tests/brian_vs_torch/test_lee_refractory.py``.
 """
 
-from brian2 import ms
-
 from biosnn.spec import ModelSpec, SynapseSpec, scalar_parameter, time_constant, time_parameter
 
 SPEC = ModelSpec(
@@ -41,8 +39,8 @@ SPEC = ModelSpec(
         ),
     },
     parameters=(
-        time_constant("tau_mp", "membrane time constant", 20 * ms, validation_range=(5e-3, 40e-3)),
-        time_parameter("T_ref", "refractory time scale of the dynamic weight", 1 * ms,
+        time_constant("tau_mp", "membrane time constant", 20e-3, validation_range=(5e-3, 40e-3)),
+        time_parameter("T_ref", "refractory time scale of the dynamic weight", 1e-3,
                        lower=0.0, lower_inclusive=False),
         scalar_parameter("v_th", "firing threshold of each neuron", 1.0, lower=0.0, lower_inclusive=False,
                          per_neuron=True, validation_range=(0.6, 1.4)),

@@ -20,8 +20,6 @@ Torch mirror: ``biosnn/torch/functional/lif.py``; equivalence tests:
 ``tests/brian_vs_torch/test_lif.py``.
 """
 
-from brian2 import ms
-
 from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant, time_parameter
 
 SYNAPSES = {
@@ -59,12 +57,12 @@ SPEC = ModelSpec(
     resets={"hard": "v = v_reset", "subtract": "v -= v_th - v_reset"},
     synapses=SYNAPSES,
     parameters=(
-        time_constant("tau_m", "membrane time constant", 20 * ms, validation_range=(5e-3, 40e-3)),
+        time_constant("tau_m", "membrane time constant", 20e-3, validation_range=(5e-3, 40e-3)),
         scalar_parameter("v_th", "firing threshold", 1.0),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
         scalar_parameter("v_rest", "resting potential", 0.0),
-        time_parameter("t_ref", "absolute refractory period", 0 * ms, lower=0.0),
-        time_constant("tau_s", "synaptic current time constant (current synapses)", 5 * ms,
+        time_parameter("t_ref", "absolute refractory period", 0.0, lower=0.0),
+        time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
                       validation_range=(1e-3, 10e-3)),
     ),
     constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),

@@ -47,3 +47,24 @@ def load_script():
         return module
 
     return load
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """The suite's small models run fastest on one torch thread (biosnn/threads.py)."""
+    from biosnn.threads import set_threads
+
+    set_threads(1)
+
+
+def pytest_collection_finish(session):
+    """Brian2 runs a full garbage collection before every simulation; with torch, Brian2, sympy and
+    every test module loaded that costs ~0.2 s a run. Freezing what is loaded after collection
+    (``gc.freeze``: those objects are never collected) keeps each collection small."""
+    import gc
+
+    import biosnn.brian.network  # noqa: F401  (Brian2 itself)
+    import biosnn.torch.run  # noqa: F401  (torch)
+
+    gc.collect()
+    gc.freeze()

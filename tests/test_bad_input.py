@@ -1,4 +1,8 @@
-"""Bad input gets a clear BiosnnInputError naming the problem (and writes nothing)."""
+"""Bad input gets a clear message naming the problem, before any work, and writes nothing.
+
+The Python API raises :class:`~biosnn.BiosnnInputError` (a ``ValueError``) naming the
+value and what is allowed; the ``biosnn`` command prints it and exits with status 2.
+"""
 
 import numpy as np
 import pytest
@@ -6,6 +10,7 @@ from brian2 import ms, mV
 
 import biosnn
 from biosnn import BiosnnInputError, SpikeTrains
+from biosnn.cli import main
 
 DT, DUR = 1e-4, 0.01
 
@@ -120,3 +125,152 @@ def test_spike_file_round_trip(tmp_path):
 def test_from_unsorted_sorts():
     trains = SpikeTrains.from_unsorted([0.003, 0.001], [1, 0], 2, DUR)
     assert trains.times.tolist() == [0.001, 0.003] and trains.units.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(duration=0.00667), "not a whole number of steps"),
+    (dict(duration=1e9), "more than the"),
+    (dict(duration=1e9, backend="brian2"), "more than the"),
+    (dict(weights=[[0.5, 0.5, 0.5], [0.5, 0.5]]), "ragged"),
+    (dict(model="gamma_cascade", params={"bucket_tau": []}, synapse="cascade"), "at least one value"),
+])
+def test_simulate_rejects_sizes_and_shapes_before_any_work(kw, match):
+    with pytest.raises(BiosnnInputError, match=match):
+        sim(**kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(times=["a", "b"], units=[0, 0]), "expected numbers"),
+    (dict(times=[0.001], units=[0], samples=[0], n_samples=1.5), "n_samples: expected a positive integer"),
+    (dict(times=[0.001], units=[0], samples=[0], n_samples=True), "n_samples: expected a positive integer"),
+    (dict(times=[0.001, 0.002], units=[[0], [0, 1]]), "ragged"),
+])
+def test_spike_trains_reject_more(kw, match):
+    args = dict(n_units=2, duration=DUR)
+    args.update(kw)
+    with pytest.raises(BiosnnInputError, match=match):
+        SpikeTrains(**args)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n_neurons=0), "n_neurons must be a positive integer"),
+    (dict(n_neurons=-3), "n_neurons must be a positive integer"),
+    (dict(n_neurons=2.5), "n_neurons must be a positive integer"),
+])
+def test_layer_rejects(kw, match):
+    from biosnn.torch.module import Layer
+
+    with pytest.raises(BiosnnInputError, match=match):
+        Layer("lif", dt=1e-4, **kw)
+
+
+@pytest.mark.parametrize("drive, match", [
+    (np.full((10, 1, 3), np.nan), "NaN or infinite"),
+    (np.zeros((0, 1, 3)), "at least one step"),
+    (np.zeros((10, 0, 3)), "at least one step and one sample"),
+    (np.zeros((10, 1, 4)), "time-major"),
+])
+def test_layers_reject_bad_drives(drive, match):
+    import torch
+
+    from biosnn.torch.module import Layer
+
+    for model in ("lif", "wta", "gamma_cascade"):
+        with pytest.raises(BiosnnInputError, match=match):
+            Layer(model, dt=1e-4, n_neurons=3)(torch.as_tensor(drive))
+
+
+def _network_file(tmp_path, edit):
+    from biosnn.network import FeedForwardNet, LayerSpec
+
+    FeedForwardNet(2, (LayerSpec("lif", 3),), (np.ones((2, 3)),)).save(tmp_path / "good.npz")
+    with np.load(tmp_path / "good.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["description"] = np.str_(edit(str(arrays["description"])))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    return tmp_path / "bad.npz"
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda d: "[1, 2]", "format 'list'"),
+    (lambda d: d.replace('"model": "lif"', '"model": "nope"'), "bad.npz': unknown model 'nope'; registered"),
+    (lambda d: d.replace('"n": 3', '"n": "three"'), "malformed description"),
+    (lambda d: d.replace('"n": 3', '"n": 2.5'), "malformed description"),
+    (lambda d: d.replace('"params": {}', '"params": 5'), "malformed description"),
+    (lambda d: d.replace('"n_inputs": 2, ', ''), "lacks 'n_inputs'"),
+    (lambda d: d.replace('"layers": [', '"layers": [7, '), "malformed description"),
+])
+def test_network_files_fail_clearly(tmp_path, edit, match):
+    from biosnn.network import FeedForwardNet
+
+    with pytest.raises(BiosnnInputError, match=match):
+        FeedForwardNet.load(_network_file(tmp_path, edit))
+
+
+# -- the command line: every bad input exits with status 2, before any work, writing nothing ------------------
+@pytest.fixture
+def files(tmp_path):
+    biosnn.SpikeTrains([0.001, 0.002], [0, 1], 2, 0.01).save(tmp_path / "spikes.npz")
+    np.save(tmp_path / "w.npy", np.full((2, 3), 0.5))
+    np.save(tmp_path / "held.npy", np.ones((100, 2)))
+    (tmp_path / "a_dir").mkdir()
+    (tmp_path / "a_file").write_text("not a directory")
+    return tmp_path
+
+
+SIMULATE = ["simulate", "lif", "--input", "{d}/spikes.npz", "--weights", "{d}/w.npy", "--dt", "1e-4", "--duration",
+            "0.01", "--backend", "torch"]
+
+#: (extra arguments, message on stderr); every one exits with status 2 and writes nothing
+CLI_CASES = [
+    (["--out", "{d}/a_dir"], "is a directory"),
+    (["--out", "{d}/a_file/trace.npz"], "is a file, not a directory"),
+    (["--out", "/proc/trace.npz"], "cannot write in"),
+    (["--dt", "-1e-4", "--out", "{d}/o.npz"], "dt: must be a positive time, got -0.0001"),
+    (["--duration", "0.00667", "--out", "{d}/o.npz"], "not a whole number of steps"),
+    (["--duration", "1e9", "--out", "{d}/o.npz"], "more than the"),
+    (["--param", "tau_m=0.01", "--param", "tau_m=0.02", "--out", "{d}/o.npz"], "--param tau_m given twice"),
+    (["--synapse", "held", "--out", "{d}/o.npz"], "is an .npz archive; expected a .npy array"),
+    (["--input", "{d}/held.npy", "--out", "{d}/o.npz"], "is a .npy array, not an .npz archive"),
+    (["--reset", "soft", "--out", "{d}/o.npz"], "invalid choice: 'soft'"),
+    (["--param", "tau_m=abc", "--out", "{d}/o.npz"], "is not a number"),
+    (["--threads", "0", "--out", "{d}/o.npz"], "expected a positive integer"),
+]
+
+
+def _argv(args, d):
+    return [a.replace("{d}", str(d)) for a in args]
+
+
+@pytest.mark.parametrize("extra, message", CLI_CASES)
+def test_simulate_bad_input_exits_2_before_any_work(files, capsys, extra, message):
+    argv = _argv(SIMULATE, files)
+    for option, value in zip(extra[::2], extra[1::2]):  # an option given here replaces the base one
+        if option in argv and option not in ("--param",):
+            argv[argv.index(option) + 1] = value.replace("{d}", str(files))
+        else:
+            argv += [option, value.replace("{d}", str(files))]
+    before = sorted(p.name for p in files.rglob("*"))
+    try:
+        code = main(argv)
+    except SystemExit as err:  # argparse's own errors
+        code = err.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in files.rglob("*")) == before  # nothing written, no temporary file left
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["validate", "--models", "li", "--out", "{d}/a_file"], "is a file, not a directory"),
+    (["validate", "--models", "li", "--seed", "-1", "--out", "{d}/r"], "expected a non-negative integer"),
+    (["validate", "--models", "li", "--target", "bogus", "--out", "{d}/r"], "invalid choice: 'bogus'"),
+    (["validate", "--models", "izhikevich", "--out", "{d}/r"], "unknown model or network 'izhikevich'"),
+    (["validate", "--models", "li", "--out", "{d}"], "is not a biosnn report"),
+])
+def test_validate_bad_input_exits_2_and_creates_nothing(files, capsys, argv, message):
+    try:
+        code = main(_argv(argv, files))
+    except SystemExit as err:
+        code = err.code
+    assert code == 2 and message in capsys.readouterr().err
+    assert not (files / "r").exists()

@@ -47,7 +47,7 @@ def test_structures_and_outputs_are_consistent(model):
 
 
 #: generic code: it may dispatch only through typed spec fields and registries
-GENERIC = ["biosnn/simulate.py", "biosnn/network.py", "biosnn/validate.py", "biosnn/brian/network.py",
+GENERIC = ["biosnn/simulation.py", "biosnn/network.py", "biosnn/validate.py", "biosnn/brian/network.py",
            "biosnn/brian/layers.py", "biosnn/brian/components.py", "biosnn/brian/integration.py",
            "biosnn/torch/feedforward.py", "biosnn/torch/run.py", "biosnn/torch/module/layer.py",
            "biosnn/torch/functional/base.py", "biosnn/spec.py", "biosnn/schedule.py", "biosnn/compare.py",
@@ -109,4 +109,4 @@ def test_neither_backend_imports_the_other():
 def test_training_is_torch_only():
     for path in (ROOT / "biosnn" / "training").rglob("*.py"):
         for module in _biosnn_imports(path):
-            assert not module.startswith(("biosnn.brian", "brian2", "biosnn.studies", "biosnn.simulate")), (path, module)
+            assert not module.startswith(("biosnn.brian", "brian2", "biosnn.studies", "biosnn.simulation")), (path, module)

@@ -48,7 +48,7 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
     assert history["epochs_run"] == 2 and len(history["loss"]) == 4
     for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
-    with pytest.raises(BiosnnInputError, match="another configuration"):
+    with pytest.raises(BiosnnInputError, match="another run \\(config differ"):
         fit(build(cfg), TensorData(x, y), TrainConfig(**{**train.__dict__, "checkpoint_dir": ckpt, "lr": 0.5}))
     assert not [p for p in (tmp_path / "ckpt").iterdir() if p.name.endswith(".tmp")]
 

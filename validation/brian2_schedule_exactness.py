@@ -18,7 +18,8 @@ import numpy as np
 
 import biosnn
 from biosnn.event_driven import lif_delta_event_driven
-from biosnn.io import atomic_write_json
+from biosnn.io import atomic_write_json, check_output_file
+from biosnn.results import seed
 
 
 def on_grid_inputs(rng, n_inputs: int, n_spikes: int, duration: float, dt: float) -> biosnn.SpikeTrains:
@@ -58,9 +59,10 @@ def measure(seed: int = 0, *, n_inputs=20, n_neurons=5, n_spikes=400, tau_m=20e-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", nargs="+", type=seed, default=[0, 1, 2, 3, 4])
     args = parser.parse_args(argv)
-    results = [measure(seed) for seed in range(args.seeds)]
+    check_output_file(args.out, "--out")
+    results = [measure(s) for s in args.seeds]
     atomic_write_json(args.out, {"study": "brian2_schedule_exactness", "runs": results})
     print(json.dumps(results, indent=1))
     return 0 if all(r["exact_schedule_matches_event_driven"] for r in results) else 1

@@ -5,7 +5,8 @@ is trained (a) with integer delays (forward floor(d), exported exactly), (b) wit
 fractional (interpolating) delays, exported rounded to the nearest step, and
 (c) without delays. Reported: torch accuracy before export, accuracy of the
 exported network in torch and in Brian2, and their per-sample agreement.
-Results are rewritten atomically after every run.
+Results are rewritten atomically after every run; a rerun skips the runs already
+in the file with the same configuration and code version (``biosnn.results``).
 
 Usage: python validation/delay_rounding.py --out results/delay_rounding.json [--seeds 0 1 2 3 4]
 """
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 
-from biosnn.io import atomic_write_json
+from biosnn.results import StudyResults, run_key, seed
 from biosnn.studies.delay_task import DelayTaskConfig, run
+from biosnn.threads import set_threads
 
 VARIANTS = {
     "integer_delays": dict(learn_delays=True, fractional=False),
@@ -28,19 +31,23 @@ VARIANTS = {
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", nargs="+", type=seed, default=[0, 1, 2, 3, 4])
     args = parser.parse_args(argv)
-    runs = []
-    for seed in args.seeds:
+    set_threads()
+    results = StudyResults(args.out, "delay_rounding")
+    for s in args.seeds:
         for name, variant in VARIANTS.items():
-            result = run(DelayTaskConfig(seed=seed, **variant))
+            cfg = DelayTaskConfig(seed=s, **variant)
+            key = run_key({"config": asdict(cfg), "variant": name})
+            if results.done(key):
+                continue
+            result = run(cfg)
             result.pop("net")
             result["variant"] = name
-            runs.append(result)
-            atomic_write_json(args.out, {"study": "delay_rounding", "runs": runs})
+            results.add(result, key)
             print(json.dumps({k: result[k] for k in ("variant", "accuracy_torch", "accuracy_exported_torch",
                                                       "accuracy_brian2", "prediction_agreement", "train_seconds")}
-                             | {"seed": seed}))
+                             | {"seed": s}))
     return 0
 
 

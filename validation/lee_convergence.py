@@ -24,7 +24,8 @@ from tqdm import tqdm
 
 import biosnn
 from biosnn.event_driven import lee_wta_event_driven
-from biosnn.io import atomic_write_json
+from biosnn.io import atomic_write_json, check_output_file
+from biosnn.results import seed
 
 DTS = (4e-4, 2e-4, 1e-4, 5e-5, 2.5e-5, 1.25e-5)
 #: an exact spike and a grid spike of one neuron closer than this are "the same spike"
@@ -111,9 +112,10 @@ def measure(seed: int, dts=DTS, target: str = "numpy", progress: bool = False) -
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", nargs="+", type=seed, default=[0, 1, 2])
     args = parser.parse_args(argv)
-    runs = [measure(seed, progress=True) for seed in range(args.seeds)]
+    check_output_file(args.out, "--out")
+    runs = [measure(s, progress=True) for s in args.seeds]
     summary = {"timing_order": float(np.mean([r["timing_order"] for r in runs])),
                "mismatch_order": float(np.mean([r["mismatch_order"] for r in runs]))}
     atomic_write_json(args.out, {"study": "lee_wta_convergence", "dts": list(DTS), "match_window_s": MATCH_WINDOW,

@@ -4,7 +4,8 @@ For each rule (the paper's, surrogate gradients), hidden-layer mu and seed: trai
 the 64-100-10 network in torch (``biosnn/studies/digits.py``), run the trained
 weights in Brian2 on the same test spike trains, record both accuracies and their
 per-sample agreement. Results are rewritten atomically after every run, and a
-rerun skips the runs already in the file, so an interrupted sweep loses nothing.
+rerun skips the runs already in the file with the same configuration and code
+version (``biosnn.results``), so an interrupted sweep loses nothing.
 
 Usage: python validation/lee_digits.py --out results/lee_digits.json [--mus 0 -0.2 ...] [--seeds 0 1 2]
 """
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+from dataclasses import asdict
 
-from biosnn.io import atomic_write_json
+from biosnn.results import StudyResults, run_key, seed
 from biosnn.studies.digits import DigitsConfig, run
+from biosnn.threads import set_threads
 
 MUS = (0.0, -0.2, -0.4, -0.6, -0.8, -1.0)
 
@@ -26,24 +28,23 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--rules", nargs="+", default=["lee", "surrogate"])
     parser.add_argument("--mus", nargs="+", type=float, default=list(MUS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--seeds", nargs="+", type=seed, default=[0])
     parser.add_argument("--epochs", type=int, default=DigitsConfig.epochs)
     parser.add_argument("--target", default="numpy")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    results = json.loads(out.read_text())["runs"] if out.exists() else []
-    done = {(r["config"]["rule"], r["config"]["mu_hidden"], r["config"]["seed"]) for r in results}
+    set_threads()
+    results = StudyResults(args.out, "lee_digits_mu")
     for rule in args.rules:
         for mu in args.mus:
-            for seed in args.seeds:
-                if (rule, mu, seed) in done:
+            for s in args.seeds:
+                cfg = DigitsConfig(rule=rule, mu_hidden=mu, seed=s, epochs=args.epochs)
+                key = run_key({"config": asdict(cfg), "target": args.target})
+                if results.done(key):
                     continue
-                cfg = DigitsConfig(rule=rule, mu_hidden=mu, seed=seed, epochs=args.epochs)
                 result = run(cfg, target=args.target)
-                results.append(result)
-                atomic_write_json(out, {"study": "lee_digits_mu", "runs": results})
+                results.add(result, key)
                 print(json.dumps({k: result[k] for k in ("accuracy_torch", "accuracy_brian2", "prediction_agreement",
-                                                          "train_seconds")} | {"rule": rule, "mu": mu, "seed": seed}))
+                                                          "train_seconds")} | {"rule": rule, "mu": mu, "seed": s}))
     return 0
 
 

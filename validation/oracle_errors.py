@@ -25,7 +25,7 @@ import json
 import numpy as np
 
 import biosnn
-from biosnn.io import atomic_write_json
+from biosnn.io import atomic_write_json, check_output_file
 from biosnn.oracle import cascade_impulse_response, current_synapse_response
 
 DT = 1e-4
@@ -99,6 +99,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    check_output_file(args.out, "--out")
     result = measure()
     atomic_write_json(args.out, result)
     print(json.dumps(result["worst_relative_to_scale"], indent=1))

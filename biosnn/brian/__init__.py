@@ -1,0 +1,40 @@
+"""The Brian2 reference backend.
+
+Importing it imports Brian2 on biosnn's behalf, and undoes two side effects
+Brian2's import has on the user's process: it replaces ``sys.excepthook`` (so
+any uncaught exception, the user's own included, would print Brian2's
+"unexpected error, please report" banner), and it creates a debug log and a
+copy of the running script in the temporary directory (kept there after an
+uncaught exception). biosnn restores the previous hook and removes both files;
+a user who imported Brian2 first keeps Brian2's behaviour.
+"""
+
+import os
+import sys
+
+
+def _load_brian2():
+    if "brian2" in sys.modules:
+        import brian2
+
+        return brian2
+    previous_hook = sys.excepthook
+    import brian2
+    from brian2.utils.logger import BrianLogger
+
+    sys.excepthook = previous_hook
+    brian2.prefs.logging.file_log = False
+    brian2.prefs.logging.save_script = False
+    if BrianLogger.file_handler is not None:
+        BrianLogger.file_handler.close()
+        brian2.utils.logger.logging.getLogger("brian2").removeHandler(BrianLogger.file_handler)
+        BrianLogger.file_handler = None
+    for attribute in ("tmp_log", "tmp_script"):
+        path = getattr(BrianLogger, attribute)
+        if path and os.path.exists(path):
+            os.remove(path)
+        setattr(BrianLogger, attribute, None)
+    return brian2
+
+
+_load_brian2()

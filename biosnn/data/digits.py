@@ -61,6 +61,11 @@ class PoissonImages:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    def fingerprint(self) -> str:
+        from ..training.loop import fingerprint
+
+        return fingerprint(self.probability, self.labels, np.array([self.n_steps]))
+
     def batch(self, index, generator: torch.Generator) -> torch.Tensor:
         """``[T, B, 64]`` 0/1 raster of the samples ``index``, drawn from ``generator``."""
         prob = self.probability[index]

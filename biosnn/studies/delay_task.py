@@ -18,7 +18,7 @@ import torch
 from ..data.digits import raster_to_spike_trains
 from ..data.synthetic import interval_order_task
 from ..network import LayerSpec
-from ..simulate import simulate_network
+from ..simulation import simulate_network
 from ..torch.feedforward import FeedForward
 from ..training.loop import TensorData, TrainConfig, evaluate, fit
 

@@ -20,7 +20,7 @@ import torch
 from ..data.digits import PoissonImages, load_digit_splits, poisson_raster, raster_to_spike_trains
 from ..errors import BiosnnInputError
 from ..network import LayerSpec
-from ..simulate import simulate_network
+from ..simulation import simulate_network
 from ..torch.feedforward import FeedForward
 from ..training.lee_rule import enforce_threshold_floor, exponential_weight_penalty, lee_init, lee_rule_logits
 from ..training.loop import TrainConfig, fit

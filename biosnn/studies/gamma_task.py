@@ -31,10 +31,10 @@ from ..data.synthetic import batch_spike_trains, precise_interval_task
 from ..errors import BiosnnInputError
 from ..network import LayerSpec
 from ..schedule import TimeGrid
-from ..simulate import simulate_network
+from ..simulation import simulate_network
 from ..torch.feedforward import FeedForward
 from ..torch.functional.gamma_cascade import cascade_propagator, read_buckets, source_buckets
-from ..training.loop import TrainConfig, fit
+from ..training.loop import TrainConfig, fingerprint, fit
 from ..training.online import gradient_as_loss, running_average_ce_gradient
 
 OBJECTIVES = ("bptt", "online")
@@ -99,6 +99,9 @@ class IntervalSamples:
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.counts, self.labels)
 
     def batch(self, index, generator) -> torch.Tensor:
         return self.counts[:, index]

@@ -97,6 +97,10 @@ class AxonalDelay(nn.Module):
         frac = (self.delay_steps - k.to(self.delay_steps.dtype)).to(x.dtype)
         return (1 - frac) * shift_per_neuron(x, k) + frac * shift_per_neuron(x, k + 1)
 
+    def extra_repr(self) -> str:
+        return (f"n={self.delay_steps.shape[0]}, dt={self.dt!r}s, max_steps={self.max_steps!r}, "
+                f"fractional={self.fractional}, learnable={self.delay_steps.requires_grad}")
+
     @torch.no_grad()
     def clamp_(self) -> None:
         self.delay_steps.clamp_(0.0, self.max_steps)

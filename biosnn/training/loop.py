@@ -3,14 +3,17 @@
 Adam over seeded mini-batches, an optional cosine learning-rate schedule, a
 progress bar, and one checkpoint per epoch written atomically
 (``<checkpoint_dir>/last.pt``: model, optimiser, scheduler, RNG state,
-history). Calling :func:`fit` again with the same ``checkpoint_dir`` resumes
-after the last completed epoch, so an interrupted run loses at most one epoch
-and ends with exactly the same weights as an uninterrupted one.
+history, and the run's key: :func:`run_key`). Calling :func:`fit` again with
+the same ``checkpoint_dir`` resumes after the last completed epoch, so an
+interrupted run loses at most one epoch and ends with exactly the same weights
+as an uninterrupted one; a checkpoint written for another model, data set,
+configuration or biosnn version is refused, never resumed.
 
 What varies between tasks is passed in:
 
-* the data: any object with ``labels`` (``[S]``), ``len()`` and
-  ``batch(index, generator)`` returning the time-major inputs of those samples
+* the data: any object with ``labels`` (``[S]``), ``len()``, ``fingerprint()`` (a
+  short hash of its contents) and ``batch(index, generator)`` returning the
+  time-major inputs of those samples
   (:class:`TensorData` for fixed inputs; a task may draw fresh spikes per batch
   from ``generator``, which the checkpoint carries, so a resumed run draws the
   same spikes);
@@ -26,6 +29,7 @@ after the last step, the temporal-shd setup) and :func:`spike_count_logits`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,6 +73,16 @@ def _param_groups(model, cfg: TrainConfig, delays):
     return groups
 
 
+def fingerprint(*arrays) -> str:
+    """A short hash of tensors or arrays (shape, dtype and contents): identifies a dataset."""
+    h = hashlib.sha256()
+    for array in arrays:
+        array = np.asarray(array.detach().cpu().numpy() if isinstance(array, torch.Tensor) else array)
+        h.update(f"{array.shape}{array.dtype}".encode())
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()[:16]
+
+
 class TensorData:
     """Fixed inputs ``[S, T, N]`` (samples first) and labels ``[S]``."""
 
@@ -79,6 +93,9 @@ class TensorData:
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.inputs, self.labels)
 
     def batch(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return self.inputs[index].transpose(0, 1)  # time-major [T, B, N]
@@ -105,6 +122,9 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
     values per epoch; accuracy is NaN when the objective reports no logits).
     """
     objective = cross_entropy(logits_fn) if objective is None else objective
+    if len(data) == 0:
+        raise BiosnnInputError("fit: the training data hold no samples")
+    key = run_key(model, data, cfg)
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     optimizer = torch.optim.Adam(_param_groups(model, cfg, list(delay_parameters)))
@@ -113,9 +133,15 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
     start = 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        if state["config"] != _config_key(cfg):
-            raise BiosnnInputError(f"checkpoint {ckpt} was written with another configuration: {state['config']}")
+        try:
+            state = torch.load(ckpt, weights_only=False)
+        except Exception as err:  # a truncated or foreign file: torch raises many kinds
+            raise BiosnnInputError(f"checkpoint {ckpt} is not readable ({type(err).__name__}: {err}); remove it to "
+                                   "start afresh") from None
+        if state.get("run_key") != key:
+            differs = [part for part in key if state.get("run_key", {}).get(part) != key[part]]
+            raise BiosnnInputError(f"checkpoint {ckpt} was written for another run ({', '.join(differs)} differ); "
+                                   "remove it, or use another checkpoint_dir")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
@@ -150,18 +176,32 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
             state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(),
                          scheduler=scheduler.state_dict() if scheduler is not None else None,
                          generator=generator.get_state(), torch_rng=torch.get_rng_state(), history=history,
-                         epoch=epoch, config=_config_key(cfg))
+                         epoch=epoch, run_key=key)
             with atomic_path(ckpt, suffix=".pt") as tmp:
                 torch.save(state, tmp)
     history["epochs_run"] = cfg.epochs - start
     return history
 
 
-def _config_key(cfg: TrainConfig) -> str:
-    d = asdict(cfg)
-    d.pop("progress")
-    d.pop("checkpoint_dir")
-    return json.dumps(d, sort_keys=True)
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else str(part).encode())
+    return h.hexdigest()[:16]
+
+
+def run_key(model: torch.nn.Module, data, cfg: TrainConfig) -> dict:
+    """What determines a training run's result, each part hashed: the configuration (but where and how
+    it is reported), the model (its description, every parameter value and setting its ``repr`` shows,
+    and its initial weights), the data (``data.fingerprint()``) and biosnn's version."""
+    from .. import __version__
+
+    config = asdict(cfg)
+    config.pop("progress")
+    config.pop("checkpoint_dir")
+    weights = [tensor.detach().cpu().numpy().tobytes() for tensor in model.state_dict().values()]
+    return {"config": _digest(json.dumps(config, sort_keys=True)), "model": _digest(repr(model), *weights),
+            "data": data.fingerprint(), "version": __version__}
 
 
 def evaluate(model: torch.nn.Module, inputs: torch.Tensor, *, logits_fn: Callable = final_membrane_logits,

@@ -215,7 +215,11 @@ class Layer(nn.Module):
             raise BiosnnInputError(f"{model}: drive must be a float tensor, got {drive.dtype}")
         if drive.shape[0] < 1 or drive.shape[1] < 1:
             raise BiosnnInputError(f"{model}: drive needs at least one step and one sample, got {tuple(drive.shape)}")
+        if not torch.isfinite(drive).all():
+            raise BiosnnInputError(f"{model}: drive contains NaN or infinite values")
 
     def extra_repr(self) -> str:
-        return (f"{self.spec.name}, n_neurons={self.n_neurons}, dt={self.dt:g}s, synapse={self.synapse}, "
-                f"reset={self.reset}, discretization={self.discretization}, schedule={self.schedule}")
+        params = ", ".join(f"{name}={np.asarray(value).tolist()!r}" for name, value in self.parameters_si.items())
+        return (f"{self.spec.name}, n_neurons={self.n_neurons}, dt={self.dt!r}s, synapse={self.synapse}, "
+                f"reset={self.reset}, discretization={self.discretization}, schedule={self.schedule}, "
+                f"surrogate={self.surrogate!r}, detach_reset={self.detach_reset}, params=({params})")

@@ -14,6 +14,7 @@ from .equations import get_spec
 from .errors import BiosnnInputError
 from .inputs import check_weights, make_stimulus
 from .network import FeedForwardNet, LayerSpec
+from .resources import check_fits, estimate
 from .schedule import DISCRETIZATIONS, TimeGrid
 from .trace import Trace
 
@@ -78,6 +79,7 @@ def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
 
 
 def _run(net, stimulus, *, backend, target, discretization, dtype, record) -> list[LayerActivity]:
+    check_fits(estimate(net, stimulus, backend=backend, record=record), f"this {backend} simulation")
     if backend == "brian2":
         from .brian.network import run_network
 

@@ -1,0 +1,72 @@
+"""Will it fit? Memory estimates checked before a simulation allocates anything.
+
+A simulation's large arrays are known from its sizes: the input raster and the
+drive of every layer (torch), the recorded variables (both backends, 8 bytes a
+value; Brian2's monitors hold them twice while converting), and the synapses
+Brian2 creates (every (sample, source, target) triple of a batched hop).
+:func:`check_fits` refuses a run whose estimate exceeds the memory available
+(``MemAvailable`` of ``/proc/meminfo``, or the physical memory) with both
+numbers, before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import BiosnnInputError
+
+#: bytes per stored value (float64)
+VALUE_BYTES = 8
+#: bytes per Brian2 synapse: indices, weight, delay, queue bookkeeping (measured order of magnitude)
+SYNAPSE_BYTES = 64
+#: refuse a run whose estimate exceeds this fraction of the available memory
+MEMORY_FRACTION = 0.8
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _human(n_bytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n_bytes < 1024 or unit == "PiB":
+            return f"{n_bytes:.3g} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.3g} PiB"
+
+
+def estimate(net, stimulus, *, backend: str, record: bool) -> int:
+    """Bytes the run of ``net`` on ``stimulus`` will hold at its peak (an order-of-magnitude estimate)."""
+    from .equations import get_spec
+
+    T, B = stimulus.grid.n_steps, stimulus.batch_size
+    n_prev, total = net.n_inputs, 0
+    if backend == "torch":
+        total += T * B * n_prev * VALUE_BYTES  # the input raster or held drive
+    for layer in net.layers:
+        spec = get_spec(layer.model)
+        n_recorded = len(spec.recorded_variables(layer.synapse))
+        if backend == "torch":  # drive, output, and (always recorded) state variables
+            total += T * B * layer.n * (2 + n_recorded) * VALUE_BYTES
+        else:
+            total += B * n_prev * layer.n * SYNAPSE_BYTES
+            if record:
+                total += 2 * T * B * layer.n * n_recorded * VALUE_BYTES
+        n_prev = layer.n
+    return int(total)
+
+
+def check_fits(n_bytes: int, what: str) -> None:
+    limit = available_memory()
+    if n_bytes > MEMORY_FRACTION * limit:
+        raise BiosnnInputError(f"{what} needs about {_human(n_bytes)}, more than the {_human(MEMORY_FRACTION * limit)} "
+                               f"this machine can give it ({MEMORY_FRACTION:.0%} of {_human(limit)} available): "
+                               "shorten the duration, use a coarser dt, fewer samples per batch or fewer neurons")

@@ -1,0 +1,45 @@
+"""How many threads torch uses: set once, deliberately, for the machine.
+
+torch's default (one intra-op thread per core) makes the small, step-by-step
+models of this project slower, not faster, on few cores: every one of the
+thousands of tiny per-step operations pays the threads' synchronisation, and a
+second busy process makes the threads wait for each other. Measured on a 2-core
+machine: the delay task's training took 13.1 s with 2 threads and 13.2 s with 1
+on an idle machine, and 27.4 s with 2 threads and 13.2 s with 1 while the other
+core was busy. biosnn therefore runs torch on
+one thread unless told otherwise: ``BIOSNN_THREADS=<n>`` in the environment, or
+``--threads`` on the command line, or :func:`set_threads` from Python.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import BiosnnInputError
+
+ENVIRONMENT_VARIABLE = "BIOSNN_THREADS"
+DEFAULT_THREADS = 1
+
+
+def threads_wanted(threads: int | None = None) -> int:
+    """``threads``, else ``$BIOSNN_THREADS``, else :data:`DEFAULT_THREADS`."""
+    if threads is None:
+        text = os.environ.get(ENVIRONMENT_VARIABLE)
+        if text is None:
+            return DEFAULT_THREADS
+        try:
+            threads = int(text)
+        except ValueError:
+            raise BiosnnInputError(f"{ENVIRONMENT_VARIABLE}={text!r} is not an integer") from None
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise BiosnnInputError(f"threads must be a positive integer, got {threads!r}")
+    return threads
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op threads (see the module docstring); returns the number set."""
+    import torch
+
+    n = threads_wanted(threads)
+    torch.set_num_threads(n)
+    return n
