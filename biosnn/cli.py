@@ -219,7 +219,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        if "threads" in vars(args):  # the commands that simulate
+        if args.command == "validate" or vars(args).get("backend") == "torch":  # the commands that run torch
             from .threads import set_threads
 
             set_threads(args.threads)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -50,14 +51,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(directory: Path, name: str) -> list[Path]:
-    """Remove ``.<name>.<pid>.*.tmp`` files and directories of processes no longer running."""
-    removed = []
+def _leftovers(directory: Path, name: str, kind: str):
+    """``(path, pid)`` of every ``.<name>.<pid>.<random>[.<suffix>].<kind>`` in ``directory``: exactly the
+    names :func:`atomic_path` and :func:`replace_directory` create for target ``name``, nothing else."""
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(\d+)\.[A-Za-z0-9_]{{8}}(\.[A-Za-z0-9]+)?\.{kind}$")
     if not directory.is_dir():
-        return removed
-    for path in directory.glob(f".{name}.*.tmp"):
-        pid = path.name[len(name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and (int(pid) == os.getpid() or _pid_alive(int(pid))):
+        return
+    for entry in os.listdir(directory):
+        match = pattern.match(entry)
+        if match:
+            yield directory / entry, int(match.group(1))
+
+
+def remove_stale(directory: Path, name: str) -> list[Path]:
+    """Remove the temporary files and directories of target ``name`` left by processes no longer running."""
+    removed = []
+    for path, pid in _leftovers(directory, name, "tmp"):
+        if pid == os.getpid() or _pid_alive(pid):
             continue  # a write in progress
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -132,21 +142,35 @@ def atomic_path(path, suffix: str = ""):
         raise
 
 
+def _recover_previous(path: Path) -> None:
+    """A swap killed between its two renames leaves ``path`` missing and the previous directory as
+    ``.<name>.<pid>.<random>.old``: put it back. Set-aside directories of finished swaps are removed."""
+    for old, pid in _leftovers(path.parent, path.name, "old"):
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        if not path.exists():
+            os.replace(old, path)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def replace_directory(path, build) -> None:
     """Build a directory with ``build(tmp_dir)`` beside ``path`` and swap it in when ``build`` returns.
 
     The directory then holds the files of this run only; an interrupted run leaves the previous
-    directory as it was (and a hidden temporary one, removed by the next run).
+    directory as it was (or, killed between the swap's two renames, set aside and restored by the
+    next run), and its temporary directory is removed by the next run.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_previous(path)
     remove_stale(path.parent, path.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
     try:
         build(tmp)
         os.chmod(tmp, 0o777 & ~_umask())
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".old", dir=path.parent))
             old.rmdir()
             os.replace(path, old)
             os.replace(tmp, path)

@@ -17,8 +17,9 @@ from .errors import BiosnnInputError
 
 #: bytes per stored value (float64)
 VALUE_BYTES = 8
-#: bytes per Brian2 synapse: indices, weight, delay, queue bookkeeping (measured order of magnitude)
-SYNAPSE_BYTES = 64
+#: bytes per Brian2 synapse at the peak of building a batched hop (measured 97: the index grids,
+#: indices, weight, delay; 49 once built)
+SYNAPSE_BYTES = 100
 #: refuse a run whose estimate exceeds this fraction of the available memory
 MEMORY_FRACTION = 0.8
 
@@ -43,21 +44,25 @@ def _human(n_bytes: float) -> str:
     return f"{n_bytes:.3g} PiB"
 
 
-def estimate(net, stimulus, *, backend: str, record: bool) -> int:
+def estimate(net, stimulus, *, backend: str, record: bool, dtype: str = "float64") -> int:
     """Bytes the run of ``net`` on ``stimulus`` will hold at its peak (an order-of-magnitude estimate)."""
     from .equations import get_spec
 
     T, B = stimulus.grid.n_steps, stimulus.batch_size
+    value = VALUE_BYTES if backend == "brian2" or dtype == "float64" else VALUE_BYTES // 2
     n_prev, total = net.n_inputs, 0
     if backend == "torch":
-        total += T * B * n_prev * VALUE_BYTES  # the input raster or held drive
-    for layer in net.layers:
+        total += T * B * n_prev * value  # the input raster or held drive
+    for k, layer in enumerate(net.layers):
         spec = get_spec(layer.model)
         n_recorded = len(spec.recorded_variables(layer.synapse))
         if backend == "torch":  # drive, output, and (always recorded) state variables
-            total += T * B * layer.n * (2 + n_recorded) * VALUE_BYTES
+            total += T * B * layer.n * (2 + n_recorded) * value
         else:
-            total += B * n_prev * layer.n * SYNAPSE_BYTES
+            if k == 0 and stimulus.kind == "held":
+                total += 2 * T * B * layer.n * VALUE_BYTES  # the drive X @ W and its TimedArray: no synapses
+            else:
+                total += B * n_prev * layer.n * SYNAPSE_BYTES
             if record:
                 total += 2 * T * B * layer.n * n_recorded * VALUE_BYTES
         n_prev = layer.n

@@ -1,16 +1,20 @@
 """A study's results file: runs keyed by everything that determines them, written atomically.
 
-Each run is stored with its ``run_key``: a hash of its configuration (every
-field that determines the result, the data's seed and sizes included) and of
-biosnn's version. A rerun of the study skips the runs whose key is already in
-the file and recomputes the others, so an interrupted sweep loses at most the
-run in progress, a changed configuration (more epochs, another model variant)
-is never mistaken for a finished run, and a new version of the code reruns
-everything. The file is rewritten atomically after every run.
+A results file belongs to one study with one set of *settings* (what is fixed
+across its runs: epochs, targets, learning rates) and one version of the code
+(:func:`code_version`: biosnn's version and a hash of its source). Each run is
+stored with its ``run_key``: a hash of its configuration (every field that
+determines the result, seeds included). A rerun of the study skips the runs
+whose key is already in the file and computes the others, so an interrupted
+sweep loses at most the run in progress; a file written with other settings or
+by other code is refused with a clear message (never mixed with new runs, which
+figures would then average). The file is rewritten atomically after every run;
+one process writes one results file.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -19,24 +23,43 @@ from .errors import BiosnnInputError
 from .io import atomic_write_json, check_output_file, load_json
 
 
-def run_key(config: dict) -> str:
-    """A short hash of ``config`` (JSON-serialisable) and biosnn's version."""
+@functools.lru_cache(maxsize=None)
+def code_version() -> str:
+    """biosnn's version and a hash of every source file of the package and its model specs: any
+    change of the code that computes a result changes it."""
     from . import __version__
+    from . import equations
 
-    text = json.dumps({"config": config, "version": __version__}, sort_keys=True, default=str)
+    h = hashlib.sha256()
+    for root in (Path(__file__).parent, Path(equations.__file__).parent):
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def run_key(config: dict) -> str:
+    """A short hash of ``config`` (JSON-serialisable) and of the code (:func:`code_version`)."""
+    text = json.dumps({"config": config, "version": code_version()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class StudyResults:
-    """The runs of study ``study`` in the JSON file ``path`` (created on the first :meth:`add`)."""
+    """The runs of study ``study`` with ``settings`` in the JSON file ``path`` (created on the first :meth:`add`)."""
 
-    def __init__(self, path, study: str):
+    def __init__(self, path, study: str, settings: dict | None = None):
         self.path = check_output_file(path, "results file")
-        self.study = study
+        self.study, self.settings, self.version = study, json.loads(json.dumps(settings or {})), code_version()
         content = load_json(self.path, "results file")
-        if content and content.get("study") != study:
-            raise BiosnnInputError(f"results file {str(self.path)!r} holds the study {content.get('study')!r}, "
-                                   f"not {study!r}; choose another file")
+        if content:
+            found = {key: content.get(key) for key in ("study", "settings", "version")}
+            wanted = {"study": study, "settings": self.settings, "version": self.version}
+            differs = [key for key in wanted if found[key] != wanted[key]]
+            if differs:
+                raise BiosnnInputError(
+                    f"results file {str(self.path)!r} was written for another {' and '.join(differs)} "
+                    f"({', '.join(f'{k}={found[k]!r}' for k in differs)}; now {', '.join(f'{k}={wanted[k]!r}' for k in differs)}); "
+                    "write to another file, or remove it to start afresh")
         self.runs = list(content.get("runs", []))
 
     def done(self, key: str) -> dict | None:
@@ -45,7 +68,8 @@ class StudyResults:
 
     def add(self, run: dict, key: str) -> None:
         self.runs = [r for r in self.runs if r.get("run_key") != key] + [{**run, "run_key": key}]
-        atomic_write_json(self.path, {"study": self.study, "runs": self.runs})
+        atomic_write_json(self.path, {"study": self.study, "settings": self.settings, "version": self.version,
+                                      "runs": self.runs})
 
 
 def seed(text: str) -> int:

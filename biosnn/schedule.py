@@ -97,9 +97,16 @@ SENDER_CASCADE_SLOT = "before_groups"
 SYNAPTIC_LATENCY_STEPS = 1
 
 
+#: the most steps any time quantity may span (int64 arithmetic of step indices stays exact)
+MAX_STEPS = 2**62
+
+
 def timestep(t, dt: float):
     """Brian2's ``timestep()``: the step index holding time ``t`` (seconds)."""
     steps = np.asarray((np.asarray(t, dtype=np.float64) + TIMESTEP_SHIFT * dt) / dt)
+    if not np.all(np.abs(steps) < MAX_STEPS):
+        bad = float(np.asarray(t, dtype=np.float64).flat[int(np.flatnonzero(~(np.abs(steps) < MAX_STEPS).ravel())[0])])
+        raise BiosnnInputError(f"time {bad!r}s spans more than {MAX_STEPS:.3g} steps of dt={dt!r}s")
     out = np.floor(steps).astype(np.int64)
     return out.item() if out.ndim == 0 else out
 

@@ -79,7 +79,7 @@ def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
 
 
 def _run(net, stimulus, *, backend, target, discretization, dtype, record) -> list[LayerActivity]:
-    check_fits(estimate(net, stimulus, backend=backend, record=record), f"this {backend} simulation")
+    check_fits(estimate(net, stimulus, backend=backend, record=record, dtype=dtype), f"this {backend} simulation")
     if backend == "brian2":
         from .brian.network import run_network
 

@@ -6,9 +6,11 @@ thousands of tiny per-step operations pays the threads' synchronisation, and a
 second busy process makes the threads wait for each other. Measured on a 2-core
 machine: the delay task's training took 13.1 s with 2 threads and 13.2 s with 1
 on an idle machine, and 27.4 s with 2 threads and 13.2 s with 1 while the other
-core was busy. biosnn therefore runs torch on
-one thread unless told otherwise: ``BIOSNN_THREADS=<n>`` in the environment, or
-``--threads`` on the command line, or :func:`set_threads` from Python.
+core was busy. The ``biosnn`` command and the studies in ``validation/``
+therefore run torch on one thread unless told otherwise (``--threads``, or
+``BIOSNN_THREADS=<n>`` in the environment). A library does not change its
+caller's torch settings: from Python, call :func:`set_threads` (it reads the
+same variable).
 """
 
 from __future__ import annotations

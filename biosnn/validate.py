@@ -247,9 +247,10 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BiosnnInputError(f"seed must be a non-negative integer, got {seed!r}")
     out = check_output_dir(out_dir, "report directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / "report.json").exists():
-        raise BiosnnInputError(f"report directory {str(out)!r} exists and is not a biosnn report (no report.json); "
-                               "choose a new or empty directory")
+    foreign = [p.name for p in out.iterdir() if not is_report_file(p.name)] if out.is_dir() else []
+    if foreign or (out.is_dir() and any(out.iterdir()) and not (out / "report.json").exists()):
+        raise BiosnnInputError(f"report directory {str(out)!r} exists and is not a biosnn report (it holds "
+                               f"{', '.join(sorted(foreign)[:5]) or 'no report.json'}); choose a new or empty directory")
     holder = {}
     gc.collect()
     gc.freeze()  # Brian2 collects garbage before every run: keep what is loaded out of it (~0.2 s a case)
@@ -259,6 +260,12 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
     finally:
         gc.unfreeze()
     return holder["report"]
+
+
+def is_report_file(name: str) -> bool:
+    """The files a report directory holds (a directory with others is not replaced)."""
+    return name in ("report.json", "report.md", "traces") or (name.startswith("overlay_")
+                                                                and name.endswith((".png", ".pdf")))
 
 
 def _run_suite(names, networks, *, target, out: Path, seed, progress) -> dict:

@@ -215,6 +215,9 @@ def files(tmp_path):
     np.save(tmp_path / "held.npy", np.ones((100, 2)))
     (tmp_path / "a_dir").mkdir()
     (tmp_path / "a_file").write_text("not a directory")
+    (tmp_path / "mixed").mkdir()  # a report directory in which the user keeps a file of their own
+    (tmp_path / "mixed" / "report.json").write_text("{}")
+    (tmp_path / "mixed" / "notes.txt").write_text("mine")
     return tmp_path
 
 
@@ -266,6 +269,7 @@ def test_simulate_bad_input_exits_2_before_any_work(files, capsys, extra, messag
     (["validate", "--models", "li", "--target", "bogus", "--out", "{d}/r"], "invalid choice: 'bogus'"),
     (["validate", "--models", "izhikevich", "--out", "{d}/r"], "unknown model or network 'izhikevich'"),
     (["validate", "--models", "li", "--out", "{d}"], "is not a biosnn report"),
+    (["validate", "--models", "li", "--out", "{d}/mixed"], "holds notes.txt"),
 ])
 def test_validate_bad_input_exits_2_and_creates_nothing(files, capsys, argv, message):
     try:

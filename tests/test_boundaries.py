@@ -46,7 +46,7 @@ def test_an_interrupted_report_leaves_the_previous_one_and_its_leftovers_are_rem
     with pytest.raises(KeyboardInterrupt):
         replace_directory(out, dies)
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]
-    stale = tmp_path / ".report.99999999.abc.tmp"  # as a killed process leaves it (no such pid)
+    stale = tmp_path / ".report.99999999.abcdefgh.tmp"  # as a killed process leaves it (no such pid)
     stale.mkdir()
     replace_directory(out, lambda d: (d / "report.json").write_text("{}"))
     assert not stale.exists()
@@ -54,12 +54,28 @@ def test_an_interrupted_report_leaves_the_previous_one_and_its_leftovers_are_rem
 
 def test_a_killed_write_leaves_no_temporary_file_after_the_next(tmp_path):
     target = tmp_path / "trace.npz"
-    leftover = tmp_path / ".trace.npz.99999999.x1y2.tmp"  # a process killed during its write
+    leftover = tmp_path / ".trace.npz.99999999.x1y2z3w4.tmp"  # a process killed during its write
     leftover.write_bytes(b"half")
-    alive = tmp_path / f".trace.npz.{os.getppid()}.zz.tmp"  # a write in progress elsewhere: kept
+    alive = tmp_path / f".trace.npz.{os.getppid()}.zzzzzzzz.tmp"  # a write in progress elsewhere: kept
     alive.write_bytes(b"busy")
+    users = [tmp_path / ".trace.npz.notes.tmp", tmp_path / ".trace.npz.json.99999999.abcdefgh.tmp"]
+    for path in users:  # a user's file, and another target's leftover: never this target's to remove
+        path.write_bytes(b"theirs")
     atomic_save_npz(target, {"x": np.zeros(3)})
-    assert target.exists() and not leftover.exists() and alive.exists()
+    assert target.exists() and not leftover.exists() and alive.exists() and all(p.exists() for p in users)
+
+
+def test_a_swap_killed_between_its_renames_is_undone_by_the_next_run(tmp_path):
+    out = tmp_path / "report"
+    previous = tmp_path / ".report.99999999.abcdefgh.old"  # the old report, set aside by a killed swap
+    previous.mkdir()
+    (previous / "report.json").write_text('{"previous": true}')
+    def interrupted(d):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        replace_directory(out, interrupted)
+    assert json.loads((out / "report.json").read_text()) == {"previous": True} and not previous.exists()
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -116,16 +132,23 @@ def test_checkpoints_resume_only_the_same_run(tmp_path):
         fit(build(DelayTaskConfig()), TensorData(x, y), cfg)
 
 
-def test_study_results_are_keyed_on_everything(tmp_path):
+def test_study_results_are_keyed_on_everything(tmp_path, monkeypatch):
+    from biosnn import results as results_module
+
     path = tmp_path / "study.json"
-    results = StudyResults(path, "my_study")
+    results = StudyResults(path, "my_study", {"epochs": 15})
     key = run_key({"config": {"epochs": 15, "seed": 0}})
     results.add({"accuracy": 0.9}, key)
-    again = StudyResults(path, "my_study")
+    again = StudyResults(path, "my_study", {"epochs": 15})
     assert again.done(key)["accuracy"] == 0.9
-    assert again.done(run_key({"config": {"epochs": 1, "seed": 0}})) is None  # another configuration reruns
-    with pytest.raises(BiosnnInputError, match="holds the study 'my_study'"):
-        StudyResults(path, "other_study")
+    assert again.done(run_key({"config": {"epochs": 15, "seed": 1}})) is None  # another run: computed
+    with pytest.raises(BiosnnInputError, match="another study"):
+        StudyResults(path, "other_study", {"epochs": 15})
+    with pytest.raises(BiosnnInputError, match="another settings"):  # --epochs 1 never mixes with 15
+        StudyResults(path, "my_study", {"epochs": 1})
+    monkeypatch.setattr(results_module, "code_version", lambda: "0.0.0+changed")
+    with pytest.raises(BiosnnInputError, match="another version"):
+        StudyResults(path, "my_study", {"epochs": 15})
     path.write_text("{ not json")
     with pytest.raises(BiosnnInputError, match="not readable JSON"):
         StudyResults(path, "my_study")

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     for cfg in configs:  # every configuration is checked before any training starts
         check_config(cfg)
     set_threads()
-    results = StudyResults(args.out, "gamma_dt_table")
+    results = StudyResults(args.out, "gamma_dt_table", {"n_hidden": args.n_hidden, "lr": args.lr, "dt": args.dt})
     for cfg in configs:
         key = run_key({"config": asdict(cfg)})
         if results.done(key):

@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--target", default="numpy")
     args = parser.parse_args(argv)
     set_threads()
-    results = StudyResults(args.out, "lee_digits_mu")
+    results = StudyResults(args.out, "lee_digits_mu", {"epochs": args.epochs, "target": args.target})
     for rule in args.rules:
         for mu in args.mus:
             for s in args.seeds:

@@ -31,6 +31,8 @@ derived once per model structure (:func:`_structure_key`).
 
 from __future__ import annotations
 
+import itertools
+
 import mpmath
 import sympy as sp
 from brian2.core.functions import Function
@@ -38,7 +40,7 @@ from brian2.core.variables import Constant, Variable
 from brian2.input.timedarray import TimedArray
 from brian2.parsing.sympytools import sympy_to_str
 from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
-from brian2.stateupdaters.exact import get_linear_system
+from brian2.stateupdaters.exact import get_linear_system, is_constant_over_dt
 
 #: mpmath's working precision for the propagators: far beyond float64, so the float64 literal
 #: written into the code is the correctly rounded exact value
@@ -107,12 +109,26 @@ def _literal(x) -> str:
     return repr(float(x))
 
 
+def _checked_linear_system(equations, variables):
+    """Brian2's linear system of the equations, refused (as Brian2's own ``exact`` refuses it) unless
+    every coefficient and constant term is constant over a step (a function of t, or a TimedArray
+    whose own dt is not a multiple of the group's, is not)."""
+    names, matrix, constants = get_linear_system(equations, variables)
+    dt = variables["dt"].get_value().item() if "dt" in variables else None
+    for entry in itertools.chain(matrix, constants):
+        if not is_constant_over_dt(entry, variables, dt):
+            raise UnsupportedEquationsException(f"'{sympy_to_str(entry)}' is not constant over a time step")
+    return names, matrix, constants
+
+
 class HighPrecisionExact:
     """Brian2 state updater: the exact propagator of a linear system over ``dt``, computed in high precision.
 
     The step ``dt`` is part of the updater's identity: Brian2 caches derived code keyed on the
     equations, the parameter values and the state updater, but not on the clock's dt, which its
     own (symbolic) updaters leave as a name; these propagators are numbers that depend on it.
+    A group is therefore built for one dt: changing the clock of an existing network would keep
+    the propagators of the old step (biosnn builds its groups afresh for every run).
     """
 
     __name__ = "exact (high precision)"
@@ -132,7 +148,7 @@ class HighPrecisionExact:
             raise UnsupportedEquationsException(f"the group's dt {variables['dt'].get_value().item()!r} s is "
                                                 f"not this updater's {self.dt!r} s")
         names, matrix, constants = _cached(_structure_key("linear", equations, variables, None),
-                                           lambda: get_linear_system(equations, variables))
+                                           lambda: _checked_linear_system(equations, variables))
         if not names:
             return ""
         switches = {atom for atom in (matrix.atoms(sp.Function) | constants.atoms(sp.Function))

@@ -62,7 +62,14 @@ class GammaTaskConfig:
 N_INPUTS, N_CLASSES = 4, 2
 
 
-def check_config(cfg: GammaTaskConfig) -> None:
+DT_FACTORS = (1, 2, 4)
+
+
+def check_config(cfg: GammaTaskConfig, dt_factors=DT_FACTORS) -> None:
+    """Everything a run needs, before it starts: the objective, the layers, and a duration of whole
+    steps at the training dt and at every dt the trained network is evaluated at."""
+    for factor in dt_factors:
+        TimeGrid.from_duration(cfg.dt / factor, cfg.duration)
     if cfg.objective not in OBJECTIVES:
         raise BiosnnInputError(f"unknown objective {cfg.objective!r}; choose one of {', '.join(OBJECTIVES)}")
     if cfg.n_hidden < 0:
@@ -175,7 +182,8 @@ def evaluate(net: FeedForward, samples, labels, dt: float, duration: float, *, b
     return dict(accuracy=float(np.mean(prediction == labels)), prediction=prediction, n_spikes=n_spikes)
 
 
-def run(cfg: GammaTaskConfig, *, dt_factors=(1, 2, 4), target: str = "numpy") -> dict:
+def run(cfg: GammaTaskConfig, *, dt_factors=DT_FACTORS, target: str = "numpy") -> dict:
+    check_config(cfg, dt_factors)
     rng = np.random.default_rng(cfg.seed + 2)
     train_samples, train_labels = precise_interval_task(rng, cfg.n_train, duration=cfg.duration)
     test_samples, test_labels = precise_interval_task(rng, cfg.n_test, duration=cfg.duration)

@@ -193,15 +193,15 @@ def _digest(*parts) -> str:
 def run_key(model: torch.nn.Module, data, cfg: TrainConfig) -> dict:
     """What determines a training run's result, each part hashed: the configuration (but where and how
     it is reported), the model (its description, every parameter value and setting its ``repr`` shows,
-    and its initial weights), the data (``data.fingerprint()``) and biosnn's version."""
-    from .. import __version__
+    and its initial weights), the data (``data.fingerprint()``) and the code (``code_version()``)."""
+    from ..results import code_version
 
     config = asdict(cfg)
     config.pop("progress")
     config.pop("checkpoint_dir")
     weights = [tensor.detach().cpu().numpy().tobytes() for tensor in model.state_dict().values()]
     return {"config": _digest(json.dumps(config, sort_keys=True)), "model": _digest(repr(model), *weights),
-            "data": data.fingerprint(), "version": __version__}
+            "data": data.fingerprint(), "version": code_version()}
 
 
 def evaluate(model: torch.nn.Module, inputs: torch.Tensor, *, logits_fn: Callable = final_membrane_logits,
