@@ -23,6 +23,7 @@ import os
 import sys
 
 from .errors import BiosnnInputError
+from .results import seed
 from .schedule import DISCRETIZATIONS, SCHEDULES
 
 BACKENDS = ("brian2", "torch")
@@ -45,20 +46,13 @@ def _param(text: str):
         raise argparse.ArgumentTypeError(f"--param {name}: {value!r} is not a number (SI units)") from None
 
 
-def _non_negative_int(text: str) -> int:
+def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
@@ -185,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--models", nargs="+", default=["all"],
                      help="registered models and network cases to validate (default: all of them)")
     val.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
-    val.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the random cases")
+    val.add_argument("--seed", type=seed, default=0, help="seed of the random cases (a non-negative integer)")
     val.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
     val.add_argument("--quiet", action="store_true", help="no progress bar")
     val.add_argument("--out", required=True, help="report directory (replaced as a whole by each run)")

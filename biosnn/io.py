@@ -89,19 +89,23 @@ def _writable(directory: Path) -> bool:
     return True
 
 
-def check_output_file(path, what: str = "output") -> Path:
-    """An output file that can be written: not a directory, in a writable (or creatable) directory."""
-    path = Path(path)
-    if path.is_dir():
-        raise BiosnnInputError(f"{what} {str(path)!r} is a directory; give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    existing = parent
+def _check_creatable(path: Path, directory: Path, what: str) -> None:
+    """``directory`` (the nearest existing one at or above it) is a directory we can write in."""
+    existing = directory
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
         raise BiosnnInputError(f"{what} {str(path)!r}: {str(existing)!r} is a file, not a directory")
     if not _writable(existing):
         raise BiosnnInputError(f"{what} {str(path)!r}: cannot write in {str(existing)!r}")
+
+
+def check_output_file(path, what: str = "output") -> Path:
+    """An output file that can be written: not a directory, in a writable (or creatable) directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise BiosnnInputError(f"{what} {str(path)!r} is a directory; give a file name")
+    _check_creatable(path, path.parent if str(path.parent) else Path("."), what)
     if path.exists() and not os.access(path, os.W_OK):
         raise BiosnnInputError(f"{what} {str(path)!r} exists and is not writable")
     return path
@@ -112,13 +116,7 @@ def check_output_dir(path, what: str = "output directory") -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise BiosnnInputError(f"{what} {str(path)!r} is a file, not a directory")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise BiosnnInputError(f"{what} {str(path)!r}: {str(existing)!r} is a file, not a directory")
-    if not _writable(existing):
-        raise BiosnnInputError(f"{what} {str(path)!r}: cannot write in {str(existing)!r}")
+    _check_creatable(path, path, what)
     return path
 
 

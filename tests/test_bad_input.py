@@ -265,7 +265,7 @@ def test_simulate_bad_input_exits_2_before_any_work(files, capsys, extra, messag
 
 @pytest.mark.parametrize("argv, message", [
     (["validate", "--models", "li", "--out", "{d}/a_file"], "is a file, not a directory"),
-    (["validate", "--models", "li", "--seed", "-1", "--out", "{d}/r"], "expected a non-negative integer"),
+    (["validate", "--models", "li", "--seed", "-1", "--out", "{d}/r"], "a seed is a non-negative integer"),
     (["validate", "--models", "li", "--target", "bogus", "--out", "{d}/r"], "invalid choice: 'bogus'"),
     (["validate", "--models", "izhikevich", "--out", "{d}/r"], "unknown model or network 'izhikevich'"),
     (["validate", "--models", "li", "--out", "{d}"], "is not a biosnn report"),
