@@ -148,6 +148,22 @@ class SpikeTrains:
                 "use a smaller dt"
             )
 
+    def one_per_step(self, dt: float) -> tuple["SpikeTrains", int]:
+        """Keep the first spike of each unit in each step (Brian2's SpikeGeneratorGroup takes one);
+        returns the kept spikes and how many were merged away. Perturbed trains need this before
+        both backends see them, so that both see the same input."""
+        if not len(self):
+            return self, 0
+        key = (self.sample_indices() * self.n_units + self.units) * (timestep(self.duration, dt) + 1) + self.steps(dt)
+        _, first = np.unique(key, return_index=True)
+        keep = np.zeros(key.size, bool)
+        keep[first] = True
+        merged = int(key.size - first.size)
+        if not merged:
+            return self, 0
+        return SpikeTrains(self.times[keep], self.units[keep], self.n_units, self.duration,
+                           None if self.samples is None else self.samples[keep], self.n_samples), merged
+
     def to_raster(self, dt: float, n_steps: int, dtype=np.float64) -> np.ndarray:
         """Dense counts ``[n_steps, batch, n_units]`` on the grid (time-major)."""
         raster = np.zeros((n_steps, self.batch_size, self.n_units), dtype=dtype)
