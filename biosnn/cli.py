@@ -5,6 +5,9 @@
                     [--dtype float64|float32] [--synapse KIND] [--reset KIND]
                     [--schedule exact|brian2_default] [--param NAME=VALUE ...] [--threads N] --out TRACE.npz
     biosnn validate [--models all|NAME ...] [--target T] [--seed N] [--threads N] --out DIR
+    biosnn perturb --network NET.npz --data TEST.npz --train-dt SECONDS --db RESULTS.sqlite
+                   --grid KIND=S1,S2,... [--grid ...] [--seeds N ...] [--backends torch brian2]
+                   [--brian-dt SECONDS ...] [--binned] [--target T] [--jobs N] [--export FILE.csv|.parquet]
     biosnn models
     biosnn --version
 
@@ -126,6 +129,61 @@ def cmd_validate(args) -> int:
     return 0 if report["passed"] else 1
 
 
+def _grid_entry(text: str):
+    kind, sep, values = text.partition("=")
+    if not sep or not kind.strip() or not values.strip():
+        raise argparse.ArgumentTypeError(f"--grid expects KIND=S1,S2,..., got {text!r}")
+    try:
+        strengths = [float(v) for v in values.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--grid {kind}: {values!r} is not a list of numbers") from None
+    return kind.strip(), strengths
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def cmd_perturb(args) -> int:
+    from pathlib import Path
+
+    from .data.dataset import SpikeDataset
+    from .io import check_output_file
+    from .network import FeedForwardNet
+    from .sweep import SweepSpec, check_grid, run_sweep
+    from .sweep_table import SweepTable, file_digest
+
+    grid = check_grid([(kind, strength) for kind, strengths in args.grid for strength in strengths])
+    if args.export:
+        check_output_file(args.export, "--export")
+        if Path(args.export).suffix.lower() not in (".csv", ".parquet"):
+            raise BiosnnInputError(f"--export {args.export!r}: use a .csv or .parquet name")
+    for path, what in ((args.network, "network"), (args.data, "dataset")):
+        if not os.path.isfile(path):
+            raise BiosnnInputError(f"{what} file {path!r} does not exist")
+    net, data = FeedForwardNet.load(args.network), SpikeDataset.load(args.data)
+    spec = SweepSpec(args.network_name or Path(args.network).stem, args.dataset_name or Path(args.data).stem,
+                     args.train_dt, tuple(args.backends), tuple(args.brian_dt or ()), args.target, args.binned)
+    table = SweepTable(args.db)
+    try:
+        table.register(spec.network_name, "network", file_digest(args.network))
+        table.register(spec.dataset_name, "dataset", file_digest(args.data))
+        summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, progress=not args.quiet)
+        if args.export:
+            table.export(args.export)
+    finally:
+        table.close()
+    print(f"{args.db}: {summary['points']} points evaluated, {summary['skipped']} already stored "
+          f"({summary['seconds']} s)")
+    return 0
+
+
 def cmd_models(args) -> int:
     import json
 
@@ -185,6 +243,30 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--out", required=True, help="report directory (replaced as a whole by each run)")
     val.set_defaults(func=cmd_validate)
 
+    per = sub.add_parser("perturb", help="evaluate a trained network under perturbed inputs, in torch and Brian2, "
+                         "into an SQLite table (resumable)")
+    per.add_argument("--network", required=True, help="network description .npz (FeedForwardNet.save)")
+    per.add_argument("--data", required=True, help="labelled spike dataset .npz (SpikeDataset.save)")
+    per.add_argument("--train-dt", type=_positive_float, required=True, help="the dt the network was trained at (s)")
+    per.add_argument("--db", required=True, help="SQLite results database (created, or resumed)")
+    per.add_argument("--grid", type=_grid_entry, action="append", required=True, metavar="KIND=S1,S2,...",
+                     help="a perturbation kind and its strengths (repeatable): random_replacement, spike_jitter (s), "
+                     "neuron_jitter (s), deletion, time_reversal (0/1)")
+    per.add_argument("--seeds", type=seed, nargs="+", default=[0], help="perturbation seeds")
+    per.add_argument("--backends", nargs="+", choices=("torch", "brian2"), default=["torch", "brian2"])
+    per.add_argument("--brian-dt", type=_positive_float, nargs="+", default=None,
+                     help="dts of the Brian2 runs (default: the training dt)")
+    per.add_argument("--binned", action="store_true",
+                     help="perturb binned rasters on the training grid, as the temporal-shd code does")
+    per.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
+    per.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes")
+    per.add_argument("--network-name", default=None, help="name in the table (default: the file's stem)")
+    per.add_argument("--dataset-name", default=None, help="name in the table (default: the file's stem)")
+    per.add_argument("--export", default=None, help="also write the whole table to this .csv or .parquet")
+    per.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
+    per.add_argument("--quiet", action="store_true", help="no progress bar")
+    per.set_defaults(func=cmd_perturb)
+
     models = sub.add_parser("models", help="list the registered models with their SI defaults")
     models.set_defaults(func=cmd_models)
     return parser
@@ -213,7 +295,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        if args.command == "validate" or vars(args).get("backend") == "torch":  # the commands that run torch
+        if args.command in ("validate", "perturb") or vars(args).get("backend") == "torch":  # the commands that run torch
             from .threads import set_threads
 
             set_threads(args.threads)

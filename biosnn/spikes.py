@@ -115,6 +115,19 @@ class SpikeTrains:
             None if samples is None else np.asarray(samples)[order], n_samples,
         )
 
+    @classmethod
+    def from_raster(cls, raster, dt: float, *, batched: bool = True) -> "SpikeTrains":
+        """Spikes at the start of each active step of a ``[T, B, N]`` raster (counts > 1 are refused)."""
+        raster = np.asarray(raster)
+        if raster.ndim != 3:
+            raise BiosnnInputError(f"raster: expected [T, B, N], got shape {raster.shape}")
+        if raster.size and (raster.min() < 0 or raster.max() > 1):
+            raise BiosnnInputError("raster: expected 0/1 entries (at most one spike per unit and step)")
+        steps, samples, units = np.nonzero(raster)
+        order = np.lexsort((units, samples, steps))
+        return cls(steps[order] * dt, units[order], raster.shape[2], raster.shape[0] * dt,
+                   samples[order] if batched else None, raster.shape[1] if batched else None)
+
     @property
     def batch_size(self) -> int:
         return 1 if self.n_samples is None else self.n_samples

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 
 from ..errors import BiosnnInputError
-from ..spikes import SpikeTrains
 
 
 @dataclass(frozen=True)
@@ -71,11 +70,3 @@ class PoissonImages:
         prob = self.probability[index]
         draws = torch.rand((self.n_steps,) + tuple(prob.shape), generator=generator, dtype=torch.float64)
         return (draws < prob).to(torch.float64)
-
-
-def raster_to_spike_trains(raster: np.ndarray, dt: float) -> SpikeTrains:
-    """On-grid batched SpikeTrains from a ``[T, B, N]`` 0/1 raster."""
-    steps, samples, units = np.nonzero(raster)
-    order = np.lexsort((units, samples, steps))
-    return SpikeTrains(steps[order] * dt, units[order], raster.shape[2], raster.shape[0] * dt,
-                       samples[order], raster.shape[1])

@@ -72,9 +72,7 @@ def binary_raster(spikes: SpikeTrains, bin_width: float) -> np.ndarray:
 
 def raster_spikes(raster: np.ndarray, bin_width: float, *, batched: bool = True) -> SpikeTrains:
     """Spikes at the start of each active bin of a ``[T, B, N]`` raster."""
-    bins, samples, units = np.nonzero(raster)
-    return SpikeTrains.from_unsorted(bins * bin_width, units, raster.shape[2], raster.shape[0] * bin_width,
-                                     samples if batched else None, raster.shape[1] if batched else None)
+    return SpikeTrains.from_raster(raster, bin_width, batched=batched)
 
 
 def perturb(spikes: SpikeTrains, kind: str, strength: float, rng: np.random.Generator, *,

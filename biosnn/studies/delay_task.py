@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..data.digits import raster_to_spike_trains
 from ..data.synthetic import interval_order_task
 from ..network import LayerSpec
 from ..simulation import simulate_network
+from ..spikes import SpikeTrains
 from ..torch.feedforward import FeedForward
 from ..training.loop import TensorData, TrainConfig, evaluate, fit
 
@@ -68,7 +68,7 @@ def run(cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bo
     mirror_of_export = FeedForward.from_description(exported, dt=cfg.dt).double()
     export_logits = evaluate(mirror_of_export, torch.as_tensor(x_test))
     raster = np.transpose(x_test, (1, 0, 2))  # [T, S, N]
-    activity = simulate_network(exported, raster_to_spike_trains(raster, cfg.dt), backend="brian2", dt=cfg.dt,
+    activity = simulate_network(exported, SpikeTrains.from_raster(raster, cfg.dt), backend="brian2", dt=cfg.dt,
                                 duration=cfg.n_steps * cfg.dt, target=target)
     brian_logits = activity[-1].final_v
     p_torch, p_export, p_brian = (np.argmax(v, axis=1) for v in (torch_logits, export_logits, brian_logits))

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..data.digits import PoissonImages, load_digit_splits, poisson_raster, raster_to_spike_trains
+from ..data.digits import PoissonImages, load_digit_splits, poisson_raster
 from ..errors import BiosnnInputError
 from ..network import LayerSpec
 from ..simulation import simulate_network
+from ..spikes import SpikeTrains
 from ..torch.feedforward import FeedForward
 from ..training.lee_rule import enforce_threshold_floor, exponential_weight_penalty, lee_init, lee_rule_logits
 from ..training.loop import TrainConfig, fit
@@ -115,7 +116,7 @@ def run(cfg: DigitsConfig, *, n_test: int | None = None, target: str = "numpy", 
     with torch.no_grad():
         torch_counts = net(torch.as_tensor(raster))[-1].sum(0).numpy().astype(np.int64)
     t1 = time.perf_counter()
-    activity = simulate_network(net.export(), raster_to_spike_trains(raster, cfg.dt), backend="brian2", dt=cfg.dt,
+    activity = simulate_network(net.export(), SpikeTrains.from_raster(raster, cfg.dt), backend="brian2", dt=cfg.dt,
                                 duration=cfg.n_steps * cfg.dt, target=target)
     brian_seconds = time.perf_counter() - t1
     brian_counts = activity[-1].counts()

@@ -1,0 +1,140 @@
+"""The results of perturbation sweeps: one SQLite database, one row per evaluated point.
+
+A row is one (network, dataset, kind, strength, seed, backend, dt) — the
+primary key — with its accuracy and what produced it. All rows of a point are
+written in one transaction, so a sweep killed at any moment (SIGKILL
+included) leaves whole points only: rerunning the sweep skips them and
+computes the rest, never duplicating a row. The networks and datasets are
+registered by name with a SHA-256 of their file contents: a name reused for a
+different file is refused rather than mixed into the same curves.
+
+SQLite (Python's ``sqlite3``) is the store: one file, transactional, readable by
+any tool. :meth:`SweepTable.export` writes CSV, or Parquet when ``pyarrow`` is
+installed (``pip install biosnn[parquet]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from .errors import BiosnnInputError
+from .io import atomic_path, check_output_file
+
+COLUMNS = (
+    ("network", "TEXT NOT NULL"), ("dataset", "TEXT NOT NULL"), ("kind", "TEXT NOT NULL"),
+    ("strength", "REAL NOT NULL"), ("seed", "INTEGER NOT NULL"), ("backend", "TEXT NOT NULL"),
+    ("dt", "REAL NOT NULL"),
+    ("accuracy", "REAL NOT NULL"),              # fraction of samples classified correctly
+    ("n_samples", "INTEGER NOT NULL"),
+    ("agreement", "REAL"),                      # fraction of samples predicted as torch predicts at the training dt
+    ("input_spikes", "INTEGER NOT NULL"),       # spikes after the perturbation, before merging
+    ("merged_spikes", "INTEGER NOT NULL"),      # spikes merged into an occupied step (one per unit and step)
+    ("binned", "INTEGER NOT NULL"),             # 1: perturbed on the training grid (temporal-shd compat)
+    ("seconds", "REAL NOT NULL"),               # wall time of this backend's evaluation
+    ("code_version", "TEXT NOT NULL"),
+)
+KEY = ("network", "dataset", "kind", "strength", "seed", "backend", "dt")
+POINT = ("network", "dataset", "kind", "strength", "seed")
+
+
+def file_digest(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class SweepTable:
+    """The sweep database at ``path`` (created when missing)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if self.path.exists():
+            if self.path.is_dir():
+                raise BiosnnInputError(f"results database {str(self.path)!r} is a directory")
+            with open(self.path, "rb") as handle:
+                head = handle.read(16)
+            if head and head != b"SQLite format 3\x00":
+                raise BiosnnInputError(f"results database {str(self.path)!r} is not an SQLite file")
+        else:
+            check_output_file(self.path, "results database")
+        try:
+            self.connection = sqlite3.connect(self.path, isolation_level=None)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
+            with self:
+                self.connection.execute(f"CREATE TABLE IF NOT EXISTS points ({columns}, PRIMARY KEY ({', '.join(KEY)}))")
+                self.connection.execute("CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+                                        "sha256 TEXT NOT NULL)")
+            found = [row[1] for row in self.connection.execute("PRAGMA table_info(points)")]
+        except sqlite3.DatabaseError as err:
+            raise BiosnnInputError(f"results database {str(self.path)!r} is not usable: {err}") from None
+        if found != [name for name, _ in COLUMNS]:
+            raise BiosnnInputError(f"results database {str(self.path)!r} has columns {found}, not this biosnn's; "
+                                   "write to another file")
+
+    def __enter__(self):
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def register(self, name: str, kind: str, digest: str) -> None:
+        """Bind ``name`` to a file's digest; a name already bound to another digest is refused."""
+        with self:
+            row = self.connection.execute("SELECT kind, sha256 FROM sources WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                self.connection.execute("INSERT INTO sources VALUES (?, ?, ?)", (name, kind, digest))
+            elif row != (kind, digest):
+                raise BiosnnInputError(f"{str(self.path)!r} already holds results of another {row[0]} named {name!r} "
+                                       f"(sha256 {row[1][:12]}..., now {digest[:12]}...); rename it or use another database")
+
+    def done(self) -> set[tuple]:
+        """The points ``(network, dataset, kind, strength, seed)`` already stored."""
+        return set(self.connection.execute(f"SELECT DISTINCT {', '.join(POINT)} FROM points"))
+
+    def write_point(self, rows: list[dict]) -> None:
+        """All rows of one point, in one transaction."""
+        names = [name for name, _ in COLUMNS]
+        with self:
+            self.connection.executemany(f"INSERT INTO points VALUES ({', '.join('?' * len(names))})",
+                                        [tuple(row[name] for name in names) for row in rows])
+
+    def rows(self) -> list[dict]:
+        cursor = self.connection.execute(f"SELECT * FROM points ORDER BY {', '.join(KEY)}")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def export(self, path) -> Path:
+        """Write every row to ``path``: ``.csv``, or ``.parquet`` (needs pyarrow); atomically."""
+        path = check_output_file(path, "export file")
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise BiosnnInputError(f"export file {str(path)!r}: use a .csv or .parquet name")
+        rows = self.rows()
+        names = [name for name, _ in COLUMNS]
+        if suffix == ".parquet":
+            try:
+                import pyarrow
+                import pyarrow.parquet
+            except ImportError:
+                raise BiosnnInputError("Parquet export needs pyarrow: pip install 'biosnn[parquet]'") from None
+            table = pyarrow.table({name: [row[name] for row in rows] for name in names})
+            with atomic_path(path, suffix=".parquet") as tmp:
+                pyarrow.parquet.write_table(table, tmp)
+        else:
+            with atomic_path(path, suffix=".csv") as tmp:
+                with open(tmp, "w", newline="") as handle:
+                    writer = csv.DictWriter(handle, fieldnames=names)
+                    writer.writeheader()
+                    writer.writerows(rows)
+        return path
+

@@ -1,0 +1,159 @@
+"""Perturbation sweeps into SQLite: rows, backend agreement, kill-and-resume, parallel jobs, bad input."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from biosnn.data.tasks import isi_task
+from biosnn.errors import BiosnnInputError
+from biosnn.studies.timing_tasks import TimingTaskConfig, build
+from biosnn.sweep import SweepSpec, point_seed, run_sweep
+from biosnn.sweep_table import KEY, SweepTable
+
+DT = 1e-3
+GRID = [("random_replacement", 0.0), ("random_replacement", 0.5), ("spike_jitter", 2e-3), ("deletion", 0.5),
+        ("time_reversal", 1)]
+#: what differs between two runs of the same point: the wall time
+VOLATILE = ("seconds",)
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    """A small untrained ISI network (PLIF 12 -> LI 2, with axonal delays) and 24 test samples of 0.15 s."""
+    folder = tmp_path_factory.mktemp("sweep")
+    data = isi_task(np.random.default_rng(0), 24, duration=0.15, isi_range=(1e-3, 40e-3), rate_range=(5, 30))
+    data = type(data)(data.spikes.one_per_step(DT)[0], data.labels, data.n_classes, data.meta)
+    cfg = TimingTaskConfig(task="isi", hidden=12, delays=True, d_max=10e-3, seed=3)
+    net = build(cfg, data.n_inputs, data.n_classes, data.duration).export()
+    net.save(folder / "net.npz")
+    data.save(folder / "data.npz")
+    return folder, net, data
+
+
+def stable(rows):
+    return [{k: v for k, v in row.items() if k not in VOLATILE} for row in rows]
+
+
+def test_every_point_backend_and_dt_gets_one_row_and_brian2_agrees_on_the_training_grid(case, tmp_path):
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    spec = SweepSpec("net", "data", DT, brian_dts=(DT, DT / 2))
+    summary = run_sweep(table, net, data, spec, GRID, [0, 1], progress=False)
+    rows = table.rows()
+    assert summary["points"] == 10 and len(rows) == 10 * 3
+    assert len({tuple(r[k] for k in KEY) for r in rows}) == len(rows)
+    on_grid = [r for r in rows if r["backend"] == "brian2" and r["dt"] == DT]
+    assert all(r["agreement"] == 1.0 for r in on_grid)              # the exact twin predicts what torch predicts
+    torch_rows = {(r["kind"], r["strength"], r["seed"]): r for r in rows if r["backend"] == "torch"}
+    for r in on_grid:
+        assert r["accuracy"] == torch_rows[(r["kind"], r["strength"], r["seed"])]["accuracy"]
+    identity = [r for r in rows if r["kind"] == "random_replacement" and r["strength"] == 0.0]
+    assert len({r["input_spikes"] for r in identity}) == 1 and identity[0]["input_spikes"] == len(data.spikes)
+    again = run_sweep(table, net, data, spec, GRID, [0, 1], progress=False)
+    assert again["points"] == 0 and again["skipped"] == 10 and len(table.rows()) == 30
+
+
+def test_a_point_draws_the_same_spikes_in_any_order_and_process(case, tmp_path):
+    folder, net, data = case
+    spec = SweepSpec("net", "data", DT, backends=("torch",))
+    one, two = SweepTable(tmp_path / "a.sqlite"), SweepTable(tmp_path / "b.sqlite")
+    run_sweep(one, net, data, spec, GRID, [0], progress=False)
+    run_sweep(two, net, data, spec, list(reversed(GRID)), [0], jobs=2, progress=False)
+    assert stable(one.rows()) == stable(two.rows())
+    assert point_seed("deletion", 0.5, 0).entropy != point_seed("deletion", 0.5, 1).entropy
+
+
+def test_binned_rows_perturb_on_the_training_grid(case, tmp_path):
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, binned=True), [("spike_jitter", 3e-3)], [0],
+              progress=False)
+    rows = table.rows()
+    assert {r["binned"] for r in rows} == {1}
+    assert all(r["agreement"] == 1.0 for r in rows)
+
+
+def _perturb_cli(folder, db, *extra):
+    return [sys.executable, "-m", "biosnn", "perturb", "--network", str(folder / "net.npz"), "--data",
+            str(folder / "data.npz"), "--train-dt", str(DT), "--db", str(db), "--brian-dt", str(DT), str(DT / 2),
+            "--grid", "random_replacement=0,0.25,0.5,1", "--grid", "deletion=0.3,0.6", "--seeds", "0", "1",
+            "--quiet", *extra]
+
+
+def _points(db) -> int:
+    try:
+        with sqlite3.connect(db) as connection:
+            return connection.execute("SELECT COUNT(DISTINCT kind || strength || seed) FROM points").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_sweep_killed_mid_way_completes_with_exactly_the_expected_rows(case, tmp_path):
+    folder, _, _ = case
+    killed = tmp_path / "killed.sqlite"
+    process = subprocess.Popen(_perturb_cli(folder, killed), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while _points(killed) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the sweep ended before it could be killed: make the grid longer"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stored = _points(killed)
+    assert 2 <= stored < 12
+    rerun = subprocess.run(_perturb_cli(folder, killed, "--export", str(tmp_path / "all.csv")),
+                           capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{12 - stored} points evaluated, {stored} already stored" in rerun.stdout
+    whole = tmp_path / "whole.sqlite"
+    assert subprocess.run(_perturb_cli(folder, whole), capture_output=True).returncode == 0
+    a, b = SweepTable(killed), SweepTable(whole)
+    assert len(a.rows()) == 12 * 3
+    assert stable(a.rows()) == stable(b.rows())                       # same rows, same values, none twice
+    assert (tmp_path / "all.csv").read_text().count("\n") == 12 * 3 + 1
+
+
+def test_a_name_bound_to_another_file_is_refused(case, tmp_path):
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    table.register("net", "network", "a" * 64)
+    with pytest.raises(BiosnnInputError, match="another network named 'net'"):
+        table.register("net", "network", "b" * 64)
+
+
+@pytest.mark.parametrize("content, message", [(b"not a database at all", "not an SQLite file"),
+                                              (b"SQLite format 3\x00" + b"\x00" * 200, "not usable")])
+def test_a_corrupt_database_is_refused(tmp_path, content, message):
+    path = tmp_path / "bad.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(BiosnnInputError, match=message):
+        SweepTable(path)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "shuffle=0.1"], "unknown perturbation"),
+    (["--grid", "deletion=-0.5"], ">= 0"),
+    (["--grid", "deletion=1.5"], r"\[0, 1\]"),
+    (["--grid", "deletion"], "KIND=S1"),
+    (["--train-dt", "0"], "positive"),
+    (["--export", "out.txt"], ".csv or .parquet"),
+])
+def test_cli_bad_input_fails_before_any_point(case, tmp_path, args, message):
+    folder, _, _ = case
+    db = tmp_path / "s.sqlite"
+    base = ["perturb", "--network", str(folder / "net.npz"), "--data", str(folder / "data.npz"), "--train-dt",
+            str(DT), "--db", str(db), "--grid", "deletion=0.2", "--quiet", "--backends", "torch"]
+    if args[0] in base:
+        i = base.index(args[0])
+        base[i + 1] = args[1]
+        args = args[2:]
+    result = subprocess.run([sys.executable, "-m", "biosnn", *base, *args], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message.replace("\\", "") in result.stderr or message in result.stderr
+    assert _points(db) == 0
