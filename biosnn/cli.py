@@ -8,6 +8,7 @@
     biosnn perturb --network NET.npz --data TEST.npz --train-dt SECONDS --db RESULTS.sqlite
                    --grid KIND=S1,S2,... [--grid ...] [--seeds N ...] [--backends torch brian2]
                    [--brian-dt SECONDS ...] [--binned] [--target T] [--jobs N] [--export FILE.csv|.parquet]
+    biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn models
     biosnn --version
 
@@ -184,6 +185,23 @@ def cmd_perturb(args) -> int:
     return 0
 
 
+def cmd_normalize(args) -> int:
+    from .data.shd import NormalizeConfig, normalize
+
+    cfg = NormalizeConfig(theta=args.theta, epsilon=args.epsilon, max_removed=args.max_removed,
+                          min_class_fraction=args.min_class_fraction, n_bins=args.bins, duration=args.duration,
+                          binning=args.binning, full_batches=args.full_batches, n_channels=args.channels,
+                          seed=args.seed)
+    files = [args.train, args.test] + ([args.valid] if args.valid else [])
+    summary = normalize(files, args.out, cfg, forms=tuple(args.forms), progress=not args.quiet)
+    for form, s in summary.items():
+        print(f"{form:10s} {s['samples']} samples x {s['channels']} channels x {s['bins']} bins, {s['per_class']} per "
+              f"class, {s['spikes_per_norm_sample']} spikes per norm sample ({s['removed_samples']} samples removed, "
+              f"{s['dropped_channels']} channels dropped)")
+    print(f"written: {args.out}")
+    return 0
+
+
 def cmd_models(args) -> int:
     import json
 
@@ -266,6 +284,30 @@ def build_parser() -> argparse.ArgumentParser:
     per.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
     per.add_argument("--quiet", action="store_true", help="no progress bar")
     per.set_defaults(func=cmd_perturb)
+
+    data = sub.add_parser("data", help="datasets: SHD/SSC count normalisation")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    norm = data_sub.add_parser("normalize", help="whole -> part -> norm of SHD/SSC files (Yu, Sun & Goodman 2025), "
+                               "binned and continuous, with provenance (see biosnn/data/shd.py)")
+    norm.add_argument("--train", required=True, help="SHD/SSC HDF5 file (spikes/times, spikes/units, labels)")
+    norm.add_argument("--test", required=True)
+    norm.add_argument("--valid", default=None, help="SSC's validation file")
+    norm.add_argument("--out", required=True, help="output directory (replaced as a whole when done)")
+    norm.add_argument("--theta", type=int, default=2, help="a channel is bad when its minimum count is below this")
+    norm.add_argument("--epsilon", type=float, default=0.01,
+                      help="remove a bad channel's low samples instead when they are at most this fraction (SSC 0.02)")
+    norm.add_argument("--max-removed", type=int, default=2000, help="most samples removed in all")
+    norm.add_argument("--min-class-fraction", type=float, default=0.5, help="each class keeps at least this fraction")
+    norm.add_argument("--bins", type=int, default=100)
+    norm.add_argument("--duration", type=float, default=1.4, help="seconds covered by the bins")
+    norm.add_argument("--binning", choices=("floor", "digitize"), default="floor",
+                      help="floor(t / bin width), or the reference code's np.digitize")
+    norm.add_argument("--full-batches", type=int, default=0, help="keep only whole batches of this size (reference: 256)")
+    norm.add_argument("--channels", type=int, default=700)
+    norm.add_argument("--forms", nargs="+", choices=("binned", "continuous"), default=["binned", "continuous"])
+    norm.add_argument("--seed", type=seed, default=0)
+    norm.add_argument("--quiet", action="store_true")
+    norm.set_defaults(func=cmd_normalize)
 
     models = sub.add_parser("models", help="list the registered models with their SI defaults")
     models.set_defaults(func=cmd_models)

@@ -162,20 +162,26 @@ class SpikeTrains:
             )
 
     def one_per_step(self, dt: float) -> tuple["SpikeTrains", int]:
-        """Keep the first spike of each unit in each step (Brian2's SpikeGeneratorGroup takes one);
-        returns the kept spikes and how many were merged away. Perturbed trains need this before
-        both backends see them, so that both see the same input."""
+        """The spikes a grid of step ``dt`` can carry, and how many it cannot.
+
+        Keeps the first spike of each unit in each step (Brian2's SpikeGeneratorGroup takes one) and
+        drops spikes within ``1e-3 dt`` of the end, which ``timestep()`` puts in the step after the
+        last. Perturbed trains need this before both backends see them, so that both see the same
+        input."""
         if not len(self):
             return self, 0
-        key = (self.sample_indices() * self.n_units + self.units) * (timestep(self.duration, dt) + 1) + self.steps(dt)
+        n_steps = int(timestep(self.duration, dt))
+        steps = self.steps(dt)
+        key = (self.sample_indices() * self.n_units + self.units) * (n_steps + 1) + steps
         _, first = np.unique(key, return_index=True)
         keep = np.zeros(key.size, bool)
         keep[first] = True
-        merged = int(key.size - first.size)
-        if not merged:
+        keep &= steps < n_steps
+        lost = int(key.size - keep.sum())
+        if not lost:
             return self, 0
         return SpikeTrains(self.times[keep], self.units[keep], self.n_units, self.duration,
-                           None if self.samples is None else self.samples[keep], self.n_samples), merged
+                           None if self.samples is None else self.samples[keep], self.n_samples), lost
 
     def to_raster(self, dt: float, n_steps: int, dtype=np.float64) -> np.ndarray:
         """Dense counts ``[n_steps, batch, n_units]`` on the grid (time-major)."""

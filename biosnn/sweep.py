@@ -12,8 +12,9 @@ any order, in any process, and give the same spikes), and then evaluated:
   reading of the same spikes.
 
 Both backends need at most one spike per unit and step (Brian2's spike
-generator); spikes a perturbation puts into an occupied step are merged,
-identically for both, and counted (``merged_spikes``). With ``binned`` the
+generator), and a spike within ``1e-3 dt`` of the end falls after the last step
+(Brian2's ``timestep()`` rounding); such spikes are removed, identically for
+both, and counted (``lost_spikes``). With ``binned`` the
 perturbation is the public temporal-shd code's raster version on the training
 grid (:mod:`biosnn.perturb.binned`) instead of the continuous one.
 
@@ -126,7 +127,7 @@ def evaluate_point(net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, kin
     for backend, dt in runs:
         start = time.perf_counter()
         grid = TimeGrid.from_duration(dt, data.duration)
-        spikes, merged = perturbed.one_per_step(grid.dt)
+        spikes, lost = perturbed.one_per_step(grid.dt)
         if backend == "torch":
             logits = _logits_torch(net, spikes.to_raster(grid.dt, grid.n_steps), grid.dt)
         else:
@@ -138,7 +139,7 @@ def evaluate_point(net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, kin
                          seed=int(seed), backend=backend, dt=float(dt),
                          accuracy=float(np.mean(predictions == data.labels)), n_samples=len(data),
                          agreement=None if reference is None else float(np.mean(predictions == reference)),
-                         input_spikes=len(perturbed), merged_spikes=int(merged), binned=int(spec.binned),
+                         input_spikes=len(perturbed), lost_spikes=int(lost), binned=int(spec.binned),
                          seconds=round(time.perf_counter() - start, 3), code_version=code_version()))
     return rows
 

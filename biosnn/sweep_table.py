@@ -31,7 +31,7 @@ COLUMNS = (
     ("n_samples", "INTEGER NOT NULL"),
     ("agreement", "REAL"),                      # fraction of samples predicted as torch predicts at the training dt
     ("input_spikes", "INTEGER NOT NULL"),       # spikes after the perturbation, before merging
-    ("merged_spikes", "INTEGER NOT NULL"),      # spikes merged into an occupied step (one per unit and step)
+    ("lost_spikes", "INTEGER NOT NULL"),        # spikes the grid cannot carry (biosnn.spikes.SpikeTrains.one_per_step)
     ("binned", "INTEGER NOT NULL"),             # 1: perturbed on the training grid (temporal-shd compat)
     ("seconds", "REAL NOT NULL"),               # wall time of this backend's evaluation
     ("code_version", "TEXT NOT NULL"),

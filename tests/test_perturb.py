@@ -240,3 +240,12 @@ def test_one_per_step_keeps_the_first_spike_of_a_step():
     assert merged == 1
     np.testing.assert_array_equal(kept.times, [0.0001, 0.0011, 0.0012])
     kept.check_one_per_step(1e-3)
+
+
+def test_one_per_step_drops_a_spike_that_timestep_puts_after_the_last_step():
+    """t within 1e-3 dt of the end lies inside [0, T) but timestep() rounds it to step n_steps."""
+    spikes = SpikeTrains([0.0001, 0.0099999], [0, 0], 1, 0.01)
+    assert spikes.steps(1e-3).tolist() == [0, 10]
+    kept, lost = spikes.one_per_step(1e-3)
+    assert lost == 1 and kept.times.tolist() == [0.0001]
+    assert kept.to_raster(1e-3, 10).sum() == 1
