@@ -8,6 +8,7 @@
     biosnn perturb --network NET.npz --data TEST.npz --train-dt SECONDS --db RESULTS.sqlite
                    --grid KIND=S1,S2,... [--grid ...] [--seeds N ...] [--backends torch brian2]
                    [--brian-dt SECONDS ...] [--binned] [--target T] [--jobs N] [--export FILE.csv|.parquet]
+                   [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp]
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn models
     biosnn --version
@@ -168,14 +169,20 @@ def cmd_perturb(args) -> int:
     for path, what in ((args.network, "network"), (args.data, "dataset")):
         if not os.path.isfile(path):
             raise BiosnnInputError(f"{what} file {path!r} does not exist")
+    if args.train_data and not os.path.isfile(args.train_data):
+        raise BiosnnInputError(f"training set file {args.train_data!r} does not exist")
     net, data = FeedForwardNet.load(args.network), SpikeDataset.load(args.data)
+    train = SpikeDataset.load(args.train_data) if args.train_data else None
     spec = SweepSpec(args.network_name or Path(args.network).stem, args.dataset_name or Path(args.data).stem,
                      args.train_dt, tuple(args.backends), tuple(args.brian_dt or ()), args.target, args.binned)
     table = SweepTable(args.db)
     try:
-        table.register(spec.network_name, "network", file_digest(args.network))
-        table.register(spec.dataset_name, "dataset", file_digest(args.data))
-        summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, progress=not args.quiet)
+        sources = [("network", spec.network_name, file_digest(args.network)),
+                   ("dataset", spec.dataset_name, file_digest(args.data))]
+        if train is not None:
+            sources.append(("training set", Path(args.train_data).stem, file_digest(args.train_data)))
+        summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, train=train, sources=sources,
+                            progress=not args.quiet)
         if args.export:
             table.export(args.export)
     finally:
@@ -271,7 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a perturbation kind and its strengths (repeatable): random_replacement, spike_jitter (s), "
                      "neuron_jitter (s), deletion, time_reversal (0/1)")
     per.add_argument("--seeds", type=seed, nargs="+", default=[0], help="perturbation seeds")
-    per.add_argument("--backends", nargs="+", choices=("torch", "brian2"), default=["torch", "brian2"])
+    per.add_argument("--backends", nargs="+", choices=("torch", "brian2", "rate_logistic", "rate_mlp"),
+                     default=["torch", "brian2"], help="rate_*: rate-only classifiers of spike counts (need --train-data)")
+    per.add_argument("--train-data", default=None, help="the training set (.npz) the rate classifiers are fitted on")
     per.add_argument("--brian-dt", type=_positive_float, nargs="+", default=None,
                      help="dts of the Brian2 runs (default: the training dt)")
     per.add_argument("--binned", action="store_true",

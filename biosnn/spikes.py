@@ -121,8 +121,10 @@ class SpikeTrains:
         raster = np.asarray(raster)
         if raster.ndim != 3:
             raise BiosnnInputError(f"raster: expected [T, B, N], got shape {raster.shape}")
-        if raster.size and (raster.min() < 0 or raster.max() > 1):
+        if raster.size and not np.isin(raster, (0, 1)).all():
             raise BiosnnInputError("raster: expected 0/1 entries (at most one spike per unit and step)")
+        if not batched and raster.shape[1] != 1:
+            raise BiosnnInputError(f"raster: batched=False needs one sample, got {raster.shape[1]}")
         steps, samples, units = np.nonzero(raster)
         order = np.lexsort((units, samples, steps))
         return cls(steps[order] * dt, units[order], raster.shape[2], raster.shape[0] * dt,
@@ -160,6 +162,12 @@ class SpikeTrains:
                 f"step {self.steps(dt)[k]} (t={float(self.times[k])!r}s, dt={dt!r}s); Brian2 allows one per step: "
                 "use a smaller dt"
             )
+
+    def counts(self) -> np.ndarray:
+        """Spikes per sample and unit ``[B, N]``."""
+        out = np.zeros((self.batch_size, self.n_units))
+        np.add.at(out, (self.sample_indices(), self.units), 1)
+        return out
 
     def one_per_step(self, dt: float) -> tuple["SpikeTrains", int]:
         """The spikes a grid of step ``dt`` can carry, and how many it cannot.

@@ -9,7 +9,10 @@ any order, in any process, and give the same spikes), and then evaluated:
   batched simulation. At the training dt it sees the very input the mirror sees
   and must predict identically (``agreement`` 1.0); at a finer dt it sees the
   perturbed times rounded to the finer grid: the network's continuous-time
-  reading of the same spikes.
+  reading of the same spikes;
+* ``rate_logistic`` / ``rate_mlp``: the rate-only classifiers
+  (:func:`biosnn.data.tasks.fit_rate_classifier`, fitted once on the training
+  set's counts) on the perturbed counts: the level a rate code would reach.
 
 Both backends need at most one spike per unit and step (Brian2's spike
 generator), and a spike within ``1e-3 dt`` of the end falls after the last step
@@ -19,8 +22,9 @@ perturbation is the public temporal-shd code's raster version on the training
 grid (:mod:`biosnn.perturb.binned`) instead of the continuous one.
 
 :func:`run_sweep` stores one row per point, backend and dt in a
-:class:`~biosnn.sweep_table.SweepTable`, one transaction per point, skipping the
-points already stored; ``jobs > 1`` evaluates points in that many local
+:class:`~biosnn.sweep_table.SweepTable`, one transaction per point, computing
+only the rows not yet stored (a killed sweep resumes; a backend or dt added
+later is computed alone); ``jobs > 1`` evaluates points in that many local
 processes (the parent alone writes the database).
 """
 
@@ -41,7 +45,10 @@ from .perturb import get_perturbation, perturb
 from .schedule import TimeGrid
 from .spikes import SpikeTrains
 
-BACKENDS = ("torch", "brian2")
+#: evaluators of a point: the mirror, the reference, and the rate-only classifiers of
+#: :func:`biosnn.data.tasks.fit_rate_classifier` (fitted on a training set's spike counts)
+BACKENDS = ("torch", "brian2", "rate_logistic", "rate_mlp")
+RATE_BACKENDS = {"rate_logistic": "logistic", "rate_mlp": "mlp"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class SweepSpec:
     network_name: str
     dataset_name: str
     train_dt: float
-    backends: tuple[str, ...] = BACKENDS
+    backends: tuple[str, ...] = ("torch", "brian2")
     brian_dts: tuple[float, ...] = ()          # default: the training dt only
     target: str = "numpy"
     binned: bool = False
@@ -63,8 +70,20 @@ class SweepSpec:
         if not self.brian_dts:
             object.__setattr__(self, "brian_dts", (self.train_dt,))
         for dt in (self.train_dt,) + tuple(self.brian_dts):
-            if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
+            if isinstance(dt, bool) or not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
                 raise BiosnnInputError(f"dt must be a positive time (s), got {dt!r}")
+        object.__setattr__(self, "backends", tuple(dict.fromkeys(self.backends)))
+        object.__setattr__(self, "brian_dts", tuple(dict.fromkeys(float(dt) for dt in self.brian_dts)))
+
+    def kind_label(self, kind: str) -> str:
+        """The table's ``kind``: the perturbation's name, ``<name>:temporal-shd`` for its binned form."""
+        return f"{kind}:temporal-shd" if self.binned else kind
+
+    def runs(self) -> list[tuple[str, float]]:
+        """Every (backend, dt) a point is evaluated with; the rate classifiers read counts on the training grid."""
+        out = [("torch", self.train_dt)] if "torch" in self.backends else []
+        out += [("brian2", dt) for dt in self.brian_dts] if "brian2" in self.backends else []
+        return out + [(b, self.train_dt) for b in self.backends if b in RATE_BACKENDS]
 
 
 def point_seed(kind: str, strength: float, seed: int) -> np.random.SeedSequence:
@@ -74,7 +93,8 @@ def point_seed(kind: str, strength: float, seed: int) -> np.random.SeedSequence:
 
 
 def check_grid(grid) -> list[tuple[str, float]]:
-    """``[(kind, strength), ...]`` checked against the registry (unknown kinds, bad strengths)."""
+    """``[(kind, strength), ...]`` checked against the registry (unknown kinds, bad strengths); repeated
+    entries are kept once."""
     checked = []
     for kind, strength in grid:
         perturbation = get_perturbation(kind)
@@ -90,7 +110,7 @@ def check_grid(grid) -> list[tuple[str, float]]:
         except BiosnnInputError as err:
             raise BiosnnInputError(f"{kind}: {err}") from None
         checked.append((kind, strength))
-    return checked
+    return list(dict.fromkeys(checked))
 
 
 def _logits_torch(net: FeedForwardNet, raster: np.ndarray, dt: float) -> np.ndarray:
@@ -112,33 +132,44 @@ def _logits_brian(net: FeedForwardNet, spikes, dt: float, target: str) -> np.nda
 
 
 def evaluate_point(net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, kind: str, strength: float,
-                   seed: int) -> list[dict]:
-    """The rows of one point (see the module docstring)."""
+                   seed: int, runs=None, rate_models: dict | None = None) -> list[dict]:
+    """The rows of one point for ``runs`` (default: all of ``spec.runs()``; see the module docstring).
+    ``rate_models``: the fitted rate classifiers by backend name."""
     from .results import code_version
 
+    runs = spec.runs() if runs is None else list(runs)
     rng = np.random.default_rng(point_seed(kind, strength, seed))
     if spec.binned:
         perturbed = perturb(data.spikes, kind, strength, rng, compat="temporal-shd", bin_width=spec.train_dt)
     else:
         perturbed = perturb(data.spikes, kind, strength, rng)
+    if any(backend != "torch" for backend, _ in runs) and ("torch", spec.train_dt) not in runs:
+        runs = [("torch", spec.train_dt)] + runs      # the reference of every agreement; its row is not rewritten
+        write_torch = False
+    else:
+        write_torch = True
     rows, reference = [], None
-    runs = [("torch", spec.train_dt)] if "torch" in spec.backends else []
-    runs += [("brian2", dt) for dt in spec.brian_dts] if "brian2" in spec.backends else []
     for backend, dt in runs:
         start = time.perf_counter()
         grid = TimeGrid.from_duration(dt, data.duration)
         spikes, lost = perturbed.one_per_step(grid.dt)
         if backend == "torch":
-            logits = _logits_torch(net, spikes.to_raster(grid.dt, grid.n_steps), grid.dt)
-        else:
-            logits = _logits_brian(net, spikes, grid.dt, spec.target)
-        predictions = np.argmax(logits, axis=1)
-        if backend == "torch":
+            predictions = np.argmax(_logits_torch(net, spikes.to_raster(grid.dt, grid.n_steps), grid.dt), axis=1)
             reference = predictions
-        rows.append(dict(network=spec.network_name, dataset=spec.dataset_name, kind=kind, strength=float(strength),
+            if not write_torch:
+                continue
+        elif backend == "brian2":
+            predictions = np.argmax(_logits_brian(net, spikes, grid.dt, spec.target), axis=1)
+        else:
+            if not rate_models or backend not in rate_models:
+                raise BiosnnInputError(f"backend {backend!r} needs a training set to fit the rate classifier on")
+            predictions = rate_models[backend].predict(spikes.counts())
+        rows.append(dict(network=spec.network_name, dataset=spec.dataset_name, kind=spec.kind_label(kind),
+                         strength=float(strength),
                          seed=int(seed), backend=backend, dt=float(dt),
                          accuracy=float(np.mean(predictions == data.labels)), n_samples=len(data),
-                         agreement=None if reference is None else float(np.mean(predictions == reference)),
+                         agreement=None if backend == "torch" or reference is None
+                         else float(np.mean(predictions == reference)),
                          input_spikes=len(perturbed), lost_spikes=int(lost), binned=int(spec.binned),
                          seconds=round(time.perf_counter() - start, 3), code_version=code_version()))
     return rows
@@ -151,39 +182,60 @@ def _worker_init() -> None:
 
 
 def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, grid, seeds, *, jobs: int = 1,
-              progress: bool = True) -> dict:
-    """Evaluate every (kind, strength) of ``grid`` x ``seeds`` not yet in ``table``; returns counts and timing."""
+              train: SpikeDataset | None = None, sources=(), progress: bool = True) -> dict:
+    """Evaluate every (kind, strength) of ``grid`` x ``seeds``, each with every (backend, dt) of
+    ``spec.runs()`` not yet in ``table``; ``train`` is the training set the rate classifiers are fitted
+    on (needed when ``spec.backends`` names them). ``sources``: ``(kind, name, sha256)`` of the files
+    behind the names, registered (:meth:`SweepTable.register`) once every input has been checked.
+    Returns counts and timing."""
     from tqdm import tqdm
 
+    from .data.tasks import fit_rate_classifier
+
     grid = check_grid(grid)
-    seeds = [int(s) for s in seeds]
-    if any(s < 0 for s in seeds) or not seeds:
+    seeds = list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
         raise BiosnnInputError(f"seeds must be non-negative integers, got {seeds}")
-    if jobs < 1:
-        raise BiosnnInputError(f"jobs must be a positive integer, got {jobs}")
+    seeds = list(dict.fromkeys(int(s) for s in seeds))
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise BiosnnInputError(f"jobs must be a positive integer, got {jobs!r}")
     if net.n_inputs != data.n_inputs:
         raise BiosnnInputError(f"the network takes {net.n_inputs} inputs, the dataset has {data.n_inputs} channels")
+    rate = [b for b in spec.backends if b in RATE_BACKENDS]
+    if rate and train is None:
+        raise BiosnnInputError(f"{', '.join(rate)}: give the training set the rate classifiers are fitted on")
+    if train is not None and train.n_inputs != data.n_inputs:
+        raise BiosnnInputError(f"the training set has {train.n_inputs} channels, the test set {data.n_inputs}")
     for dt in (spec.train_dt,) + tuple(spec.brian_dts):
         TimeGrid.from_duration(dt, data.duration)          # whole steps, before any work
-    done = table.done()
-    points = [(kind, strength, seed) for kind, strength in grid for seed in seeds
-              if (spec.network_name, spec.dataset_name, kind, strength, seed) not in done]
+    for kind, name, digest in sources:
+        table.register(name, kind, digest)
+    rate_models = {b: fit_rate_classifier(train, classifier=RATE_BACKENDS[b]) for b in rate}
+    stored = table.stored()
+    work = []
+    for kind, strength in grid:
+        for seed in seeds:
+            point = (spec.network_name, spec.dataset_name, spec.kind_label(kind), strength, seed)
+            missing = [run for run in spec.runs() if point + run not in stored]
+            if missing:
+                work.append(((kind, strength, seed), missing))
     start = time.perf_counter()
-    bar = tqdm(total=len(points), desc="sweep", unit="point", disable=not progress)
+    bar = tqdm(total=len(work), desc="sweep", unit="point", disable=not progress)
     try:
         if jobs == 1:
-            for point in points:
-                table.write_point(evaluate_point(net, data, spec, *point))
+            for point, runs in work:
+                table.write_point(evaluate_point(net, data, spec, *point, runs, rate_models))
                 bar.update()
         else:
             context = multiprocessing.get_context("spawn")   # torch's threads do not survive a fork
             with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
-                futures = [pool.submit(evaluate_point, net, data, spec, *point) for point in points]
+                futures = [pool.submit(evaluate_point, net, data, spec, *point, runs, rate_models)
+                           for point, runs in work]
                 for future in as_completed(futures):
                     table.write_point(future.result())
                     bar.update()
     finally:
         bar.close()
     seconds = time.perf_counter() - start
-    return dict(points=len(points), skipped=len(grid) * len(seeds) - len(points), seconds=round(seconds, 2),
-                seconds_per_point=round(seconds / len(points), 3) if points else None)
+    return dict(points=len(work), skipped=len(grid) * len(seeds) - len(work), seconds=round(seconds, 2),
+                seconds_per_point=round(seconds / len(work), 3) if work else None)

@@ -29,15 +29,14 @@ COLUMNS = (
     ("dt", "REAL NOT NULL"),
     ("accuracy", "REAL NOT NULL"),              # fraction of samples classified correctly
     ("n_samples", "INTEGER NOT NULL"),
-    ("agreement", "REAL"),                      # fraction of samples predicted as torch predicts at the training dt
+    ("agreement", "REAL"),                      # fraction of samples predicted as torch predicts (NULL for torch)
     ("input_spikes", "INTEGER NOT NULL"),       # spikes after the perturbation, before merging
     ("lost_spikes", "INTEGER NOT NULL"),        # spikes the grid cannot carry (biosnn.spikes.SpikeTrains.one_per_step)
     ("binned", "INTEGER NOT NULL"),             # 1: perturbed on the training grid (temporal-shd compat)
     ("seconds", "REAL NOT NULL"),               # wall time of this backend's evaluation
     ("code_version", "TEXT NOT NULL"),
 )
-KEY = ("network", "dataset", "kind", "strength", "seed", "backend", "dt")
-POINT = ("network", "dataset", "kind", "strength", "seed")
+KEY = ("network", "dataset", "kind", "strength", "seed", "backend", "dt")   # kind: <name>[:temporal-shd]
 
 
 def file_digest(path) -> str:
@@ -68,8 +67,8 @@ class SweepTable:
             columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
             with self:
                 self.connection.execute(f"CREATE TABLE IF NOT EXISTS points ({columns}, PRIMARY KEY ({', '.join(KEY)}))")
-                self.connection.execute("CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, "
-                                        "sha256 TEXT NOT NULL)")
+                self.connection.execute("CREATE TABLE IF NOT EXISTS sources (kind TEXT NOT NULL, name TEXT NOT NULL, "
+                                        "sha256 TEXT NOT NULL, PRIMARY KEY (kind, name))")
             found = [row[1] for row in self.connection.execute("PRAGMA table_info(points)")]
         except sqlite3.DatabaseError as err:
             raise BiosnnInputError(f"results database {str(self.path)!r} is not usable: {err}") from None
@@ -88,18 +87,20 @@ class SweepTable:
         self.connection.close()
 
     def register(self, name: str, kind: str, digest: str) -> None:
-        """Bind ``name`` to a file's digest; a name already bound to another digest is refused."""
+        """Bind the ``kind`` (network, dataset, ...) ``name`` to a file's digest; a name already bound to
+        another file of that kind is refused."""
         with self:
-            row = self.connection.execute("SELECT kind, sha256 FROM sources WHERE name = ?", (name,)).fetchone()
+            row = self.connection.execute("SELECT sha256 FROM sources WHERE kind = ? AND name = ?",
+                                          (kind, name)).fetchone()
             if row is None:
-                self.connection.execute("INSERT INTO sources VALUES (?, ?, ?)", (name, kind, digest))
-            elif row != (kind, digest):
-                raise BiosnnInputError(f"{str(self.path)!r} already holds results of another {row[0]} named {name!r} "
-                                       f"(sha256 {row[1][:12]}..., now {digest[:12]}...); rename it or use another database")
+                self.connection.execute("INSERT INTO sources VALUES (?, ?, ?)", (kind, name, digest))
+            elif row[0] != digest:
+                raise BiosnnInputError(f"{str(self.path)!r} already holds results of another {kind} named {name!r} "
+                                       f"(sha256 {row[0][:12]}..., now {digest[:12]}...); rename it or use another database")
 
-    def done(self) -> set[tuple]:
-        """The points ``(network, dataset, kind, strength, seed)`` already stored."""
-        return set(self.connection.execute(f"SELECT DISTINCT {', '.join(POINT)} FROM points"))
+    def stored(self) -> set[tuple]:
+        """The keys ``(network, dataset, kind, strength, seed, backend, dt)`` already stored."""
+        return set(self.connection.execute(f"SELECT {', '.join(KEY)} FROM points"))
 
     def write_point(self, rows: list[dict]) -> None:
         """All rows of one point, in one transaction."""

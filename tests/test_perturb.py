@@ -228,6 +228,16 @@ def test_binned_neuron_jitter_drops_spikes_shifted_outside():
     (lambda s: binned.random_replacement(binary_raster(s, DT), 0.1, np.random.default_rng(0), mode="some"),
      "mode"),
     (lambda s: binned.deletion(np.full((3, 1, 1), 2), 0.1, np.random.default_rng(0)), "binary"),
+    (lambda s: perturb(s, "deletion", None, np.random.default_rng(0)), "expected a number"),
+    (lambda s: perturb(s, "deletion", "abc", np.random.default_rng(0)), "expected a number"),
+    (lambda s: perturb(s, "spike_jitter", 1e-3, np.random.default_rng(0), compat="temporal-shd", bin_width=1e-3,
+                       mode="exact"), "unknown option"),
+    (lambda s: perturb(s, "random_replacement", 0.5, np.random.default_rng(0), compat="temporal-shd",
+                       bin_width=1e-3, pad_to="x"), "pad_to"),
+    (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd", bin_width="1e-3"),
+     "bin_width"),
+    (lambda s: SpikeTrains.from_raster(np.full((2, 1, 1), 0.5), 1e-3), "0/1"),
+    (lambda s: SpikeTrains.from_raster(np.ones((2, 2, 1)), 1e-3, batched=False), "one sample"),
 ])
 def test_bad_input_is_refused_before_any_work(call, message):
     with pytest.raises(BiosnnInputError, match=message):
@@ -249,3 +259,9 @@ def test_one_per_step_drops_a_spike_that_timestep_puts_after_the_last_step():
     kept, lost = spikes.one_per_step(1e-3)
     assert lost == 1 and kept.times.tolist() == [0.0001]
     assert kept.to_raster(1e-3, 10).sum() == 1
+
+
+def test_binned_form_drops_a_spike_timestep_puts_after_the_last_bin_as_the_continuous_path_does():
+    spikes = SpikeTrains([0.5, 1 - 1e-7], [0, 0], 1, 1.0, [0, 0], 1)
+    out = perturb(spikes, "deletion", 0.0, np.random.default_rng(0), compat="temporal-shd", bin_width=1e-3)
+    assert out.times.tolist() == [0.5]

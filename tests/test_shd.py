@@ -169,3 +169,37 @@ def test_cli_normalize_writes_both_forms_and_refuses_bad_input(shd_files, tmp_pa
     assert bad.returncode == 2 and "does not exist" in bad.stderr and not (tmp_path / "x").exists()
     bad = subprocess.run(base + ["--theta", "-1", "--out", str(tmp_path / "y")], capture_output=True, text=True)
     assert bad.returncode == 2 and "theta" in bad.stderr
+
+
+def test_an_output_directory_holding_the_inputs_or_foreign_files_is_refused(shd_files, tmp_path):
+    folder, samples, labels = shd_files
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    write_shd_file(inputs / "train.h5", samples[:40], labels[:40])
+    write_shd_file(inputs / "test.h5", samples[40:60], labels[40:60])
+    files = [inputs / "train.h5", inputs / "test.h5"]
+    cfg = NormalizeConfig(n_channels=40, epsilon=0.05)
+    for out in (inputs, tmp_path):
+        with pytest.raises(BiosnnInputError, match="holds the input"):
+            normalize(files, out, cfg)
+    assert all(f.exists() for f in files)
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "chapter1.tex").write_text("precious")
+    with pytest.raises(BiosnnInputError, match="did not write"):
+        normalize(files, foreign, cfg)
+    normalize(files, tmp_path / "out", cfg)
+    normalize(files, tmp_path / "out", cfg)                          # its own output: replaced
+
+
+def test_bad_labels_and_impossible_batches_are_refused_before_any_output(tmp_path):
+    write_shd_file(tmp_path / "neg.h5", [(np.array([0.1]), np.array([1]))] * 3, [0, 1, 0])
+    with h5py.File(tmp_path / "neg.h5", "r+") as h5:
+        del h5["labels"]
+        h5.create_dataset("labels", data=np.array([0, -1, 0]))
+    with pytest.raises(BiosnnInputError, match="labels"):
+        normalize([tmp_path / "neg.h5"], tmp_path / "out", NormalizeConfig(n_channels=4))
+    write_shd_file(tmp_path / "ok.h5", [(np.array([0.1]), np.array([1]))] * 3, [0, 1, 0])
+    with pytest.raises(BiosnnInputError, match="full_batches=256"):
+        normalize([tmp_path / "ok.h5"], tmp_path / "out", NormalizeConfig(n_channels=4, full_batches=256))
+    assert not (tmp_path / "out").exists()

@@ -76,7 +76,7 @@ def test_binned_rows_perturb_on_the_training_grid(case, tmp_path):
               progress=False)
     rows = table.rows()
     assert {r["binned"] for r in rows} == {1}
-    assert all(r["agreement"] == 1.0 for r in rows)
+    assert [r["agreement"] for r in rows if r["backend"] == "brian2"] == [1.0]
 
 
 def _perturb_cli(folder, db, *extra):
@@ -157,3 +157,59 @@ def test_cli_bad_input_fails_before_any_point(case, tmp_path, args, message):
     assert result.returncode == 2, result.stderr
     assert message.replace("\\", "") in result.stderr or message in result.stderr
     assert _points(db) == 0
+
+
+def test_rate_classifiers_are_evaluated_beside_both_backends(case, tmp_path):
+    from biosnn.data.tasks import isi_task, rate_baseline
+
+    folder, net, data = case
+    train = isi_task(np.random.default_rng(9), 200, duration=0.15, isi_range=(1e-3, 40e-3), rate_range=(5, 30))
+    train = type(train)(train.spikes.one_per_step(DT)[0], train.labels, train.n_classes, train.meta)
+    table = SweepTable(tmp_path / "s.sqlite")
+    spec = SweepSpec("net", "data", DT, backends=("torch", "rate_logistic"))
+    run_sweep(table, net, data, spec, [("deletion", 0.0), ("deletion", 0.9)], [0], train=train, progress=False)
+    rate = {r["strength"]: r for r in table.rows() if r["backend"] == "rate_logistic"}
+    assert rate[0.0]["accuracy"] == rate_baseline(train, data)       # unperturbed: the baseline itself
+    assert rate[0.0]["agreement"] is not None and rate[0.9]["input_spikes"] < rate[0.0]["input_spikes"]
+    with pytest.raises(BiosnnInputError, match="training set"):
+        run_sweep(SweepTable(tmp_path / "t.sqlite"), net, data, spec, [("deletion", 0.5)], [0], progress=False)
+
+
+def test_a_backend_added_later_is_computed_alone(case, tmp_path):
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch",)), GRID[:2], [0], progress=False)
+    before = {(r["kind"], r["strength"]): r for r in table.rows()}
+    summary = run_sweep(table, net, data, SweepSpec("net", "data", DT), GRID[:2], [0], progress=False)
+    assert summary["points"] == 2
+    rows = table.rows()
+    assert len(rows) == 4
+    for r in rows:
+        if r["backend"] == "torch":
+            assert r == before[(r["kind"], r["strength"])]             # not recomputed, not rewritten
+        else:
+            assert r["agreement"] == 1.0
+
+
+def test_repeated_entries_are_evaluated_once_and_binned_rows_are_their_own_kind(case, tmp_path):
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    grid = [("deletion", 0.5), ("deletion", 0.5)]
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch",)), grid, [0, 0], progress=False)
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch",), binned=True), grid, [0],
+              progress=False)
+    assert sorted(r["kind"] for r in table.rows()) == ["deletion", "deletion:temporal-shd"]
+
+
+def test_names_are_registered_only_after_the_inputs_are_checked(case, tmp_path):
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    wrong = data.subset(np.arange(4))
+    wrong = type(wrong)(type(wrong.spikes)(wrong.spikes.times, wrong.spikes.units, 20, wrong.duration,
+                                           wrong.spikes.samples, 4), wrong.labels, 2)
+    with pytest.raises(BiosnnInputError, match="inputs"):
+        run_sweep(table, net, wrong, SweepSpec("net", "data", DT), GRID, [0], sources=[("dataset", "data", "a" * 64)],
+                  progress=False)
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch",)), GRID[:1], [0],
+              sources=[("dataset", "data", "b" * 64), ("network", "data", "c" * 64)], progress=False)
+    assert len(table.rows()) == 1                 # a network and a dataset may share a name

@@ -95,6 +95,13 @@ def test_generators_are_reproducible_and_refuse_bad_parameters():
         (lambda: isi_task(np.random.default_rng(0), 10, duration=0.2), "too short"),
         (lambda: coincidence_task(np.random.default_rng(0), 10, mixing=1.5), "mixing"),
         (lambda: coincidence_task(np.random.default_rng(0), 10, n_groups=4), "3 groups"),
+        (lambda: coincidence_task(np.random.default_rng(0), 10, n_groups=3.0), "3 groups"),
+        (lambda: coincidence_task(np.random.default_rng(0), 10, mixing=None), "mixing"),
+        (lambda: coincidence_task(np.random.default_rng(0), 10, window="x"), "window"),
+        (lambda: isi_task(np.random.default_rng(0), 10, rate_range=(0.1, 1, 3)), "pair"),
+        (lambda: isi_task(np.random.default_rng(0), 10, duration="1"), "duration"),
+        (lambda: isi_task(np.random.default_rng(0), 10, duration=float("nan")), "duration"),
+        (lambda: ccisi_task(np.random.default_rng(0), 10, margin="x"), "margin"),
     ]:
         with pytest.raises(BiosnnInputError, match=message):
             call()
@@ -115,3 +122,6 @@ def test_dataset_file_round_trip_and_subset(tmp_path):
         SpikeDataset.load(tmp_path / "bad.npz")
     with pytest.raises(BiosnnInputError, match="labels"):
         SpikeDataset(data.spikes, data.labels[:-1], 3)
+    for index, message in (([0, 0], "twice"), ([30], r"\[0, 30\)"), ([-1], r"\[0, 30\)"), ([0.5], "indices")):
+        with pytest.raises(BiosnnInputError, match=message):
+            data.subset(index)

@@ -8,7 +8,8 @@ perturbation of the grid: in torch at the training dt, in Brian2 at the training
 dt and at ``--fine-factor`` times finer, on the same perturbed continuous spike
 times (``biosnn/sweep.py``). Outputs under ``--out``:
 
-* ``networks/<name>.npz`` and ``data/<name>-test.npz``: what was evaluated;
+* ``networks/<name>.npz`` and ``data/<name>-test.npz``, ``-train.npz``: what was evaluated (the
+  training set fits the rate-only classifiers, evaluated beside both backends at every point);
 * ``training.json``: per network, accuracies and the rate-only baselines;
 * ``sweep.sqlite`` (and ``sweep.csv``): one row per point, backend and dt.
 
@@ -22,14 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from biosnn.data.dataset import SpikeDataset
 from biosnn.network import FeedForwardNet
 from biosnn.results import StudyResults, run_key, seed
 from biosnn.studies.timing_tasks import TimingTaskConfig, train
-from biosnn.sweep import SweepSpec, run_sweep
+from biosnn.sweep import BACKENDS, SweepSpec, run_sweep
 from biosnn.sweep_table import SweepTable, file_digest
 from biosnn.threads import set_threads
 
@@ -73,26 +74,27 @@ def main(argv=None) -> int:
                     cfg = TimingTaskConfig(task=task, delays=setup == "sgd_delay", seed=s,
                                            **(TASK_SETTINGS[task] | (QUICK if args.quick else {})))
                     net_path, data_path = out / "networks" / f"{cfg.name}.npz", out / "data" / f"{cfg.name}-test.npz"
+                    train_path = out / "data" / f"{cfg.name}-train.npz"
                     key = run_key(asdict(cfg))
-                    if not (training.done(key) and net_path.exists() and data_path.exists()):
-                        net, _, test, summary = train(cfg, checkpoint_dir=str(out / "checkpoints" / cfg.name),
-                                                      progress=not args.quiet)
+                    if not (training.done(key) and net_path.exists() and data_path.exists() and train_path.exists()):
+                        net, train_set, test, summary = train(cfg, checkpoint_dir=str(out / "checkpoints" / cfg.name),
+                                                              progress=not args.quiet)
+                        train_set.save(train_path)
                         test.save(data_path)
                         net.save(net_path)
                         training.add(summary, key)
-                        print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}))
+                        print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}), flush=True)
                     net, test = FeedForwardNet.load(net_path), SpikeDataset.load(data_path)
-                    table.register(cfg.name, "network", file_digest(net_path))
-                    table.register(f"{cfg.name}-test", "dataset", file_digest(data_path))
+                    train_set = SpikeDataset.load(train_path)
+                    sources = [("network", cfg.name, file_digest(net_path)),
+                               ("dataset", f"{cfg.name}-test", file_digest(data_path)),
+                               ("training set", f"{cfg.name}-train", file_digest(train_path))]
                     dts = (cfg.dt,) + ((cfg.dt / args.fine_factor,) if args.fine_factor > 1 else ())
                     for binned in (False, True) if args.binned else (False,):
-                        spec = SweepSpec(cfg.name, f"{cfg.name}-test", cfg.dt, brian_dts=dts, binned=binned)
-                        if binned:   # the binned rows share the table: their dataset name says so
-                            spec = replace(spec, dataset_name=f"{cfg.name}-test-binned")
-                            table.register(spec.dataset_name, "dataset", file_digest(data_path))
+                        spec = SweepSpec(cfg.name, f"{cfg.name}-test", cfg.dt, BACKENDS, brian_dts=dts, binned=binned)
                         summary = run_sweep(table, net, test, spec, grid, args.perturbation_seeds, jobs=args.jobs,
-                                            progress=not args.quiet)
-                        print(json.dumps({"network": cfg.name, "binned": binned} | summary))
+                                            train=train_set, sources=sources, progress=not args.quiet)
+                        print(json.dumps({"network": cfg.name, "binned": binned} | summary), flush=True)
         table.export(out / "sweep.csv")
     finally:
         table.close()

@@ -48,13 +48,18 @@ class SpikeDataset:
 
     def counts(self) -> np.ndarray:
         """Spikes per sample and channel ``[S, N]``: all a rate code can read."""
-        counts = np.zeros((len(self), self.n_inputs))
-        np.add.at(counts, (self.spikes.samples, self.spikes.units), 1)
-        return counts
+        return self.spikes.counts()
 
     def subset(self, index) -> "SpikeDataset":
         """The samples ``index`` (renumbered 0..len(index)-1, in that order)."""
-        index = np.asarray(index, dtype=np.int64)
+        index = np.asarray(index)
+        if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
+            raise BiosnnInputError(f"subset: expected a 1-D array of sample indices, got {index!r}")
+        index = index.astype(np.int64)
+        if index.size and (index.min() < 0 or index.max() >= len(self)):
+            raise BiosnnInputError(f"subset: indices must lie in [0, {len(self)})")
+        if np.unique(index).size != index.size:
+            raise BiosnnInputError("subset: an index appears twice (a sample can be taken once)")
         position = np.full(len(self), -1)
         position[index] = np.arange(index.size)
         keep = position[self.spikes.samples] >= 0

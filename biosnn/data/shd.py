@@ -147,7 +147,11 @@ def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700):
             if units.size and (units.min() < 0 or units.max() >= n_channels):
                 raise BiosnnInputError(f"{os.fspath(path)!r}: samples {first}..{stop - 1} hold channels outside "
                                        f"[0, {n_channels})")
-            labels = np.asarray(labels_ds[first:stop]).astype(np.int64)
+            labels = np.asarray(labels_ds[first:stop])
+            if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0):
+                raise BiosnnInputError(f"{os.fspath(path)!r}: samples {first}..{stop - 1} hold labels that are not "
+                                       "non-negative integers")
+            labels = labels.astype(np.int64)
             yield first, times, units, np.repeat(np.arange(stop - first), lengths), labels
 
 
@@ -335,7 +339,17 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
     for f in files:
         with _open(f):
             pass
-    check_output_dir(out_dir, "--out")
+    out = Path(check_output_dir(out_dir, "--out")).resolve()
+    for f in files:
+        if out == f.resolve().parent or out in f.resolve().parents:
+            raise BiosnnInputError(f"--out {str(out_dir)!r} holds the input {str(f)!r}: it is replaced as a whole, so "
+                                   "choose a directory of its own")
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").exists():
+        raise BiosnnInputError(f"--out {str(out_dir)!r} is a directory that biosnn did not write (no summary.json); "
+                               "it is replaced as a whole, so choose a new or empty directory")
+    total = sum(n_samples(f) for f in files)
+    if cfg.full_batches > total:
+        raise BiosnnInputError(f"full_batches={cfg.full_batches} is more than the {total} samples: nothing would be kept")
     provenance = dict(parameters=asdict(cfg), sources=[{"file": f.name, "sha256": _file_digest(f),
                                                         "samples": n_samples(f)} for f in files])
     summary = {}

@@ -10,8 +10,8 @@ is ``dataset.spikes.to_raster(dt, n_steps)``.
   point's ISI. The pairs of a channel are placed uniformly at random without
   overlap, at least one ISI apart, so the shortest interval of every train is
   the ISI (at least one pair per sample). The two classes lie on either side of
-  the diagonal of the plane (rate and ISI scaled to [0, 1]), points within
-  ``margin`` of it are not drawn. The count carries the rate only: a rate code
+  the diagonal of the plane (rate u and ISI v scaled to [0, 1]); points with
+  ``|v - u| <= margin`` are not drawn. The count carries the rate only: a rate code
   separates the classes partly (the best rule on the true rate scores 75% without
   margin), the ISI separates them fully.
 * :func:`ccisi_task`: the cross-channel variant: ``n_pairs`` pairs of channels;
@@ -55,9 +55,20 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _real(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise BiosnnInputError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def _check_range(bounds, name: str) -> tuple[float, float]:
-    low, high = (float(b) for b in bounds)
-    if not 0 < low < high or not np.isfinite(high):
+    try:
+        low, high = bounds
+    except (TypeError, ValueError):
+        raise BiosnnInputError(f"{name} range must be a pair (low, high), got {bounds!r}") from None
+    low, high = _real(low, f"{name} range"), _real(high, f"{name} range")
+    if not 0 < low < high:
         raise BiosnnInputError(f"{name} range must satisfy 0 < low < high, got {bounds!r}")
     return low, high
 
@@ -93,6 +104,7 @@ def isi_task(rng: np.random.Generator, n_samples: int, *, n_inputs: int = 10, du
     """Intra-channel interval task (see the module docstring); rates in Hz, times in s."""
     rng, n_samples, n_inputs = _check_rng(rng), _positive_int(n_samples, "n_samples"), _positive_int(n_inputs, "n_inputs")
     rate_range, isi_range = _check_range(rate_range, "rate"), _check_range(isi_range, "isi")
+    duration, margin = _real(duration, "duration (s)"), _real(margin, "margin")
     if not 0 <= margin < 0.5:
         raise BiosnnInputError(f"margin must lie in [0, 0.5), got {margin!r}")
     if 3 * isi_range[1] >= duration:
@@ -121,6 +133,7 @@ def ccisi_task(rng: np.random.Generator, n_samples: int, *, n_pairs: int = 10, d
     """Cross-channel interval task: channels ``2p`` and ``2p + 1`` of pair ``p`` fire ``ISI`` apart."""
     rng, n_samples, n_pairs = _check_rng(rng), _positive_int(n_samples, "n_samples"), _positive_int(n_pairs, "n_pairs")
     rate_range, isi_range = _check_range(rate_range, "rate"), _check_range(isi_range, "isi")
+    duration, margin = _real(duration, "duration (s)"), _real(margin, "margin")
     if not 0 <= margin < 0.5:
         raise BiosnnInputError(f"margin must lie in [0, 0.5), got {margin!r}")
     if isi_range[1] >= duration:
@@ -151,8 +164,9 @@ def coincidence_task(rng: np.random.Generator, n_samples: int, *, mixing: float 
     """Which two groups share their ON/OFF state in every window? (see the module docstring)"""
     rng, n_samples = _check_rng(rng), _positive_int(n_samples, "n_samples")
     n_windows, group_size = _positive_int(n_windows, "n_windows"), _positive_int(group_size, "group_size")
-    if n_groups != 3:
+    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups != 3:
         raise BiosnnInputError("the coincidence task has 3 groups (its classes are the 3 pairs of groups)")
+    mixing, window = _real(mixing, "mixing l"), _real(window, "window (s)")
     if not 0 <= mixing <= 1:
         raise BiosnnInputError(f"mixing l must lie in [0, 1], got {mixing!r}")
     if not window > 0:
@@ -179,22 +193,29 @@ def coincidence_task(rng: np.random.Generator, n_samples: int, *, mixing: float 
 RATE_CLASSIFIERS = ("logistic", "mlp")
 
 
-def rate_baseline(train: SpikeDataset, test: SpikeDataset, *, classifier: str = "logistic", seed: int = 0) -> float:
-    """Test accuracy of a classifier on per-channel spike counts (a rate-only code): a multinomial
-    logistic regression, or an MLP (one hidden layer of 64) that can also compare channels' counts."""
+def fit_rate_classifier(train: SpikeDataset, *, classifier: str = "logistic", seed: int = 0):
+    """A scikit-learn classifier of per-channel spike counts (a rate-only code), fitted on ``train``:
+    a multinomial logistic regression, or an MLP (one hidden layer of 64) that can also compare
+    channels' counts. ``predict(counts [S, N])`` gives classes."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if train.n_inputs != test.n_inputs:
-        raise BiosnnInputError(f"train has {train.n_inputs} channels, test {test.n_inputs}")
     if classifier not in RATE_CLASSIFIERS:
         raise BiosnnInputError(f"classifier must be one of {', '.join(RATE_CLASSIFIERS)}, got {classifier!r}")
     head = (LogisticRegression(max_iter=2000, random_state=seed) if classifier == "logistic" else
             MLPClassifier((64,), max_iter=2000, early_stopping=True, random_state=seed))
     model = make_pipeline(StandardScaler(), head)
     model.fit(train.counts(), train.labels)
+    return model
+
+
+def rate_baseline(train: SpikeDataset, test: SpikeDataset, *, classifier: str = "logistic", seed: int = 0) -> float:
+    """Test accuracy of :func:`fit_rate_classifier` trained on ``train``."""
+    if train.n_inputs != test.n_inputs:
+        raise BiosnnInputError(f"train has {train.n_inputs} channels, test {test.n_inputs}")
+    model = fit_rate_classifier(train, classifier=classifier, seed=seed)
     return float(model.score(test.counts(), test.labels))
 
 

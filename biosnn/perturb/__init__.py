@@ -19,6 +19,7 @@ identity at its ``identity`` strength.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -67,7 +68,8 @@ def binary_raster(spikes: SpikeTrains, bin_width: float) -> np.ndarray:
     n_bins = int(round(spikes.duration / bin_width))
     if n_bins < 1 or not np.isclose(n_bins * bin_width, spikes.duration, rtol=1e-9, atol=0):
         raise BiosnnInputError(f"bin_width={bin_width!r} s must divide the duration {spikes.duration!r} s")
-    return np.minimum(spikes.to_raster(bin_width, n_bins, dtype=np.int64), 1).astype(np.uint8)
+    carried, _ = spikes.one_per_step(bin_width)      # a spike timestep() puts after the last bin is dropped
+    return carried.to_raster(bin_width, n_bins, dtype=np.uint8)
 
 
 def raster_spikes(raster: np.ndarray, bin_width: float, *, batched: bool = True) -> SpikeTrains:
@@ -75,19 +77,39 @@ def raster_spikes(raster: np.ndarray, bin_width: float, *, batched: bool = True)
     return SpikeTrains.from_raster(raster, bin_width, batched=batched)
 
 
+def _number(value, what: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise BiosnnInputError(f"{what}: expected a number, got {value!r}")
+    return float(value)
+
+
 def perturb(spikes: SpikeTrains, kind: str, strength: float, rng: np.random.Generator, *,
             compat: str | None = None, bin_width: float | None = None, **options) -> SpikeTrains:
     """Apply perturbation ``kind`` at ``strength``; ``compat="temporal-shd"`` bins at ``bin_width`` (s) first and
     applies the reference code's raster version (``options`` go to it: ``mode``, ``pad_to``)."""
     perturbation = get_perturbation(kind)
+    strength = _number(strength, f"{kind} strength ({perturbation.strength})")
     if compat is None:
         if bin_width is not None or options:
             raise BiosnnInputError("bin_width and binned options apply only with compat='temporal-shd'")
         return perturbation.continuous(spikes, strength, rng)
     if compat not in COMPAT:
         raise BiosnnInputError(f"unknown compat {compat!r}; choose one of {', '.join(COMPAT)}")
-    if bin_width is None or not bin_width > 0:
+    if bin_width is None:
         raise BiosnnInputError("compat='temporal-shd' needs bin_width > 0 (s)")
+    bin_width = _number(bin_width, "bin_width (s)")
+    if not bin_width > 0:
+        raise BiosnnInputError(f"compat='temporal-shd' needs bin_width > 0 (s), got {bin_width!r}")
+    accepted = [name for name, p in inspect.signature(perturbation.binned).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise BiosnnInputError(f"{kind}: unknown option(s) {', '.join(unknown)} for its binned form "
+                               f"(accepted: {', '.join(accepted) or 'none'})")
+    if options.get("pad_to") is not None:
+        pad = options["pad_to"]
+        if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)):
+            raise BiosnnInputError(f"pad_to must be a whole number of bins, got {pad!r}")
     raster = binary_raster(continuous._check_spikes(spikes), bin_width)
     bins = strength / bin_width if perturbation.time_valued else strength
     return raster_spikes(perturbation.binned(raster, bins, rng, **options), bin_width, batched=spikes.is_batched)
