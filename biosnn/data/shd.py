@@ -164,27 +164,44 @@ def _file_digest(path) -> str:
 # -- counting and selection -----------------------------------------------------------------------------
 def _events(times, units, sample, cfg: NormalizeConfig, form: str):
     """The events counted in ``form``: spikes inside the raster's time span (continuous) or unique active
-    bins (binned); returns ``(sample, unit, time_or_bin)`` sorted by (sample, unit)."""
+    bins (binned); returns ``(sample, unit, time_or_bin)`` grouped by (sample, unit)."""
     bins = bin_index(times, cfg)
     inside = bins >= 0
     sample, units, times, bins = sample[inside], units[inside], times[inside], bins[inside]
     if form == "binned":
-        key = np.unique((sample * cfg.n_channels + units) * cfg.n_bins + bins)
+        key = np.sort((sample * cfg.n_channels + units) * cfg.n_bins + bins)
+        key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key      # sort-based unique: fast on ints
         return key // (cfg.n_channels * cfg.n_bins), (key // cfg.n_bins) % cfg.n_channels, key % cfg.n_bins
-    order = np.lexsort((times, units, sample))
+    order = np.argsort(sample * cfg.n_channels + units, kind="stable")
     return sample[order], units[order], times[order]
 
 
-def counts(files, cfg: NormalizeConfig, form: str, *, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
-    """``(c [S, n_channels] int32, labels [S])`` over ``files`` in order (samples numbered across them)."""
-    all_counts, all_labels = [], []
+def _chunks(files, cfg: NormalizeConfig, chunk: int):
+    """``(global sample ids, times, units, sample within chunk, labels)`` over ``files`` in order."""
+    offset = 0
     for path in files:
         for first, times, units, sample, labels in read_chunks(path, chunk=chunk, n_channels=cfg.n_channels):
+            yield offset + first + np.arange(labels.size), times, units, sample, labels
+        offset += n_samples(path)
+
+
+def count_events(files, cfg: NormalizeConfig, forms=FORMS, *, chunk: int = CHUNK) -> tuple[dict, np.ndarray]:
+    """``({form: c [S, n_channels] int32}, labels [S])`` over ``files`` in order, in one reading."""
+    blocks = {form: [] for form in forms}
+    all_labels = []
+    for ids, times, units, sample, labels in _chunks(files, cfg, chunk):
+        for form in forms:
             s, u, _ = _events(times, units, sample, cfg, form)
             block = np.bincount(s * cfg.n_channels + u, minlength=labels.size * cfg.n_channels)
-            all_counts.append(block.reshape(labels.size, cfg.n_channels).astype(np.int32))
-            all_labels.append(labels)
-    return np.concatenate(all_counts), np.concatenate(all_labels)
+            blocks[form].append(block.reshape(labels.size, cfg.n_channels).astype(np.int32))
+        all_labels.append(labels)
+    return {form: np.concatenate(b) for form, b in blocks.items()}, np.concatenate(all_labels)
+
+
+def counts(files, cfg: NormalizeConfig, form: str, *, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """``(c [S, n_channels] int32, labels [S])`` of one form."""
+    c, labels = count_events(files, cfg, (form,), chunk=chunk)
+    return c[form], labels
 
 
 @dataclass(frozen=True)
@@ -234,18 +251,16 @@ def select(c: np.ndarray, labels: np.ndarray, cfg: NormalizeConfig) -> Selection
 
 
 # -- writing -------------------------------------------------------------------------------------------
-def _sample_rngs(cfg, ids):
-    return [np.random.default_rng([cfg.seed, 1, int(i)]) for i in ids]
-
-
-def _subsample(s, u, t, sel_ids, c_min_of_unit, cfg):
-    """Keep ``c_min`` events of every (sample, channel), chosen uniformly, seeded per sample."""
+def _subsample(s, u, sample_ids, c_min_of_unit, cfg):
+    """Keep ``c_min`` events of every (sample, channel), chosen uniformly, seeded per sample: the result
+    depends on the seed and the sample's id only (not on the chunking). Events are grouped by sample."""
     keep = np.zeros(s.size, bool)
     if not s.size:
         return keep
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
     ends = np.r_[starts[1:], s.size]
-    for a, b, rng in zip(starts, ends, _sample_rngs(cfg, sel_ids[s[starts]])):
+    for a, b in zip(starts, ends):
+        rng = np.random.default_rng([cfg.seed, 1, int(sample_ids[s[a]])])
         units = u[a:b]
         order = np.argsort(units + rng.random(b - a), kind="stable")
         sorted_units = units[order]
@@ -255,74 +270,77 @@ def _subsample(s, u, t, sel_ids, c_min_of_unit, cfg):
     return keep
 
 
-def _write_stage(out: Path, files, cfg: NormalizeConfig, form: str, sel: Selection, stage: str, provenance: dict,
-                 chunk: int):
-    import h5py
+class _Output:
+    """One output file (a form and a stage) written row block by row block."""
 
-    position = np.full(sum(n_samples(f) for f in files), -1)
-    position[sel.samples] = np.arange(sel.samples.size)
-    new_channel = np.full(cfg.n_channels, -1)
-    new_channel[sel.channels] = np.arange(sel.channels.size)
-    c_min_of_unit = np.zeros(cfg.n_channels, np.int64)
-    c_min_of_unit[sel.channels] = sel.c_min
-    n_out = sel.samples.size
-    path = out / f"{form}_{stage}.h5"
-    with h5py.File(path, "w") as h5:
+    def __init__(self, path: Path, form: str, sel: Selection, cfg: NormalizeConfig):
+        import h5py
+
+        self.form, self.sel, self.cfg = form, sel, cfg
+        self.h5 = h5py.File(path, "w")
+        n_out = sel.samples.size
         if form == "binned":
-            x = h5.create_dataset("X", (n_out, sel.channels.size, cfg.n_bins), np.uint8, chunks=True,
-                                  compression="gzip")
-            x.attrs["layout"] = "samples, channels, bins (the published shd_norm layout)"
+            self.x = self.h5.create_dataset("X", (n_out, sel.channels.size, cfg.n_bins), np.uint8,
+                                            chunks=(min(max(n_out, 1), 64), max(sel.channels.size, 1), cfg.n_bins))
+            self.x.attrs["layout"] = "samples, channels, bins (the published shd_norm layout)"
         else:
-            times_ds = h5.create_dataset("spikes/times", (n_out,), h5py.vlen_dtype(np.float32))
-            units_ds = h5.create_dataset("spikes/units", (n_out,), h5py.vlen_dtype(np.uint16))
-        labels_out = np.zeros(n_out, np.int64)
-        offset = 0
-        for path_in in files:
-            for first, times, units, sample, labels in read_chunks(path_in, chunk=chunk, n_channels=cfg.n_channels):
-                ids = offset + first + np.arange(labels.size)
-                kept_here = position[ids] >= 0
-                if not kept_here.any():
-                    continue
-                labels_out[position[ids[kept_here]]] = labels[kept_here]
-                s, u, t = _events(times, units, sample, cfg, form)
-                mask = (position[offset + first + s] >= 0) & (new_channel[u] >= 0)
-                s, u, t = s[mask], u[mask], t[mask]
-                if stage == "norm":
-                    keep = _subsample(s, u, t, offset + first + np.arange(labels.size), c_min_of_unit, cfg)
-                    s, u, t = s[keep], u[keep], t[keep]
-                rows = position[offset + first + s]
-                if form == "binned":
-                    block_ids = np.unique(rows)
-                    block = np.zeros((block_ids.size, sel.channels.size, cfg.n_bins), np.uint8)
-                    block[np.searchsorted(block_ids, rows), new_channel[u], t.astype(np.int64)] = 1
-                    for r0 in _runs(block_ids):
-                        x[block_ids[r0[0]]:block_ids[r0[1] - 1] + 1] = block[r0[0]:r0[1]]
-                else:
-                    order = np.lexsort((t, rows))
-                    rows, u, t = rows[order], u[order], t[order]
-                    present = np.unique(rows)
-                    bounds = np.searchsorted(rows, np.r_[present, present[-1] + 1] if present.size else [])
-                    for k, row in enumerate(present):   # one row at a time: h5py would stack equal lengths
-                        times_ds[row] = t[bounds[k]:bounds[k + 1]].astype(np.float32)
-                        units_ds[row] = new_channel[u[bounds[k]:bounds[k + 1]]].astype(np.uint16)
-            offset += n_samples(path_in)
-        h5.create_dataset("Y" if form == "binned" else "labels", data=labels_out)
-        prov = h5.create_group("provenance")
-        prov.attrs["json"] = json.dumps(provenance | {"form": form, "stage": stage}, sort_keys=True)
-        prov.create_dataset("channels", data=sel.channels)
-        prov.create_dataset("c_min", data=sel.c_min)
-        prov.create_dataset("kept_samples", data=sel.samples)
-        prov.create_dataset("removed_samples", data=sel.removed)
-        prov.create_dataset("dropped_channels", data=sel.dropped)
+            self.times = self.h5.create_dataset("spikes/times", (n_out,), h5py.vlen_dtype(np.float32))
+            self.units = self.h5.create_dataset("spikes/units", (n_out,), h5py.vlen_dtype(np.uint16))
+
+    def write(self, rows, channels, values, first_row: int, n_rows: int) -> None:
+        """Events of output rows ``first_row .. first_row + n_rows - 1`` (``rows`` absolute, ascending)."""
+        if self.form == "binned":
+            block = np.zeros((n_rows, self.sel.channels.size, self.cfg.n_bins), np.uint8)
+            block[rows - first_row, channels, values.astype(np.int64)] = 1
+            self.x[first_row:first_row + n_rows] = block
+            return
+        order = np.argsort(rows * 2.0 * (values.max(initial=0.0) + 1.0) + values, kind="stable")   # by row, then time
+        rows, channels, values = rows[order], channels[order], values[order]
+        bounds = np.searchsorted(rows, np.arange(first_row, first_row + n_rows + 1))
+        for k in range(n_rows):      # one row at a time: h5py would stack arrays of equal length into 2-D
+            self.times[first_row + k] = values[bounds[k]:bounds[k + 1]].astype(np.float32)
+            self.units[first_row + k] = channels[bounds[k]:bounds[k + 1]].astype(np.uint16)
+
+    def close(self, labels, provenance: dict) -> None:
+        self.h5.create_dataset("Y" if self.form == "binned" else "labels", data=labels)
+        prov = self.h5.create_group("provenance")
+        prov.attrs["json"] = json.dumps(provenance, sort_keys=True)
+        for name in ("channels", "c_min", "samples", "removed", "dropped"):
+            key = {"samples": "kept_samples", "removed": "removed_samples", "dropped": "dropped_channels"}.get(name, name)
+            prov.create_dataset(key, data=getattr(self.sel, name))
+        self.h5.close()
 
 
-def _runs(sorted_ids):
-    """Index ranges ``[a, b)`` of consecutive ids (so each is one contiguous HDF5 write)."""
-    if not sorted_ids.size:
-        return []
-    breaks = np.flatnonzero(np.diff(sorted_ids) != 1) + 1
-    edges = np.r_[0, breaks, sorted_ids.size]
-    return list(zip(edges[:-1], edges[1:]))
+def _write(out: Path, files, cfg: NormalizeConfig, selections: dict, provenance: dict, chunk: int) -> None:
+    """Every form's part and norm files in one reading of the sources."""
+    total = sum(n_samples(f) for f in files)
+    plan = {}
+    for form, sel in selections.items():
+        position = np.full(total, -1)
+        position[sel.samples] = np.arange(sel.samples.size)
+        new_channel = np.full(cfg.n_channels, -1)
+        new_channel[sel.channels] = np.arange(sel.channels.size)
+        c_min_of_unit = np.zeros(cfg.n_channels, np.int64)
+        c_min_of_unit[sel.channels] = sel.c_min
+        outputs = {stage: _Output(out / f"{form}_{stage}.h5", form, sel, cfg) for stage in ("part", "norm")}
+        plan[form] = (position, new_channel, c_min_of_unit, outputs, np.zeros(sel.samples.size, np.int64))
+    for ids, times, units, sample, labels in _chunks(files, cfg, chunk):
+        for form, (position, new_channel, c_min_of_unit, outputs, labels_out) in plan.items():
+            kept_rows = position[ids][position[ids] >= 0]
+            if not kept_rows.size:
+                continue
+            # kept samples are in ascending id order, so a chunk's kept samples are consecutive output rows
+            first_row, n_rows = int(kept_rows.min()), int(kept_rows.size)
+            labels_out[kept_rows] = labels[position[ids] >= 0]
+            s, u, t = _events(times, units, sample, cfg, form)
+            mask = (position[ids[s]] >= 0) & (new_channel[u] >= 0)
+            s, u, t = s[mask], u[mask], t[mask]
+            outputs["part"].write(position[ids[s]], new_channel[u], t, first_row, n_rows)
+            keep = _subsample(s, u, ids, c_min_of_unit, cfg)
+            outputs["norm"].write(position[ids[s[keep]]], new_channel[u[keep]], t[keep], first_row, n_rows)
+    for form, (_, _, _, outputs, labels_out) in plan.items():
+        for stage, output in outputs.items():
+            output.close(labels_out, provenance | {"form": form, "stage": stage})
 
 
 def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms=FORMS, chunk: int = CHUNK,
@@ -357,11 +375,14 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
     def build(tmp: Path):
         from tqdm import tqdm
 
-        for form in tqdm(forms, desc="normalize", unit="form", disable=not progress):
-            c, labels = counts(files, cfg, form, chunk=chunk)
-            sel = select(c, labels, cfg)
-            for stage in ("part", "norm"):
-                _write_stage(tmp, files, cfg, form, sel, stage, provenance, chunk)
+        bar = tqdm(total=2, desc="normalize", unit="pass", disable=not progress)
+        c, labels = count_events(files, cfg, forms, chunk=chunk)
+        bar.update()
+        selections = {form: select(c[form], labels, cfg) for form in forms}
+        _write(tmp, files, cfg, selections, provenance, chunk)
+        bar.update()
+        bar.close()
+        for form, sel in selections.items():
             sizes = np.bincount(labels[sel.samples])
             summary[form] = dict(samples=int(sel.samples.size), channels=int(sel.channels.size),
                                  bins=cfg.n_bins, per_class=int(sizes[sizes > 0].min()) if sel.samples.size else 0,
