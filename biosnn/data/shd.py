@@ -297,9 +297,15 @@ class _Output:
         order = np.argsort(rows * 2.0 * (values.max(initial=0.0) + 1.0) + values, kind="stable")   # by row, then time
         rows, channels, values = rows[order], channels[order], values[order]
         bounds = np.searchsorted(rows, np.arange(first_row, first_row + n_rows + 1))
-        for k in range(n_rows):      # one row at a time: h5py would stack arrays of equal length into 2-D
-            self.times[first_row + k] = values[bounds[k]:bounds[k + 1]].astype(np.float32)
-            self.units[first_row + k] = channels[bounds[k]:bounds[k + 1]].astype(np.uint16)
+        times = np.empty(n_rows, dtype=self.times.dtype)
+        units = np.empty(n_rows, dtype=self.units.dtype)
+        for k in range(n_rows):
+            times[k] = values[bounds[k]:bounds[k + 1]].astype(np.float32)
+            units[k] = channels[bounds[k]:bounds[k + 1]].astype(np.uint16)
+        # write_direct: assignment would stack rows of equal length (every norm sample) into a 2-D array
+        rows_out = np.s_[first_row:first_row + n_rows]
+        self.times.write_direct(times, np.s_[0:n_rows], rows_out)
+        self.units.write_direct(units, np.s_[0:n_rows], rows_out)
 
     def close(self, labels, provenance: dict) -> None:
         self.h5.create_dataset("Y" if self.form == "binned" else "labels", data=labels)
