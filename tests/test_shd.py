@@ -203,3 +203,22 @@ def test_bad_labels_and_impossible_batches_are_refused_before_any_output(tmp_pat
     with pytest.raises(BiosnnInputError, match="full_batches=256"):
         normalize([tmp_path / "ok.h5"], tmp_path / "out", NormalizeConfig(n_channels=4, full_batches=256))
     assert not (tmp_path / "out").exists()
+
+
+def test_read_dataset_keeps_the_true_times_and_counts_what_it_drops(shd_files, tmp_path):
+    folder, samples, labels = shd_files
+    data = shd.read_dataset(folder / "train.h5", samples=[3, 5, 8])
+    assert len(data) == 3 and data.n_inputs == 700 and data.labels.tolist() == labels[[3, 5, 8]].tolist()
+    assert data.meta["dropped_spikes"] == 1                             # the spike at 1.45 s of sample 5
+    for row, k in enumerate([3, 5, 8]):
+        t, u = samples[k]
+        mine = data.spikes.times[data.spikes.samples == row]
+        np.testing.assert_array_equal(np.sort(mine), np.sort(np.float32(t)[np.float32(t) < 1.4].astype(np.float64)))
+    normalize([folder / "train.h5", folder / "test.h5"], tmp_path / "n", NormalizeConfig(n_channels=40, epsilon=0.05),
+              forms=("continuous",))
+    norm = shd.read_dataset(tmp_path / "n" / "continuous_norm.h5")
+    with h5py.File(tmp_path / "n" / "continuous_norm.h5") as h5:
+        assert norm.n_inputs == h5["provenance/channels"].shape[0]
+        assert np.all(norm.counts().sum(1) == h5["provenance/c_min"][:].sum())
+    with pytest.raises(BiosnnInputError, match="ascending"):
+        shd.read_dataset(folder / "train.h5", samples=[5, 3])

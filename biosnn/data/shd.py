@@ -155,6 +155,42 @@ def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700):
             yield first, times, units, np.repeat(np.arange(stop - first), lengths), labels
 
 
+def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None = None):
+    """A :class:`~biosnn.data.dataset.SpikeDataset` of a file in the SHD layout (an original file, or a
+    ``continuous_*.h5`` written by :func:`normalize`), spikes at or after ``duration`` (s) dropped and
+    counted in ``meta["dropped_spikes"]``; ``samples`` selects sample indices (ascending). The channel
+    count is the file's kept channels (normalised files) or 700."""
+    from ..spikes import SpikeTrains
+    from .dataset import SpikeDataset
+
+    if not (np.isfinite(duration) and duration > 0):
+        raise BiosnnInputError(f"duration must be a positive time (s), got {duration!r}")
+    with _open(path) as handle:
+        n_channels = int(handle["provenance/channels"].shape[0]) if "provenance/channels" in handle else 700
+        total = int(handle["labels"].shape[0])
+    wanted = np.arange(total) if samples is None else np.asarray(samples, dtype=np.int64)
+    if wanted.size and (wanted.min() < 0 or wanted.max() >= total or np.any(np.diff(wanted) <= 0)):
+        raise BiosnnInputError(f"samples must be ascending indices in [0, {total})")
+    position = np.full(total, -1)
+    position[wanted] = np.arange(wanted.size)
+    times, units, rows, labels = [], [], [], np.zeros(wanted.size, np.int64)
+    dropped = 0
+    for first, t, u, s, lab in read_chunks(path, n_channels=n_channels):
+        ids = first + np.arange(lab.size)
+        keep_sample = position[ids] >= 0
+        labels[position[ids[keep_sample]]] = lab[keep_sample]
+        inside = keep_sample[s] & (t < duration)
+        dropped += int(np.sum(keep_sample[s] & (t >= duration)))
+        times.append(t[inside])
+        units.append(u[inside])
+        rows.append(position[ids[s[inside]]])
+    spikes = SpikeTrains.from_unsorted(np.concatenate(times), np.concatenate(units), n_channels, duration,
+                                       np.concatenate(rows), int(wanted.size))
+    n_classes = int(labels.max()) + 1 if labels.size else 1
+    meta = dict(source=os.path.basename(os.fspath(path)), name=name, dropped_spikes=dropped, duration=duration)
+    return SpikeDataset(spikes, labels, n_classes, meta)
+
+
 def _file_digest(path) -> str:
     from ..sweep_table import file_digest
 

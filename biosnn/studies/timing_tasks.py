@@ -9,8 +9,10 @@ training loop (:func:`biosnn.training.loop.fit`), the paper's *SGD* and
   learned) -> a non-spiking leaky readout (``li``, time constant the sample's
   duration unless set: read by its membrane potential after the last step, it
   must remember the whole sample); cross-entropy; fast-sigmoid surrogate (alpha 100);
-* SGD-delay adds learnable axonal delays (one per presynaptic neuron, both
-  hops, ``d_max``), exported rounded to whole steps as Brian2 rounds them.
+* SGD-delay adds learnable axonal delays (one per presynaptic neuron, every
+  hop, ``d_max``), exported rounded to whole steps as Brian2 rounds them;
+* SHD/SSC: the paper's 2 x 128 architecture (``hidden=(128, 128)``) with delays,
+  on data read by :func:`biosnn.data.shd.read_dataset`.
 
 The trained network is exported as a :class:`~biosnn.network.FeedForwardNet`
 description: what :mod:`biosnn.sweep` evaluates in torch and in Brian2.
@@ -25,12 +27,17 @@ import numpy as np
 import torch
 
 from ..data.dataset import SpikeDataset
-from ..data.tasks import TASKS, rate_baseline
+from ..data.tasks import TASKS as GENERATORS
+from ..data.tasks import rate_baseline
 from ..errors import BiosnnInputError
 from ..network import FeedForwardNet, LayerSpec
 from ..schedule import TimeGrid
 from ..torch.feedforward import FeedForward
 from ..training.loop import TensorData, TrainConfig, evaluate, fit
+
+
+TASKS = tuple(GENERATORS)
+EXTERNAL = ("shd", "ssc")     # tasks whose data the caller reads (biosnn.data.shd.read_dataset)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class TimingTaskConfig:
     task_params: dict = field(default_factory=dict)   # e.g. {"mixing": 0.5} for the coincidence task
     delays: bool = False          # SGD-delay
     dt: float = 1e-3
-    hidden: int = 100
+    hidden: int | tuple[int, ...] = 100   # PLIF layer sizes (SHD: (128, 128))
     tau_hidden: float = 20e-3     # PLIF's initial membrane time constant (learned)
     tau_readout: float | None = None   # default: the samples' duration (the readout integrates the whole sample)
     d_max: float = 50e-3          # longest learnable axonal delay
@@ -53,8 +60,16 @@ class TimingTaskConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.task not in TASKS:
-            raise BiosnnInputError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
+        if self.task not in TASKS + EXTERNAL:
+            raise BiosnnInputError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS + EXTERNAL)}")
+        sizes = (self.hidden,) if isinstance(self.hidden, (int, np.integer)) else tuple(self.hidden)
+        if not sizes or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
+            raise BiosnnInputError(f"hidden must be a positive layer size or a list of them, got {self.hidden!r}")
+        object.__setattr__(self, "hidden", sizes if len(sizes) > 1 else int(sizes[0]))
+
+    @property
+    def hidden_sizes(self) -> tuple[int, ...]:
+        return self.hidden if isinstance(self.hidden, tuple) else (self.hidden,)
 
     @property
     def name(self) -> str:
@@ -62,27 +77,31 @@ class TimingTaskConfig:
         return f"{self.task}{extra}-{'sgd_delay' if self.delays else 'sgd'}-seed{self.seed}"
 
 
+def on_grid(data: SpikeDataset, dt: float) -> SpikeDataset:
+    """The dataset with at most one spike per unit and step of ``dt`` (what both backends can carry)."""
+    spikes, _ = data.spikes.one_per_step(dt)
+    return SpikeDataset(spikes, data.labels, data.n_classes, data.meta)
+
+
 def datasets(cfg: TimingTaskConfig) -> tuple[SpikeDataset, SpikeDataset]:
-    """Train and test sets of the task, seeded by the config's seed; one spike per unit and step at dt."""
+    """Train and test sets of a synthetic task, seeded by the config's seed, on the grid of dt."""
+    if cfg.task not in TASKS:
+        raise BiosnnInputError(f"task {cfg.task!r} has no generator: pass its data to train(..., data=(train, test))")
     rng = np.random.default_rng([cfg.seed, 1])
-    make = TASKS[cfg.task]
+    make = GENERATORS[cfg.task]
     train, test = (make(rng, n, **cfg.task_params) for n in (cfg.n_train, cfg.n_test))
-    out = []
-    for data in (train, test):
-        spikes, _ = data.spikes.one_per_step(cfg.dt)
-        out.append(SpikeDataset(spikes, data.labels, data.n_classes, data.meta))
-    return out[0], out[1]
+    return on_grid(train, cfg.dt), on_grid(test, cfg.dt)
 
 
 def build(cfg: TimingTaskConfig, n_inputs: int, n_classes: int, duration: float) -> FeedForward:
     """The untrained network for samples of ``duration`` (s), seeded by the config."""
     rng = np.random.default_rng([cfg.seed, 2])
-    layers = [LayerSpec("plif", cfg.hidden, dict(tau_m=cfg.tau_hidden)),
-              LayerSpec("li", n_classes, dict(tau_m=cfg.tau_readout or duration))]
-    weights = [rng.normal(0, 1.0 / np.sqrt(n_inputs), (n_inputs, cfg.hidden)) * 2.0,
-               rng.normal(0, 1.0 / np.sqrt(cfg.hidden), (cfg.hidden, n_classes))]
-    delays = ([rng.uniform(0, cfg.d_max / 2, n_inputs), rng.uniform(0, cfg.d_max / 2, cfg.hidden)]
-              if cfg.delays else None)
+    sizes = (n_inputs,) + cfg.hidden_sizes
+    layers = [LayerSpec("plif", n, dict(tau_m=cfg.tau_hidden)) for n in cfg.hidden_sizes]
+    layers.append(LayerSpec("li", n_classes, dict(tau_m=cfg.tau_readout or duration)))
+    weights = [rng.normal(0, 2.0 / np.sqrt(a), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights.append(rng.normal(0, 1.0 / np.sqrt(sizes[-1]), (sizes[-1], n_classes)))
+    delays = [rng.uniform(0, cfg.d_max / 2, n) for n in sizes] if cfg.delays else None
     return FeedForward(n_inputs, layers, dt=cfg.dt, weights=weights, delays=delays, learn_delays=cfg.delays,
                        d_max=cfg.d_max if cfg.delays else None, surrogate="fast_sigmoid",
                        surrogate_alpha=cfg.surrogate_alpha).double()
@@ -93,11 +112,18 @@ def _inputs(data: SpikeDataset, dt: float) -> torch.Tensor:
     return torch.as_tensor(np.transpose(data.spikes.to_raster(dt, grid.n_steps), (1, 0, 2)))   # [S, T, N]
 
 
-def train(cfg: TimingTaskConfig, *, checkpoint_dir: str | None = None,
-          progress: bool = False) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
-    """Train on the task; returns the exported network, the train and test sets and a summary."""
-    train_set, test_set = datasets(cfg)
-    net = build(cfg, train_set.n_inputs, train_set.n_classes, train_set.duration)
+def train(cfg: TimingTaskConfig, *, data: tuple[SpikeDataset, SpikeDataset] | None = None,
+          checkpoint_dir: str | None = None, progress: bool = False) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
+    """Train on the task (its generator's data, or ``data = (train, test)``, e.g. SHD read by
+    :func:`biosnn.data.shd.read_dataset`); returns the exported network, the train and test sets (on
+    the grid of dt) and a summary."""
+    if data is None:
+        train_set, test_set = datasets(cfg)
+    else:
+        train_set, test_set = (on_grid(d, cfg.dt) for d in data)
+        if train_set.n_inputs != test_set.n_inputs:
+            raise BiosnnInputError(f"train has {train_set.n_inputs} channels, test {test_set.n_inputs}")
+    net = build(cfg, train_set.n_inputs, max(train_set.n_classes, test_set.n_classes), train_set.duration)
     start = time.perf_counter()
     history = fit(net, TensorData(_inputs(train_set, cfg.dt), torch.as_tensor(train_set.labels)),
                   TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, delay_lr=cfg.delay_lr,

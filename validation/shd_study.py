@@ -1,0 +1,114 @@
+"""SHD/SSC (or their normalised versions) through the timing study: train the paper's 2 x 128 network
+with learnable delays in torch, sweep perturbations through torch and Brian2 into SQLite.
+
+Data: files in the SHD layout (Cramer et al. 2020), e.g. ``continuous_norm.h5`` written by
+``biosnn data normalize``. With ``--test`` the two files are the train and test sets; without, one
+file is split as the temporal-shd loaders split it, in file order: the first 60% train, 15%
+validation (unused), the next 15% test. The Brian2 evaluation takes the first ``--n-eval`` test
+samples (a batched Brian2 run replicates every synapse per sample: mind the memory).
+
+The training grid is the reference's: ``--dt 0.014`` (100 bins over 1.4 s). Jitter strengths are
+the paper's, in bins of that grid. Everything resumes (checkpointed training, the SQLite table).
+
+Usage: python validation/shd_study.py --train shd-norm/continuous_norm.h5 --out results/shd [--no-delays]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from biosnn.data.dataset import SpikeDataset
+from biosnn.data.shd import n_samples, read_dataset
+from biosnn.network import FeedForwardNet
+from biosnn.results import StudyResults, run_key, seed
+from biosnn.studies.timing_tasks import TimingTaskConfig, train
+from biosnn.sweep import BACKENDS, SweepSpec, run_sweep
+from biosnn.sweep_table import SweepTable, file_digest
+from biosnn.threads import set_threads
+
+#: sigma in bins (the paper's SHD grid), deletion probabilities, replacement fractions
+JITTER_BINS = [1, 5, 10, 20, 25, 30]
+DELETION = [0.1, 0.5, 0.7, 0.9]
+REPLACEMENT = [0.0, 0.1, 0.3, 0.5, 0.7, 1.0]
+
+
+def grid(dt: float, quick: bool) -> list[tuple[str, float]]:
+    if quick:
+        return [("random_replacement", 0.0), ("spike_jitter", dt), ("time_reversal", 1)]
+    return ([("random_replacement", f) for f in REPLACEMENT] + [("spike_jitter", b * dt) for b in JITTER_BINS]
+            + [("neuron_jitter", b * dt) for b in JITTER_BINS] + [("deletion", p) for p in DELETION]
+            + [("time_reversal", 1)])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", required=True, help="SHD-layout HDF5 file (train set, or the whole set to split)")
+    parser.add_argument("--test", default=None, help="SHD-layout HDF5 test file")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--dt", type=float, default=0.014)
+    parser.add_argument("--duration", type=float, default=1.4)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128, 128])
+    parser.add_argument("--no-delays", action="store_true")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--n-eval", type=int, default=256, help="test samples evaluated in the sweep")
+    parser.add_argument("--fine-factor", type=int, default=4)
+    parser.add_argument("--seed", type=seed, default=0)
+    parser.add_argument("--perturbation-seeds", nargs="+", type=seed, default=[0])
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny grid")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    set_threads()
+    out = Path(args.out)
+    (out / "networks").mkdir(parents=True, exist_ok=True)
+    (out / "data").mkdir(exist_ok=True)
+    if args.test:
+        train_set = read_dataset(args.train, duration=args.duration, name="train")
+        test_set = read_dataset(args.test, duration=args.duration, name="test")
+    else:
+        total = n_samples(args.train)
+        train_set = read_dataset(args.train, duration=args.duration, samples=np.arange(int(0.6 * total)), name="train")
+        test_set = read_dataset(args.train, duration=args.duration,
+                                samples=np.arange(int(0.75 * total), int(0.9 * total)), name="test")
+    cfg = TimingTaskConfig(task="shd", delays=not args.no_delays, dt=args.dt, hidden=tuple(args.hidden),
+                           d_max=25 * args.dt, epochs=args.epochs, seed=args.seed, n_train=len(train_set),
+                           n_test=len(test_set), lr=2e-3, batch_size=64)
+    sources = [f"{Path(args.train).name}:{file_digest(args.train)}"] + (
+        [f"{Path(args.test).name}:{file_digest(args.test)}"] if args.test else [])
+    training = StudyResults(out / "training.json", "shd_timing", {"sources": sources})
+    net_path, data_path, train_path = (out / "networks" / f"{cfg.name}.npz", out / "data" / f"{cfg.name}-test.npz",
+                                       out / "data" / f"{cfg.name}-train.npz")
+    key = run_key(asdict(cfg) | {"sources": sources})
+    if not (training.done(key) and net_path.exists() and data_path.exists() and train_path.exists()):
+        net, train_grid, test_grid, summary = train(cfg, data=(train_set, test_set),
+                                                    checkpoint_dir=str(out / "checkpoints" / cfg.name),
+                                                    progress=not args.quiet)
+        train_grid.save(train_path)
+        test_grid.subset(np.arange(min(args.n_eval, len(test_grid)))).save(data_path)
+        net.save(net_path)
+        training.add(summary, key)
+        print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}), flush=True)
+    net, test, train_grid = FeedForwardNet.load(net_path), SpikeDataset.load(data_path), SpikeDataset.load(train_path)
+    table = SweepTable(out / "sweep.sqlite")
+    try:
+        spec = SweepSpec(cfg.name, f"{cfg.name}-test", cfg.dt, BACKENDS,
+                         brian_dts=(cfg.dt,) + ((cfg.dt / args.fine_factor,) if args.fine_factor > 1 else ()))
+        summary = run_sweep(table, net, test, spec, grid(cfg.dt, args.quick), args.perturbation_seeds, jobs=args.jobs,
+                            train=train_grid, progress=not args.quiet,
+                            sources=[("network", cfg.name, file_digest(net_path)),
+                                     ("dataset", f"{cfg.name}-test", file_digest(data_path)),
+                                     ("training set", f"{cfg.name}-train", file_digest(train_path))])
+        print(json.dumps({"network": cfg.name} | summary), flush=True)
+        table.export(out / "sweep.csv")
+    finally:
+        table.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
