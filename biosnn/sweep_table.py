@@ -36,6 +36,7 @@ COLUMNS = (
     ("seconds", "REAL NOT NULL"),               # wall time of this backend's evaluation
     ("code_version", "TEXT NOT NULL"),
 )
+SOURCE_COLUMNS = ("kind", "name", "sha256")
 KEY = ("network", "dataset", "kind", "strength", "seed", "backend", "dt")   # kind: <name>[:temporal-shd]
 
 
@@ -70,11 +71,12 @@ class SweepTable:
                 self.connection.execute("CREATE TABLE IF NOT EXISTS sources (kind TEXT NOT NULL, name TEXT NOT NULL, "
                                         "sha256 TEXT NOT NULL, PRIMARY KEY (kind, name))")
             found = [row[1] for row in self.connection.execute("PRAGMA table_info(points)")]
+            found_sources = [row[1] for row in self.connection.execute("PRAGMA table_info(sources)")]
         except sqlite3.DatabaseError as err:
             raise BiosnnInputError(f"results database {str(self.path)!r} is not usable: {err}") from None
-        if found != [name for name, _ in COLUMNS]:
-            raise BiosnnInputError(f"results database {str(self.path)!r} has columns {found}, not this biosnn's; "
-                                   "write to another file")
+        if found != [name for name, _ in COLUMNS] or found_sources != list(SOURCE_COLUMNS):
+            raise BiosnnInputError(f"results database {str(self.path)!r} has tables of another layout (points: "
+                                   f"{found}; sources: {found_sources}), not this biosnn's; write to another file")
 
     def __enter__(self):
         self.connection.execute("BEGIN IMMEDIATE")

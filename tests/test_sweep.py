@@ -213,3 +213,13 @@ def test_names_are_registered_only_after_the_inputs_are_checked(case, tmp_path):
     run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch",)), GRID[:1], [0],
               sources=[("dataset", "data", "b" * 64), ("network", "data", "c" * 64)], progress=False)
     assert len(table.rows()) == 1                 # a network and a dataset may share a name
+
+
+def test_a_database_of_another_layout_is_refused(tmp_path):
+    path = tmp_path / "old.sqlite"
+    SweepTable(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE sources")
+        db.execute("CREATE TABLE sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, sha256 TEXT NOT NULL)")
+    with pytest.raises(BiosnnInputError, match="another layout"):
+        SweepTable(path)
