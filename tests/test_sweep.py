@@ -223,3 +223,13 @@ def test_a_database_of_another_layout_is_refused(tmp_path):
         db.execute("CREATE TABLE sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, sha256 TEXT NOT NULL)")
     with pytest.raises(BiosnnInputError, match="another layout"):
         SweepTable(path)
+
+
+def test_export_to_parquet_reads_back_the_same_rows(case, tmp_path):
+    pyarrow_parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow is a test extra (pip install -e '.[test]')")
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch",)), GRID[:3], [0], progress=False)
+    table.export(tmp_path / "rows.parquet")
+    back = pyarrow_parquet.read_table(tmp_path / "rows.parquet").to_pylist()
+    assert back == table.rows()
