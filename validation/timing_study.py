@@ -53,6 +53,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASK_SETTINGS), default=sorted(TASK_SETTINGS))
     parser.add_argument("--setups", nargs="+", choices=("sgd", "sgd_delay"), default=["sgd", "sgd_delay"])
     parser.add_argument("--seeds", nargs="+", type=seed, default=[0], help="training seeds")
+    parser.add_argument("--mixing", nargs="+", type=float, default=[0.0],
+                        help="coincidence task: mixing levels l (one network each; the paper's curve: 0 .. 1)")
     parser.add_argument("--perturbation-seeds", nargs="+", type=seed, default=[0])
     parser.add_argument("--fine-factor", type=int, default=4, help="Brian2 also runs at dt / this (1: not)")
     parser.add_argument("--binned", action="store_true", help="also sweep the temporal-shd raster perturbations")
@@ -67,11 +69,13 @@ def main(argv=None) -> int:
     training = StudyResults(out / "training.json", "timing_tasks", {"quick": args.quick})
     table = SweepTable(out / "sweep.sqlite")
     grid = [(kind, s) for kind, strengths in (QUICK_GRID if args.quick else GRID).items() for s in strengths]
+    variants = [(task, {"mixing": m} if task == "coincidence" and m else {})
+                for task in args.tasks for m in (args.mixing if task == "coincidence" else [0.0])]
     try:
-        for task in args.tasks:
+        for task, task_params in variants:
             for setup in args.setups:
                 for s in args.seeds:
-                    cfg = TimingTaskConfig(task=task, delays=setup == "sgd_delay", seed=s,
+                    cfg = TimingTaskConfig(task=task, task_params=task_params, delays=setup == "sgd_delay", seed=s,
                                            **(TASK_SETTINGS[task] | (QUICK if args.quick else {})))
                     net_path, data_path = out / "networks" / f"{cfg.name}.npz", out / "data" / f"{cfg.name}-test.npz"
                     train_path = out / "data" / f"{cfg.name}-train.npz"
