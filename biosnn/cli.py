@@ -175,6 +175,9 @@ def cmd_perturb(args) -> int:
     train = SpikeDataset.load(args.train_data) if args.train_data else None
     spec = SweepSpec(args.network_name or Path(args.network).stem, args.dataset_name or Path(args.data).stem,
                      args.train_dt, tuple(args.backends), tuple(args.brian_dt or ()), args.target, args.binned)
+    from .threads import set_threads
+
+    set_threads(args.threads)      # after the checks: importing torch takes seconds
     table = SweepTable(args.db)
     try:
         sources = [("network", spec.network_name, file_digest(args.network)),
@@ -346,7 +349,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        if args.command in ("validate", "perturb") or vars(args).get("backend") == "torch":  # the commands that run torch
+        if args.command == "validate" or vars(args).get("backend") == "torch":  # the commands that run torch
             from .threads import set_threads
 
             set_threads(args.threads)
