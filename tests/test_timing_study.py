@@ -35,3 +35,8 @@ def test_the_study_trains_sweeps_both_backends_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout.splitlines()[-1])["points"] == 0     # nothing recomputed, nothing duplicated
     assert (tmp_path / "study" / "sweep.csv").read_text().count("\n") == 4 * 5 + 1
+    report = subprocess.run([sys.executable, str(ROOT / "validation" / "timing_report.py"), "--study",
+                             str(tmp_path / "study")], capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr
+    assert "## coincidence-sgd-seed0" in report.stdout and "brian2 0.25 ms" in report.stdout
+    assert report.stdout.count("| random_replacement |") == 2

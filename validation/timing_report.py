@@ -1,0 +1,82 @@
+"""A markdown summary of a timing study: per network, accuracy against perturbation strength for every
+backend and dt, the agreement of Brian2 with torch, and the wall time per point.
+
+Reads ``sweep.sqlite`` (and ``training.json`` when present) of ``validation/timing_study.py`` or
+``validation/shd_study.py``; writes markdown (atomically) or prints it.
+
+Usage: python validation/timing_report.py --study results/timing [--out results/timing/report.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+from biosnn.errors import BiosnnInputError
+from biosnn.io import atomic_write_text, load_json
+
+
+def report(study: Path) -> str:
+    db_path = study / "sweep.sqlite"
+    if not db_path.exists():
+        raise BiosnnInputError(f"{str(db_path)!r} does not exist: run the study first")
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT network, kind, strength, backend, dt, accuracy, agreement, seconds, seed "
+                          "FROM points ORDER BY network, kind, strength, seed").fetchall()
+    training = {run["name"]: run for run in load_json(study / "training.json", "training file").get("runs", [])}
+    by_network = defaultdict(lambda: defaultdict(dict))
+    runs_of = defaultdict(set)
+    for network, kind, strength, backend, dt, accuracy, agreement, seconds, seed in rows:
+        by_network[network][(kind, strength, seed)][(backend, dt)] = (accuracy, agreement, seconds)
+        runs_of[network].add((backend, dt))
+    lines = []
+    for network, points in by_network.items():
+        runs = sorted(runs_of[network], key=lambda r: (("torch", "brian2", "rate_logistic", "rate_mlp").index(r[0]), -r[1]))
+        lines.append(f"## {network}\n")
+        t = training.get(network)
+        if t:
+            lines.append(f"Trained {t['train_seconds']} s; train accuracy {100 * t['train_accuracy']:.1f}%, test "
+                         f"{100 * t['test_accuracy_torch']:.1f}%; rate-only baselines: logistic "
+                         f"{100 * t['rate_baseline_logistic']:.1f}%, MLP {100 * t['rate_baseline_mlp']:.1f}%.\n")
+        header = " | ".join(f"{b} {dt * 1e3:g} ms" for b, dt in runs)
+        lines.append(f"| kind | strength | seed | {header} |")
+        lines.append("|---|---|---|" + "---|" * len(runs))
+        agreement = defaultdict(list)
+        seconds = []
+        for (kind, strength, seed), cells in points.items():
+            values = []
+            for run in runs:
+                if run in cells:
+                    accuracy, agree, sec = cells[run]
+                    values.append(f"{100 * accuracy:.1f}%")
+                    if agree is not None:
+                        agreement[run].append(agree)
+                else:
+                    values.append("-")
+            seconds.append(sum(c[2] for c in cells.values()))
+            lines.append(f"| {kind} | {strength:g} | {seed} | " + " | ".join(values) + " |")
+        parts = [f"{b} {dt * 1e3:g} ms: mean {100 * sum(v) / len(v):.1f}%, min {100 * min(v):.1f}%"
+                 for (b, dt), v in sorted(agreement.items())]
+        lines.append(f"\nAgreement with torch's predictions per sample: {'; '.join(parts)}. "
+                     f"Evaluation time per point (all backends): {sum(seconds) / len(seconds):.1f} s.\n")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", required=True, help="the study's output directory")
+    parser.add_argument("--out", default=None, help="markdown file (default: print)")
+    args = parser.parse_args(argv)
+    text = report(Path(args.study))
+    if args.out:
+        atomic_write_text(args.out, text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
