@@ -99,20 +99,31 @@ def _plane_points(rng, n_samples, rate_range, isi_range, margin):
     return labels, rate, isi
 
 
-def isi_task(rng: np.random.Generator, n_samples: int, *, n_inputs: int = 10, duration: float = 1.0,
-             rate_range=(0.1, 3.0), isi_range=(1e-3, 100e-3), margin: float = 0.05) -> SpikeDataset:
-    """Intra-channel interval task (see the module docstring); rates in Hz, times in s."""
-    rng, n_samples, n_inputs = _check_rng(rng), _positive_int(n_samples, "n_samples"), _positive_int(n_inputs, "n_inputs")
+def _plane_task(rng, n_samples, n_channels, channels_name, duration, rate_range, isi_range, margin, *, longest):
+    """The checks and draws the ISI tasks share: labels, (rate, ISI) points, and ``Poisson(rate T)``
+    events per sample and channel, at least one per sample. ``longest(isi)``: the shortest duration
+    that fits the task's events at the longest ISI."""
+    rng, n_samples = _check_rng(rng), _positive_int(n_samples, "n_samples")
+    n_channels = _positive_int(n_channels, channels_name)
     rate_range, isi_range = _check_range(rate_range, "rate"), _check_range(isi_range, "isi")
     duration, margin = _real(duration, "duration (s)"), _real(margin, "margin")
     if not 0 <= margin < 0.5:
         raise BiosnnInputError(f"margin must lie in [0, 0.5), got {margin!r}")
-    if 3 * isi_range[1] >= duration:
-        raise BiosnnInputError(f"duration {duration!r} s is too short for pairs at ISI {isi_range[1]!r} s")
+    if longest(isi_range[1]) >= duration:
+        raise BiosnnInputError(f"duration {duration!r} s is too short for events at ISI {isi_range[1]!r} s")
     labels, rate, isi = _plane_points(rng, n_samples, rate_range, isi_range, margin)
-    pairs = rng.poisson(np.repeat(rate * duration, n_inputs)).reshape(n_samples, n_inputs)
-    empty = pairs.sum(1) == 0
-    pairs[np.flatnonzero(empty), rng.integers(0, n_inputs, empty.sum())] = 1
+    events = rng.poisson(np.repeat(rate * duration, n_channels)).reshape(n_samples, n_channels)
+    empty = events.sum(1) == 0
+    events[np.flatnonzero(empty), rng.integers(0, n_channels, empty.sum())] = 1
+    return labels, rate, isi, events
+
+
+def isi_task(rng: np.random.Generator, n_samples: int, *, n_inputs: int = 10, duration: float = 1.0,
+             rate_range=(0.1, 3.0), isi_range=(1e-3, 100e-3), margin: float = 0.05) -> SpikeDataset:
+    """Intra-channel interval task (see the module docstring); rates in Hz, times in s."""
+    labels, rate, isi, pairs = _plane_task(rng, n_samples, n_inputs, "n_inputs", duration, rate_range, isi_range,
+                                           margin, longest=lambda isi: 3 * isi)
+    duration = float(duration)
     capacity = np.floor((duration / isi + 1) / 2 - 1e-9).astype(np.int64)   # (2k - 1) isi < duration
     pairs = np.minimum(pairs, capacity[:, None])
     trains = np.repeat(np.arange(n_samples * n_inputs), pairs.ravel())
@@ -131,17 +142,9 @@ def isi_task(rng: np.random.Generator, n_samples: int, *, n_inputs: int = 10, du
 def ccisi_task(rng: np.random.Generator, n_samples: int, *, n_pairs: int = 10, duration: float = 1.0,
                rate_range=(0.1, 3.0), isi_range=(1e-3, 100e-3), margin: float = 0.05) -> SpikeDataset:
     """Cross-channel interval task: channels ``2p`` and ``2p + 1`` of pair ``p`` fire ``ISI`` apart."""
-    rng, n_samples, n_pairs = _check_rng(rng), _positive_int(n_samples, "n_samples"), _positive_int(n_pairs, "n_pairs")
-    rate_range, isi_range = _check_range(rate_range, "rate"), _check_range(isi_range, "isi")
-    duration, margin = _real(duration, "duration (s)"), _real(margin, "margin")
-    if not 0 <= margin < 0.5:
-        raise BiosnnInputError(f"margin must lie in [0, 0.5), got {margin!r}")
-    if isi_range[1] >= duration:
-        raise BiosnnInputError(f"duration {duration!r} s is shorter than the longest ISI {isi_range[1]!r} s")
-    labels, rate, isi = _plane_points(rng, n_samples, rate_range, isi_range, margin)
-    events = rng.poisson(np.repeat(rate * duration, n_pairs)).reshape(n_samples, n_pairs)
-    empty = events.sum(1) == 0
-    events[np.flatnonzero(empty), rng.integers(0, n_pairs, empty.sum())] = 1
+    labels, rate, isi, events = _plane_task(rng, n_samples, n_pairs, "n_pairs", duration, rate_range, isi_range,
+                                            margin, longest=lambda isi: isi)
+    duration = float(duration)
     channel_pair = np.repeat(np.arange(n_samples * n_pairs), events.ravel())
     sample = channel_pair // n_pairs
     first = rng.random(channel_pair.size) * (duration - isi[sample])
