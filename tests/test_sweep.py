@@ -10,8 +10,10 @@ import time
 import numpy as np
 import pytest
 
+from biosnn.data.dataset import SpikeDataset
 from biosnn.data.tasks import isi_task
 from biosnn.errors import BiosnnInputError
+from biosnn.network import FeedForwardNet
 from biosnn.studies.timing_tasks import TimingTaskConfig, build
 from biosnn.sweep import SweepSpec, point_seed, run_sweep
 from biosnn.sweep_table import KEY, SweepTable
@@ -110,11 +112,13 @@ def test_a_sweep_killed_mid_way_completes_with_exactly_the_expected_rows(case, t
                            capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{8 - stored} points evaluated, {stored} already stored" in rerun.stdout
-    whole = tmp_path / "whole.sqlite"
-    assert subprocess.run(_perturb_cli(folder, whole), capture_output=True).returncode == 0
-    a, b = SweepTable(killed), SweepTable(whole)
+    whole = SweepTable(tmp_path / "whole.sqlite")                    # the same sweep, uninterrupted, in process
+    run_sweep(whole, FeedForwardNet.load(folder / "net.npz"), SpikeDataset.load(folder / "data.npz"),
+              SweepSpec("net", "data", DT), [("random_replacement", f) for f in (0, 0.5, 1)] + [("deletion", 0.5)],
+              [0, 1], progress=False)
+    a = SweepTable(killed)
     assert len(a.rows()) == 8 * 2
-    assert stable(a.rows()) == stable(b.rows())                       # same rows, same values, none twice
+    assert stable(a.rows()) == stable(whole.rows())                   # same rows, same values, none twice
     assert (tmp_path / "all.csv").read_text().count("\n") == 8 * 2 + 1
 
 
