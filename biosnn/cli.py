@@ -8,7 +8,7 @@
     biosnn perturb --network NET.npz --data TEST.npz --train-dt SECONDS --db RESULTS.sqlite
                    --grid KIND=S1,S2,... [--grid ...] [--seeds N ...] [--backends torch brian2]
                    [--brian-dt SECONDS ...] [--binned] [--target T] [--jobs N] [--export FILE.csv|.parquet]
-                   [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp]
+                   [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp] [--scheduler ADDRESS|local]
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn models
     biosnn --version
@@ -185,7 +185,7 @@ def cmd_perturb(args) -> int:
         if train is not None:
             sources.append(("training set", Path(args.train_data).stem, file_digest(args.train_data)))
         summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, train=train, sources=sources,
-                            progress=not args.quiet)
+                            scheduler=args.scheduler, progress=not args.quiet)
         if args.export:
             table.export(args.export)
     finally:
@@ -289,7 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     per.add_argument("--binned", action="store_true",
                      help="perturb binned rasters on the training grid, as the temporal-shd code does")
     per.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
-    per.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes")
+    per.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes (with --scheduler local: "
+                     "the LocalCluster's workers)")
+    per.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                     help="evaluate on a dask.distributed cluster: a scheduler address, or 'local' for a LocalCluster")
     per.add_argument("--network-name", default=None, help="name in the table (default: the file's stem)")
     per.add_argument("--dataset-name", default=None, help="name in the table (default: the file's stem)")
     per.add_argument("--export", default=None, help="also write the whole table to this .csv or .parquet")

@@ -25,7 +25,8 @@ grid (:mod:`biosnn.perturb.binned`) instead of the continuous one.
 :class:`~biosnn.sweep_table.SweepTable`, one transaction per point, computing
 only the rows not yet stored (a killed sweep resumes; a backend or dt added
 later is computed alone); ``jobs > 1`` evaluates points in that many local
-processes (the parent alone writes the database).
+processes, ``scheduler`` on a dask.distributed cluster (the parent alone writes
+the database, so every point is stored exactly once even when a worker dies).
 """
 
 from __future__ import annotations
@@ -181,13 +182,39 @@ def _worker_init() -> None:
     set_threads(1)
 
 
+def _evaluate_on_worker(*args) -> list[dict]:
+    """A dask task: one thread per worker process, then the point (workers restarted after a failure
+    get the same setting)."""
+    _worker_init()
+    return evaluate_point(*args)
+
+
+def _dask_client(scheduler: str, jobs: int):
+    """A dask.distributed client: ``"local"`` starts a LocalCluster of ``jobs`` single-threaded worker
+    processes; anything else is a scheduler address (``tcp://host:8786``)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise BiosnnInputError("--scheduler needs dask.distributed: pip install 'biosnn[cluster]'") from None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout="10s"), None
+    except (OSError, TimeoutError) as err:
+        raise BiosnnInputError(f"no dask scheduler at {scheduler!r}: {err}") from None
+
+
 def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, grid, seeds, *, jobs: int = 1,
-              train: SpikeDataset | None = None, sources=(), progress: bool = True) -> dict:
+              train: SpikeDataset | None = None, sources=(), scheduler: str | None = None,
+              progress: bool = True) -> dict:
     """Evaluate every (kind, strength) of ``grid`` x ``seeds``, each with every (backend, dt) of
     ``spec.runs()`` not yet in ``table``; ``train`` is the training set the rate classifiers are fitted
     on (needed when ``spec.backends`` names them). ``sources``: ``(kind, name, sha256)`` of the files
     behind the names, registered (:meth:`SweepTable.register`) once every input has been checked.
-    Returns counts and timing."""
+    ``scheduler``: evaluate on a dask.distributed cluster (``"local"``: a LocalCluster of ``jobs``
+    worker processes; or a scheduler's address); a task lost with its worker is recomputed elsewhere,
+    and this process alone writes the table, once per point. Returns counts and timing."""
     from tqdm import tqdm
 
     from .data.tasks import fit_rate_classifier
@@ -222,7 +249,24 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
     start = time.perf_counter()
     bar = tqdm(total=len(work), desc="sweep", unit="point", disable=not progress)
     try:
-        if jobs == 1:
+        if scheduler is not None:
+            from distributed import as_completed as dask_completed
+
+            client, cluster = _dask_client(scheduler, jobs)
+            try:
+                shared = client.scatter([net, data, spec, rate_models], broadcast=True)
+                futures = [client.submit(_evaluate_on_worker, *shared[:3], *point, runs, shared[3],
+                                         key=f"biosnn-point-{spec.kind_label(point[0])}-{point[1]!r}-{point[2]}-"
+                                             f"{spec.network_name}-{spec.dataset_name}")
+                           for point, runs in work]
+                for future in dask_completed(futures):
+                    table.write_point(future.result())
+                    bar.update()
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        elif jobs == 1:
             for point, runs in work:
                 table.write_point(evaluate_point(net, data, spec, *point, runs, rate_models))
                 bar.update()

@@ -162,3 +162,25 @@ def test_every_study_takes_a_list_of_non_negative_seeds(script, load_script, tmp
         module.main(["--out", str(tmp_path / "r.json"), "--seeds", "-1"])
     assert err.value.code == 2 and "non-negative integer" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_the_brian2_backend_imports_in_a_worker_thread():
+    """Brian2's import installs a Ctrl-C handler, which only the main thread may do (dask workers
+    run tasks in threads): biosnn skips it there and leaves the process's handler as it was."""
+    import subprocess
+    import sys
+
+    code = ("import signal, threading\n"
+            "before = signal.getsignal(signal.SIGINT)\n"
+            "errors = []\n"
+            "def work():\n"
+            "    try:\n"
+            "        import biosnn.brian\n"
+            "    except Exception as err:\n"
+            "        errors.append(repr(err))\n"
+            "t = threading.Thread(target=work); t.start(); t.join()\n"
+            "assert not errors, errors\n"
+            "assert signal.getsignal(signal.SIGINT) is before\n"
+            "assert signal.signal is signal.__dict__['signal']\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -237,3 +237,34 @@ def test_export_to_parquet_reads_back_the_same_rows(case, tmp_path):
     table.export(tmp_path / "rows.parquet")
     back = pyarrow_parquet.read_table(tmp_path / "rows.parquet").to_pylist()
     assert back == table.rows()
+
+
+@pytest.mark.slow
+def test_a_dask_worker_killed_mid_sweep_loses_and_duplicates_nothing(case, tmp_path):
+    """A LocalCluster of 2 workers; one is killed (SIGKILL) once points are stored: its tasks are
+    recomputed on the other (or its restarted self), and every point is written exactly once."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is a test extra (biosnn[cluster])")
+    folder, net, data = case
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        db = tmp_path / "cluster.sqlite"
+        process = subprocess.Popen(_perturb_cli(folder, db, "--scheduler", cluster.scheduler_address),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while _points(db) < 1 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "the sweep ended before a worker could be killed"
+        victim = sorted(client.run(os.getpid).values())[0]
+        os.kill(victim, signal.SIGKILL)
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        assert "8 points evaluated, 0 already stored" in out
+    finally:
+        client.close()
+        cluster.close()
+    whole = SweepTable(tmp_path / "whole.sqlite")
+    run_sweep(whole, FeedForwardNet.load(folder / "net.npz"), SpikeDataset.load(folder / "data.npz"),
+              SweepSpec("net", "data", DT), [("random_replacement", f) for f in (0, 0.5, 1)] + [("deletion", 0.5)],
+              [0, 1], progress=False)
+    assert stable(SweepTable(db).rows()) == stable(whole.rows())

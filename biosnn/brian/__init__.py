@@ -7,10 +7,30 @@ any uncaught exception, the user's own included, would print Brian2's
 copy of the running script in the temporary directory (kept there after an
 uncaught exception). biosnn restores the previous hook and removes both files;
 a user who imported Brian2 first keeps Brian2's behaviour.
+
+Brian2's import also installs a Ctrl-C handler, which Python allows only in the
+main thread: imported first in a worker thread (a dask worker's task), it would
+fail. There the handler is skipped; interrupting is the cluster's business.
 """
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+
+
+@contextlib.contextmanager
+def _signals_only_in_the_main_thread():
+    if threading.current_thread() is threading.main_thread():
+        yield
+        return
+    install = signal.signal
+    signal.signal = lambda signum, handler: signal.getsignal(signum)
+    try:
+        yield
+    finally:
+        signal.signal = install
 
 
 def _load_brian2():
@@ -19,7 +39,8 @@ def _load_brian2():
 
         return brian2
     previous_hook = sys.excepthook
-    import brian2
+    with _signals_only_in_the_main_thread():
+        import brian2
     from brian2.utils.logger import BrianLogger
 
     sys.excepthook = previous_hook
