@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -70,7 +71,11 @@ def main(argv=None) -> int:
     parser.add_argument("--study", required=True, help="the study's output directory")
     parser.add_argument("--out", default=None, help="markdown file (default: print)")
     args = parser.parse_args(argv)
-    text = report(Path(args.study))
+    try:
+        text = report(Path(args.study))
+    except BiosnnInputError as err:
+        print(f"timing_report: error: {err}", file=sys.stderr)
+        return 2
     if args.out:
         atomic_write_text(args.out, text)
     else:
