@@ -37,7 +37,10 @@ test-compiled: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Speed as ratios against peers measured in the same run (benchmarks/results/*.json and *.md).
 bench: $(STAMP)
+	$(PY) benchmarks/bench_training.py --steps 100 1000
+	$(PY) benchmarks/bench_normalize.py
 	$(PY) benchmarks/bench_simulate.py
 
 clean:
