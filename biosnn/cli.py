@@ -28,6 +28,7 @@ import os
 import sys
 
 from .errors import BiosnnInputError
+from .results import positive_int as _positive_int
 from .results import seed
 from .schedule import DISCRETIZATIONS, SCHEDULES
 
@@ -49,16 +50,6 @@ def _param(text: str):
         return name.strip(), float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--param {name}: {value!r} is not a number (SI units)") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _load_npy(path: str, what: str):
@@ -178,14 +169,22 @@ def cmd_perturb(args) -> int:
     from .threads import set_threads
 
     set_threads(args.threads)      # after the checks: importing torch takes seconds
+    created = not os.path.exists(args.db)
     table = SweepTable(args.db)
     try:
         sources = [("network", spec.network_name, file_digest(args.network)),
                    ("dataset", spec.dataset_name, file_digest(args.data))]
-        if train is not None:
-            sources.append(("training set", Path(args.train_data).stem, file_digest(args.train_data)))
-        summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, train=train, sources=sources,
-                            scheduler=args.scheduler, progress=not args.quiet)
+        if train is not None:   # the rate rows of (network, dataset) come from this training set alone
+            sources.append(("training set", f"{spec.network_name}/{spec.dataset_name}", file_digest(args.train_data)))
+        try:
+            summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, train=train,
+                                sources=sources, scheduler=args.scheduler, progress=not args.quiet)
+        except BiosnnInputError:
+            if created and not table.rows():
+                table.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+            raise
         if args.export:
             table.export(args.export)
     finally:

@@ -83,3 +83,16 @@ def seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count (workers, threads): a positive integer."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value

@@ -74,7 +74,9 @@ class SweepSpec:
             if isinstance(dt, bool) or not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
                 raise BiosnnInputError(f"dt must be a positive time (s), got {dt!r}")
         object.__setattr__(self, "backends", tuple(dict.fromkeys(self.backends)))
-        object.__setattr__(self, "brian_dts", tuple(dict.fromkeys(float(dt) for dt in self.brian_dts)))
+        # 3e-4 and 1e-4 * 3 are one grid: dts are kept to 12 significant digits, in the table too
+        object.__setattr__(self, "train_dt", canonical_dt(self.train_dt))
+        object.__setattr__(self, "brian_dts", tuple(dict.fromkeys(canonical_dt(dt) for dt in self.brian_dts)))
 
     def kind_label(self, kind: str) -> str:
         """The table's ``kind``: the perturbation's name, ``<name>:temporal-shd`` for its binned form."""
@@ -85,6 +87,11 @@ class SweepSpec:
         out = [("torch", self.train_dt)] if "torch" in self.backends else []
         out += [("brian2", dt) for dt in self.brian_dts] if "brian2" in self.backends else []
         return out + [(b, self.train_dt) for b in self.backends if b in RATE_BACKENDS]
+
+
+def canonical_dt(dt: float) -> float:
+    """``dt`` to 12 significant digits: one value per grid, however it was computed."""
+    return float(f"{float(dt):.12g}")
 
 
 def point_seed(kind: str, strength: float, seed: int) -> np.random.SeedSequence:
@@ -201,7 +208,7 @@ def _dask_client(scheduler: str, jobs: int):
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="10s"), None
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, ValueError) as err:
         raise BiosnnInputError(f"no dask scheduler at {scheduler!r}: {err}") from None
 
 
@@ -235,9 +242,12 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
         raise BiosnnInputError(f"the training set has {train.n_inputs} channels, the test set {data.n_inputs}")
     for dt in (spec.train_dt,) + tuple(spec.brian_dts):
         TimeGrid.from_duration(dt, data.duration)          # whole steps, before any work
+    try:
+        rate_models = {b: fit_rate_classifier(train, classifier=RATE_BACKENDS[b]) for b in rate}
+    except ValueError as err:     # scikit-learn: one class only, too few samples for the MLP's validation split
+        raise BiosnnInputError(f"the rate classifiers cannot be fitted on this training set: {err}") from None
     for kind, name, digest in sources:
         table.register(name, kind, digest)
-    rate_models = {b: fit_rate_classifier(train, classifier=RATE_BACKENDS[b]) for b in rate}
     stored = table.stored()
     work = []
     for kind, strength in grid:
@@ -250,14 +260,13 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
     bar = tqdm(total=len(work), desc="sweep", unit="point", disable=not progress)
     try:
         if scheduler is not None:
+            client, cluster = _dask_client(scheduler, jobs)
             from distributed import as_completed as dask_completed
 
-            client, cluster = _dask_client(scheduler, jobs)
             try:
                 shared = client.scatter([net, data, spec, rate_models], broadcast=True)
-                futures = [client.submit(_evaluate_on_worker, *shared[:3], *point, runs, shared[3],
-                                         key=f"biosnn-point-{spec.kind_label(point[0])}-{point[1]!r}-{point[2]}-"
-                                             f"{spec.network_name}-{spec.dataset_name}")
+                # pure=False: every task gets its own key, never shared with another sweep on the same cluster
+                futures = [client.submit(_evaluate_on_worker, *shared[:3], *point, runs, shared[3], pure=False)
                            for point, runs in work]
                 for future in dask_completed(futures):
                     table.write_point(future.result())

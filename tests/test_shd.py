@@ -222,3 +222,20 @@ def test_read_dataset_keeps_the_true_times_and_counts_what_it_drops(shd_files, t
         assert np.all(norm.counts().sum(1) == h5["provenance/c_min"][:].sum())
     with pytest.raises(BiosnnInputError, match="ascending"):
         shd.read_dataset(folder / "train.h5", samples=[5, 3])
+
+
+def test_floor_binning_keeps_the_end_of_the_window_out():
+    """0.9 / (0.9 / 7) rounds to 6.0: a spike at t = duration must not land in the last bin."""
+    cfg = NormalizeConfig(n_bins=7, duration=0.9)
+    assert bin_index(np.array([0.9, np.nextafter(0.9, 0)]), cfg).tolist() == [-1, 6]
+
+
+def test_empty_files_and_normalisations_that_keep_nothing_are_refused(tmp_path):
+    write_shd_file(tmp_path / "empty.h5", [], [])
+    with pytest.raises(BiosnnInputError, match="no samples"):
+        normalize([tmp_path / "empty.h5"], tmp_path / "out", NormalizeConfig(n_channels=4))
+    samples = [(np.array([0.1]), np.array([k % 4])) for k in range(20)]
+    write_shd_file(tmp_path / "sparse.h5", samples, [k % 2 for k in range(20)])
+    with pytest.raises(BiosnnInputError, match="nothing survives"):
+        normalize([tmp_path / "sparse.h5"], tmp_path / "out", NormalizeConfig(n_channels=4, n_bins=10, epsilon=0.0))
+    assert not (tmp_path / "out").exists()

@@ -268,3 +268,26 @@ def test_a_dask_worker_killed_mid_sweep_loses_and_duplicates_nothing(case, tmp_p
               SweepSpec("net", "data", DT), [("random_replacement", f) for f in (0, 0.5, 1)] + [("deletion", 0.5)],
               [0, 1], progress=False)
     assert stable(SweepTable(db).rows()) == stable(whole.rows())
+
+
+def test_dts_that_differ_by_rounding_are_one_grid():
+    spec = SweepSpec("n", "d", 1e-3, brian_dts=(3e-4, 1e-4 * 3, 1e-3 / 4, 2.5e-4))
+    assert spec.runs() == [("torch", 1e-3), ("brian2", 3e-4), ("brian2", 2.5e-4)]
+
+
+def test_an_unfittable_rate_classifier_is_refused_before_anything_is_registered(case, tmp_path):
+    folder, net, data = case
+    one_class = type(data)(data.spikes, np.zeros(len(data), np.int64), 2)
+    table = SweepTable(tmp_path / "s.sqlite")
+    with pytest.raises(BiosnnInputError, match="cannot be fitted"):
+        run_sweep(table, net, data, SweepSpec("net", "data", DT, backends=("torch", "rate_logistic")), GRID[:1], [0],
+                  train=one_class, sources=[("network", "net", "a" * 64)], progress=False)
+    assert table.connection.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+
+
+def test_a_malformed_scheduler_address_is_a_clear_error(case, tmp_path):
+    pytest.importorskip("distributed", reason="dask.distributed is a test extra (biosnn[cluster])")
+    folder, net, data = case
+    with pytest.raises(BiosnnInputError, match="no dask scheduler"):
+        run_sweep(SweepTable(tmp_path / "s.sqlite"), net, data, SweepSpec("net", "data", DT, backends=("torch",)),
+                  GRID[:1], [0], scheduler="localhost", progress=False)

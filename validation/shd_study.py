@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,8 +25,9 @@ import numpy as np
 
 from biosnn.data.dataset import SpikeDataset
 from biosnn.data.shd import n_samples, read_dataset
+from biosnn.errors import BiosnnInputError
 from biosnn.network import FeedForwardNet
-from biosnn.results import StudyResults, run_key, seed
+from biosnn.results import StudyResults, positive_int, run_key, seed
 from biosnn.studies.timing_tasks import TimingTaskConfig, train
 from biosnn.sweep import BACKENDS, SweepSpec, run_sweep
 from biosnn.sweep_table import SweepTable, file_digest
@@ -46,6 +48,14 @@ def grid(dt: float, quick: bool) -> list[tuple[str, float]]:
 
 
 def main(argv=None) -> int:
+    try:
+        return run(argv)
+    except BiosnnInputError as err:
+        print(f"{Path(__file__).stem}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def run(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", required=True, help="SHD-layout HDF5 file (train set, or the whole set to split)")
     parser.add_argument("--test", default=None, help="SHD-layout HDF5 test file")
@@ -59,14 +69,12 @@ def main(argv=None) -> int:
     parser.add_argument("--fine-factor", type=int, default=4)
     parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--perturbation-seeds", nargs="+", type=seed, default=[0])
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=positive_int, default=1)
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny grid")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     set_threads()
     out = Path(args.out)
-    (out / "networks").mkdir(parents=True, exist_ok=True)
-    (out / "data").mkdir(exist_ok=True)
     if args.test:
         train_set = read_dataset(args.train, duration=args.duration, name="train")
         test_set = read_dataset(args.test, duration=args.duration, name="test")
@@ -75,15 +83,18 @@ def main(argv=None) -> int:
         train_set = read_dataset(args.train, duration=args.duration, samples=np.arange(int(0.6 * total)), name="train")
         test_set = read_dataset(args.train, duration=args.duration,
                                 samples=np.arange(int(0.75 * total), int(0.9 * total)), name="test")
+    (out / "networks").mkdir(parents=True, exist_ok=True)      # the inputs are readable: now write
+    (out / "data").mkdir(exist_ok=True)
     cfg = TimingTaskConfig(task="shd", delays=not args.no_delays, dt=args.dt, hidden=tuple(args.hidden),
                            d_max=25 * args.dt, epochs=args.epochs, seed=args.seed, n_train=len(train_set),
                            n_test=len(test_set), lr=2e-3, batch_size=64)
     sources = [f"{Path(args.train).name}:{file_digest(args.train)}"] + (
         [f"{Path(args.test).name}:{file_digest(args.test)}"] if args.test else [])
-    training = StudyResults(out / "training.json", "shd_timing", {"sources": sources})
+    training = StudyResults(out / "training.json", "shd_timing", {"sources": sources, "n_eval": args.n_eval,
+                                                                 "duration": args.duration})
     net_path, data_path, train_path = (out / "networks" / f"{cfg.name}.npz", out / "data" / f"{cfg.name}-test.npz",
                                        out / "data" / f"{cfg.name}-train.npz")
-    key = run_key(asdict(cfg) | {"sources": sources})
+    key = run_key(asdict(cfg) | {"sources": sources, "n_eval": args.n_eval, "duration": args.duration})
     if not (training.done(key) and net_path.exists() and data_path.exists() and train_path.exists()):
         net, train_grid, test_grid, summary = train(cfg, data=(train_set, test_set),
                                                     checkpoint_dir=str(out / "checkpoints" / cfg.name),
@@ -102,7 +113,7 @@ def main(argv=None) -> int:
                             train=train_grid, progress=not args.quiet,
                             sources=[("network", cfg.name, file_digest(net_path)),
                                      ("dataset", f"{cfg.name}-test", file_digest(data_path)),
-                                     ("training set", f"{cfg.name}-train", file_digest(train_path))])
+                                     ("training set", f"{cfg.name}/{cfg.name}-test", file_digest(train_path))])
         print(json.dumps({"network": cfg.name} | summary), flush=True)
         table.export(out / "sweep.csv")
     finally:

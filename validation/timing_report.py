@@ -24,9 +24,12 @@ def report(study: Path) -> str:
     db_path = study / "sweep.sqlite"
     if not db_path.exists():
         raise BiosnnInputError(f"{str(db_path)!r} does not exist: run the study first")
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT network, kind, strength, backend, dt, accuracy, agreement, seconds, seed "
-                          "FROM points ORDER BY network, kind, strength, seed").fetchall()
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT network, kind, strength, backend, dt, accuracy, agreement, seconds, seed "
+                              "FROM points ORDER BY network, kind, strength, seed").fetchall()
+    except sqlite3.Error as err:
+        raise BiosnnInputError(f"{str(db_path)!r} is not a sweep table: {err}") from None
     training = {run["name"]: run for run in load_json(study / "training.json", "training file").get("runs", [])}
     by_network = defaultdict(lambda: defaultdict(dict))
     runs_of = defaultdict(set)

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from biosnn.data.dataset import SpikeDataset
+from biosnn.errors import BiosnnInputError
 from biosnn.network import FeedForwardNet
-from biosnn.results import StudyResults, run_key, seed
+from biosnn.results import StudyResults, positive_int, run_key, seed
 from biosnn.studies.timing_tasks import TimingTaskConfig, train
 from biosnn.sweep import BACKENDS, SweepSpec, run_sweep
 from biosnn.sweep_table import SweepTable, file_digest
@@ -48,6 +50,14 @@ TASK_SETTINGS = {"isi": {}, "ccisi": {}, "coincidence": dict(hidden=3)}   # the 
 
 
 def main(argv=None) -> int:
+    try:
+        return run(argv)
+    except BiosnnInputError as err:
+        print(f"{Path(__file__).stem}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def run(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="output directory (resumed when it exists)")
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASK_SETTINGS), default=sorted(TASK_SETTINGS))
@@ -58,7 +68,7 @@ def main(argv=None) -> int:
     parser.add_argument("--perturbation-seeds", nargs="+", type=seed, default=[0])
     parser.add_argument("--fine-factor", type=int, default=4, help="Brian2 also runs at dt / this (1: not)")
     parser.add_argument("--binned", action="store_true", help="also sweep the temporal-shd raster perturbations")
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=positive_int, default=1)
     parser.add_argument("--quick", action="store_true", help="tiny networks and grid (a smoke run)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -92,7 +102,7 @@ def main(argv=None) -> int:
                     train_set = SpikeDataset.load(train_path)
                     sources = [("network", cfg.name, file_digest(net_path)),
                                ("dataset", f"{cfg.name}-test", file_digest(data_path)),
-                               ("training set", f"{cfg.name}-train", file_digest(train_path))]
+                               ("training set", f"{cfg.name}/{cfg.name}-test", file_digest(train_path))]
                     dts = (cfg.dt,) + ((cfg.dt / args.fine_factor,) if args.fine_factor > 1 else ())
                     for binned in (False, True) if args.binned else (False,):
                         spec = SweepSpec(cfg.name, f"{cfg.name}-test", cfg.dt, BACKENDS, brian_dts=dts, binned=binned)

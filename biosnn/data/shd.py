@@ -93,8 +93,9 @@ def bin_index(times: np.ndarray, cfg: NormalizeConfig) -> np.ndarray:
     """Bin of each spike, or -1 when it falls outside the raster (``floor`` binning only)."""
     if cfg.binning == "digitize":
         return np.minimum(np.digitize(times, np.linspace(0.0, cfg.duration, cfg.n_bins)), cfg.n_bins - 1)
-    bins = np.floor(times / cfg.bin_width).astype(np.int64)
-    return np.where((bins >= 0) & (bins < cfg.n_bins), bins, -1)
+    # t / bin_width may round up to n_bins just below the end, or down to n_bins - 1 at t = duration
+    bins = np.minimum(np.floor(times / cfg.bin_width).astype(np.int64), cfg.n_bins - 1)
+    return np.where((times >= 0) & (times < cfg.duration), bins, -1)
 
 
 # -- reading -------------------------------------------------------------------------------------------
@@ -114,6 +115,9 @@ def _open(path):
         raise BiosnnInputError(f"spike file {path!r} lacks {', '.join(missing)} (the SHD/SSC layout: spikes/times, "
                                "spikes/units, labels)")
     n = handle["labels"].shape[0]
+    if n == 0:
+        handle.close()
+        raise BiosnnInputError(f"spike file {path!r} holds no samples")
     if handle["spikes/times"].shape != (n,) or handle["spikes/units"].shape != (n,):
         handle.close()
         raise BiosnnInputError(f"spike file {path!r}: {n} labels but spikes/times {handle['spikes/times'].shape} "
@@ -421,6 +425,11 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
         c, labels = count_events(files, cfg, forms, chunk=chunk)
         bar.update()
         selections = {form: select(c[form], labels, cfg) for form in forms}
+        for form, sel in selections.items():
+            if not sel.samples.size or not sel.channels.size:
+                raise BiosnnInputError(f"{form} form: nothing survives the normalisation ({sel.samples.size} samples, "
+                                       f"{sel.channels.size} channels kept with theta={cfg.theta}, "
+                                       f"epsilon={cfg.epsilon}); lower theta or raise epsilon")
         _write(tmp, files, cfg, selections, provenance, chunk)
         bar.update()
         bar.close()
