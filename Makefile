@@ -39,6 +39,8 @@ test-all: $(STAMP)
 
 # Speed as ratios against peers measured in the same run (benchmarks/results/*.json and *.md).
 bench: $(STAMP)
+	# peers only (norse's own requirements would replace the pinned torch: --no-deps)
+	$(PY) -m pip install --quiet --no-deps snntorch==1.0.0 norse==1.1.0 nir==1.0.8 nirtorch==2.6
 	$(PY) benchmarks/bench_training.py --steps 100 1000
 	$(PY) benchmarks/bench_normalize.py
 	$(PY) benchmarks/bench_simulate.py

@@ -8,8 +8,11 @@ step; the median is reported, with the process's peak resident memory.
 
 Peers: ``torch_loop`` (a plain PyTorch time loop written with biosnn's conventions: its forward
 spikes are checked equal to biosnn's on the same weights and inputs), ``spikingjelly`` 0.0.0.0.14
-(``MultiStepLIFNode``, torch backend; its Euler update with decay_input differs from the exact
-propagator, so only time is compared). Ratios are peer time / biosnn time.
+(``MultiStepLIFNode``, torch backend; Euler with decay_input), ``snntorch`` 1.0.0 (``Leaky``, zero
+reset from the previous step's spike), ``norse`` 1.1.0 (``LIF``, current-based with its synaptic
+time constant): their conventions differ from the exact propagator, so only time is compared.
+A peer that is not installed is reported as such (``make bench`` installs snntorch and norse
+without their dependencies: norse's would replace the pinned torch). Ratios are peer time / biosnn time.
 
 Usage: python benchmarks/bench_training.py [--steps 100] [--repeats 5] [--out benchmarks/results]
 """
@@ -31,7 +34,7 @@ import numpy as np
 
 SIZES = (700, 128, 128, 20)
 TAU, DT, BATCH, DENSITY = 20e-3, 1e-3, 32, 0.05
-PEERS = ("biosnn", "torch_loop", "spikingjelly")
+PEERS = ("biosnn", "torch_loop", "spikingjelly", "snntorch", "norse")
 
 
 def workload(steps: int):
@@ -106,6 +109,41 @@ def build(peer: str, weights):
                 node.reset()
             for w, node in zip(ws, nodes):
                 x = node(x @ w)
+            return x
+
+        return module, forward
+    if peer == "snntorch":
+        import snntorch
+        from snntorch import surrogate as snn_surrogate
+
+        cells = torch.nn.ModuleList(snntorch.Leaky(beta=math.exp(-DT / TAU), threshold=1.0, reset_mechanism="zero",
+                                                   spike_grad=snn_surrogate.fast_sigmoid(slope=100)) for _ in weights)
+        module = torch.nn.ModuleList([ws, cells])
+
+        def forward(x):
+            for w, cell in zip(ws, cells):
+                drive = x @ w
+                mem = cell.init_leaky()
+                out = []
+                for t in range(x.shape[0]):
+                    s, mem = cell(drive[t], mem)
+                    out.append(s)
+                x = torch.stack(out)
+            return x
+
+        return module, forward
+    if peer == "norse":
+        from norse.torch import LIF, LIFParameters
+
+        cells = torch.nn.ModuleList(LIF(LIFParameters(tau_mem_inv=torch.tensor(1 / TAU), v_th=torch.tensor(1.0),
+                                                      v_reset=torch.tensor(0.0), v_leak=torch.tensor(0.0),
+                                                      method="super", alpha=torch.tensor(100.0)), dt=DT)
+                                    for _ in weights)
+        module = torch.nn.ModuleList([ws, cells])
+
+        def forward(x):
+            for w, cell in zip(ws, cells):
+                x, _ = cell(x @ w)
             return x
 
         return module, forward
