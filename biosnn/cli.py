@@ -150,7 +150,8 @@ def cmd_perturb(args) -> int:
     from .io import check_output_file
     from .network import FeedForwardNet
     from .sweep import SweepSpec, check_grid, run_sweep
-    from .sweep_table import SweepTable, file_digest
+    from .io import file_digest
+    from .sweep_table import SweepTable
 
     grid = check_grid([(kind, strength) for kind, strengths in args.grid for strength in strengths])
     if args.export:

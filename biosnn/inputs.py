@@ -115,3 +115,18 @@ def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimu
         raise BiosnnInputError(f"spike at t={inputs.times[k]!r}s rounds to step {steps[k]}, past the last step")
     inputs.check_one_per_step(grid.dt)
     return Stimulus("spikes", grid, n_inputs, spikes=inputs, batched=inputs.is_batched)
+
+
+def check_generator(rng) -> np.random.Generator:
+    """Everything random in biosnn draws from an explicit ``numpy.random.Generator`` the caller seeded."""
+    if not isinstance(rng, np.random.Generator):
+        raise BiosnnInputError("rng: pass a numpy.random.Generator (np.random.default_rng(seed))")
+    return rng
+
+
+def check_number(value, what: str, *, finite: bool = False) -> float:
+    """A real number (not a bool, a string or None), as a float; ``finite`` also refuses NaN and inf."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or (finite and not np.isfinite(value)):
+        raise BiosnnInputError(f"{what}: expected a {'finite ' if finite else ''}number, got {value!r}")
+    return float(value)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -229,3 +230,12 @@ def load_json(path, what: str) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise BiosnnInputError(f"{what} {str(path)!r} is not readable JSON: {err}") from None
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's contents (read in 1 MiB blocks): what binds a name or a result to its source."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

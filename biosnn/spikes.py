@@ -37,6 +37,16 @@ def _as_int_array(values, name: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def rank_within(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The rank of each value among the values of its key (0 for the smallest; ``values`` in [0, 1))."""
+    order = np.argsort(keys + values, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if keys.size else np.zeros(0, np.int64)
+    rank = np.empty(keys.size, np.int64)
+    rank[order] = np.arange(keys.size) - np.repeat(starts, np.diff(np.r_[starts, keys.size]))
+    return rank
+
+
 @dataclass(frozen=True)
 class SpikeTrains:
     """Spike times (s) and unit indices, optionally for a batch of samples."""

@@ -31,6 +31,7 @@ the database, so every point is stored exactly once even when a worker dies).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import time
@@ -183,16 +184,12 @@ def evaluate_point(net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, kin
     return rows
 
 
-def _worker_init() -> None:
+def _evaluate_on_worker(*args) -> list[dict]:
+    """A point in a worker process (local or dask): one torch thread, then the point (a worker restarted
+    after a failure gets the same setting)."""
     from .threads import set_threads
 
     set_threads(1)
-
-
-def _evaluate_on_worker(*args) -> list[dict]:
-    """A dask task: one thread per worker process, then the point (workers restarted after a failure
-    get the same setting)."""
-    _worker_init()
     return evaluate_point(*args)
 
 
@@ -210,6 +207,35 @@ def _dask_client(scheduler: str, jobs: int):
         return Client(scheduler, timeout="10s"), None
     except (OSError, TimeoutError, ValueError) as err:
         raise BiosnnInputError(f"no dask scheduler at {scheduler!r}: {err}") from None
+
+
+def _evaluated(work, model, rate_models, *, jobs: int, scheduler: str | None):
+    """The rows of each ``(point, runs)`` of ``work`` as it completes: in this process, in ``jobs`` local
+    processes, or on a dask cluster. ``model``: ``(net, data, spec)``."""
+    if scheduler is not None:
+        client, cluster = _dask_client(scheduler, jobs)
+        from distributed import as_completed as dask_completed
+
+        try:
+            shared = client.scatter([*model, rate_models], broadcast=True)
+            # pure=False: every task gets its own key, never shared with another sweep on the same cluster
+            futures = [client.submit(_evaluate_on_worker, *shared[:3], *point, runs, shared[3], pure=False)
+                       for point, runs in work]
+            for future in dask_completed(futures):
+                yield future.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif jobs == 1:
+        for point, runs in work:
+            yield evaluate_point(*model, *point, runs, rate_models)
+    else:
+        context = multiprocessing.get_context("spawn")   # torch's threads do not survive a fork
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = [pool.submit(_evaluate_on_worker, *model, *point, runs, rate_models) for point, runs in work]
+            for future in as_completed(futures):
+                yield future.result()
 
 
 def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, grid, seeds, *, jobs: int = 1,
@@ -257,38 +283,11 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
             if missing:
                 work.append(((kind, strength, seed), missing))
     start = time.perf_counter()
-    bar = tqdm(total=len(work), desc="sweep", unit="point", disable=not progress)
-    try:
-        if scheduler is not None:
-            client, cluster = _dask_client(scheduler, jobs)
-            from distributed import as_completed as dask_completed
-
-            try:
-                shared = client.scatter([net, data, spec, rate_models], broadcast=True)
-                # pure=False: every task gets its own key, never shared with another sweep on the same cluster
-                futures = [client.submit(_evaluate_on_worker, *shared[:3], *point, runs, shared[3], pure=False)
-                           for point, runs in work]
-                for future in dask_completed(futures):
-                    table.write_point(future.result())
-                    bar.update()
-            finally:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
-        elif jobs == 1:
-            for point, runs in work:
-                table.write_point(evaluate_point(net, data, spec, *point, runs, rate_models))
-                bar.update()
-        else:
-            context = multiprocessing.get_context("spawn")   # torch's threads do not survive a fork
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
-                futures = [pool.submit(evaluate_point, net, data, spec, *point, runs, rate_models)
-                           for point, runs in work]
-                for future in as_completed(futures):
-                    table.write_point(future.result())
-                    bar.update()
-    finally:
-        bar.close()
+    results = _evaluated(work, (net, data, spec), rate_models, jobs=jobs, scheduler=scheduler)
+    with tqdm(total=len(work), desc="sweep", unit="point", disable=not progress) as bar, contextlib.closing(results):
+        for rows in results:        # closing: workers and clusters stop here, also when a write fails
+            table.write_point(rows)
+            bar.update()
     seconds = time.perf_counter() - start
     return dict(points=len(work), skipped=len(grid) * len(seeds) - len(work), seconds=round(seconds, 2),
                 seconds_per_point=round(seconds / len(work), 3) if work else None)

@@ -16,7 +16,6 @@ installed (``pip install biosnn[parquet]``).
 from __future__ import annotations
 
 import csv
-import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -38,14 +37,6 @@ COLUMNS = (
 )
 SOURCE_COLUMNS = ("kind", "name", "sha256")
 KEY = ("network", "dataset", "kind", "strength", "seed", "backend", "dt")   # kind: <name>[:temporal-shd]
-
-
-def file_digest(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class SweepTable:

@@ -16,21 +16,18 @@ Usage: python validation/shd_study.py --train shd-norm/continuous_norm.h5 --out 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from biosnn.data.dataset import SpikeDataset
 from biosnn.data.shd import n_samples, read_dataset
 from biosnn.errors import BiosnnInputError
-from biosnn.network import FeedForwardNet
+from biosnn.io import file_digest
 from biosnn.results import StudyResults, positive_int, run_key, seed
-from biosnn.studies.timing_tasks import TimingTaskConfig, train
-from biosnn.sweep import BACKENDS, SweepSpec, run_sweep
-from biosnn.sweep_table import SweepTable, file_digest
+from biosnn.studies.timing_tasks import TimingTaskConfig, sweep_trained, train_once
+from biosnn.sweep_table import SweepTable
 from biosnn.threads import set_threads
 
 #: sigma in bins (the paper's SHD grid), deletion probabilities, replacement fractions
@@ -83,38 +80,20 @@ def run(argv=None) -> int:
         train_set = read_dataset(args.train, duration=args.duration, samples=np.arange(int(0.6 * total)), name="train")
         test_set = read_dataset(args.train, duration=args.duration,
                                 samples=np.arange(int(0.75 * total), int(0.9 * total)), name="test")
-    (out / "networks").mkdir(parents=True, exist_ok=True)      # the inputs are readable: now write
-    (out / "data").mkdir(exist_ok=True)
     cfg = TimingTaskConfig(task="shd", delays=not args.no_delays, dt=args.dt, hidden=tuple(args.hidden),
                            d_max=25 * args.dt, epochs=args.epochs, seed=args.seed, n_train=len(train_set),
                            n_test=len(test_set), lr=2e-3, batch_size=64)
     sources = [f"{Path(args.train).name}:{file_digest(args.train)}"] + (
         [f"{Path(args.test).name}:{file_digest(args.test)}"] if args.test else [])
-    training = StudyResults(out / "training.json", "shd_timing", {"sources": sources, "n_eval": args.n_eval,
-                                                                 "duration": args.duration})
-    net_path, data_path, train_path = (out / "networks" / f"{cfg.name}.npz", out / "data" / f"{cfg.name}-test.npz",
-                                       out / "data" / f"{cfg.name}-train.npz")
-    key = run_key(asdict(cfg) | {"sources": sources, "n_eval": args.n_eval, "duration": args.duration})
-    if not (training.done(key) and net_path.exists() and data_path.exists() and train_path.exists()):
-        net, train_grid, test_grid, summary = train(cfg, data=(train_set, test_set),
-                                                    checkpoint_dir=str(out / "checkpoints" / cfg.name),
-                                                    progress=not args.quiet)
-        train_grid.save(train_path)
-        test_grid.subset(np.arange(min(args.n_eval, len(test_grid)))).save(data_path)
-        net.save(net_path)
-        training.add(summary, key)
-        print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}), flush=True)
-    net, test, train_grid = FeedForwardNet.load(net_path), SpikeDataset.load(data_path), SpikeDataset.load(train_path)
+    settings = {"sources": sources, "n_eval": args.n_eval, "duration": args.duration}
+    out.mkdir(parents=True, exist_ok=True)      # the inputs are readable: now write
+    training = StudyResults(out / "training.json", "shd_timing", settings)
+    trained = train_once(cfg, out, training, run_key(asdict(cfg) | settings), data=(train_set, test_set),
+                         n_eval=args.n_eval, progress=not args.quiet)
     table = SweepTable(out / "sweep.sqlite")
     try:
-        spec = SweepSpec(cfg.name, f"{cfg.name}-test", cfg.dt, BACKENDS,
-                         brian_dts=(cfg.dt,) + ((cfg.dt / args.fine_factor,) if args.fine_factor > 1 else ()))
-        summary = run_sweep(table, net, test, spec, grid(cfg.dt, args.quick), args.perturbation_seeds, jobs=args.jobs,
-                            train=train_grid, progress=not args.quiet,
-                            sources=[("network", cfg.name, file_digest(net_path)),
-                                     ("dataset", f"{cfg.name}-test", file_digest(data_path)),
-                                     ("training set", f"{cfg.name}/{cfg.name}-test", file_digest(train_path))])
-        print(json.dumps({"network": cfg.name} | summary), flush=True)
+        sweep_trained(table, cfg, trained, grid(cfg.dt, args.quick), args.perturbation_seeds,
+                      fine_factor=args.fine_factor, jobs=args.jobs, progress=not args.quiet)
         table.export(out / "sweep.csv")
     finally:
         table.close()

@@ -22,18 +22,14 @@ Usage: python validation/timing_study.py --out results/timing [--tasks isi coinc
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from biosnn.data.dataset import SpikeDataset
 from biosnn.errors import BiosnnInputError
-from biosnn.network import FeedForwardNet
 from biosnn.results import StudyResults, positive_int, run_key, seed
-from biosnn.studies.timing_tasks import TimingTaskConfig, train
-from biosnn.sweep import BACKENDS, SweepSpec, run_sweep
-from biosnn.sweep_table import SweepTable, file_digest
+from biosnn.studies.timing_tasks import TimingTaskConfig, sweep_trained, train_once
+from biosnn.sweep_table import SweepTable
 from biosnn.threads import set_threads
 
 #: the paper's grids (Yu, Sun & Goodman 2025), jitter in seconds
@@ -74,8 +70,7 @@ def run(argv=None) -> int:
     args = parser.parse_args(argv)
     set_threads()
     out = Path(args.out)
-    (out / "networks").mkdir(parents=True, exist_ok=True)
-    (out / "data").mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     training = StudyResults(out / "training.json", "timing_tasks", {"quick": args.quick})
     table = SweepTable(out / "sweep.sqlite")
     grid = [(kind, s) for kind, strengths in (QUICK_GRID if args.quick else GRID).items() for s in strengths]
@@ -87,28 +82,10 @@ def run(argv=None) -> int:
                 for s in args.seeds:
                     cfg = TimingTaskConfig(task=task, task_params=task_params, delays=setup == "sgd_delay", seed=s,
                                            **(TASK_SETTINGS[task] | (QUICK if args.quick else {})))
-                    net_path, data_path = out / "networks" / f"{cfg.name}.npz", out / "data" / f"{cfg.name}-test.npz"
-                    train_path = out / "data" / f"{cfg.name}-train.npz"
-                    key = run_key(asdict(cfg))
-                    if not (training.done(key) and net_path.exists() and data_path.exists() and train_path.exists()):
-                        net, train_set, test, summary = train(cfg, checkpoint_dir=str(out / "checkpoints" / cfg.name),
-                                                              progress=not args.quiet)
-                        train_set.save(train_path)
-                        test.save(data_path)
-                        net.save(net_path)
-                        training.add(summary, key)
-                        print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}), flush=True)
-                    net, test = FeedForwardNet.load(net_path), SpikeDataset.load(data_path)
-                    train_set = SpikeDataset.load(train_path)
-                    sources = [("network", cfg.name, file_digest(net_path)),
-                               ("dataset", f"{cfg.name}-test", file_digest(data_path)),
-                               ("training set", f"{cfg.name}/{cfg.name}-test", file_digest(train_path))]
-                    dts = (cfg.dt,) + ((cfg.dt / args.fine_factor,) if args.fine_factor > 1 else ())
+                    trained = train_once(cfg, out, training, run_key(asdict(cfg)), progress=not args.quiet)
                     for binned in (False, True) if args.binned else (False,):
-                        spec = SweepSpec(cfg.name, f"{cfg.name}-test", cfg.dt, BACKENDS, brian_dts=dts, binned=binned)
-                        summary = run_sweep(table, net, test, spec, grid, args.perturbation_seeds, jobs=args.jobs,
-                                            train=train_set, sources=sources, progress=not args.quiet)
-                        print(json.dumps({"network": cfg.name, "binned": binned} | summary), flush=True)
+                        sweep_trained(table, cfg, trained, grid, args.perturbation_seeds, fine_factor=args.fine_factor,
+                                      binned=binned, jobs=args.jobs, progress=not args.quiet)
         table.export(out / "sweep.csv")
     finally:
         table.close()

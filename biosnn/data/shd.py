@@ -48,7 +48,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BiosnnInputError
-from ..io import check_output_dir, replace_directory
+from ..io import check_output_dir, file_digest, replace_directory
+from ..spikes import rank_within
 
 BINNINGS = ("floor", "digitize")
 FORMS = ("binned", "continuous")
@@ -195,12 +196,6 @@ def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None 
     return SpikeDataset(spikes, labels, n_classes, meta)
 
 
-def _file_digest(path) -> str:
-    from ..sweep_table import file_digest
-
-    return file_digest(path)
-
-
 # -- counting and selection -----------------------------------------------------------------------------
 def _events(times, units, sample, cfg: NormalizeConfig, form: str):
     """The events counted in ``form``: spikes inside the raster's time span (continuous) or unique active
@@ -301,12 +296,8 @@ def _subsample(s, u, sample_ids, c_min_of_unit, cfg):
     ends = np.r_[starts[1:], s.size]
     for a, b in zip(starts, ends):
         rng = np.random.default_rng([cfg.seed, 1, int(sample_ids[s[a]])])
-        units = u[a:b]
-        order = np.argsort(units + rng.random(b - a), kind="stable")
-        sorted_units = units[order]
-        first = np.flatnonzero(np.r_[True, sorted_units[1:] != sorted_units[:-1]])
-        rank = np.arange(b - a) - np.repeat(first, np.diff(np.r_[first, b - a]))
-        keep[a + order[rank < c_min_of_unit[sorted_units]]] = True
+        rank = rank_within(u[a:b], rng.random(b - a))
+        keep[a:b] = rank < c_min_of_unit[u[a:b]]
     return keep
 
 
@@ -414,7 +405,7 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
     total = sum(n_samples(f) for f in files)
     if cfg.full_batches > total:
         raise BiosnnInputError(f"full_batches={cfg.full_batches} is more than the {total} samples: nothing would be kept")
-    provenance = dict(parameters=asdict(cfg), sources=[{"file": f.name, "sha256": _file_digest(f),
+    provenance = dict(parameters=asdict(cfg), sources=[{"file": f.name, "sha256": file_digest(f),
                                                         "samples": n_samples(f)} for f in files])
     summary = {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BiosnnInputError
+from ..inputs import check_generator
 from ..spikes import SpikeTrains
 
 
@@ -16,8 +17,7 @@ def poisson_spike_trains(rng: np.random.Generator, n_units: int, rate: float, du
     exercising ``timestep()`` rounding while staying clear of half steps.
     ``rate`` in Hz; ``n_samples`` makes a batch.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise BiosnnInputError("rng: pass a numpy.random.Generator (np.random.default_rng(seed))")
+    check_generator(rng)
     if rate < 0 or rate * dt > 1:
         raise BiosnnInputError(f"rate={rate!r} Hz must lie in [0, 1/dt]")
     n_steps = int(round(duration / dt))

@@ -36,17 +36,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BiosnnInputError
-from ..spikes import SpikeTrains
+from ..inputs import check_generator, check_number
+from ..spikes import SpikeTrains, rank_within
 from .dataset import SpikeDataset
 
 #: the pairs of groups (0, 1), (0, 2), (1, 2) that share their state, class 0, 1, 2
 COINCIDENCE_PAIRS = ((0, 1), (0, 2), (1, 2))
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise BiosnnInputError("rng: pass a numpy.random.Generator (np.random.default_rng(seed))")
-    return rng
 
 
 def _positive_int(value, name: str) -> int:
@@ -55,32 +50,15 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
-def _real(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value):
-        raise BiosnnInputError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _check_range(bounds, name: str) -> tuple[float, float]:
     try:
         low, high = bounds
     except (TypeError, ValueError):
         raise BiosnnInputError(f"{name} range must be a pair (low, high), got {bounds!r}") from None
-    low, high = _real(low, f"{name} range"), _real(high, f"{name} range")
+    low, high = check_number(low, f"{name} range", finite=True), check_number(high, f"{name} range", finite=True)
     if not 0 < low < high:
         raise BiosnnInputError(f"{name} range must satisfy 0 < low < high, got {bounds!r}")
     return low, high
-
-
-def _within_train_order(keys: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Uniforms sorted within each key, and each entry's position within its key."""
-    u = rng.random(keys.size)
-    order = np.argsort(keys + u, kind="stable")
-    keys, u = keys[order], u[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.array([], np.int64)
-    position = np.arange(keys.size) - np.repeat(starts, np.diff(np.r_[starts, keys.size]))
-    return keys, u, position
 
 
 def _plane_points(rng, n_samples, rate_range, isi_range, margin):
@@ -103,10 +81,10 @@ def _plane_task(rng, n_samples, n_channels, channels_name, duration, rate_range,
     """The checks and draws the ISI tasks share: labels, (rate, ISI) points, and ``Poisson(rate T)``
     events per sample and channel, at least one per sample. ``longest(isi)``: the shortest duration
     that fits the task's events at the longest ISI."""
-    rng, n_samples = _check_rng(rng), _positive_int(n_samples, "n_samples")
+    rng, n_samples = check_generator(rng), _positive_int(n_samples, "n_samples")
     n_channels = _positive_int(n_channels, channels_name)
     rate_range, isi_range = _check_range(rate_range, "rate"), _check_range(isi_range, "isi")
-    duration, margin = _real(duration, "duration (s)"), _real(margin, "margin")
+    duration, margin = check_number(duration, "duration (s)", finite=True), check_number(margin, "margin", finite=True)
     if not 0 <= margin < 0.5:
         raise BiosnnInputError(f"margin must lie in [0, 0.5), got {margin!r}")
     if longest(isi_range[1]) >= duration:
@@ -127,7 +105,8 @@ def isi_task(rng: np.random.Generator, n_samples: int, *, n_inputs: int = 10, du
     capacity = np.floor((duration / isi + 1) / 2 - 1e-9).astype(np.int64)   # (2k - 1) isi < duration
     pairs = np.minimum(pairs, capacity[:, None])
     trains = np.repeat(np.arange(n_samples * n_inputs), pairs.ravel())
-    trains, u, position = _within_train_order(trains, rng)
+    u = rng.random(trains.size)
+    position = rank_within(trains, u)            # the pairs of a train in the order of their draws
     sample = trains // n_inputs
     k = pairs.ravel()[trains]
     first = u * (duration - (2 * k - 1) * isi[sample]) + 2 * position * isi[sample]
@@ -165,11 +144,11 @@ def coincidence_rates(mixing: float) -> tuple[float, float]:
 def coincidence_task(rng: np.random.Generator, n_samples: int, *, mixing: float = 0.0, n_groups: int = 3,
                      group_size: int = 20, n_windows: int = 8, window: float = 25e-3) -> SpikeDataset:
     """Which two groups share their ON/OFF state in every window? (see the module docstring)"""
-    rng, n_samples = _check_rng(rng), _positive_int(n_samples, "n_samples")
+    rng, n_samples = check_generator(rng), _positive_int(n_samples, "n_samples")
     n_windows, group_size = _positive_int(n_windows, "n_windows"), _positive_int(group_size, "group_size")
     if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups != 3:
         raise BiosnnInputError("the coincidence task has 3 groups (its classes are the 3 pairs of groups)")
-    mixing, window = _real(mixing, "mixing l"), _real(window, "window (s)")
+    mixing, window = check_number(mixing, "mixing l", finite=True), check_number(window, "window (s)", finite=True)
     if not 0 <= mixing <= 1:
         raise BiosnnInputError(f"mixing l must lie in [0, 1], got {mixing!r}")
     if not window > 0:

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import BiosnnInputError
+from ..inputs import check_number
 from ..spikes import SpikeTrains
 from . import binned, continuous
 
@@ -77,18 +78,12 @@ def raster_spikes(raster: np.ndarray, bin_width: float, *, batched: bool = True)
     return SpikeTrains.from_raster(raster, bin_width, batched=batched)
 
 
-def _number(value, what: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise BiosnnInputError(f"{what}: expected a number, got {value!r}")
-    return float(value)
-
-
 def perturb(spikes: SpikeTrains, kind: str, strength: float, rng: np.random.Generator, *,
             compat: str | None = None, bin_width: float | None = None, **options) -> SpikeTrains:
     """Apply perturbation ``kind`` at ``strength``; ``compat="temporal-shd"`` bins at ``bin_width`` (s) first and
     applies the reference code's raster version (``options`` go to it: ``mode``, ``pad_to``)."""
     perturbation = get_perturbation(kind)
-    strength = _number(strength, f"{kind} strength ({perturbation.strength})")
+    strength = check_number(strength, f"{kind} strength ({perturbation.strength})")
     if compat is None:
         if bin_width is not None or options:
             raise BiosnnInputError("bin_width and binned options apply only with compat='temporal-shd'")
@@ -97,7 +92,7 @@ def perturb(spikes: SpikeTrains, kind: str, strength: float, rng: np.random.Gene
         raise BiosnnInputError(f"unknown compat {compat!r}; choose one of {', '.join(COMPAT)}")
     if bin_width is None:
         raise BiosnnInputError("compat='temporal-shd' needs bin_width > 0 (s)")
-    bin_width = _number(bin_width, "bin_width (s)")
+    bin_width = check_number(bin_width, "bin_width (s)")
     if not bin_width > 0:
         raise BiosnnInputError(f"compat='temporal-shd' needs bin_width > 0 (s), got {bin_width!r}")
     accepted = [name for name, p in inspect.signature(perturbation.binned).parameters.items()

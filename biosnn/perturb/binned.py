@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BiosnnInputError
-from .continuous import MAX_ATTEMPTS, _check_fraction, _check_rng, _n_moved, train_extent, within_train_rank
+from ..inputs import check_generator
+from .continuous import MAX_ATTEMPTS, _check_fraction, _n_moved, train_extent, within_train_rank
 
 REPLACEMENT_MODES = ("exact", "bernoulli")
 
@@ -49,7 +50,7 @@ def _check_bins(sigma) -> float:
 def random_replacement(raster, fraction: float, rng: np.random.Generator, *, mode: str = "exact",
                        pad_to: int | None = None, max_attempts: int = MAX_ATTEMPTS) -> np.ndarray:
     """Move spikes of every neuron to uniformly drawn free bins (see the module docstring)."""
-    raster, rng, fraction = _check_raster(raster), _check_rng(rng), _check_fraction(fraction, "fraction")
+    raster, rng, fraction = _check_raster(raster), check_generator(rng), _check_fraction(fraction, "fraction")
     if mode not in REPLACEMENT_MODES:
         raise BiosnnInputError(f"replacement mode must be one of {', '.join(REPLACEMENT_MODES)}, got {mode!r}")
     n_bins = raster.shape[0] if pad_to is None else int(pad_to)
@@ -63,7 +64,7 @@ def random_replacement(raster, fraction: float, rng: np.random.Generator, *, mod
     else:
         keys = samples * raster.shape[2] + units
         counts = np.bincount(keys, minlength=raster.shape[1] * raster.shape[2])
-        move = within_train_rank(keys, counts, rng) < _n_moved(fraction, counts)[keys]
+        move = within_train_rank(keys, rng) < _n_moved(fraction, counts)[keys]
     out[bins[move], samples[move], units[move]] = 0
     pending_s, pending_u = samples[move], units[move]
     for _ in range(max_attempts):
@@ -83,7 +84,7 @@ def random_replacement(raster, fraction: float, rng: np.random.Generator, *, mod
 
 def spike_jitter(raster, sigma_bins: float, rng: np.random.Generator, *, max_attempts: int = MAX_ATTEMPTS) -> np.ndarray:
     """Each spike moved by ``round(N(0, sigma^2))`` bins, retried while outside, merging on collision."""
-    raster, rng, sigma = _check_raster(raster), _check_rng(rng), _check_bins(sigma_bins)
+    raster, rng, sigma = _check_raster(raster), check_generator(rng), _check_bins(sigma_bins)
     bins, samples, units = np.nonzero(raster)
     new = bins.copy()
     pending = np.arange(bins.size)
@@ -101,7 +102,7 @@ def spike_jitter(raster, sigma_bins: float, rng: np.random.Generator, *, max_att
 
 def neuron_jitter(raster, sigma_bins: float, rng: np.random.Generator) -> np.ndarray:
     """Every neuron of every sample shifted by one ``round(N(0, sigma^2))`` bins; spikes leaving are lost."""
-    raster, rng, sigma = _check_raster(raster), _check_rng(rng), _check_bins(sigma_bins)
+    raster, rng, sigma = _check_raster(raster), check_generator(rng), _check_bins(sigma_bins)
     offset = np.rint(rng.normal(0.0, sigma, raster.shape[1:])).astype(np.int64)
     bins, samples, units = np.nonzero(raster)
     new = bins + offset[samples, units]
@@ -113,7 +114,7 @@ def neuron_jitter(raster, sigma_bins: float, rng: np.random.Generator) -> np.nda
 
 def deletion(raster, probability: float, rng: np.random.Generator) -> np.ndarray:
     """Each spike removed with ``probability``."""
-    raster, rng = _check_raster(raster), _check_rng(rng)
+    raster, rng = _check_raster(raster), check_generator(rng)
     probability = _check_fraction(probability, "deletion probability")
     bins, samples, units = np.nonzero(raster)
     keep = rng.random(bins.size) >= probability

@@ -24,16 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BiosnnInputError
-from ..spikes import SpikeTrains
+from ..inputs import check_generator
+from ..spikes import SpikeTrains, rank_within
 
 #: redraws of a jittered time (or a train's offset) that left the window before keeping the original
 MAX_ATTEMPTS = 10
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise BiosnnInputError("rng: pass a numpy.random.Generator (np.random.default_rng(seed))")
-    return rng
 
 
 def _check_spikes(spikes) -> SpikeTrains:
@@ -61,13 +56,9 @@ def train_keys(spikes: SpikeTrains) -> np.ndarray:
     return spikes.sample_indices() * spikes.n_units + spikes.units
 
 
-def within_train_rank(keys: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def within_train_rank(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A uniformly random rank of each spike within its train (0 .. |S_i| - 1)."""
-    order = np.argsort(keys + rng.random(keys.size), kind="stable")  # trains in order, shuffled within each
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.empty(keys.size, np.int64)
-    rank[order] = np.arange(keys.size) - starts[keys[order]]
-    return rank
+    return rank_within(keys, rng.random(keys.size))
 
 
 def train_extent(keys: np.ndarray, times: np.ndarray, n_trains: int) -> tuple[np.ndarray, np.ndarray]:
@@ -98,12 +89,12 @@ def _n_moved(fraction: float, counts: np.ndarray) -> np.ndarray:
 
 def random_replacement(spikes: SpikeTrains, fraction: float, rng: np.random.Generator) -> SpikeTrains:
     """Move ``floor(fraction |S_i|)`` spikes of every train to uniform times on ``[0, T)``."""
-    spikes, rng, fraction = _check_spikes(spikes), _check_rng(rng), _check_fraction(fraction, "fraction")
+    spikes, rng, fraction = _check_spikes(spikes), check_generator(rng), _check_fraction(fraction, "fraction")
     keys = train_keys(spikes)
     n_trains = spikes.batch_size * spikes.n_units
     counts = np.bincount(keys, minlength=n_trains)
     moved = _n_moved(fraction, counts)
-    keep = within_train_rank(keys, counts, rng) >= moved[keys]
+    keep = within_train_rank(keys, rng) >= moved[keys]
     new_keys = np.repeat(np.arange(n_trains), moved)
     new_times = rng.uniform(0.0, spikes.duration, new_keys.size)
     times = np.concatenate([spikes.times[keep], new_times])
@@ -115,7 +106,7 @@ def random_replacement(spikes: SpikeTrains, fraction: float, rng: np.random.Gene
 def spike_jitter(spikes: SpikeTrains, sigma: float, rng: np.random.Generator, *,
                  max_attempts: int = MAX_ATTEMPTS) -> SpikeTrains:
     """Each spike moved by its own ``N(0, sigma^2)`` (s), redrawn while outside ``[0, T)``."""
-    spikes, rng, sigma = _check_spikes(spikes), _check_rng(rng), _check_sigma(sigma)
+    spikes, rng, sigma = _check_spikes(spikes), check_generator(rng), _check_sigma(sigma)
     times = spikes.times.copy()
     pending = np.arange(times.size)
     for _ in range(max_attempts):
@@ -131,7 +122,7 @@ def spike_jitter(spikes: SpikeTrains, sigma: float, rng: np.random.Generator, *,
 def neuron_jitter(spikes: SpikeTrains, sigma: float, rng: np.random.Generator, *,
                   max_attempts: int = MAX_ATTEMPTS) -> SpikeTrains:
     """Every train shifted by one offset ``N(0, sigma^2)`` (s), redrawn while it leaves ``[0, T)``."""
-    spikes, rng, sigma = _check_spikes(spikes), _check_rng(rng), _check_sigma(sigma)
+    spikes, rng, sigma = _check_spikes(spikes), check_generator(rng), _check_sigma(sigma)
     keys = train_keys(spikes)
     n_trains = spikes.batch_size * spikes.n_units
     first, last = train_extent(keys, spikes.times, n_trains)
@@ -149,7 +140,7 @@ def neuron_jitter(spikes: SpikeTrains, sigma: float, rng: np.random.Generator, *
 
 def deletion(spikes: SpikeTrains, probability: float, rng: np.random.Generator) -> SpikeTrains:
     """Each spike removed independently with ``probability``."""
-    spikes, rng = _check_spikes(spikes), _check_rng(rng)
+    spikes, rng = _check_spikes(spikes), check_generator(rng)
     probability = _check_fraction(probability, "deletion probability")
     keep = rng.random(spikes.times.size) >= probability
     return _rebuild(spikes, spikes.times[keep], spikes.units[keep], spikes.sample_indices()[keep])

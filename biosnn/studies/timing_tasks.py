@@ -15,11 +15,13 @@ training loop (:func:`biosnn.training.loop.fit`), the paper's *SGD* and
   on data read by :func:`biosnn.data.shd.read_dataset`.
 
 The trained network is exported as a :class:`~biosnn.network.FeedForwardNet`
-description: what :mod:`biosnn.sweep` evaluates in torch and in Brian2.
+description: what :mod:`biosnn.sweep` evaluates in torch and in Brian2
+(:func:`train_once` and :func:`sweep_trained`: the steps the study scripts share).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -138,3 +140,45 @@ def train(cfg: TimingTaskConfig, *, data: tuple[SpikeDataset, SpikeDataset] | No
                    rate_baseline_mlp=rate_baseline(train_set, test_set, classifier="mlp", seed=cfg.seed),
                    loss=history["loss"])
     return net.export(), train_set, test_set, summary
+
+
+def train_once(cfg: TimingTaskConfig, out, training, key: str, *, data=None, n_eval: int | None = None,
+               progress: bool = False) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
+    """Train ``cfg`` unless ``training`` (a :class:`~biosnn.results.StudyResults`) holds ``key`` and its files
+    exist under ``out`` (``networks/<name>.npz``, ``data/<name>-test.npz``, ``data/<name>-train.npz``; the
+    test set cut to its first ``n_eval`` samples); returns the saved network, test and training sets, and
+    the paths by kind (network, dataset, training set), the files behind the sweep's names."""
+    from pathlib import Path
+
+    out = Path(out)
+    (out / "networks").mkdir(parents=True, exist_ok=True)
+    (out / "data").mkdir(exist_ok=True)
+    paths = {"network": out / "networks" / f"{cfg.name}.npz", "dataset": out / "data" / f"{cfg.name}-test.npz",
+             "training set": out / "data" / f"{cfg.name}-train.npz"}
+    if not (training.done(key) and all(p.exists() for p in paths.values())):
+        net, train_set, test_set, summary = train(cfg, data=data, checkpoint_dir=str(out / "checkpoints" / cfg.name),
+                                                  progress=progress)
+        train_set.save(paths["training set"])
+        (test_set if n_eval is None else test_set.subset(np.arange(min(n_eval, len(test_set))))).save(paths["dataset"])
+        net.save(paths["network"])
+        training.add(summary, key)
+        print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}), flush=True)
+    return (FeedForwardNet.load(paths["network"]), SpikeDataset.load(paths["dataset"]),
+            SpikeDataset.load(paths["training set"]), paths)
+
+
+def sweep_trained(table, cfg: TimingTaskConfig, trained, grid, seeds, *, fine_factor: int = 4, binned: bool = False,
+                  jobs: int = 1, progress: bool = False) -> dict:
+    """Sweep a network of :func:`train_once` through every backend (Brian2 at dt and dt / ``fine_factor``)
+    into ``table``, its files bound to their names; prints and returns the sweep's summary."""
+    from ..sweep import BACKENDS, SweepSpec, run_sweep
+    from ..io import file_digest
+
+    net, test, train_set, paths = trained
+    names = {"network": cfg.name, "dataset": f"{cfg.name}-test", "training set": f"{cfg.name}/{cfg.name}-test"}
+    dts = (cfg.dt,) + ((cfg.dt / fine_factor,) if fine_factor > 1 else ())
+    spec = SweepSpec(cfg.name, names["dataset"], cfg.dt, BACKENDS, brian_dts=dts, binned=binned)
+    summary = run_sweep(table, net, test, spec, grid, seeds, jobs=jobs, train=train_set, progress=progress,
+                        sources=[(kind, names[kind], file_digest(path)) for kind, path in paths.items()])
+    print(json.dumps({"network": cfg.name, "binned": binned} | summary), flush=True)
+    return summary
