@@ -1,20 +1,33 @@
-"""Training-step and inference time of a 700-128-128-20 LIF network: biosnn's mirror against peers,
-each in its own process, measured in the same run; results as JSON and a markdown table.
+"""Training-step and inference time of 700-128-128-20 networks: biosnn's mirror against peers,
+each in its own process, interleaved over rounds in the same run; results as JSON and a markdown table.
 
-Workload (SHD-like): 700 inputs at 5% density per step, LIF 128 -> LIF 128 -> LIF 20 (delta synapses,
-hard reset, tau 20 ms, dt 1 ms), spike-count readout, cross-entropy, Adam; batch 32; float32; T steps.
-A training step is forward + backward + Adam. Each peer runs ``--repeats`` steps after one warm-up
-step; the median is reported, with the process's peak resident memory.
+Workload (SHD-like): 700 inputs at 5% density per step, three layers 128 -> 128 -> 20 (delta synapses,
+hard reset, tau 20 ms, dt 1 ms), spike-count readout, cross-entropy, Adam; batch 32; float32; T steps;
+one torch thread. A training step is forward + backward + Adam. Networks (``--networks``):
 
-Peers: ``torch_loop`` (a plain PyTorch time loop written with biosnn's conventions: its forward
-spikes are checked equal to biosnn's on the same weights and inputs), ``spikingjelly`` 0.0.0.0.14
-(``MultiStepLIFNode``, torch backend; Euler with decay_input), ``snntorch`` 1.0.0 (``Leaky``, zero
-reset from the previous step's spike), ``norse`` 1.1.0 (``LIF``, current-based with its synaptic
-time constant): their conventions differ from the exact propagator, so only time is compared.
-A peer that is not installed is reported as such (``make bench`` installs snntorch and norse
-without their dependencies: norse's would replace the pinned torch). Ratios are peer time / biosnn time.
+* ``lif``: LIF layers; every peer.
+* ``plif``: PLIF layers (learnable tau, Fang et al. 2021); biosnn and spikingjelly's ParametricLIF.
+* ``delay``: LIF layers with learnable per-neuron axonal delays (up to 20 ms); biosnn only.
+* ``gamma``: gamma-cascade sigma-delta layers (3 buckets); biosnn only (phases: no fused loop).
 
-Usage: python benchmarks/bench_training.py [--steps 100] [--repeats 5] [--out benchmarks/results]
+Peers: ``biosnn`` (the mirror as users run it: the fused loop, ``biosnn/torch/fused.py``),
+``biosnn_phases`` (the reference loop of step phases), ``torch_loop`` (a plain PyTorch time loop
+written with biosnn's conventions), ``spikingjelly`` 0.0.0.0.14 (``MultiStep*Node``, torch backend;
+Euler with decay_input), ``spikingjelly2`` 2.0.0 (``activation_based``, multi-step), ``snntorch``
+1.0.0 (``Leaky``, zero reset from the previous step's spike), ``norse`` 1.1.0 (``LIF``,
+current-based). biosnn's, the phases' and the plain loop's output spike counts are checked equal on
+the same weights and inputs; the other peers' conventions differ from the exact propagator, so only
+their time is compared. A peer that is not installed is reported as such (``make bench`` installs
+snntorch and norse without their dependencies, and spikingjelly 2.0 into a directory of its own,
+``.venv/peers``: it shares its package name with 0.0.0.0.14).
+
+Each measurement is a fresh process running ``--repeats`` steps after one warm-up step (median);
+``--rounds`` rounds run every (network, T, peer) in turn, and the table gives the minimum of the
+rounds' medians (the least disturbed by other load), with the process's peak resident memory.
+Ratios are peer time / biosnn time.
+
+Usage: python benchmarks/bench_training.py [--steps 100 1000] [--networks lif plif delay gamma]
+       [--rounds 3] [--repeats 5] [--out benchmarks/results]
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import resource
 import statistics
@@ -34,7 +48,20 @@ import numpy as np
 
 SIZES = (700, 128, 128, 20)
 TAU, DT, BATCH, DENSITY = 20e-3, 1e-3, 32, 0.05
-PEERS = ("biosnn", "torch_loop", "spikingjelly", "snntorch", "norse")
+#: every peer that runs each network
+NETWORK_PEERS = {
+    "lif": ("biosnn", "biosnn_phases", "torch_loop", "spikingjelly", "spikingjelly2", "snntorch", "norse"),
+    "plif": ("biosnn", "biosnn_phases", "spikingjelly", "spikingjelly2"),
+    "delay": ("biosnn", "biosnn_phases"),
+    "gamma": ("biosnn",),
+}
+PEERS = NETWORK_PEERS["lif"]
+#: peers whose forward spikes follow biosnn's conventions exactly (checked equal)
+SAME_CONVENTIONS = ("biosnn", "biosnn_phases", "torch_loop")
+#: where ``make bench`` installs spikingjelly 2.0 (its package name is 0.0.0.0.14's)
+SPIKINGJELLY2 = Path(sys.prefix) / "peers" / "spikingjelly-2.0.0"
+GAMMA = dict(bucket_tau=(3e-3, 3e-3, 5e-3), theta0=0.05)
+MAX_DELAY = 20e-3
 
 
 def workload(steps: int):
@@ -68,15 +95,22 @@ class SpikeFn:
         return Spike.apply
 
 
-def build(peer: str, weights):
+def build(peer: str, network: str, weights):
     import torch
 
-    if peer == "biosnn":
+    if peer in ("biosnn", "biosnn_phases"):
         from biosnn.network import LayerSpec
         from biosnn.torch.feedforward import FeedForward
 
-        net = FeedForward(SIZES[0], [LayerSpec("lif", n, dict(tau_m=TAU)) for n in SIZES[1:]], dt=DT,
-                          weights=weights).float()
+        rng = np.random.default_rng(1)
+        if network == "gamma":
+            layers = [LayerSpec("gamma_cascade", n, dict(GAMMA, bucket_weight=rng.uniform(0, 1, (n, 3))))
+                      for n in SIZES[1:]]
+        else:
+            layers = [LayerSpec("plif" if network == "plif" else "lif", n, dict(tau_m=TAU)) for n in SIZES[1:]]
+        delays = [rng.uniform(0, MAX_DELAY / 2, n) for n in SIZES[:-1]] if network == "delay" else None
+        net = FeedForward(SIZES[0], layers, dt=DT, weights=weights, delays=delays, learn_delays=network == "delay",
+                          d_max=MAX_DELAY if network == "delay" else None, fused=peer == "biosnn").float()
         return net, lambda x: net(x)[-1]
     spike = SpikeFn.make()
     ws = torch.nn.ParameterList(torch.nn.Parameter(torch.as_tensor(w, dtype=torch.float32)) for w in weights)
@@ -100,13 +134,35 @@ def build(peer: str, weights):
     if peer == "spikingjelly":
         from spikingjelly.clock_driven import neuron, surrogate
 
-        nodes = torch.nn.ModuleList(neuron.MultiStepLIFNode(tau=TAU / DT, surrogate_function=surrogate.ATan(),
-                                                            backend="torch") for _ in weights)
+        if network == "plif":
+            nodes = torch.nn.ModuleList(neuron.MultiStepParametricLIFNode(
+                init_tau=TAU / DT, surrogate_function=surrogate.ATan(), backend="torch") for _ in weights)
+        else:
+            nodes = torch.nn.ModuleList(neuron.MultiStepLIFNode(
+                tau=TAU / DT, surrogate_function=surrogate.ATan(), backend="torch") for _ in weights)
         module = torch.nn.ModuleList([ws, nodes])
 
         def forward(x):
             for node in nodes:
                 node.reset()
+            for w, node in zip(ws, nodes):
+                x = node(x @ w)
+            return x
+
+        return module, forward
+    if peer == "spikingjelly2":
+        from spikingjelly.activation_based import functional, neuron, surrogate
+
+        if network == "plif":
+            nodes = torch.nn.ModuleList(neuron.ParametricLIFNode(
+                init_tau=TAU / DT, surrogate_function=surrogate.ATan(), step_mode="m") for _ in weights)
+        else:
+            nodes = torch.nn.ModuleList(neuron.LIFNode(
+                tau=TAU / DT, surrogate_function=surrogate.ATan(), step_mode="m") for _ in weights)
+        module = torch.nn.ModuleList([ws, nodes])
+
+        def forward(x):
+            functional.reset_net(nodes)
             for w, node in zip(ws, nodes):
                 x = node(x @ w)
             return x
@@ -150,12 +206,12 @@ def build(peer: str, weights):
     raise ValueError(peer)
 
 
-def run_peer(peer: str, steps: int, repeats: int) -> dict:
+def run_peer(peer: str, network: str, steps: int, repeats: int) -> dict:
     import torch
 
     torch.set_num_threads(1)
     x, labels, weights = workload(steps)
-    module, forward = build(peer, weights)
+    module, forward = build(peer, network, weights)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
 
     def train_step():
@@ -170,6 +226,9 @@ def run_peer(peer: str, steps: int, repeats: int) -> dict:
             forward(x)
 
     out = {}
+    if peer in SAME_CONVENTIONS:         # the untrained network's output spike counts, for the check
+        with torch.no_grad():
+            out["spikes"] = forward(x).sum(0).tolist()
     for name, fn in (("inference", inference), ("train_step", train_step)):
         fn()
         times = []
@@ -179,58 +238,97 @@ def run_peer(peer: str, steps: int, repeats: int) -> dict:
             times.append(time.perf_counter() - start)
         out[name] = statistics.median(times)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if peer in ("biosnn", "torch_loop"):
-        _, fresh_forward = build(peer, weights)
-        with torch.no_grad():
-            out["spikes"] = fresh_forward(x).sum(0).tolist()
     return out
+
+
+def measure(peer: str, network: str, steps: int, repeats: int) -> dict:
+    """One measurement in a fresh process (spikingjelly 2.0 from its own directory)."""
+    env = dict(os.environ)
+    if peer == "spikingjelly2":
+        if not SPIKINGJELLY2.is_dir():
+            return {"error": f"spikingjelly 2.0.0 not installed in {SPIKINGJELLY2} (make bench installs it)"}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SPIKINGJELLY2), env.get("PYTHONPATH")) if p)
+    child = subprocess.run([sys.executable, __file__, "--peer", peer, "--networks", network, "--steps", str(steps),
+                            "--repeats", str(repeats)], capture_output=True, text=True, env=env)
+    if child.returncode != 0:
+        return {"error": child.stderr.strip().splitlines()[-1] if child.stderr.strip() else "failed"}
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def best_of(rounds: list[dict]) -> dict:
+    """The minimum over rounds of each time (and of the peak memory); an error if every round failed."""
+    ok = [r for r in rounds if "error" not in r]
+    if not ok:
+        return rounds[0]
+    best = {key: min(r[key] for r in ok) for key in ("inference", "train_step", "peak_rss_mb")}
+    best["rounds"] = {key: [r[key] for r in ok] for key in ("inference", "train_step")}
+    if "spikes" in ok[0]:
+        best["spikes"] = ok[0]["spikes"]
+    return best
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[100])
+    parser.add_argument("--networks", nargs="+", choices=tuple(NETWORK_PEERS), default=["lif"])
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS))
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)     # one measurement (child process)
     args = parser.parse_args(argv)
     if args.peer:
-        print(json.dumps(run_peer(args.peer, args.steps[0], args.repeats)))
+        print(json.dumps(run_peer(args.peer, args.networks[0], args.steps[0], args.repeats)))
         return 0
-    from biosnn.io import atomic_write_json, atomic_write_text
+    if args.rounds < 1 or args.repeats < 1 or min(args.steps) < 1:
+        parser.error("--rounds, --repeats and --steps must be positive")
+    from biosnn.io import atomic_write_json, atomic_write_text, check_output_dir
 
-    results = {"machine": {"platform": platform.platform(), "cpu_threads": 1}, "runs": []}
-    lines = ["| T | peer | train step (s) | ratio | inference (s) | ratio | peak RSS (MB) |", "|---|---|---|---|---|---|---|"]
-    for steps in args.steps:
-        measured = {}
-        for peer in args.peers:          # a fresh process per peer: no shared caches, its own peak memory
-            child = subprocess.run([sys.executable, __file__, "--peer", peer, "--steps", str(steps), "--repeats",
-                                    str(args.repeats)], capture_output=True, text=True)
-            if child.returncode != 0:
-                measured[peer] = {"error": child.stderr.strip().splitlines()[-1] if child.stderr else "failed"}
-                continue
-            measured[peer] = json.loads(child.stdout.strip().splitlines()[-1])
-        check, total = None, None
-        if "spikes" in measured.get("biosnn", {}) and "spikes" in measured.get("torch_loop", {}):
-            a, b = np.asarray(measured["biosnn"].pop("spikes")), np.asarray(measured["torch_loop"].pop("spikes"))
-            check, total = float(np.mean(a == b)), int(a.sum())
-        base = measured.get("biosnn", {})
-        for peer, m in measured.items():
-            if "error" in m:
-                lines.append(f"| {steps} | {peer} | failed: {m['error']} | | | | |")
-                continue
-            ratio_t = m["train_step"] / base["train_step"] if "train_step" in base else float("nan")
-            ratio_i = m["inference"] / base["inference"] if "inference" in base else float("nan")
-            lines.append(f"| {steps} | {peer} | {m['train_step']:.3f} | {ratio_t:.2f} | {m['inference']:.3f} | "
-                         f"{ratio_i:.2f} | {m['peak_rss_mb']:.0f} |")
-        results["runs"].append({"steps": steps, "measured": measured,
-                                "output_spike_counts_equal_biosnn_vs_torch_loop": check, "output_spikes": total})
-        lines.append(f"\nT = {steps}: biosnn's and the plain loop's output spike counts ({total} spikes) agree on "
-                     f"{'n/a' if check is None else f'{100 * check:.1f}%'} of entries.\n")
     out = Path(args.out)
+    check_output_dir(out)
+    cases = [(network, steps, peer) for network in args.networks for steps in args.steps
+             for peer in NETWORK_PEERS[network] if peer in args.peers]
+    rounds = {case: [] for case in cases}
+    for r in range(args.rounds):                 # interleaved: every case once per round
+        for case in cases:
+            network, steps, peer = case
+            rounds[case].append(measure(peer, network, steps, args.repeats))
+            print(f"round {r + 1}/{args.rounds}: {network} T={steps} {peer}", file=sys.stderr, flush=True)
+    results = {"machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_threads": 1,
+                           "device": "cpu"},
+               "settings": {"rounds": args.rounds, "repeats": args.repeats, "batch": BATCH, "sizes": SIZES},
+               "runs": []}
+    lines = ["| network | T | peer | train step (s) | ratio | inference (s) | ratio | peak RSS (MB) |",
+             "|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for network in args.networks:
+        for steps in args.steps:
+            measured = {peer: best_of(rounds[(network, steps, peer)]) for peer in NETWORK_PEERS[network]
+                        if (network, steps, peer) in rounds}
+            counts = {peer: np.asarray(m.pop("spikes")) for peer, m in measured.items() if "spikes" in m}
+            agreement = {}
+            if "biosnn" in counts:
+                for peer, c in counts.items():
+                    if peer != "biosnn":
+                        agreement[peer] = float(np.mean(c == counts["biosnn"]))
+                notes.append(f"{network}, T = {steps}: output spike counts ({int(counts['biosnn'].sum())} spikes) "
+                             "equal to biosnn's on " + (", ".join(f"{100 * a:.1f}% ({p})" for p, a in agreement.items())
+                                                       or "n/a") + " of entries.")
+            base = measured.get("biosnn", {})
+            for peer, m in measured.items():
+                if "error" in m:
+                    lines.append(f"| {network} | {steps} | {peer} | failed: {m['error']} | | | | |")
+                    continue
+                ratio_t = m["train_step"] / base["train_step"] if "train_step" in base else float("nan")
+                ratio_i = m["inference"] / base["inference"] if "inference" in base else float("nan")
+                lines.append(f"| {network} | {steps} | {peer} | {m['train_step']:.4f} | {ratio_t:.2f} | "
+                             f"{m['inference']:.4f} | {ratio_i:.2f} | {m['peak_rss_mb']:.0f} |")
+            results["runs"].append({"network": network, "steps": steps, "measured": measured,
+                                    "spike_counts_equal_to_biosnn": agreement})
+    text = "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
     atomic_write_json(out / "training.json", results)
-    atomic_write_text(out / "training.md", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    atomic_write_text(out / "training.md", text)
+    print(text)
     return 0
 
 

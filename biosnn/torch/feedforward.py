@@ -55,7 +55,7 @@ class FeedForward(nn.Module):
     def __init__(self, n_inputs: int, layers: list[LayerSpec], *, dt: float, weights=None, delays=None,
                  learn_delays: bool = False, d_max: float | None = None, fractional_delays: bool = False,
                  surrogate: str = "fast_sigmoid", surrogate_alpha: float | None = None, schedule: str = "exact",
-                 discretization: str = "exact", detach_reset: bool = False):
+                 discretization: str = "exact", detach_reset: bool = False, fused: bool = True):
         super().__init__()
         layers = list(layers)
         sizes = [n_inputs] + [layer.n for layer in layers]
@@ -70,7 +70,7 @@ class FeedForward(nn.Module):
         self.neurons = nn.ModuleList(
             Layer(layer.model, dt=dt, n_neurons=layer.n, n_inputs=n_prev, params=layer.params, synapse=layer.synapse,
                   reset=layer.reset, discretization=discretization, schedule=schedule, source_output=source,
-                  surrogate=surrogate, surrogate_alpha=surrogate_alpha, detach_reset=detach_reset)
+                  surrogate=surrogate, surrogate_alpha=surrogate_alpha, detach_reset=detach_reset, fused=fused)
             for layer, n_prev, source in zip(layers, sizes[:-1], outputs)
         )
         self.latency = [hop_latency_steps(neurons.arrival) for neurons in self.neurons]

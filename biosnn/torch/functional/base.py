@@ -85,6 +85,16 @@ class Dynamics:
         return {name: torch.zeros(batch, self.n_neurons, dtype=dtype, device=device)
                 + torch.as_tensor(values.get(name, 0.0), dtype=dtype, device=device) for name in names}
 
+    def fused(self, *, phases: tuple[str, ...], refractory_steps: int, detach_reset: bool, surrogate):
+        """The whole time loop fused (``run(drive, c, initial_state) -> output``), or None.
+
+        A model whose step, in this layer's configuration (``phases`` in order,
+        refractoriness, reset, surrogate), is a recurrence with a written-out
+        adjoint returns it (``biosnn/torch/fused.py``); the template then runs
+        it instead of the phases when nothing is recorded. None: the phases.
+        """
+        return None
+
     # -- input -----------------------------------------------------------
     def weighted_input(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """The drive a hop delivers: ``x @ W`` (``[T, B, N_in] -> [T, B, N]``)."""

@@ -26,9 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
+from ..fused import LeakyRecurrence
 from .base import Dynamics, StepContext
+
+#: the phases the fused loop implements, in order (``sum`` is no step of this family)
+FUSED_PHASES = {True: ("integrate", "arrive", "fire", "reset"), False: ("integrate", "arrive")}
 
 
 def exprel(x: torch.Tensor) -> torch.Tensor:
@@ -110,6 +115,26 @@ class LIFDynamics(Dynamics):
         prop = propagator(rate, synaptic_rate, current=self.current, discretization=self.discretization,
                           dtype=dtype, device=device)
         return LIFConstants(prop, p.get("v_th"), p.get("v_reset"), p["v_rest"])
+
+    def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
+        """The fused loop (``biosnn/torch/fused.py``) for delta synapses without refractoriness or floor,
+        inputs arriving before the threshold test; None otherwise."""
+        spiking = self.spec.threshold is not None
+        steps = tuple(phase for phase in phases if phase != "sum")
+        scalars = all(np.ndim(self.params.get(name, 0.0)) == 0 for name in ("v_th", "v_reset", "v_rest"))
+        if self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[spiking] or not scalars:
+            return None
+        recurrence = LeakyRecurrence(self.discretization, float(self.params["v_rest"]),
+                                     float(self.params["v_th"]) if spiking else None,
+                                     float(self.params["v_reset"]) if spiking else None,
+                                     self.reset_kind if spiking else None, bool(detach_reset), surrogate)
+
+        def run(drive, c: LIFConstants, state):
+            coefficient = c.prop.decay if self.discretization == "exact" else c.prop.rate
+            coefficient = torch.as_tensor(coefficient, dtype=drive.dtype, device=drive.device)
+            return recurrence(drive, coefficient, state["v"])
+
+        return run
 
     def integrate(self, state, c: LIFConstants, step: StepContext):
         v = state["v"]

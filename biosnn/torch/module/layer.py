@@ -76,7 +76,8 @@ class Layer(nn.Module):
     def __init__(self, model: str, *, dt, n_neurons: int, n_inputs: int | None = None,
                  params: Mapping | None = None, synapse: str | None = None, reset: str | None = None,
                  discretization: str = "exact", schedule: str = "exact", source_output: Output = Output.SPIKES,
-                 surrogate: str = "fast_sigmoid", surrogate_alpha: float | None = None, detach_reset: bool = False):
+                 surrogate: str = "fast_sigmoid", surrogate_alpha: float | None = None, detach_reset: bool = False,
+                 fused: bool = True):
         super().__init__()
         spec = get_spec(model)
         self.spec = spec
@@ -113,6 +114,11 @@ class Layer(nn.Module):
         self.phases = step_phases(arrival=self.arrival, spiking=spec.threshold is not None,
                                   lateral_slot=spec.lateral.slot if lateral else None, floor=spec.floor is not None)
         self.recorded = spec.recorded_variables(self.synapse)
+        #: the whole loop fused (``biosnn/torch/fused.py``) where the model provides it and ``fused``; None:
+        #: the phases. Recording, or continuing from a state, always runs the phases.
+        self.fused_loop = self.dynamics.fused(phases=self.phases, refractory_steps=self.refractory_steps,
+                                              detach_reset=self.detach_reset, surrogate=self.surrogate) \
+            if fused else None
 
     # -- parameters -----------------------------------------------------
     @property
@@ -151,6 +157,8 @@ class Layer(nn.Module):
         c = self.dynamics.constants(self.learnt, dtype=drive.dtype, device=drive.device)
         if state is None:
             state = self._initial_state(c, drive.shape[1], drive.dtype, drive.device)
+            if self.fused_loop is not None and not record:
+                return self.fused_loop(drive, c, state)
         outputs, recorded = [], {name: [] for name in self.recorded}
         for x in drive:
             if record:
@@ -215,7 +223,8 @@ class Layer(nn.Module):
             raise BiosnnInputError(f"{model}: drive must be a float tensor, got {drive.dtype}")
         if drive.shape[0] < 1 or drive.shape[1] < 1:
             raise BiosnnInputError(f"{model}: drive needs at least one step and one sample, got {tuple(drive.shape)}")
-        if not torch.isfinite(drive).all():
+        # one pass: a NaN or infinity anywhere makes the sum non-finite (an overflowing sum is checked exactly)
+        if not torch.isfinite(drive.sum()) and not torch.isfinite(drive).all():
             raise BiosnnInputError(f"{model}: drive contains NaN or infinite values")
 
     def extra_repr(self) -> str:
