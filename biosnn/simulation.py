@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
+
 from .activity import LayerActivity
 from .equations import get_spec
 from .errors import BiosnnInputError
@@ -55,22 +57,38 @@ def _check_discretization(net: FeedForwardNet, discretization: str, dt: float) -
 
 def simulate_network(net: FeedForwardNet, inputs, *, backend: str, dt, duration, target: str | None = None,
                      schedule: str = "exact", discretization: str = "exact", dtype="float64",
-                     record: bool = False) -> list[LayerActivity]:
+                     record: bool = False, copies: int | None = None) -> list[LayerActivity]:
     """Simulate a feed-forward network description; one :class:`~biosnn.activity.LayerActivity` per layer.
 
     ``inputs``: :class:`~biosnn.spikes.SpikeTrains` (batched when they carry
     ``samples``), or a held drive ``[T, N_in]`` / ``[T, B, N_in]`` when the first
     layer's synapse kind is ``held``. ``record``: keep every layer's recorded
     variables at the start of every step (the torch backend always does).
+    ``copies`` (Brian2 only): copies of the network the batch runs on; fewer
+    copies than samples pass the samples through them one window of time after
+    another, with the same results (``biosnn/brian/layout.py``): memory for
+    ``copies`` x synapses instead of one copy per sample. Default: one per sample.
     Other arguments as :func:`simulate`.
     """
     dtype = _check_run(backend, target, dtype)
+    copies = check_copies(copies, backend)
     grid = TimeGrid.from_duration(dt, duration, schedule)
     for layer in net.layers:
         get_spec(layer.model).check_schedule(grid.schedule)
     _check_discretization(net, discretization, grid.dt)
     return _run(net, _stimulus(net, inputs, grid), backend=backend, target=target, discretization=discretization,
-                dtype=dtype, record=record)
+                dtype=dtype, record=record, copies=copies)
+
+
+def check_copies(copies, backend: str) -> int | None:
+    """``copies``: None or a positive integer, for the Brian2 backend only."""
+    if copies is None:
+        return None
+    if backend != "brian2":
+        raise BiosnnInputError("copies applies to the Brian2 backend (the torch mirror holds one copy per batch)")
+    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
+        raise BiosnnInputError(f"copies must be a positive integer, got {copies!r}")
+    return int(copies)
 
 
 def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
@@ -78,12 +96,13 @@ def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
     return make_stimulus(inputs, grid, held=get_spec(first.model).synapse(first.synapse).held, n_inputs=net.n_inputs)
 
 
-def _run(net, stimulus, *, backend, target, discretization, dtype, record) -> list[LayerActivity]:
-    check_fits(estimate(net, stimulus, backend=backend, record=record, dtype=dtype), f"this {backend} simulation")
+def _run(net, stimulus, *, backend, target, discretization, dtype, record, copies=None) -> list[LayerActivity]:
+    check_fits(estimate(net, stimulus, backend=backend, record=record, dtype=dtype, copies=copies),
+               f"this {backend} simulation")
     if backend == "brian2":
         from .brian.network import run_network
 
-        return run_network(net, stimulus, target=target, discretization=discretization, record=record)
+        return run_network(net, stimulus, target=target, discretization=discretization, record=record, copies=copies)
     from .torch.run import run_network
 
     return run_network(net, stimulus, discretization=discretization, dtype=dtype)

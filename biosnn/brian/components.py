@@ -25,13 +25,31 @@ class Source:
     output: Output = Output.SPIKES
 
 
-def spike_source(spikes: SpikeTrains, dt: float, *, name: str = "inputs"):
-    """A SpikeGeneratorGroup of ``batch * n_units`` generators, spikes on Brian2's grid (``timestep()``)."""
+def placed_spikes(spikes: SpikeTrains, dt: float, layout, capacity: int | None = None):
+    """``(generator index, step)`` of every input spike on its copy and in its window, sorted by step then
+    index (Brian2's order); with ``capacity``, padded to that many entries by spikes after the run's end."""
+    copy, step = layout.place(spikes.sample_indices(), spikes.steps(dt))
+    index = copy * spikes.n_units + spikes.units
+    order = np.lexsort((index, step))
+    index, step = index[order], step[order]
+    if capacity is not None:
+        if len(index) > capacity:
+            raise ValueError(f"{len(index)} input spikes exceed the capacity of {capacity}")
+        padding = capacity - len(index)  # one per step after the end: never emitted, never two in a bin
+        index = np.concatenate([index, np.zeros(padding, np.int64)])
+        step = np.concatenate([step, layout.total_steps + 1 + np.arange(padding)])
+    return index, step
+
+
+def spike_source(spikes: SpikeTrains, dt: float, layout, *, capacity: int | None = None, name: str = "inputs"):
+    """A SpikeGeneratorGroup of ``copies * n_units`` generators, each sample's spikes on its copy and in its
+    window (``biosnn/brian/layout.py``), on Brian2's grid (``timestep()``); ``capacity``: see
+    :func:`placed_spikes` (a compiled network's room for other inputs)."""
     import brian2
 
-    return brian2.SpikeGeneratorGroup(spikes.batch_size * spikes.n_units,
-                                      spikes.sample_indices() * spikes.n_units + spikes.units,
-                                      spikes.steps(dt) * dt * brian2.second, name=name)
+    index, step = placed_spikes(spikes, dt, layout, capacity)
+    return brian2.SpikeGeneratorGroup(layout.copies * spikes.n_units, index, step * dt * brian2.second,
+                                      sorted=True, name=name)
 
 
 def batched_synapses(source, target, weights: np.ndarray, *, batch: int, model: str = "w : 1",
@@ -66,10 +84,10 @@ def per_sample(values, n: int, batch: int) -> np.ndarray:
     return np.tile(np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)), batch)
 
 
-def spike_arrays(monitor, n: int, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(steps, units, samples)`` of a SpikeMonitor on a batched group of ``n`` per sample."""
+def spike_arrays(monitor, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(index, step)`` of every spike a SpikeMonitor recorded."""
     import brian2
 
     index = np.array(monitor.i, dtype=np.int64)
     steps = np.rint(np.array(monitor.t / brian2.second, dtype=np.float64) / dt).astype(np.int64)
-    return steps, index % n, index // n
+    return index, steps

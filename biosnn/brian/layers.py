@@ -3,7 +3,9 @@
 ``LAYER_BUILDERS[spec.structure](spec, params, ...)`` builds the layer's
 objects; ``layer.connect(source, weights, ...)`` then adds the hop from its
 source. A layer holds ``group`` (the NeuronGroup of its neurons: spikes and
-recorded variables) and ``objects`` (every Brian2 object it created).
+recorded variables), ``objects`` (every Brian2 object it created),
+``state_groups`` (every group with state, and its initial values) and
+``namespace`` (the names its code reads).
 
 :class:`PointLayer` (``Structure.POINT``)::
 
@@ -11,6 +13,9 @@ recorded variables) and ``objects`` (every Brian2 object it created).
         NeuronGroup(B * N, spec equations, threshold, reset, refractory (R + 1) dt, method exact | euler)
     + lateral Synapses within each circuit (spec.lateral), + spec.floor once after every slot with arrivals
       and after the reset
+
+In the gaps of a time-multiplexed batch (``biosnn/brian/layout.py``; ``in_gap``
+given) the threshold is not tested.
 
 Integration is ``exact`` (the linear ODEs' propagator computed in high precision,
 ``biosnn/brian/integration.py``) or Brian2's ``euler``. Refractoriness is passed as ``(R + 1) dt``
@@ -47,12 +52,12 @@ LATERAL_ORDER = -2
 SUMMED_ORDER = 10
 
 
-def namespace(spec: ModelSpec, params: dict) -> dict:
+def namespace(spec: ModelSpec, params: dict, in_gap=None) -> dict:
     """Brian2 namespace of a layer: every scalar parameter (times as quantities); per-neuron
-    parameters are group variables instead."""
+    parameters are group variables instead; ``in_gap``, the gap flags of a time-multiplexed batch."""
     import brian2
 
-    ns = {}
+    ns = {} if in_gap is None else {"in_gap": in_gap}
     for p in spec.parameters:
         if p.per_neuron or p.vector or p.structural:
             continue
@@ -60,6 +65,13 @@ def namespace(spec: ModelSpec, params: dict) -> dict:
     if spec.cascade is not None:
         ns.update({symbol: tau * brian2.second for symbol, tau in spec.cascade.symbols(params).items()})
     return ns
+
+
+def gated(threshold: str | None, in_gap) -> str | None:
+    """The threshold, tested only outside the gaps of a time-multiplexed batch (``layout.py``)."""
+    if threshold is None or in_gap is None:
+        return threshold
+    return f"({threshold}) and in_gap(t) < 0.5"
 
 
 def set_initial_state(group, spec: ModelSpec, params: dict, n: int, batch: int) -> None:
@@ -75,12 +87,12 @@ class PointLayer:
     """``B * N`` point neurons of ``spec`` (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
-                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None):
+                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None):
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
         self.synapse = spec.synapse(synapse)
-        self.namespace = namespace(spec, params)
+        self.namespace = namespace(spec, params, in_gap)
         if held_drive is not None:  # [T, B, N], X[n] @ W
             self.namespace["held_drive"] = brian2.TimedArray(held_drive.reshape(held_drive.shape[0], batch * n),
                                                              dt=dt * brian2.second)
@@ -90,11 +102,13 @@ class PointLayer:
         refractory = False
         if spec.refractory_parameter is not None:
             refractory = brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second
-        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params), threshold=spec.threshold,
-                                        reset=reset_code, refractory=refractory, method=state_updater(discretization, dt),
+        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params),
+                                        threshold=gated(spec.threshold, in_gap), reset=reset_code, refractory=refractory, method=state_updater(discretization, dt),
                                         namespace=self.namespace, name=name)
         set_initial_state(self.group, spec, params, n, batch)
         self.objects = [self.group]
+        #: every group holding state, with its initial values (for the gaps of a time-multiplexed batch)
+        self.state_groups = [(self.group, spec.initial_values(params))]
         self._floored: set[str] = set()
         if spec.lateral is not None and spec.lateral.active(params):
             self._add_lateral()
@@ -133,17 +147,18 @@ class CascadeLayer:
     """``B * N`` neurons reading the buckets of per-source cascades (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
-                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None):
+                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None):
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
         self.synapse = spec.synapse(synapse)
-        self.namespace = namespace(spec, params)
-        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params), threshold=spec.threshold,
-                                        reset=spec.resets[reset], method=state_updater(discretization, dt), namespace=self.namespace,
+        self.namespace = namespace(spec, params, in_gap)
+        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params),
+                                        threshold=gated(spec.threshold, in_gap), reset=spec.resets[reset], method=state_updater(discretization, dt), namespace=self.namespace,
                                         name=name)
         set_initial_state(self.group, spec, params, n, batch)
         self.objects = [self.group]
+        self.state_groups = [(self.group, spec.initial_values(params))]
 
     def connect(self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays=None, name: str) -> None:
         import brian2
@@ -162,6 +177,7 @@ class CascadeLayer:
             feed.connect(j="i")
             feed.pre.when = slot
             self.objects += [cascades, feed]
+            self.state_groups.append((cascades, {}))
         if read.ndim == 2:  # per neuron: group variables
             for k, var in enumerate(names):
                 setattr(self.group, var, per_sample(read[:, k], self.n, self.batch))

@@ -9,7 +9,9 @@ every target (``biosnn/brian/targets.py``)::
       --hop 0--> layer 0 --hop 1--> layer 1 ...      (LAYER_BUILDERS[spec.structure], biosnn/brian/layers.py)
 
 A batch of B samples is B independent copies of the network in **one**
-simulation. Every hop runs in the slot :func:`biosnn.schedule.arrival_slot`
+simulation, or, with ``copies < B``, fewer copies through which the samples
+pass one window of time after another (``biosnn/brian/layout.py``: memory
+``copies x synapses`` whatever B; the results are the same). Every hop runs in the slot :func:`biosnn.schedule.arrival_slot`
 gives (the exact schedule's ``before_thresholds``: one step per hop) plus its
 axonal delays in whole steps. Each layer's spikes are recorded, and with
 ``record=True`` its spec's recorded variables at the start of every step.
@@ -17,62 +19,146 @@ axonal delays in whole steps. Each layer's spikes are recorded, and with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..activity import LayerActivity
 from ..equations import get_spec
 from ..inputs import Stimulus
 from ..network import FeedForwardNet
-from ..schedule import arrival_slot
+from ..schedule import arrival_slot, delay_steps, refractory_steps
 from ..spec import Output
 from .components import Source, spike_arrays, spike_source
 from .layers import LAYER_BUILDERS
+from .layout import Layout
 from .targets import brian_target, check_target
+
+#: order of the gap clamp within ``before_thresholds``: after the pathways (0), before the floors and the
+#: summed variables (10), which then see the clamped state
+CLAMP_ORDER = 5
+
+
+def layout_of(net: FeedForwardNet, stimulus: Stimulus, copies: int | None) -> Layout:
+    """The layout of ``stimulus``'s batch on ``copies`` copies of ``net`` (None: one copy per sample)."""
+    dt = stimulus.grid.dt
+    longest_delay = max((int(np.max(delay_steps(np.asarray(d, dtype=np.float64), dt)))
+                         for d in net.delays if d is not None and np.size(d)), default=0)
+    longest_refractory = 0
+    for k, description in enumerate(net.layers):
+        spec = get_spec(description.model)
+        if spec.refractory_parameter is not None:
+            longest_refractory = max(longest_refractory,
+                                     refractory_steps(net.resolved_params(k, dt)[spec.refractory_parameter], dt) + 1)
+    return Layout.of(stimulus.batch_size, stimulus.grid.n_steps, copies, longest_delay_steps=longest_delay,
+                     longest_refractory_steps=longest_refractory)
+
+
+@dataclass
+class BuiltNetwork:
+    """The Brian2 objects of one simulation, before it runs."""
+
+    objects: list
+    layout: Layout
+    dt: float
+    generator: object | None                  # the input SpikeGeneratorGroup (None: held drive)
+    watched: list                             # per layer: (n, spec, group, recorded, spikes, states, starts)
+
+    def run(self) -> None:
+        import brian2
+
+        brian2.Network(*self.objects).run(self.layout.total_steps * self.dt * brian2.second,
+                                          namespace={})  # groups carry their own
+
+    def activities(self) -> list[LayerActivity]:
+        """Every layer's activity, sample by sample, from the monitors of the last run."""
+        layout, activities = self.layout, []
+        for n, spec, group, recorded, spikes, states, starts in self.watched:
+            steps, units, samples = layout.spikes(*spike_arrays(spikes, self.dt), n) if spikes is not None \
+                else (np.zeros(0, np.int64),) * 3
+            values = {}
+            for name in recorded if states is not None else ():
+                value = np.array(getattr(states, name)).T
+                if value.shape[0] != layout.total_steps:
+                    raise RuntimeError(f"Brian2 recorded {value.shape[0]} steps of {name}, expected {layout.total_steps}")
+                values[name] = layout.states(value, n)
+            final = {name: layout.finals(None if starts is None else np.array(getattr(starts, name)).T,
+                                         np.array(getattr(group, name)[:]), n) for name in recorded}
+            activities.append(LayerActivity(n, layout.batch, steps, units, samples, spec.main_variable, values, final))
+        return activities
+
+
+def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, discretization: str = "exact",
+                  record: bool = False, input_capacity: int | None = None) -> BuiltNetwork:
+    """The Brian2 objects simulating ``net`` on ``stimulus`` laid out by ``layout`` (under the active device);
+    ``input_capacity``: room for that many input spikes (see ``components.spike_source``)."""
+    import brian2
+
+    grid = stimulus.grid
+    dt, batch = grid.dt, layout.copies
+    brian2.defaultclock.dt = dt * brian2.second
+    in_gap = brian2.TimedArray(layout.gap_flags(), dt=dt * brian2.second) if layout.multiplexed else None
+    objects, source, watched, generator = [], None, [], None
+    if stimulus.kind == "spikes":
+        generator = spike_source(stimulus.spikes, dt, layout, capacity=input_capacity)
+        objects.append(generator)
+        source = Source(generator, net.n_inputs)
+    for k, description in enumerate(net.layers):
+        spec = get_spec(description.model)
+        params = net.resolved_params(k, dt)
+        synapse = description.resolved_synapse()
+        weights = np.asarray(net.weights[k], dtype=np.float64)
+        held = layout.held(stimulus.held @ weights) if (k == 0 and stimulus.kind == "held") else None
+        layer = LAYER_BUILDERS[spec.structure](
+            spec, params, n=description.n, batch=batch, synapse=synapse, reset=description.resolved_reset(),
+            discretization=discretization, dt=dt, name=f"layer{k}", held_drive=held, in_gap=in_gap)
+        if source is not None:
+            slot = arrival_slot(grid.schedule, from_sender_cascade=source.output is Output.CHARGES)
+            layer.connect(source, weights, slot=slot, dt=dt, delays=net.delays[k], name=f"hop{k}")
+        recorded = spec.recorded_variables(synapse)
+        spikes = brian2.SpikeMonitor(layer.group, name=f"spikes{k}") if spec.threshold is not None else None
+        states = brian2.StateMonitor(layer.group, list(recorded), record=True, name=f"states{k}") if record else None
+        starts = None
+        if layout.multiplexed:  # the state at each window's start: the previous sample's final state
+            starts = brian2.StateMonitor(layer.group, list(recorded), record=True, name=f"window_starts{k}",
+                                         dt=layout.window_steps * dt * brian2.second)
+            objects += clamp_gaps(layer, name=f"layer{k}")
+        objects += layer.objects + [m for m in (spikes, states, starts) if m is not None]
+        watched.append((description.n, spec, layer.group, recorded, spikes, states, starts))
+        source = Source(layer.group, description.n, spec.output)
+    return BuiltNetwork(objects, layout, dt, generator, watched)
 
 
 def run_network(net: FeedForwardNet, stimulus: Stimulus, *, target: str | None = None,
-                discretization: str = "exact", record: bool = False) -> list[LayerActivity]:
-    """Simulate ``net`` on ``stimulus`` (its grid, schedule and batch); one activity per layer."""
+                discretization: str = "exact", record: bool = False, copies: int | None = None) -> list[LayerActivity]:
+    """Simulate ``net`` on ``stimulus`` (its grid, schedule and batch); one activity per layer.
+
+    ``copies``: copies of the network the batch runs on (None: one per sample; see ``layout.py``).
+    """
     import brian2
 
     target = check_target(target)
-    grid = stimulus.grid
-    dt, batch = grid.dt, stimulus.batch_size
+    layout = layout_of(net, stimulus, copies)
     brian2.prefs.logging.file_log = False
     with brian_target(target):
-        brian2.defaultclock.dt = dt * brian2.second
-        objects, source, watched = [], None, []
-        if stimulus.kind == "spikes":
-            generator = spike_source(stimulus.spikes, dt)
-            objects.append(generator)
-            source = Source(generator, net.n_inputs)
-        for k, description in enumerate(net.layers):
-            spec = get_spec(description.model)
-            params = net.resolved_params(k, dt)
-            synapse = description.resolved_synapse()
-            weights = np.asarray(net.weights[k], dtype=np.float64)
-            held = stimulus.held @ weights if (k == 0 and stimulus.kind == "held") else None
-            layer = LAYER_BUILDERS[spec.structure](
-                spec, params, n=description.n, batch=batch, synapse=synapse, reset=description.resolved_reset(),
-                discretization=discretization, dt=dt, name=f"layer{k}", held_drive=held)
-            if source is not None:
-                slot = arrival_slot(grid.schedule, from_sender_cascade=source.output is Output.CHARGES)
-                layer.connect(source, weights, slot=slot, dt=dt, delays=net.delays[k], name=f"hop{k}")
-            recorded = spec.recorded_variables(synapse)
-            spikes = brian2.SpikeMonitor(layer.group, name=f"spikes{k}") if spec.threshold is not None else None
-            states = brian2.StateMonitor(layer.group, list(recorded), record=True, name=f"states{k}") if record else None
-            objects += layer.objects + [m for m in (spikes, states) if m is not None]
-            watched.append((description.n, spec, layer.group, recorded, spikes, states))
-            source = Source(layer.group, description.n, spec.output)
-        brian2.Network(*objects).run(grid.n_steps * dt * brian2.second, namespace={})  # groups carry their own
-        activities = []
-        for n, spec, group, recorded, spikes, states in watched:
-            steps, units, samples = spike_arrays(spikes, n, dt) if spikes is not None else (np.zeros(0, np.int64),) * 3
-            values = {name: np.array(getattr(states, name)).T.reshape(-1, batch, n) for name in recorded} \
-                if states is not None else {}
-            for name, value in values.items():
-                if value.shape[0] != grid.n_steps:
-                    raise RuntimeError(f"Brian2 recorded {value.shape[0]} steps of {name}, expected {grid.n_steps}")
-            final = {name: np.array(getattr(group, name)[:]).reshape(batch, n) for name in recorded}
-            activities.append(LayerActivity(n, batch, steps, units, samples, spec.main_variable, values, final))
-    return activities
+        built = build_network(net, stimulus, layout, discretization=discretization, record=record)
+        built.run()
+        return built.activities()
+
+
+def clamp_gaps(layer, *, name: str) -> list:
+    """Every state variable of the layer's groups at its initial value in each gap step, after the arrivals
+    (``in_gap`` in the layer's namespace; the initial values join it, with their units)."""
+    import brian2
+
+    runners = []
+    for k, (group, initial) in enumerate(layer.state_groups):
+        lines = []
+        for var in dict.fromkeys(list(group.equations.diff_eq_names) + list(initial)):
+            constant = f"initial_{group.name}_{var}"
+            layer.namespace[constant] = brian2.Quantity(float(np.asarray(initial.get(var, 0.0))),
+                                                        dim=group.variables[var].dim)
+            lines.append(f"{var} = {var} * (1 - in_gap(t)) + {constant} * in_gap(t)")
+        runners.append(group.run_regularly("\n".join(lines), when="before_thresholds", order=CLAMP_ORDER,
+                                           name=f"{name}_clamp{k}"))
+    return runners

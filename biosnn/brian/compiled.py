@@ -1,0 +1,122 @@
+"""A network compiled once by Brian2's cpp_standalone device and run on many inputs without rebuilding.
+
+A perturbation sweep evaluates the same trained network on many test sets of
+the same size: one build (code generation and C++ compilation, tens of
+seconds) then one run of the compiled program per test set::
+
+    with CompiledNetwork(net, dt=1e-3, duration=0.1, batch=2264, copies=16, capacity=10_000_000) as compiled:
+        for spikes in perturbed_test_sets:
+            activities = compiled.run(spikes)        # the program runs again; nothing is compiled
+
+The network is built by the one runner (``biosnn/brian/network.py``), with the
+batch laid out by ``biosnn/brian/layout.py`` (``copies``). Its input spike
+generator holds room for ``capacity`` spikes: each run writes the new spikes,
+padded with spikes after the end of the run, over the program's input arrays
+(the static arrays it loads at start-up, whose sizes are fixed at build) and
+runs the program again; the monitors are read back as after any run. Brian2
+runs one standalone device per process: while a CompiledNetwork is open, no
+other Brian2 simulation runs in that process (give each worker its own; each
+has its own build directory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+
+import numpy as np
+
+from ..activity import LayerActivity
+from ..errors import BiosnnInputError
+from ..inputs import make_stimulus
+from ..network import FeedForwardNet
+from ..schedule import TimeGrid
+from ..spikes import SpikeTrains
+from .components import placed_spikes
+from .network import build_network, layout_of
+from .targets import brian_target
+
+#: the generator's arrays rewritten for each run (Brian2's names for its input spikes)
+_INPUT_ARRAYS = ("neuron_index", "_timebins", "spike_time")
+
+
+class CompiledNetwork:
+    """``net`` compiled for batches of ``batch`` samples of ``duration`` on the grid ``dt`` (see the module
+    docstring). ``capacity``: input spikes a run can hold (default: twice the first run's, at least 1000)."""
+
+    def __init__(self, net: FeedForwardNet, *, dt: float, duration: float, batch: int, copies: int | None = None,
+                 capacity: int | None = None, schedule: str = "exact", discretization: str = "exact",
+                 record: bool = False, directory: str | None = None):
+        self.net, self.batch, self.copies, self.capacity = net, int(batch), copies, capacity
+        self.grid = TimeGrid.from_duration(dt, duration, schedule)
+        self.discretization, self.record, self.directory = discretization, record, directory
+        self._stack = None
+        self.built = None
+        self.build_seconds = None
+
+    def __enter__(self) -> "CompiledNetwork":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Give the process's Brian2 device back (and remove a build directory of our own)."""
+        if self._stack is not None:
+            self._stack.close()
+            self._stack, self.built = None, None
+
+    def _stimulus(self, spikes: SpikeTrains):
+        if not isinstance(spikes, SpikeTrains):
+            raise BiosnnInputError(f"a compiled network runs on SpikeTrains, got {type(spikes).__name__}")
+        stimulus = make_stimulus(spikes, self.grid, held=False, n_inputs=self.net.n_inputs)
+        if stimulus.batch_size != self.batch:
+            raise BiosnnInputError(f"this network was compiled for batches of {self.batch} samples, "
+                                   f"got {stimulus.batch_size}")
+        return stimulus
+
+    def run(self, spikes: SpikeTrains) -> list[LayerActivity]:
+        """Every layer's activity on ``spikes`` (``batch`` samples on the compiled grid); builds on the first call."""
+        import brian2
+
+        stimulus = self._stimulus(spikes)
+        if self.built is None:
+            if self.capacity is None:
+                self.capacity = max(1000, 2 * len(spikes))
+            layout = layout_of(self.net, stimulus, self.copies)
+            self._check_capacity(spikes)
+            brian2.prefs.logging.file_log = False
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(brian_target("cpp_standalone", self.directory))
+                start = time.perf_counter()
+                self.built = build_network(self.net, stimulus, layout, discretization=self.discretization,
+                                           record=self.record, input_capacity=self.capacity)
+                self.built.run()                     # generates, compiles and runs the program once
+                self.build_seconds = time.perf_counter() - start
+            except BaseException:
+                stack.close()
+                self.built = None
+                raise
+            self._stack = stack
+            return self.built.activities()
+        self._check_capacity(spikes)
+        index, step = placed_spikes(spikes, self.grid.dt, self.built.layout, self.capacity)
+        device = brian2.get_device()
+        values = {"neuron_index": index, "_timebins": step, "spike_time": step * self.grid.dt}
+        for name in _INPUT_ARRAYS:
+            array_name = f"_static_array__dynamic_array_{self.built.generator.name}_{name}"
+            if array_name not in device.static_arrays:
+                raise RuntimeError(f"Brian2's input array {array_name} not found: this Brian2 version lays out "
+                                   "its standalone project differently")
+            old = device.static_arrays[array_name]
+            new = np.asarray(values[name], dtype=old.dtype)
+            new.tofile(os.path.join(device.project_dir, "static_arrays", array_name))
+        device.run()
+        return self.built.activities()
+
+    def _check_capacity(self, spikes: SpikeTrains) -> None:
+        if len(spikes) > self.capacity:
+            raise BiosnnInputError(f"{len(spikes)} input spikes exceed this compiled network's capacity of "
+                                   f"{self.capacity}: compile it with a larger capacity")
