@@ -39,11 +39,14 @@ test-all: $(STAMP)
 
 # Speed as ratios against peers measured in the same run (benchmarks/results/*.json and *.md).
 bench: $(STAMP)
-	# peers only (norse's own requirements would replace the pinned torch: --no-deps)
+	# peers only (norse's own requirements would replace the pinned torch: --no-deps); spikingjelly 2.0
+	# shares its package name with the 0.0.0.0.14 oracle, so it lives in a directory of its own
 	$(PY) -m pip install --quiet --no-deps snntorch==1.0.0 norse==1.1.0 nir==1.0.8 nirtorch==2.6
-	$(PY) benchmarks/bench_training.py --steps 100 1000
+	$(PY) -m pip install --quiet --no-deps --upgrade --target $(VENV)/peers/spikingjelly-2.0.0 spikingjelly==2.0.0 loguru==0.7.3
+	$(PY) benchmarks/bench_training.py --steps 100 --networks lif plif delay gamma --tag T100
+	$(PY) benchmarks/bench_training.py --steps 1000 --networks lif --rounds 2 --repeats 3 --tag T1000
+	$(PY) benchmarks/bench_brian_eval.py
 	$(PY) benchmarks/bench_normalize.py
-	$(PY) benchmarks/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis

@@ -7,7 +7,7 @@
     biosnn validate [--models all|NAME ...] [--target T] [--seed N] [--threads N] --out DIR
     biosnn perturb --network NET.npz --data TEST.npz --train-dt SECONDS --db RESULTS.sqlite
                    --grid KIND=S1,S2,... [--grid ...] [--seeds N ...] [--backends torch brian2]
-                   [--brian-dt SECONDS ...] [--binned] [--target T] [--jobs N] [--export FILE.csv|.parquet]
+                   [--brian-dt SECONDS ...] [--binned] [--target T] [--copies N] [--jobs N] [--export FILE.csv|.parquet]
                    [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp] [--scheduler ADDRESS|local]
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn models
@@ -166,7 +166,8 @@ def cmd_perturb(args) -> int:
     net, data = FeedForwardNet.load(args.network), SpikeDataset.load(args.data)
     train = SpikeDataset.load(args.train_data) if args.train_data else None
     spec = SweepSpec(args.network_name or Path(args.network).stem, args.dataset_name or Path(args.data).stem,
-                     args.train_dt, tuple(args.backends), tuple(args.brian_dt or ()), args.target, args.binned)
+                     args.train_dt, tuple(args.backends), tuple(args.brian_dt or ()), args.target, args.binned,
+                     args.copies)
     from .threads import set_threads
 
     set_threads(args.threads)      # after the checks: importing torch takes seconds
@@ -288,7 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="dts of the Brian2 runs (default: the training dt)")
     per.add_argument("--binned", action="store_true",
                      help="perturb binned rasters on the training grid, as the temporal-shd code does")
-    per.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
+    per.add_argument("--target", choices=TARGETS, default="numpy",
+                     help="Brian2 target (cpp_standalone: one build per worker serves every point of a dt)")
+    per.add_argument("--copies", type=_positive_int, default=None,
+                     help="Brian2 copies of the network the test set is time-multiplexed through (default: one per "
+                          "sample; fewer bound the memory)")
     per.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes (with --scheduler local: "
                      "the LocalCluster's workers)")
     per.add_argument("--scheduler", default=None, metavar="ADDRESS|local",

@@ -26,6 +26,7 @@ v_threshold, v_leak, r map to tau_m, v_th, v_rest and a weight scale),
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -144,6 +145,17 @@ class FeedForwardNet:
 
     # -- files ----------------------------------------------------------
     def save(self, path) -> None:
+        atomic_save_npz(path, self._arrays())
+
+    def digest(self) -> str:
+        """SHA-256 of everything that defines the network (what :meth:`save` writes)."""
+        h = hashlib.sha256()
+        for name, value in sorted(self._arrays().items()):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+        return h.hexdigest()
+
+    def _arrays(self) -> dict:
         arrays, layers = {}, []
         for k, layer in enumerate(self.layers):
             scalars = {}
@@ -160,7 +172,7 @@ class FeedForwardNet:
         description = dict(format=FORMAT, n_inputs=int(self.n_inputs), layers=layers, units="SI (s); v dimensionless",
                            readout=self.readout)
         arrays["description"] = np.str_(json.dumps(description))
-        atomic_save_npz(path, arrays)
+        return arrays
 
     @classmethod
     def load(cls, path) -> "FeedForwardNet":

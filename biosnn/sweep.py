@@ -6,7 +6,10 @@ any order, in any process, and give the same spikes), and then evaluated:
 
 * ``torch`` at the training dt (the grid the network was trained on);
 * ``brian2`` at each dt of ``brian_dts``: all samples of the point in one
-  batched simulation. At the training dt it sees the very input the mirror sees
+  batched simulation (on ``copies`` copies of the network, time-multiplexed:
+  ``biosnn/brian/layout.py``; on cpp_standalone one build per worker process
+  serves every point of a dt, ``biosnn/brian/compiled.py``: run one dt per sweep
+  there, or the program is rebuilt whenever the dt changes). At the training dt it sees the very input the mirror sees
   and must predict identically (``agreement`` 1.0); at a finer dt it sees the
   perturbed times rounded to the finer grid: the network's continuous-time
   reading of the same spikes;
@@ -64,6 +67,7 @@ class SweepSpec:
     brian_dts: tuple[float, ...] = ()          # default: the training dt only
     target: str = "numpy"
     binned: bool = False
+    copies: int | None = None                  # Brian2 copies of the network (None: one per sample)
 
     def __post_init__(self):
         unknown = [b for b in self.backends if b not in BACKENDS]
@@ -74,6 +78,9 @@ class SweepSpec:
         for dt in (self.train_dt,) + tuple(self.brian_dts):
             if isinstance(dt, bool) or not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
                 raise BiosnnInputError(f"dt must be a positive time (s), got {dt!r}")
+        if self.copies is not None and (isinstance(self.copies, bool) or not isinstance(self.copies, int)
+                                        or self.copies < 1):
+            raise BiosnnInputError(f"copies must be a positive integer, got {self.copies!r}")
         object.__setattr__(self, "backends", tuple(dict.fromkeys(self.backends)))
         # 3e-4 and 1e-4 * 3 are one grid: dts are kept to 12 significant digits, in the table too
         object.__setattr__(self, "train_dt", canonical_dt(self.train_dt))
@@ -133,10 +140,33 @@ def _logits_torch(net: FeedForwardNet, raster: np.ndarray, dt: float) -> np.ndar
     return evaluate(model, torch.as_tensor(np.transpose(raster, (1, 0, 2))), logits_fn=readout)
 
 
-def _logits_brian(net: FeedForwardNet, spikes, dt: float, target: str) -> np.ndarray:
+#: this process's compiled network (cpp_standalone sweeps): (key, CompiledNetwork); one standalone
+#: device per process, so a new key (network, dt, batch, copies) replaces the previous build
+_COMPILED: list = []
+
+
+def _compiled(net: FeedForwardNet, spikes, dt: float, copies: int | None):
+    from .brian.compiled import CompiledNetwork
+
+    key = (net.digest(), dt, spikes.duration, spikes.batch_size, copies)
+    if _COMPILED and (_COMPILED[0][0] != key or len(spikes) > _COMPILED[0][1].capacity):
+        _COMPILED.pop()[1].close()
+    if not _COMPILED:
+        _COMPILED.append((key, CompiledNetwork(net, dt=dt, duration=spikes.duration, batch=spikes.batch_size,
+                                               copies=copies, capacity=max(1000, 2 * len(spikes)))))
+    return _COMPILED[0][1]
+
+
+def _logits_brian(net: FeedForwardNet, spikes, dt: float, target: str, copies: int | None = None) -> np.ndarray:
+    """The readout of Brian2 on ``spikes``; on cpp_standalone one build per process serves every point
+    (``biosnn/brian/compiled.py``), other targets simulate afresh."""
     from .simulation import simulate_network
 
-    last = simulate_network(net, spikes, backend="brian2", dt=dt, duration=spikes.duration, target=target)[-1]
+    if target == "cpp_standalone":
+        last = _compiled(net, spikes, dt, copies).run(spikes)[-1]
+    else:
+        last = simulate_network(net, spikes, backend="brian2", dt=dt, duration=spikes.duration, target=target,
+                                copies=copies)[-1]
     return last.final_v if net.readout == "final_membrane" else last.counts()
 
 
@@ -168,7 +198,7 @@ def evaluate_point(net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, kin
             if not write_torch:
                 continue
         elif backend == "brian2":
-            predictions = np.argmax(_logits_brian(net, spikes, grid.dt, spec.target), axis=1)
+            predictions = np.argmax(_logits_brian(net, spikes, grid.dt, spec.target, spec.copies), axis=1)
         else:
             if not rate_models or backend not in rate_models:
                 raise BiosnnInputError(f"backend {backend!r} needs a training set to fit the rate classifier on")

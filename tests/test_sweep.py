@@ -291,3 +291,36 @@ def test_a_malformed_scheduler_address_is_a_clear_error(case, tmp_path):
     with pytest.raises(BiosnnInputError, match="no dask scheduler"):
         run_sweep(SweepTable(tmp_path / "s.sqlite"), net, data, SweepSpec("net", "data", DT, backends=("torch",)),
                   GRID[:1], [0], scheduler="localhost", progress=False)
+
+
+def test_time_multiplexed_copies_give_the_same_rows(case, tmp_path):
+    """Brian2 on 5 copies of the network (24 samples time-multiplexed) stores what one copy per sample
+    stores: the same accuracy and agreement at every point."""
+    folder, net, data = case
+    rows = []
+    for copies in (None, 5):
+        table = SweepTable(tmp_path / f"c{copies}.sqlite")
+        run_sweep(table, net, data, SweepSpec("net", "data", DT, copies=copies), GRID[1:3], [0], progress=False)
+        rows.append([{k: r[k] for k in ("kind", "strength", "backend", "accuracy", "agreement")} for r in table.rows()])
+    assert rows[0] == rows[1] and all(r["agreement"] in (None, 1.0) for r in rows[1])
+
+
+@pytest.mark.cpp_standalone
+def test_cpp_standalone_sweep_builds_once_per_process(case, tmp_path):
+    """Every point of a cpp_standalone sweep reuses one compiled program; Brian2 predicts as torch does."""
+    import brian2
+
+    from biosnn import sweep as sweep_module
+
+    folder, net, data = case
+    table = SweepTable(tmp_path / "s.sqlite")
+    spec = SweepSpec("net", "data", DT, target="cpp_standalone", copies=8)
+    run_sweep(table, net, data, spec, GRID, [0], progress=False)
+    compiled = sweep_module._COMPILED[0][1]
+    binary = os.path.join(brian2.get_device().project_dir, "main")
+    built_at = os.stat(binary).st_mtime
+    run_sweep(table, net, data, spec, GRID, [1], progress=False)
+    assert sweep_module._COMPILED[0][1] is compiled and os.stat(binary).st_mtime == built_at
+    brian_rows = [r for r in table.rows() if r["backend"] == "brian2"]
+    assert len(brian_rows) == 10 and all(r["agreement"] == 1.0 for r in brian_rows)
+    sweep_module._COMPILED.pop()[1].close()
