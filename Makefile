@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-report
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-compiled test-all venv bench clean
+.PHONY: demo test test-compiled test-cuda-build test-all venv bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -27,11 +27,17 @@ demo: $(STAMP)
 
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow and not cython and not cpp_standalone and not cuda" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow and not cython and not cpp_standalone and not cuda and not cuda_build" $(PYTEST_ARGS)
 
 # One case per model and every network on Brian2's compiled targets (cython, cpp_standalone).
 test-compiled: $(STAMP)
 	$(PY) -m pytest -m "(cython or cpp_standalone) and not slow" $(PYTEST_ARGS)
+
+# brian2cuda projects generated and nvcc-compiled without a GPU (skips without nvcc); compiled projects are
+# cached by the hash of their sources in $$BIOSNN_CUDA_BUILD_CACHE or pytest's cache (minutes uncached).
+test-cuda-build: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[cuda]'
+	$(PY) -m pytest -m cuda_build $(PYTEST_ARGS)
 
 # Everything; cuda tests skip without brian2cuda and a GPU.
 test-all: $(STAMP)

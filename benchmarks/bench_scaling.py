@@ -6,6 +6,7 @@ in [0, 0.3]: every neuron fires), one sample, dt = 1 ms. Sizes: N in ``--sizes``
 T in ``--step-counts`` at N = ``--n-for-steps``. Per point, in a fresh process:
 
 * ``torch_inference`` and ``torch_train`` (forward + backward of the spike count), median of 3;
+  ``spikes_equal``: the float64 mirror's output spike counts equal Brian2's;
 * ``brian2_run``: the second run of a CompiledNetwork (the compiled program on a new input: program
   start, loading its arrays, the simulation, writing the monitors) and ``brian2_loop``, the time
   Brian2's own timer gives the simulation loop alone; ``brian2_build``: generation, compilation and
@@ -80,8 +81,9 @@ def measure(n: int, steps: int) -> dict:
         compiled.run(spikes[1])
         out["brian2_run"] = time.perf_counter() - start
         out["brian2_loop"] = float(brian2.get_device()._last_run_time)
-    with torch.no_grad():
-        counts = mirror(x)[-1].sum(0).numpy()
+    with torch.no_grad():                   # the check in float64, the precision of the reference
+        exact = FeedForward.from_description(net, dt=DT).double()
+        counts = exact(x.double())[-1].sum(0).numpy()
     out["spikes_equal"] = bool(np.array_equal(first[-1].counts(), counts))
     out["output_spikes"] = int(counts.sum())
     out["peak_rss_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

@@ -1,4 +1,5 @@
-"""A network compiled once by Brian2's cpp_standalone device and run on many inputs without rebuilding.
+"""A network compiled once by Brian2's cpp_standalone device and run on many inputs without rebuilding
+(and :func:`build_cuda_project`: a brian2cuda project generated and compiled without a GPU).
 
 A perturbation sweep evaluates the same trained network on many test sets of
 the same size: one build (code generation and C++ compilation, tens of
@@ -22,6 +23,7 @@ has its own build directory).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 
@@ -35,7 +37,7 @@ from ..schedule import TimeGrid
 from ..spikes import SpikeTrains
 from .components import placed_spikes
 from .network import build_network, layout_of
-from .targets import brian_target
+from .targets import GpuTarget, brian_target
 
 #: the generator's arrays rewritten for each run (Brian2's names for its input spikes)
 _INPUT_ARRAYS = ("neuron_index", "_timebins", "spike_time")
@@ -120,3 +122,25 @@ class CompiledNetwork:
         if len(spikes) > self.capacity:
             raise BiosnnInputError(f"{len(spikes)} input spikes exceed this compiled network's capacity of "
                                    f"{self.capacity}: compile it with a larger capacity")
+
+
+def build_cuda_project(net: FeedForwardNet, spikes: SpikeTrains, directory: str, *, dt: float, duration: float,
+                       compile: bool = True, gpu: GpuTarget = GpuTarget(), copies: int | None = None,
+                       schedule: str = "exact", discretization: str = "exact") -> str:
+    """Generate (and with ``compile``, nvcc-compile) the brian2cuda project simulating ``net`` on ``spikes``
+    into ``directory``, for ``gpu`` (no GPU is detected or needed); the program is not run. Returns the
+    directory. The project is the one runner's network (``biosnn/brian/network.py``), as a run on
+    ``cuda_standalone`` would build it; ``make`` in the directory compiles it (``compile=False``)."""
+    import brian2
+
+    grid = TimeGrid.from_duration(dt, duration, schedule)
+    stimulus = make_stimulus(spikes, grid, held=False, n_inputs=net.n_inputs)
+    layout = layout_of(net, stimulus, copies)
+    os.makedirs(directory, exist_ok=True)
+    gc.collect()  # Brian2 objects of an earlier build still in reference cycles would rename this one's
+    brian2.prefs.logging.file_log = False
+    with brian_target("cuda_standalone", directory, keep=True, build_on_run=False, gpu=gpu):
+        built = build_network(net, stimulus, layout, discretization=discretization)
+        built.run()                                  # recorded, not run (build_on_run=False)
+        brian2.get_device().build(directory=directory, compile=compile, run=False, with_output=False)
+    return directory
