@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-report
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-compiled test-cuda-build test-all venv bench clean
+.PHONY: demo test test-compiled test-cuda-build test-all venv bench bench-scaling clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -53,6 +53,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py --steps 1000 --networks lif --rounds 2 --repeats 3 --tag T1000
 	$(PY) benchmarks/bench_brian_eval.py
 	$(PY) benchmarks/bench_normalize.py
+
+# Cost against network size (1k .. 1M neurons) and steps, both backends, and its figure (about 5 minutes).
+bench-scaling: $(STAMP)
+	$(PY) benchmarks/bench_scaling.py
+	$(PY) figures/fig_scaling.py --results benchmarks/results --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis
