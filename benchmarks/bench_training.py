@@ -27,7 +27,7 @@ rounds' medians (the least disturbed by other load), with the process's peak res
 Ratios are peer time / biosnn time.
 
 Usage: python benchmarks/bench_training.py [--steps 100 1000] [--networks lif plif delay gamma]
-       [--rounds 3] [--repeats 5] [--out benchmarks/results]
+       [--rounds 3] [--repeats 5] [--out benchmarks/results] [--tag NAME]
 """
 
 from __future__ import annotations
@@ -275,6 +275,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS))
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--tag", default="", help="suffix of the result files: training[_TAG].json and .md")
     parser.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)     # one measurement (child process)
     args = parser.parse_args(argv)
     if args.peer:
@@ -326,8 +327,9 @@ def main(argv=None) -> int:
             results["runs"].append({"network": network, "steps": steps, "measured": measured,
                                     "spike_counts_equal_to_biosnn": agreement})
     text = "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
-    atomic_write_json(out / "training.json", results)
-    atomic_write_text(out / "training.md", text)
+    stem = "training" + (f"_{args.tag}" if args.tag else "")
+    atomic_write_json(out / f"{stem}.json", results)
+    atomic_write_text(out / f"{stem}.md", text)
     print(text)
     return 0
 
