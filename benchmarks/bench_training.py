@@ -331,6 +331,11 @@ def main(argv=None) -> int:
     atomic_write_json(out / f"{stem}.json", results)
     atomic_write_text(out / f"{stem}.md", text)
     print(text)
+    unequal = [f"{run['network']} T={run['steps']} {peer}" for run in results["runs"]
+               for peer, a in run["spike_counts_equal_to_biosnn"].items() if a != 1.0]
+    if unequal:                  # the same computation must give the same spikes: not a comparison otherwise
+        print(f"error: output spike counts differ from biosnn's: {', '.join(unequal)}", file=sys.stderr)
+        return 1
     return 0
 
 

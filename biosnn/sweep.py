@@ -34,6 +34,7 @@ the database, so every point is stored exactly once even when a worker dies).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import multiprocessing
@@ -78,9 +79,10 @@ class SweepSpec:
         for dt in (self.train_dt,) + tuple(self.brian_dts):
             if isinstance(dt, bool) or not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
                 raise BiosnnInputError(f"dt must be a positive time (s), got {dt!r}")
-        if self.copies is not None and (isinstance(self.copies, bool) or not isinstance(self.copies, int)
-                                        or self.copies < 1):
-            raise BiosnnInputError(f"copies must be a positive integer, got {self.copies!r}")
+        if self.copies is not None:
+            if isinstance(self.copies, bool) or not isinstance(self.copies, (int, np.integer)) or self.copies < 1:
+                raise BiosnnInputError(f"copies must be a positive integer, got {self.copies!r}")
+            object.__setattr__(self, "copies", int(self.copies))
         object.__setattr__(self, "backends", tuple(dict.fromkeys(self.backends)))
         # 3e-4 and 1e-4 * 3 are one grid: dts are kept to 12 significant digits, in the table too
         object.__setattr__(self, "train_dt", canonical_dt(self.train_dt))
@@ -141,8 +143,15 @@ def _logits_torch(net: FeedForwardNet, raster: np.ndarray, dt: float) -> np.ndar
 
 
 #: this process's compiled network (cpp_standalone sweeps): (key, CompiledNetwork); one standalone
-#: device per process, so a new key (network, dt, batch, copies) replaces the previous build
+#: device per process, so a new key (network, dt, batch, copies) replaces the previous build, and any
+#: other Brian2 run in the process closes it first (:func:`close_compiled`)
 _COMPILED: list = []
+
+
+def close_compiled() -> None:
+    """Close this process's compiled network, if any: Brian2 is back on its runtime device."""
+    while _COMPILED:
+        _COMPILED.pop()[1].close()
 
 
 def _compiled(net: FeedForwardNet, spikes, dt: float, copies: int | None):
@@ -150,11 +159,17 @@ def _compiled(net: FeedForwardNet, spikes, dt: float, copies: int | None):
 
     key = (net.digest(), dt, spikes.duration, spikes.batch_size, copies)
     if _COMPILED and (_COMPILED[0][0] != key or len(spikes) > _COMPILED[0][1].capacity):
-        _COMPILED.pop()[1].close()
+        close_compiled()
     if not _COMPILED:
+        if not _ATEXIT:                       # a worker process that exits removes its build directory
+            atexit.register(close_compiled)
+            _ATEXIT.append(True)
         _COMPILED.append((key, CompiledNetwork(net, dt=dt, duration=spikes.duration, batch=spikes.batch_size,
                                                copies=copies, capacity=max(1000, 2 * len(spikes)))))
     return _COMPILED[0][1]
+
+
+_ATEXIT: list = []
 
 
 def _logits_brian(net: FeedForwardNet, spikes, dt: float, target: str, copies: int | None = None) -> np.ndarray:
@@ -165,6 +180,7 @@ def _logits_brian(net: FeedForwardNet, spikes, dt: float, target: str, copies: i
     if target == "cpp_standalone":
         last = _compiled(net, spikes, dt, copies).run(spikes)[-1]
     else:
+        close_compiled()
         last = simulate_network(net, spikes, backend="brian2", dt=dt, duration=spikes.duration, target=target,
                                 copies=copies)[-1]
     return last.final_v if net.readout == "final_membrane" else last.counts()
@@ -314,10 +330,14 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
                 work.append(((kind, strength, seed), missing))
     start = time.perf_counter()
     results = _evaluated(work, (net, data, spec), rate_models, jobs=jobs, scheduler=scheduler)
-    with tqdm(total=len(work), desc="sweep", unit="point", disable=not progress) as bar, contextlib.closing(results):
-        for rows in results:        # closing: workers and clusters stop here, also when a write fails
-            table.write_point(rows)
-            bar.update()
+    try:
+        with tqdm(total=len(work), desc="sweep", unit="point", disable=not progress) as bar, \
+                contextlib.closing(results):
+            for rows in results:        # closing: workers and clusters stop here, also when a write fails
+                table.write_point(rows)
+                bar.update()
+    finally:
+        close_compiled()            # points evaluated in this process: Brian2 back on its runtime device
     seconds = time.perf_counter() - start
     return dict(points=len(work), skipped=len(grid) * len(seeds) - len(work), seconds=round(seconds, 2),
                 seconds_per_point=round(seconds / len(work), 3) if work else None)

@@ -29,12 +29,16 @@ def main(argv=None) -> int:
     if not path.is_file():
         parser.error(f"no {path}: run benchmarks/bench_scaling.py first")
     points = [p for p in json.loads(path.read_text())["points"] if "error" not in p]
-    by_n = {}
+    if not points:
+        parser.error(f"{path} holds no measured point")
+    by_n, by_steps = {}, {}
     for p in points:
         by_n.setdefault(p["n"], []).append(p)
-    common_steps = min(p["steps"] for p in points)
-    sweeps = (("n", [p for p in points if p["steps"] == common_steps], f"neurons N (T = {common_steps} steps)"),
-              ("steps", max(by_n.values(), key=len), f"steps T (N = {max(by_n, key=lambda n: len(by_n[n]))})"))
+        by_steps.setdefault(p["steps"], []).append(p)
+    steps_of_n_sweep = max(by_steps, key=lambda t: len(by_steps[t]))     # the T at which N was varied
+    n_of_t_sweep = max(by_n, key=lambda n: len(by_n[n]))                 # the N at which T was varied
+    sweeps = (("n", by_steps[steps_of_n_sweep], f"neurons N (T = {steps_of_n_sweep} steps)"),
+              ("steps", by_n[n_of_t_sweep], f"steps T (N = {n_of_t_sweep})"))
     fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.0), constrained_layout=True)
     for ax, (key, rows, label) in zip(axes, sweeps):
         rows = sorted(rows, key=lambda p: p[key])

@@ -53,3 +53,21 @@ def test_fig_gamma_dt(tmp_path, run_figure):
     results.write_text(json.dumps({"runs": runs}))
     assert run_figure("fig_gamma_dt", "--results", str(results), "--out", str(tmp_path)) == 0
     _check(tmp_path, "gamma_dt")
+
+
+def test_fig_scaling(tmp_path, run_figure):
+    """Seconds against N (at T = 100) and against T (at N = 1e4), from a scaling.json; a failed point is
+    left out, and a file with no measured point is refused."""
+    def point(n, steps):
+        scale = n * steps * 1e-8
+        return dict(n=n, steps=steps, torch_inference=scale, torch_train=3 * scale, brian2_run=5 * scale,
+                    brian2_loop=2 * scale, brian2_build=20.0)
+
+    points = [point(n, 100) for n in (1000, 10000, 100000)] + [point(10000, t) for t in (1000, 10000)]
+    points.append(dict(n=1000000, steps=100, error="MemoryError"))
+    (tmp_path / "scaling.json").write_text(json.dumps({"points": points}))
+    assert run_figure("fig_scaling", "--results", str(tmp_path), "--out", str(tmp_path)) == 0
+    _check(tmp_path, "scaling")
+    (tmp_path / "scaling.json").write_text(json.dumps({"points": points[-1:]}))
+    with pytest.raises(SystemExit):
+        run_figure("fig_scaling", "--results", str(tmp_path), "--out", str(tmp_path))

@@ -119,6 +119,7 @@ def test_fused_recurrence_against_a_hand_computed_neuron():
     dict(model="lif", synapse="current"),                          # synaptic current state
     dict(model="lif", schedule="brian2_default"),                  # input after the threshold test
     dict(model="lee_refractory"),
+    dict(model="adaptive_lif"),                                    # more state than v (its adaptation a)
     dict(model="gamma_cascade", params={"bucket_tau": (3e-3, 5e-3), "theta0": 0.05}),
     dict(model="lif", fused=False),
 ])
@@ -134,3 +135,11 @@ def test_recording_runs_the_phases_and_agrees():
     out, recorded, final = layer(drive, record=True)
     assert torch.equal(out, layer(drive))
     assert final["step"] == 50 and recorded["v"].shape == (50, 2, 4)
+
+
+def test_a_model_derived_from_lif_with_more_state_keeps_it():
+    """Adaptive LIF derives its step from LIF but carries a: recorded or not, the same spikes."""
+    layer = Layer("adaptive_lif", dt=1e-3, n_neurons=4, params={"beta": 0.5})
+    drive = torch.as_tensor(np.random.default_rng(2).uniform(0, 0.8, (60, 2, 4)))
+    spikes = layer(drive)
+    assert int(spikes.sum()) > 5 and torch.equal(spikes, layer(drive, record=True)[0])

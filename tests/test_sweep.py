@@ -306,21 +306,23 @@ def test_time_multiplexed_copies_give_the_same_rows(case, tmp_path):
 
 
 @pytest.mark.cpp_standalone
-def test_cpp_standalone_sweep_builds_once_per_process(case, tmp_path):
-    """Every point of a cpp_standalone sweep reuses one compiled program; Brian2 predicts as torch does."""
+def test_cpp_standalone_sweep_builds_once_per_process(case, tmp_path, monkeypatch):
+    """Every point of a cpp_standalone sweep reuses one compiled program; Brian2 predicts as torch does;
+    after the sweep Brian2 is back on its runtime device (another simulation runs)."""
     import brian2
 
+    from biosnn import simulate_network
     from biosnn import sweep as sweep_module
 
     folder, net, data = case
+    used = []
+    compiled = sweep_module._compiled
+    monkeypatch.setattr(sweep_module, "_compiled", lambda *args: used.append(compiled(*args)) or used[-1])
     table = SweepTable(tmp_path / "s.sqlite")
-    spec = SweepSpec("net", "data", DT, target="cpp_standalone", copies=8)
-    run_sweep(table, net, data, spec, GRID, [0], progress=False)
-    compiled = sweep_module._COMPILED[0][1]
-    binary = os.path.join(brian2.get_device().project_dir, "main")
-    built_at = os.stat(binary).st_mtime
-    run_sweep(table, net, data, spec, GRID, [1], progress=False)
-    assert sweep_module._COMPILED[0][1] is compiled and os.stat(binary).st_mtime == built_at
+    run_sweep(table, net, data, SweepSpec("net", "data", DT, target="cpp_standalone", copies=8), GRID, [0],
+              progress=False)
+    assert len(used) == len(GRID) and all(c is used[0] for c in used) and used[0].build_seconds is not None
+    assert not sweep_module._COMPILED and type(brian2.get_device()).__name__ == "RuntimeDevice"
     brian_rows = [r for r in table.rows() if r["backend"] == "brian2"]
-    assert len(brian_rows) == 10 and all(r["agreement"] == 1.0 for r in brian_rows)
-    sweep_module._COMPILED.pop()[1].close()
+    assert len(brian_rows) == len(GRID) and all(r["agreement"] == 1.0 for r in brian_rows)
+    simulate_network(net, data.spikes, backend="brian2", dt=DT, duration=data.duration)   # the device is free

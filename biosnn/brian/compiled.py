@@ -33,6 +33,7 @@ from ..activity import LayerActivity
 from ..errors import BiosnnInputError
 from ..inputs import make_stimulus
 from ..network import FeedForwardNet
+from ..resources import check_fits, estimate
 from ..schedule import TimeGrid
 from ..spikes import SpikeTrains
 from .components import placed_spikes
@@ -50,7 +51,9 @@ class CompiledNetwork:
     def __init__(self, net: FeedForwardNet, *, dt: float, duration: float, batch: int, copies: int | None = None,
                  capacity: int | None = None, schedule: str = "exact", discretization: str = "exact",
                  record: bool = False, directory: str | None = None):
-        self.net, self.batch, self.copies, self.capacity = net, int(batch), copies, capacity
+        from ..simulation import check_copies
+
+        self.net, self.batch, self.copies, self.capacity = net, int(batch), check_copies(copies, "brian2"), capacity
         self.grid = TimeGrid.from_duration(dt, duration, schedule)
         self.discretization, self.record, self.directory = discretization, record, directory
         self._stack = None
@@ -70,8 +73,6 @@ class CompiledNetwork:
             self._stack, self.built = None, None
 
     def _stimulus(self, spikes: SpikeTrains):
-        if not isinstance(spikes, SpikeTrains):
-            raise BiosnnInputError(f"a compiled network runs on SpikeTrains, got {type(spikes).__name__}")
         stimulus = make_stimulus(spikes, self.grid, held=False, n_inputs=self.net.n_inputs)
         if stimulus.batch_size != self.batch:
             raise BiosnnInputError(f"this network was compiled for batches of {self.batch} samples, "
@@ -88,6 +89,8 @@ class CompiledNetwork:
                 self.capacity = max(1000, 2 * len(spikes))
             layout = layout_of(self.net, stimulus, self.copies)
             self._check_capacity(spikes)
+            check_fits(estimate(self.net, stimulus, backend="brian2", record=self.record, copies=self.copies),
+                       "this compiled Brian2 network")
             brian2.prefs.logging.file_log = False
             stack = contextlib.ExitStack()
             try:
@@ -109,13 +112,14 @@ class CompiledNetwork:
         values = {"neuron_index": index, "_timebins": step, "spike_time": step * self.grid.dt}
         for name in _INPUT_ARRAYS:
             array_name = f"_static_array__dynamic_array_{self.built.generator.name}_{name}"
-            if array_name not in device.static_arrays:
-                raise RuntimeError(f"Brian2's input array {array_name} not found: this Brian2 version lays out "
-                                   "its standalone project differently")
+            copies = [a for a in device.static_arrays if a.startswith(array_name)]
+            if copies != [array_name]:  # missing, or set twice (a suffixed copy would be the one read)
+                raise RuntimeError(f"Brian2's input array {array_name} not found once ({copies}): this Brian2 "
+                                   "version lays out its standalone project differently")
             old = device.static_arrays[array_name]
             new = np.asarray(values[name], dtype=old.dtype)
             new.tofile(os.path.join(device.project_dir, "static_arrays", array_name))
-        device.run()
+        device.run(with_output=False)
         return self.built.activities()
 
     def _check_capacity(self, spikes: SpikeTrains) -> None:

@@ -46,7 +46,8 @@ from .surrogate import Surrogate
 
 @dataclass(frozen=True)
 class LeakyRecurrence:
-    """One layer's fused loop: its discretization, constants, reset and surrogate.
+    """One layer's fused loop: its discretization, constants, reset and surrogate (fixed when the layer is
+    built: changing a layer's ``detach_reset`` or surrogate afterwards does not reach it).
 
     ``v_th`` None: no threshold (the leaky integrator; the output is the membrane).
     ``reset``: ``"hard"`` or ``"subtract"`` (ignored without a threshold).
@@ -151,6 +152,7 @@ class _LeakyLoop(torch.autograd.Function):
         return out
 
     @staticmethod
+    @torch.autograd.function.once_differentiable   # the adjoint is written out: no double backward
     def backward(ctx, grad_out):
         h_all, coefficient, v0 = ctx.saved_tensors
         need_drive, need_coefficient = ctx.needs_input_grad[0], ctx.needs_input_grad[1]

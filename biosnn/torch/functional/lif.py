@@ -122,7 +122,10 @@ class LIFDynamics(Dynamics):
         spiking = self.spec.threshold is not None
         steps = tuple(phase for phase in phases if phase != "sum")
         scalars = all(np.ndim(self.params.get(name, 0.0)) == 0 for name in ("v_th", "v_reset", "v_rest"))
-        if self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[spiking] or not scalars:
+        # the loop carries v alone: a derived model with more state (adaptive LIF's a) runs its phases
+        only_v = self.spec.recorded_variables(self.synapse) == ("v",) and set(self.spec.initial_state) <= {"v"}
+        if (self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[spiking] or not scalars
+                or not only_v):
             return None
         recurrence = LeakyRecurrence(self.discretization, float(self.params["v_rest"]),
                                      float(self.params["v_th"]) if spiking else None,

@@ -224,7 +224,9 @@ class Layer(nn.Module):
         if drive.shape[0] < 1 or drive.shape[1] < 1:
             raise BiosnnInputError(f"{model}: drive needs at least one step and one sample, got {tuple(drive.shape)}")
         # one pass: a NaN or infinity anywhere makes the sum non-finite (an overflowing sum is checked exactly)
-        if not torch.isfinite(drive.sum()) and not torch.isfinite(drive).all():
+        with torch.no_grad():
+            finite = bool(torch.isfinite(drive.sum())) or bool(torch.isfinite(drive).all())
+        if not finite:
             raise BiosnnInputError(f"{model}: drive contains NaN or infinite values")
 
     def extra_repr(self) -> str:
