@@ -27,8 +27,11 @@ def _same(a, b):
             np.testing.assert_allclose(x.final[name], y.final[name], rtol=0, atol=LAYOUT_STATE_TOLERANCE)
 
 
-@pytest.mark.parametrize("name", sorted(NETWORKS))
-@pytest.mark.parametrize("copies", [1, 2])
+#: every validation network on one copy; two copies (an unused copy in the last window) on two of them
+LAYOUT_CASES = [(name, 1) for name in sorted(NETWORKS)] + [("network_gamma", 2), ("network_synapse_delays", 2)]
+
+
+@pytest.mark.parametrize("name, copies", LAYOUT_CASES)
 def test_multiplexed_batch_equals_side_by_side(name, copies):
     """Every validation network (delays, adaptive LIF, WTA circuits, gamma cascades, the default
     schedule), 3 samples on 1 or 2 copies (2 copies: the last window has an unused copy)."""
