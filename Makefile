@@ -8,6 +8,8 @@ PYTHON ?= $(shell for p in python3.12 $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-report
 PYTEST_ARGS ?=
+# worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test test-compiled test-cuda-build test-all venv bench bench-scaling clean
 
@@ -27,7 +29,7 @@ demo: $(STAMP)
 
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow and not cython and not cpp_standalone and not cuda and not cuda_build" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow and not cython and not cpp_standalone and not cuda and not cuda_build" $(PYTEST_ARGS)
 
 # One case per model and every network on Brian2's compiled targets (cython, cpp_standalone).
 test-compiled: $(STAMP)
