@@ -87,14 +87,8 @@ def run_config(config: str, n: int, copies: int) -> dict:
         mirror = FeedForward.from_description(net, dt=DT).to(dtype)
 
         def rasters(test):                       # per batch of 256, as bytes (built before the clock starts)
-            samples = test.sample_indices()
-            out = []
-            for b in range(0, n, 256):
-                keep = (samples >= b) & (samples < b + 256)
-                part = SpikeTrains(test.times[keep], test.units[keep], test.n_units, test.duration,
-                                   samples[keep] - b, min(256, n - b))
-                out.append(torch.as_tensor(part.to_raster(DT, STEPS, dtype=np.uint8)))
-            return out
+            return [torch.as_tensor(_samples(test, b, min(b + 256, n)).to_raster(DT, STEPS, dtype=np.uint8))
+                    for b in range(0, n, 256)]
 
         def evaluate(batches):
             with torch.no_grad():
@@ -110,7 +104,7 @@ def run_config(config: str, n: int, copies: int) -> dict:
     elif config.endswith("per_sample"):
         target = config.split("_")[0]
         for b in range(n):
-            simulate_network(net, _one(spikes, b),
+            simulate_network(net, _samples(spikes, b, b + 1),
                              backend="brian2", dt=DT, duration=STEPS * DT, target=target)
         out["seconds"] = time.perf_counter() - start
     elif config.endswith("batched"):
@@ -138,9 +132,12 @@ def run_config(config: str, n: int, copies: int) -> dict:
     return out
 
 
-def _one(spikes, b: int):
-    keep = spikes.sample_indices() == b
-    return SpikeTrains(spikes.times[keep], spikes.units[keep], spikes.n_units, spikes.duration)
+def _samples(spikes, start: int, stop: int):
+    """Samples ``start .. stop - 1`` of a batch, as a batch of their own."""
+    samples = spikes.sample_indices()
+    keep = (samples >= start) & (samples < stop)
+    return SpikeTrains(spikes.times[keep], spikes.units[keep], spikes.n_units, spikes.duration,
+                       samples[keep] - start, stop - start)
 
 
 def main(argv=None) -> int:

@@ -131,40 +131,24 @@ def build(peer: str, network: str, weights):
             return x
 
         return ws, forward
-    if peer == "spikingjelly":
-        from spikingjelly.clock_driven import neuron, surrogate
+    if peer in ("spikingjelly", "spikingjelly2"):     # the same nodes in the two APIs
+        if peer == "spikingjelly":
+            from spikingjelly.clock_driven import neuron, surrogate
 
-        if network == "plif":
-            nodes = torch.nn.ModuleList(neuron.MultiStepParametricLIFNode(
-                init_tau=TAU / DT, surrogate_function=surrogate.ATan(), backend="torch") for _ in weights)
+            plif_node, lif_node, mode = neuron.MultiStepParametricLIFNode, neuron.MultiStepLIFNode, {"backend": "torch"}
         else:
-            nodes = torch.nn.ModuleList(neuron.MultiStepLIFNode(
-                tau=TAU / DT, surrogate_function=surrogate.ATan(), backend="torch") for _ in weights)
+            from spikingjelly.activation_based import neuron, surrogate
+
+            plif_node, lif_node, mode = neuron.ParametricLIFNode, neuron.LIFNode, {"step_mode": "m"}
+        node, tau = (plif_node, {"init_tau": TAU / DT}) if network == "plif" else (lif_node, {"tau": TAU / DT})
+        nodes = torch.nn.ModuleList(node(**tau, surrogate_function=surrogate.ATan(), **mode) for _ in weights)
         module = torch.nn.ModuleList([ws, nodes])
 
         def forward(x):
-            for node in nodes:
-                node.reset()
-            for w, node in zip(ws, nodes):
-                x = node(x @ w)
-            return x
-
-        return module, forward
-    if peer == "spikingjelly2":
-        from spikingjelly.activation_based import functional, neuron, surrogate
-
-        if network == "plif":
-            nodes = torch.nn.ModuleList(neuron.ParametricLIFNode(
-                init_tau=TAU / DT, surrogate_function=surrogate.ATan(), step_mode="m") for _ in weights)
-        else:
-            nodes = torch.nn.ModuleList(neuron.LIFNode(
-                tau=TAU / DT, surrogate_function=surrogate.ATan(), step_mode="m") for _ in weights)
-        module = torch.nn.ModuleList([ws, nodes])
-
-        def forward(x):
-            functional.reset_net(nodes)
-            for w, node in zip(ws, nodes):
-                x = node(x @ w)
+            for n in nodes:
+                n.reset()
+            for w, n in zip(ws, nodes):
+                x = n(x @ w)
             return x
 
         return module, forward

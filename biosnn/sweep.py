@@ -154,6 +154,9 @@ def close_compiled() -> None:
         _COMPILED.pop()[1].close()
 
 
+atexit.register(close_compiled)   # a worker process that exits removes its build directory
+
+
 def _compiled(net: FeedForwardNet, spikes, dt: float, copies: int | None):
     from .brian.compiled import CompiledNetwork
 
@@ -161,15 +164,9 @@ def _compiled(net: FeedForwardNet, spikes, dt: float, copies: int | None):
     if _COMPILED and (_COMPILED[0][0] != key or len(spikes) > _COMPILED[0][1].capacity):
         close_compiled()
     if not _COMPILED:
-        if not _ATEXIT:                       # a worker process that exits removes its build directory
-            atexit.register(close_compiled)
-            _ATEXIT.append(True)
         _COMPILED.append((key, CompiledNetwork(net, dt=dt, duration=spikes.duration, batch=spikes.batch_size,
                                                copies=copies, capacity=max(1000, 2 * len(spikes)))))
     return _COMPILED[0][1]
-
-
-_ATEXIT: list = []
 
 
 def _logits_brian(net: FeedForwardNet, spikes, dt: float, target: str, copies: int | None = None) -> np.ndarray:
