@@ -1,0 +1,276 @@
+"""A NIR graph as a chain of hops: what biosnn's feed-forward description can hold.
+
+A :class:`~biosnn.network.FeedForwardNet` is a chain: inputs, then layers, each
+fed by the one before through a weight matrix and optional axonal delays. A
+NIR graph maps onto it when its nodes form a single path from its ``Input`` to
+its ``Output`` in which neuron nodes (``LIF``, ``CubaLIF``, ``LI``,
+``CubaLI``) alternate with *hops*: runs of linear nodes and delays.
+
+A hop's linear nodes compose into one matrix ``M`` (``[n_out, n_in]``, NIR's
+``y = M x`` orientation): ``Linear`` (``W``), ``Affine`` with a zero bias
+(``W``), ``Scale`` (``diag(s)``), ``Flatten`` (the identity on C-ordered
+vectors), ``Conv1d``/``Conv2d`` without bias (their dense matrix, built by
+convolving the identity basis: exact, each entry is one kernel weight). A
+``Delay`` before the hop's first linear node delays each presynaptic neuron
+(biosnn's per-neuron delays), one after its last linear node each postsynaptic
+neuron (per-synapse delays constant down each column); ``y(t) = x(t - d)``.
+
+Anything else is refused with the node's name and the reason, before any work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import BiosnnInputError
+from ..inputs import as_numpy
+
+#: neuron node types; their converters live in ``biosnn/nir/importer.py``
+NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI")
+
+#: the largest dense matrix a convolution becomes (entries; 8 bytes each)
+MAX_DENSE_ENTRIES = 20_000_000
+
+#: node types biosnn cannot represent, and why
+UNSUPPORTED = {
+    "IF": "a non-leaky integrate-and-fire neuron (dv/dt = R I): biosnn's neuron models all leak; an IF is not a "
+          "LIF with a large tau, and biosnn does not approximate it",
+    "I": "a non-leaky integrator (dv/dt = R I): biosnn has no integrator without leak",
+    "Threshold": "a stand-alone threshold (a spike whenever the input exceeds it) has no membrane, so no biosnn layer",
+    "SumPool2d": "pooling is not supported yet",
+    "AvgPool2d": "pooling is not supported yet",
+    "NIRGraph": "a subgraph (e.g. snntorch's RLeaky/RSynaptic recurrent layer): recurrent connections are not part "
+                "of biosnn's feed-forward networks",
+}
+
+
+def array(value) -> np.ndarray:
+    """A node field (numpy array, torch tensor or number) as a float64 array."""
+    return np.asarray(as_numpy(value), dtype=np.float64)
+
+
+def type_name(node) -> str:
+    return type(node).__name__
+
+
+@dataclass
+class Hop:
+    """The linear map and delays between two neuron nodes (or the input and the first neuron)."""
+
+    nodes: list = field(default_factory=list)      # node names, in order
+    matrix: np.ndarray | None = None               # [n_out, n_in]; None until a linear node or the size is known
+    pre_delay: np.ndarray | None = None            # [n_in] seconds
+    post_delay: np.ndarray | None = None           # [n_out] seconds
+    n_in: int = 0
+    shape: tuple = ()                              # shape of the signal at the hop's end
+
+
+def path(graph) -> list[str]:
+    """The node names from the graph's single ``Input`` to its single ``Output``, in order; every node must
+    lie on that path (a chain)."""
+    nodes, edges = dict(graph.nodes), [tuple(e) for e in graph.edges]
+    for a, b in edges:
+        for name in (a, b):
+            if name not in nodes:
+                raise BiosnnInputError(f"NIR graph: edge ({a!r}, {b!r}) names a node {name!r} the graph does not hold")
+    inputs = [k for k, n in nodes.items() if type_name(n) == "Input"]
+    outputs = [k for k, n in nodes.items() if type_name(n) == "Output"]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise BiosnnInputError(f"NIR graph: biosnn networks have one input and one output; this graph has "
+                               f"{len(inputs)} Input node(s) {inputs} and {len(outputs)} Output node(s) {outputs}")
+    succ: dict = {k: [] for k in nodes}
+    pred: dict = {k: [] for k in nodes}
+    for a, b in dict.fromkeys(edges):
+        succ[a].append(b)
+        pred[b].append(a)
+    for name in nodes:
+        if len(succ[name]) > 1:
+            raise BiosnnInputError(f"NIR node {name!r} ({type_name(nodes[name])}) feeds {len(succ[name])} nodes "
+                                   f"{succ[name]}: biosnn networks are chains (no branches)")
+        if len(pred[name]) > 1:
+            raise BiosnnInputError(f"NIR node {name!r} ({type_name(nodes[name])}) is fed by {len(pred[name])} nodes "
+                                   f"{pred[name]}: biosnn networks are chains (no merges or recurrent connections)")
+    order, name = [], inputs[0]
+    while True:
+        if name in order:
+            raise BiosnnInputError(f"NIR graph: node {name!r} closes a cycle; biosnn networks are feed-forward")
+        order.append(name)
+        if name == outputs[0]:
+            break
+        if not succ[name]:
+            raise BiosnnInputError(f"NIR node {name!r} ({type_name(nodes[name])}) leads nowhere: the path from "
+                                   f"{inputs[0]!r} does not reach the output {outputs[0]!r}")
+        name = succ[name][0]
+    stray = [k for k in nodes if k not in order]
+    if stray:
+        raise BiosnnInputError(f"NIR graph: node(s) {stray} are not on the path from the input to the output")
+    return order
+
+
+def input_shape(node) -> tuple:
+    shape = node.input_type["input"] if node.input_type else None
+    if shape is None:
+        raise BiosnnInputError("NIR graph: the Input node has no shape")
+    return tuple(int(s) for s in np.atleast_1d(np.asarray(shape)))
+
+
+def _size(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+
+
+def _apply(hop: Hop, name: str, m: np.ndarray, shape: tuple) -> None:
+    if hop.post_delay is not None:
+        raise BiosnnInputError(f"NIR node {name!r}: a linear map after a Delay within one hop; biosnn delays act on "
+                               "the presynaptic spikes or on each postsynaptic neuron, not between two linear maps")
+    if m.shape[1] != _size(hop.shape):
+        raise BiosnnInputError(f"NIR node {name!r}: takes {m.shape[1]} values but receives {_size(hop.shape)} "
+                               f"(shape {hop.shape})")
+    hop.matrix = m if hop.matrix is None else m @ hop.matrix
+    hop.shape = shape
+
+
+def _weight(name: str, node, field_name: str = "weight") -> np.ndarray:
+    w = array(getattr(node, field_name))
+    if w.ndim != 2:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): {field_name} has shape {w.shape}; biosnn "
+                               "takes 2-D weights [out, in]")
+    if not np.all(np.isfinite(w)):
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): {field_name} holds NaN or inf")
+    return w
+
+
+def _linear(hop, name, node):
+    w = _weight(name, node)
+    _apply(hop, name, w, (w.shape[0],))
+
+
+def _affine(hop, name, node):
+    bias = array(node.bias)
+    if np.any(bias != 0):
+        raise BiosnnInputError(
+            f"NIR node {name!r} (Affine): a non-zero bias (max |b| = {np.max(np.abs(bias)):g}) is a constant input "
+            "current; biosnn's networks take input only through spikes (folding it into the rest potential would "
+            "also move the initial state): remove the bias or export a Linear layer")
+    _linear(hop, name, node)
+
+
+def _scale(hop, name, node):
+    s = array(node.scale).ravel()
+    n = _size(hop.shape)
+    if s.size not in (1, n) or not np.all(np.isfinite(s)):
+        raise BiosnnInputError(f"NIR node {name!r} (Scale): {s.size} finite factors expected for {n} values")
+    _apply(hop, name, np.diag(np.broadcast_to(s, (n,)).astype(np.float64)), hop.shape)
+
+
+def _flatten(hop, name, node):
+    n = _size(hop.shape)
+    out = node.output_type.get("output") if node.output_type else None
+    shape = (n,) if out is None else tuple(int(s) for s in np.atleast_1d(out))
+    if _size(shape) != n:
+        raise BiosnnInputError(f"NIR node {name!r} (Flatten): {n} values in, {_size(shape)} out")
+    hop.shape = shape            # the identity on C-ordered vectors
+
+
+def _identity(hop, name, node):
+    pass
+
+
+def _conv(hop, name, node):
+    import torch
+
+    dims = 1 if type_name(node) == "Conv1d" else 2
+    w = array(node.weight)
+    if w.ndim != dims + 2:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): weight has shape {w.shape}")
+    if np.any(array(node.bias) != 0):
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): a non-zero bias is a constant input current; "
+                               "biosnn's networks take input only through spikes")
+    declared = node.input_type.get("input") if node.input_type else None
+    if declared is None:
+        spatial = np.atleast_1d(np.asarray(node.input_shape)).astype(int).tolist()
+        declared = [w.shape[1] * int(node.groups), *spatial]
+    shape = tuple(int(s) for s in np.atleast_1d(declared))
+    n_in = _size(shape)
+    if n_in != _size(hop.shape):
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): expects input {shape} ({n_in} values), "
+                               f"receives {_size(hop.shape)}")
+    padding = node.padding if isinstance(node.padding, str) else tuple(int(p) for p in np.atleast_1d(node.padding))
+    conv = torch.nn.functional.conv1d if dims == 1 else torch.nn.functional.conv2d
+    kwargs = dict(stride=tuple(int(s) for s in np.atleast_1d(node.stride)), padding=padding,
+                  dilation=tuple(int(d) for d in np.atleast_1d(node.dilation)), groups=int(node.groups))
+    probe = conv(torch.zeros((1, *shape), dtype=torch.float64), torch.as_tensor(w), **kwargs)
+    n_out = int(probe[0].numel())
+    if n_in * n_out > MAX_DENSE_ENTRIES:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): its dense matrix would hold "
+                               f"{n_in * n_out:.3g} entries (> {MAX_DENSE_ENTRIES:.3g}); biosnn keeps weights dense")
+    with torch.no_grad():
+        basis = torch.eye(n_in, dtype=torch.float64).reshape(n_in, *shape)
+        dense = conv(basis, torch.as_tensor(w), **kwargs).reshape(n_in, n_out).T.contiguous().numpy()
+    _apply(hop, name, dense, tuple(probe.shape[1:]))
+
+
+def _delay(hop, name, node, dt: float):
+    d = array(node.delay).ravel()
+    n = _size(hop.shape)
+    if d.size not in (1, n):
+        raise BiosnnInputError(f"NIR node {name!r} (Delay): {d.size} delays for {n} signals")
+    if not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise BiosnnInputError(f"NIR node {name!r} (Delay): delays must be finite and >= 0 s")
+    steps = d / dt
+    off = np.abs(steps - np.round(steps))
+    if np.any(off > _DELAY_GRID_TOLERANCE):
+        k = int(np.argmax(off))
+        raise BiosnnInputError(f"NIR node {name!r} (Delay): delay {d[k]!r} s is {steps[k]:.6g} steps of "
+                               f"dt = {dt!r} s; biosnn delays are whole steps and it does not round them silently: "
+                               "pick a dt that divides every delay")
+    d = np.broadcast_to(d, (n,)).astype(np.float64)
+    if hop.matrix is None:
+        hop.pre_delay = d if hop.pre_delay is None else hop.pre_delay + d
+    else:
+        hop.post_delay = d if hop.post_delay is None else hop.post_delay + d
+
+
+#: how far (in steps) a delay may sit from a whole number of steps: the grid's own rounding margin
+#: (``biosnn.schedule.TIMESTEP_SHIFT``), which absorbs float64 quotients such as 4.9e-3 / 1e-4
+_DELAY_GRID_TOLERANCE = 1e-3
+
+#: the converter of each hop node type (a NIR type name -> how it changes the hop)
+HOP_NODES = {"Linear": _linear, "Affine": _affine, "Scale": _scale, "Flatten": _flatten, "Identity": _identity,
+             "Conv1d": _conv, "Conv2d": _conv}
+
+
+def hops(graph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str]]:
+    """Split the path into hops and neuron nodes: ``(input shape, hops, neuron node names)``, one hop per
+    neuron node (the one feeding it)."""
+    nodes = graph.nodes
+    shape = input_shape(nodes[order[0]])
+    hop = Hop(n_in=_size(shape), shape=shape)
+    found_hops, neurons = [], []
+    for name in order[1:]:
+        node = nodes[name]
+        kind = type_name(node)
+        if kind == "Output":
+            if neurons and hop.nodes:
+                raise BiosnnInputError(f"NIR graph: node(s) {hop.nodes} after the last neuron node {neurons[-1]!r} "
+                                       "have no biosnn layer (a readout must be a neuron node: LI for a membrane "
+                                       "readout)")
+            break
+        if kind in NEURON_TYPES:
+            found_hops.append(hop)
+            neurons.append(name)
+            hop = Hop(n_in=_size(found_hops[-1].shape), shape=found_hops[-1].shape)
+            continue
+        if kind == "Delay":
+            _delay(hop, name, node, dt)
+        elif kind in HOP_NODES:
+            HOP_NODES[kind](hop, name, node)
+        elif kind in UNSUPPORTED:
+            raise BiosnnInputError(f"NIR node {name!r} ({kind}) is not supported: {UNSUPPORTED[kind]}")
+        else:
+            raise BiosnnInputError(f"NIR node {name!r} has type {kind}, which biosnn does not know")
+        hop.nodes.append(name)
+    if not neurons:
+        raise BiosnnInputError("NIR graph: no neuron node (LIF, CubaLIF, LI, CubaLI) between input and output")
+    return shape, found_hops, neurons

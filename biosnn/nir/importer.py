@@ -1,0 +1,331 @@
+"""NIR graph -> :class:`~biosnn.network.FeedForwardNet`, under a stated :class:`Discretization`.
+
+Each neuron node becomes one biosnn layer of a registered model
+(``biosnn.equations``), each hop (``biosnn/nir/chain.py``) its weight matrix
+and delays. With NIR's ``LIF`` (Pedersen et al. 2024)::
+
+    tau dv/dt = (v_leak - v) + R I(t),   I = W s(t),   v > v_threshold -> v = v_reset
+
+and a spike ``s`` of area ``a`` (``a = 1`` for NIR's Dirac, ``a = dt`` for a
+one-step pulse), one presynaptic spike moves ``v`` by ``a R W / tau``. So the
+layer is biosnn's ``lif`` (``tau_m dv/dt = (v_rest - v) + ...``, ``v += w`` per
+spike: ``equations/lif.py``) with ``tau_m = tau``, ``v_rest = v_leak``,
+``v_th = v_threshold``, ``v_reset = v_reset``, a hard reset and weights
+``w_ij = a R_j W_ji / tau``. ``CubaLIF`` (``tau_syn dI/dt = -I + w_in W s``,
+``tau_mem dv/dt = (v_leak - v) + R I``) is ``lif`` with current synapses
+(``tau_s dI/dt = -I``, ``I += w``, ``tau_m dv/dt = (v_rest - v) + I``): biosnn's
+``I`` is ``R`` times NIR's, so ``w_ij = a R_j w_in,j W_ji / tau_syn``. ``LI`` and
+``CubaLI`` are the same without threshold: biosnn's ``li``.
+
+Under one-step pulses the first layer, when its model takes a held drive
+(``lif``), receives the input raster as that drive, ``X = R W x`` held over each
+step: exactly a pulse of amplitude 1, integrated exactly (the NIR paper's own
+exact reference, ``paper/01_lif/lif_exact_sim.py``, steps its current this way)
+or by Euler (the frameworks' ``beta v + W x``), with no synaptic latency.
+
+What biosnn cannot hold is refused with the node's name, never approximated:
+per-neuron ``tau``/``v_threshold``/``v_leak``/``v_reset`` that differ (biosnn's
+``lif`` has one value per layer; ``R`` and ``w_in`` may differ, they fold into
+the weights), non-zero biases, forward Euler with ``dt > tau``, delays that are
+not whole steps.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..equations import get_spec
+from ..errors import BiosnnInputError
+from ..network import FeedForwardNet, LayerSpec
+from . import chain
+from .discretization import Discretization
+
+#: metadata keys biosnn writes on the nodes it exports (``biosnn/nir/exporter.py``) and honours on import
+MODEL_KEY = "biosnn_model"
+SYNAPSE_KEY = "biosnn_synapse"
+
+#: registered models a node of each type may carry (through ``MODEL_KEY``): same equations, same parameters
+MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",)}
+
+
+def require_nir():
+    """The ``nir`` package, or a clear error naming the extra that installs it."""
+    try:
+        import nir
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImportError("biosnn's NIR bridge needs the nir package: pip install 'biosnn[nir]' "
+                          "(nir==1.0.8, nirtorch==2.6)") from None
+    return nir
+
+
+def read(path):
+    """Read a NIR file (HDF5, ``nir.write``); a clear error when it is missing or unreadable.
+
+    NIR's own type check is left to biosnn, which checks every size along the chain itself: norse 1.1.0's
+    ``to_nir`` writes the Input shape with the batch dimension (``[1, n]``), which ``nir.read`` refuses
+    against the ``[n]`` of the next node."""
+    nir = require_nir()
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise BiosnnInputError(f"NIR file {path!r} does not exist")
+    try:
+        return nir.read(path, type_check=False)
+    except Exception as err:  # h5py and nir raise many kinds for a malformed file
+        raise BiosnnInputError(f"NIR file {path!r} is not a readable NIR graph ({type(err).__name__}: {err})") \
+            from None
+
+
+def _metadata(node) -> dict:
+    meta = getattr(node, "metadata", None) or {}
+    out = {}
+    for k, v in dict(meta).items():
+        v = v.decode() if isinstance(v, bytes) else v
+        if isinstance(v, np.ndarray) and v.dtype.kind in "SO" and v.size == 1:
+            v = v.item().decode() if isinstance(v.item(), bytes) else v.item()
+        out[str(k)] = v
+    return out
+
+
+@dataclass
+class _Layer:
+    spec: LayerSpec
+    scale: np.ndarray             # per postsynaptic neuron: weight = (M * scale[:, None]).T
+    held: bool
+    current: bool
+    note: str
+
+
+def _uniform(name, kind, fields: str, value, n) -> float:
+    arr = chain.array(value).ravel()
+    if arr.size not in (1, n):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} has {arr.size} values for {n} neurons")
+    if not np.all(np.isfinite(arr)):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} holds NaN or inf")
+    if np.any(arr != arr[0]):
+        raise BiosnnInputError(
+            f"NIR node {name!r} ({kind}): {fields} differs between neurons ({arr.min():g} .. {arr.max():g}); "
+            "biosnn's layer has one value for all its neurons (only r and w_in may differ: they fold into the "
+            "weights)")
+    return float(arr[0])
+
+
+def _per_neuron(name, kind, fields: str, value, n) -> np.ndarray:
+    arr = chain.array(value).ravel()
+    if arr.size not in (1, n) or not np.all(np.isfinite(arr)):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} needs 1 or {n} finite values, has {arr.size}")
+    return np.broadcast_to(arr, (n,)).astype(np.float64)
+
+
+def _time_constant(name, kind, fields, value, n, disc: Discretization) -> float:
+    tau = disc.tau(_uniform(name, kind, fields, value, n))
+    if not tau > 0:
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} = {tau!r} s; a time constant must be > 0")
+    if disc.method == "euler" and tau < disc.dt:
+        hint = ("; norse 1.1.0's to_nir writes dt/tau_mem_inv (= dt*tau) in its time-constant fields: read its "
+                "graphs with Discretization.norse(dt)" if disc.tau_in_file == "tau" else "")
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} = {tau!r} s is shorter than dt = {disc.dt!r} s: "
+                               f"forward Euler overshoots (dt/tau = {disc.dt / tau:.3g}){hint}")
+    return tau
+
+
+def _model(name, kind, node) -> str:
+    wanted = _metadata(node).get(MODEL_KEY)
+    allowed = MODELS_OF[kind]
+    if wanted is None:
+        return allowed[0]
+    if wanted not in allowed:
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its metadata names the model {wanted!r}; a {kind} node "
+                               f"can be one of {', '.join(allowed)}")
+    return wanted
+
+
+def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bool) -> _Layer:
+    """LIF / CubaLIF / LI / CubaLI: the shared conversion."""
+    kind = chain.type_name(node)
+    model = _model(name, kind, node)
+    spec = get_spec(model)
+    if current:
+        tau_m = _time_constant(name, kind, "tau_mem", node.tau_mem, n, disc)
+        tau_s = _time_constant(name, kind, "tau_syn", node.tau_syn, n, disc)
+    else:
+        tau_m = _time_constant(name, kind, "tau", node.tau, n, disc)
+    r = _per_neuron(name, kind, "r", node.r, n)
+    params = {"tau_m": tau_m, "v_rest": _uniform(name, kind, "v_leak", node.v_leak, n)}
+    if current:
+        params["tau_s"] = tau_s
+    reset = None
+    if spiking:
+        params["v_th"] = _uniform(name, kind, "v_threshold", node.v_threshold, n)
+        params["v_reset"] = _uniform(name, kind, "v_reset", node.v_reset, n)
+        reset = disc.reset or "hard"
+    held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
+    if held_by_metadata and (k > 0 or current):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
+                               "layer of delta-type input can take")
+    held = not current and k == 0 and "held" in spec.synapses and (held_by_metadata or disc.spikes == "pulse")
+    area = disc.spike_area
+    area_text = "1, a Dirac" if disc.spikes == "dirac" else f"dt = {disc.dt:g} s, a one-step pulse"
+    if held:
+        scale, synapse = r, "held"
+        how = "held drive X = R W x over each step (pulse input, no latency)"
+    elif current:
+        scale, synapse = area * r * chain.array(node.w_in).ravel() / tau_s, "current"
+        scale = np.broadcast_to(scale, (n,)).astype(np.float64)
+        how = f"current synapses, I += a R w_in W / tau_syn per spike (a = {area_text})"
+    else:
+        scale, synapse = area * r / tau_m, "delta"
+        how = f"delta synapses, v += a R W / tau per spike (a = {area_text})"
+    if not np.all(np.isfinite(scale)):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its weight scale is not finite")
+    try:
+        spec.resolve(params, disc.dt)
+        layer = LayerSpec(model, n, params, synapse, reset)
+        layer.resolved_reset()
+    except BiosnnInputError as err:
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {err}") from None
+    tau_text = f"tau_m = {tau_m:g} s" + (f", tau_s = {tau_s:g} s" if current else "")
+    note = f"{kind} {name!r} -> {model} ({n} neurons, {tau_text}, {reset or 'no'} reset): {how}"
+    return _Layer(layer, scale, held, current, note)
+
+
+def _lif(name, node, n, k, disc):
+    return _point(name, node, n, k, disc, current=False, spiking=True)
+
+
+def _cuba_lif(name, node, n, k, disc):
+    return _point(name, node, n, k, disc, current=True, spiking=True)
+
+
+def _li(name, node, n, k, disc):
+    return _point(name, node, n, k, disc, current=False, spiking=False)
+
+
+def _cuba_li(name, node, n, k, disc):
+    return _point(name, node, n, k, disc, current=True, spiking=False)
+
+
+#: NIR neuron node type -> its converter (``chain.NEURON_TYPES``)
+NEURON_CONVERTERS = {"LIF": _lif, "CubaLIF": _cuba_lif, "LI": _li, "CubaLI": _cuba_li}
+
+
+@dataclass(frozen=True)
+class ImportedNetwork:
+    """A NIR graph read into biosnn: the network description and how it was read.
+
+    ``net``: the :class:`~biosnn.network.FeedForwardNet` both backends run;
+    ``layer_nodes``: the NIR node behind each layer; ``held_input``: whether the
+    first layer takes the input raster as a held drive (one-step pulses);
+    ``notes``: every mapping decision, in words.
+    """
+
+    net: FeedForwardNet
+    discretization: Discretization
+    layer_nodes: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    held_input: bool
+    current: tuple[bool, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def dt(self) -> float:
+        return self.discretization.dt
+
+    def raster(self, inputs) -> np.ndarray:
+        """The input as a float64 raster ``[T, B, n_inputs]`` on the grid: a ``[T, n]`` or ``[T, B, n]`` array
+        (``[T, B, *input_shape]`` too) of spike counts, or :class:`~biosnn.spikes.SpikeTrains`."""
+        from ..schedule import timestep
+        from ..spikes import SpikeTrains
+
+        n = self.net.n_inputs
+        if isinstance(inputs, SpikeTrains):
+            if inputs.n_units != n:
+                raise BiosnnInputError(f"input spikes have {inputs.n_units} units; the graph takes {n}")
+            return inputs.to_raster(self.dt, int(timestep(inputs.duration, self.dt)))
+        from ..inputs import as_numpy
+
+        x = np.asarray(as_numpy(inputs))
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise BiosnnInputError(f"input raster: expected numbers, got dtype {x.dtype}")
+        x = x.astype(np.float64)
+        if x.ndim == 2:
+            x = x[:, None, :]
+        elif x.ndim == 2 + len(self.input_shape) and tuple(x.shape[2:]) == tuple(self.input_shape) and x.ndim > 3:
+            x = x.reshape(x.shape[0], x.shape[1], n)
+        if x.ndim != 3 or x.shape[2] != n or x.shape[0] < 1:
+            raise BiosnnInputError(f"input raster: expected [T, {n}] or [T, B, {n}], got shape {x.shape}")
+        if not np.all(np.isfinite(x)) or np.any(x < 0) or np.any(x != np.round(x)):
+            raise BiosnnInputError("input raster: expected spike counts (non-negative whole numbers)")
+        return x
+
+    def simulate(self, inputs, *, backend: str = "brian2", extra_steps: int = 0, method: str | None = None,
+                 target: str | None = None, dtype: str = "float64", record: bool = True):
+        """Run the imported network on ``inputs`` (see :meth:`raster`) for ``T + extra_steps`` steps of ``dt``
+        with ``method`` (default: the import's); one :class:`~biosnn.activity.LayerActivity` per layer."""
+        from ..simulation import simulate_network
+        from ..spikes import SpikeTrains
+
+        x = self.raster(inputs)
+        if isinstance(extra_steps, bool) or not isinstance(extra_steps, (int, np.integer)) or extra_steps < 0:
+            raise BiosnnInputError(f"extra_steps must be a non-negative integer, got {extra_steps!r}")
+        if extra_steps:
+            x = np.concatenate([x, np.zeros((extra_steps, *x.shape[1:]))])
+        if self.held_input:
+            stimulus = x
+        else:
+            if np.any(x > 1):
+                raise BiosnnInputError("input raster: more than one spike of a unit in one step; biosnn's spike "
+                                       "inputs carry one per step")
+            stimulus = SpikeTrains.from_raster(x, self.dt)
+        return simulate_network(self.net, stimulus, backend=backend, dt=self.dt, duration=x.shape[0] * self.dt,
+                                discretization=method or self.discretization.method, dtype=dtype, record=record,
+                                target=target)
+
+
+def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
+    """Read a NIR graph (an ``nir.NIRGraph`` or a path to a ``.nir`` file) under ``discretization``.
+
+    Every import states the discretization the graph came from
+    (:class:`~biosnn.nir.Discretization`: ``exact(dt)``, ``euler(dt)``,
+    ``snntorch()``, ``norse(dt)``, ``spikingjelly(dt)``); there is no default.
+    """
+    if not isinstance(discretization, Discretization):
+        raise BiosnnInputError("from_nir: state the discretization the graph came from: "
+                               "biosnn.nir.Discretization.exact(dt), .euler(dt), .snntorch(), .norse(dt) or "
+                               f".spikingjelly(dt); got {discretization!r}")
+    if isinstance(graph, (str, os.PathLike)):
+        graph = read(graph)
+    if chain.type_name(graph) != "NIRGraph":
+        raise BiosnnInputError(f"from_nir: expected a nir.NIRGraph or a .nir path, got {type(graph).__name__}")
+    order = chain.path(graph)
+    shape, hops, neuron_names = chain.hops(graph, order, discretization.dt)
+    layers, weights, delays, notes, converted = [], [], [], [], []
+    for k, (hop, name) in enumerate(zip(hops, neuron_names)):
+        m = hop.matrix if hop.matrix is not None else np.eye(hop.n_in)
+        n = m.shape[0]
+        layer = NEURON_CONVERTERS[chain.type_name(graph.nodes[name])](name, graph.nodes[name], n, k, discretization)
+        if layer.held and (hop.pre_delay is not None or hop.post_delay is not None):
+            raise BiosnnInputError(f"NIR node {name!r}: a Delay on the graph's input into a first layer that takes "
+                                   "the input as a held drive (one-step pulses); delay the input raster instead")
+        layers.append(layer.spec)
+        weights.append((m * layer.scale[:, None]).T.copy())
+        if hop.post_delay is not None:
+            d = np.broadcast_to(hop.post_delay[None, :], (hop.n_in, n)).copy()
+            delays.append(d if hop.pre_delay is None else d + hop.pre_delay[:, None])
+        else:
+            delays.append(hop.pre_delay)
+        notes.append(layer.note)
+        if hop.pre_delay is not None or hop.post_delay is not None:
+            notes.append(f"  delays into {name!r}: "
+                         + ("per presynaptic neuron" if hop.post_delay is None else "per synapse")
+                         + f", {np.max(delays[-1]):g} s at most")
+        converted.append(layer)
+    try:
+        net = FeedForwardNet(int(np.prod(shape, dtype=np.int64)), tuple(layers), tuple(weights), tuple(delays))
+    except BiosnnInputError as err:
+        raise BiosnnInputError(f"NIR graph ({' -> '.join(neuron_names)}): {err}") from None
+    notes.insert(0, f"read as {discretization.describe()}")
+    return ImportedNetwork(net, discretization, tuple(neuron_names), tuple(shape), converted[0].held,
+                           tuple(layer.current for layer in converted), tuple(notes))
