@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-compiled test-cuda-build test-all venv bench bench-scaling clean
+.PHONY: demo test test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -29,7 +29,7 @@ demo: $(STAMP)
 
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow and not cython and not cpp_standalone and not cuda and not cuda_build" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow and not cython and not cpp_standalone and not cuda and not cuda_build and not browser" $(PYTEST_ARGS)
 
 # One case per model and every network on Brian2's compiled targets (cython, cpp_standalone).
 test-compiled: $(STAMP)
@@ -40,6 +40,16 @@ test-compiled: $(STAMP)
 test-cuda-build: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[cuda]'
 	$(PY) -m pytest -m cuda_build $(PYTEST_ARGS)
+
+# The report's browser check: Debian's chromium (installed when missing; as root) and playwright.
+browser: $(STAMP)
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+	$(PY) -m pip install --quiet -e '.[browser]'
+
+# Opens `biosnn report`'s page in headless chromium: images decoded, no console error, sortable tables;
+# a screenshot goes to pytest's tmp directory (and to $$BIOSNN_SCREENSHOT when set).
+test-browser: $(STAMP) browser
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 # Everything; cuda tests skip without brian2cuda and a GPU.
 test-all: $(STAMP)

@@ -10,6 +10,7 @@
                    [--brian-dt SECONDS ...] [--binned] [--target T] [--copies N] [--jobs N] [--export FILE.csv|.parquet]
                    [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp] [--scheduler ADDRESS|local]
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
+    biosnn report --results DIR [DIR ...] [--figures DIR] --out REPORT.html
     biosnn models
     biosnn --version
 
@@ -213,6 +214,17 @@ def cmd_normalize(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from .report import build_report
+
+    path = build_report([Path(d) for d in args.results], Path(args.figures) if args.figures else None,
+                        Path(args.out))
+    print(f"report: {path} ({path.stat().st_size / 1e3:.0f} kB, self-contained)")
+    return 0
+
+
 def cmd_models(args) -> int:
     import json
 
@@ -328,6 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument("--seed", type=seed, default=0)
     norm.add_argument("--quiet", action="store_true")
     norm.set_defaults(func=cmd_normalize)
+
+    rep = sub.add_parser("report", help="one self-contained HTML page of the validation, studies and figures")
+    rep.add_argument("--results", nargs="+", required=True, metavar="DIR",
+                     help="results directories, searched in turn (e.g. demo-report figures/results)")
+    rep.add_argument("--figures", default=None, metavar="DIR", help="directory of figure PNGs to embed")
+    rep.add_argument("--out", required=True, help="the HTML file to write (checked before any work)")
+    rep.set_defaults(func=cmd_report)
 
     models = sub.add_parser("models", help="list the registered models with their SI defaults")
     models.set_defaults(func=cmd_models)

@@ -17,6 +17,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import shlex
+import sys
 from pathlib import Path
 
 from .errors import BiosnnInputError
@@ -47,9 +50,10 @@ def run_key(config: dict) -> str:
 class StudyResults:
     """The runs of study ``study`` with ``settings`` in the JSON file ``path`` (created on the first :meth:`add`)."""
 
-    def __init__(self, path, study: str, settings: dict | None = None):
+    def __init__(self, path, study: str, settings: dict | None = None, command: str | None = None):
         self.path = check_output_file(path, "results file")
         self.study, self.settings, self.version = study, json.loads(json.dumps(settings or {})), code_version()
+        self.command = command or command_line()   # recorded in the file: the command that made its runs
         content = load_json(self.path, "results file")
         if content:
             found = {key: content.get(key) for key in ("study", "settings", "version")}
@@ -69,7 +73,20 @@ class StudyResults:
     def add(self, run: dict, key: str) -> None:
         self.runs = [r for r in self.runs if r.get("run_key") != key] + [{**run, "run_key": key}]
         atomic_write_json(self.path, {"study": self.study, "settings": self.settings, "version": self.version,
-                                      "runs": self.runs})
+                                      "command": self.command, "runs": self.runs})
+
+
+def command_line(argv=None) -> str:
+    """The running command as one shell line (``biosnn report`` links every number to it): a script as
+    ``python <path relative to the working directory>``, a console script by its name."""
+    argv = list(sys.argv if argv is None else argv)
+    program = argv[0] if argv else "python"
+    if program.endswith(".py"):
+        relative = os.path.relpath(os.path.abspath(program))
+        head = ["python", program if relative.startswith("..") else relative]
+    else:
+        head = [Path(program).name]
+    return " ".join(shlex.quote(a) for a in head + argv[1:])
 
 
 def seed(text: str) -> int:

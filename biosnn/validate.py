@@ -255,11 +255,22 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
     gc.collect()
     gc.freeze()  # Brian2 collects garbage before every run: keep what is loaded out of it (~0.2 s a case)
     try:
+        command = validate_command(models, target=target, seed=seed, out_dir=out_dir)
         replace_directory(out, lambda tmp: holder.update(report=_run_suite(names, networks, target=target, out=tmp,
-                                                                            seed=seed, progress=progress)))
+                                                                            seed=seed, progress=progress,
+                                                                            command=command)))
     finally:
         gc.unfreeze()
     return holder["report"]
+
+
+def validate_command(models, *, target: str, seed: int, out_dir) -> str:
+    """The ``biosnn validate`` command line that makes this report (recorded in ``report.json``)."""
+    import shlex
+
+    names = list(models) if models and list(models) != ["all"] else ["all"]
+    argv = ["biosnn", "validate", "--models", *names, "--target", target, "--seed", str(seed), "--out", str(out_dir)]
+    return " ".join(shlex.quote(a) for a in argv)
 
 
 def is_report_file(name: str) -> bool:
@@ -268,12 +279,12 @@ def is_report_file(name: str) -> bool:
                                                                 and name.endswith((".png", ".pdf")))
 
 
-def _run_suite(names, networks, *, target, out: Path, seed, progress) -> dict:
+def _run_suite(names, networks, *, target, out: Path, seed, progress, command: str = "") -> dict:
     from .plotting.overlay import plot_equivalence
 
     (out / "traces").mkdir(parents=True, exist_ok=True)
-    report = dict(target=target, v_tolerance=V_TOLERANCE, seed=seed, python=platform.python_version(),
-                  versions=_versions(), models={}, networks={})
+    report = dict(command=command, target=target, v_tolerance=V_TOLERANCE, seed=seed,
+                  python=platform.python_version(), versions=_versions(), models={}, networks={})
     started = time.perf_counter()
     jobs = [(name, case) for name in names for case in default_cases(name, seed)]
     jobs += [(name, NETWORKS[name]) for name in networks]
