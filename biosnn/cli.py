@@ -11,6 +11,8 @@
                    [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp] [--scheduler ADDRESS|local]
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn report --results DIR [DIR ...] [--figures DIR] --out REPORT.html
+    biosnn validate-nir GRAPH.nir --input SPIKES.npz|RASTER.npy --framework snntorch|norse|spikingjelly
+                        [--dt SECONDS] [--target T] [--threads N] [--out DIR]
     biosnn models
     biosnn --version
 
@@ -225,6 +227,44 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _load_nir_input(path: str):
+    """A spike file (.npz, SpikeTrains) or a spike raster (.npy, [T, N] or [T, B, N] counts)."""
+    if path.endswith(".npy"):
+        return _load_npy(path, "input raster")
+    from .spikes import SpikeTrains
+
+    return SpikeTrains.load(path)
+
+
+def cmd_validate_nir(args) -> int:
+    from .io import atomic_write_json, atomic_write_text, check_output_dir, replace_directory
+
+    if not os.path.isfile(args.graph):
+        raise BiosnnInputError(f"NIR file {args.graph!r} does not exist")
+    if args.out:
+        check_output_dir(args.out, "--out")
+    inputs = _load_nir_input(args.input)
+    from .nir.frameworks import FRAMEWORKS
+
+    FRAMEWORKS[args.framework].check()
+    from .threads import set_threads
+
+    set_threads(args.threads)      # after the checks: importing torch takes seconds
+    from .nir.validate import markdown, summary_lines, validate_nir
+
+    report = validate_nir(args.graph, inputs, framework=args.framework, dt=args.dt, target=args.target)
+    print("\n".join(summary_lines(report)))
+    if args.out:
+        def build(tmp):
+            atomic_write_json(tmp / "report.json", report)
+            atomic_write_text(tmp / "report.md", markdown(report))
+
+        replace_directory(args.out, build)
+        print(f"report: {os.path.join(args.out, 'report.md')}")
+    print(f"{'PASS' if report['passed'] else 'FAIL'} ({report['wall_seconds']} s)")
+    return 0 if report["passed"] else 1
+
+
 def cmd_models(args) -> int:
     import json
 
@@ -347,6 +387,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--figures", default=None, metavar="DIR", help="directory of figure PNGs to embed")
     rep.add_argument("--out", required=True, help="the HTML file to write (checked before any work)")
     rep.set_defaults(func=cmd_report)
+
+    vnir = sub.add_parser("validate-nir", help="run a NIR graph through its framework, the torch mirror and Brian2, "
+                          "and report where they disagree and why (see docs/nir.md)")
+    vnir.add_argument("graph", help="the NIR graph (.nir, nir.write)")
+    vnir.add_argument("--input", required=True, help="spike .npz (times, units, n_units, duration) or a .npy raster "
+                      "[T, N] / [T, B, N] of spike counts on the framework's grid")
+    vnir.add_argument("--framework", required=True, choices=("snntorch", "norse", "spikingjelly"),
+                      help="the framework that wrote the graph; its forward pass runs beside biosnn")
+    vnir.add_argument("--dt", type=_positive_float, default=None,
+                      help="the step the framework ran at (s; default its exporter's: snntorch 1e-4 fixed, norse 1e-3, "
+                           "spikingjelly 1e-4)")
+    vnir.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
+    vnir.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
+    vnir.add_argument("--out", default=None, help="report directory (report.json, report.md), replaced as a whole")
+    vnir.set_defaults(func=cmd_validate_nir)
 
     models = sub.add_parser("models", help="list the registered models with their SI defaults")
     models.set_defaults(func=cmd_models)

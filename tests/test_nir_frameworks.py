@@ -1,0 +1,327 @@
+"""Graphs exported by snntorch, norse and spikingjelly: imported, simulated, and checked against the framework's
+own forward pass of the network that wrote them (float64), where the conventions match; and
+``biosnn validate-nir`` on each.
+
+The oracle is the framework's module itself, run step by step: every framework step ``t`` of layer ``l``
+is biosnn's label ``t + lag_l`` (one step per hop, one more for a current-based layer, none into a held first
+layer: ``biosnn.nir.frameworks.layer_lags``), and its membrane after the reset is biosnn's record at
+``t + lag_l + 1``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+nir = pytest.importorskip("nir", reason="the NIR bridge needs the nir package (pip install 'biosnn[nir]')")
+torch = pytest.importorskip("torch")
+
+from biosnn.errors import BiosnnInputError  # noqa: E402
+from biosnn.nir import Discretization, from_nir  # noqa: E402
+from biosnn.nir.frameworks import FRAMEWORKS, layer_lags  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+#: spikingjelly 2.0 (NIR exchange) lives beside the 0.0.0.0.14 oracle (Makefile, $(STAMP))
+SPIKINGJELLY_2 = ROOT / ".venv" / "peers" / "spikingjelly-2.0.0"
+
+#: framework against mirror, both float64 from the same float64 parameters: the same Euler recurrence in a
+#: different operation order (beta v + x against v + (x - v) dt/tau), rounding only
+FLOAT64_RECURRENCE = 1e-12
+
+
+def _aligned(activities, imported, lags, n_steps):
+    """biosnn's spikes and post-reset membranes on the framework's steps."""
+    out = []
+    for act, lag in zip(activities, lags):
+        spikes = np.zeros((n_steps, act.batch, act.n))
+        keep = (act.spike_steps >= lag) & (act.spike_steps < lag + n_steps)
+        spikes[act.spike_steps[keep] - lag, act.spike_samples[keep], act.spike_units[keep]] = 1
+        out.append((spikes, act.v[lag + 1: lag + 1 + n_steps]))
+    return out
+
+
+def _check(framework_layers, imported, x, lags, *, backend="torch"):
+    """Framework layers [(spikes [T,B,N], v after reset [T,B,N])] against biosnn's; returns (spikes, max |dv|)."""
+    ours = _aligned(imported.simulate(x, backend=backend, extra_steps=lags[-1] + 1), imported, lags, x.shape[0])
+    n, dv = 0, 0.0
+    for (s_fw, v_fw), (s_b, v_b) in zip(framework_layers, ours):
+        np.testing.assert_array_equal(s_fw, s_b)
+        dv = max(dv, float(np.max(np.abs(v_fw - v_b))))
+        n += int(s_fw.sum())
+    return n, dv
+
+
+def _raster(rng, n_steps, batch, n, p):
+    return (rng.random((n_steps, batch, n)) < p).astype(np.float64)
+
+
+# -- snntorch ----------------------------------------------------------------------------------
+
+snn = pytest.importorskip("snntorch", reason="snntorch 1.0.0 is a test extra (pip install -e '.[test]')")
+
+
+def _snntorch_net(reset="zero", reset_delay=False, seed=0):
+    """Linear -> Leaky -> Linear -> Synaptic, float64, one parameter per neuron (snntorch 1.0's export of a
+    scalar beta writes 0-d arrays, which NIR 1.0.8 refuses). ``reset_delay=False``, as snntorch's own
+    import_from_nir builds them: with the default (True) Synaptic's zero reset also drops the next step's input."""
+    torch.manual_seed(seed)
+    full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
+    lif = snn.Leaky(beta=full(0.9, 6), threshold=full(1.0, 6), init_hidden=True, reset_mechanism=reset,
+                     reset_delay=reset_delay)
+    syn = snn.Synaptic(alpha=full(0.8, 3), beta=full(0.85, 3), threshold=full(1.0, 3), init_hidden=True,
+                       reset_mechanism=reset, reset_delay=reset_delay)
+    for neuron in (lif, syn):   # snntorch's Heaviside returns float32: keep the float64 network float64
+        neuron.register_forward_hook(lambda m, i, o: o.to(i[0].dtype))
+    net = torch.nn.Sequential(torch.nn.Linear(5, 6, bias=False), lif, torch.nn.Linear(6, 3, bias=False), syn).double()
+    with torch.no_grad():
+        net[0].weight.uniform_(0.0, 0.9)
+        net[2].weight.uniform_(-0.2, 0.6)
+    return net
+
+
+def _snntorch_forward(net, x):
+    """The snntorch module itself, step by step: per neuron layer (spikes, membrane after the reset)."""
+    lin1, lif, lin2, syn = net
+    rec = [[], []]
+    with torch.no_grad():
+        for t in range(x.shape[0]):
+            s1 = lif(lin1(torch.as_tensor(x[t])))
+            s2 = syn(lin2(s1))
+            for k, (s, neuron) in enumerate(((s1, lif), (s2, syn))):
+                # with reset_delay snntorch keeps the pre-reset membrane (its reset comes with the next step)
+                rec[k].append((s.numpy().copy(), (neuron.mem * (1 - s)).numpy().copy()))
+    return [(np.stack([a for a, _ in r]), np.stack([b for _, b in r])) for r in rec]
+
+
+@pytest.fixture(scope="module")
+def snntorch_graph():
+    from snntorch.export_nir import export_to_nir
+
+    net = _snntorch_net()
+    graph = export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), ignore_dims=[0])
+    return net, graph
+
+
+def test_snntorch_graph_agrees_with_snntorch(snntorch_graph, tmp_path):
+    net, graph = snntorch_graph
+    nir.write(tmp_path / "snn.nir", graph)
+    imported = from_nir(tmp_path / "snn.nir", Discretization.snntorch())
+    assert imported.held_input and imported.current == (False, True)
+    lags = layer_lags(imported)
+    assert lags == (0, 2)
+    x = _raster(np.random.default_rng(1), 300, 3, 5, 0.3)
+    n, dv = _check(_snntorch_forward(_snntorch_net(), x), imported, x, lags)
+    assert n > 50 and dv <= FLOAT64_RECURRENCE
+
+
+@pytest.mark.parametrize("reset, layer", [("subtract", 0), ("zero", 1)])
+def test_snntorch_default_resets_are_not_what_its_graph_says(reset, layer):
+    """snntorch's defaults (reset_delay=True): Leaky's 'subtract' removes the threshold one step late and
+    undecayed; Synaptic's 'zero' also drops the input of the step after a spike. export_to_nir writes NIR's
+    hard reset to 0 for both: the graph is another network (conventions validate-nir names)."""
+    from snntorch.export_nir import export_to_nir
+
+    net = _snntorch_net(reset=reset, reset_delay=True)
+    imported = from_nir(export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), ignore_dims=[0]),
+                        Discretization.snntorch())
+    x = _raster(np.random.default_rng(2), 300, 3, 5, 0.3)
+    fw = _snntorch_forward(_snntorch_net(reset=reset, reset_delay=True), x)
+    ours = _aligned(imported.simulate(x, backend="torch", extra_steps=3), imported, layer_lags(imported), 300)
+    assert not np.array_equal(fw[layer][0], ours[layer][0])
+
+
+# -- norse -------------------------------------------------------------------------------------
+
+norse_torch = pytest.importorskip("norse.torch", reason="norse 1.1.0 (installed with --no-deps by make test)")
+NORSE_DT = 1e-3
+
+
+def _norse_net():
+    torch.manual_seed(3)
+    full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
+    cell = lambda n, inv, th: norse_torch.LIFBoxCell(  # noqa: E731
+        norse_torch.LIFBoxParameters(tau_mem_inv=full(inv, n), v_th=full(th, n), v_leak=full(0.0, n)), dt=NORSE_DT)
+    net = norse_torch.SequentialState(torch.nn.Linear(5, 6, bias=False), cell(6, 100.0, 0.3),
+                                      torch.nn.Linear(6, 3, bias=False), cell(3, 250.0, 0.2)).double()
+    with torch.no_grad():
+        net[0].weight.uniform_(0.0, 4.0)
+        net[2].weight.uniform_(0.0, 3.0)
+    return net
+
+
+def _norse_forward(net, x):
+    lin1, c1, lin2, c2 = net
+    rec, s1, s2 = [[], []], None, None
+    with torch.no_grad():
+        for t in range(x.shape[0]):
+            z1, s1 = c1(lin1(torch.as_tensor(x[t])), s1)
+            z2, s2 = c2(lin2(z1), s2)
+            rec[0].append((z1.numpy().copy(), s1.v.numpy().copy()))
+            rec[1].append((z2.numpy().copy(), s2.v.numpy().copy()))
+    return [(np.stack([a for a, _ in r]), np.stack([b for _, b in r])) for r in rec]
+
+
+@pytest.fixture(scope="module")
+def norse_graph():
+    return norse_torch.to_nir(_norse_net(), torch.zeros(1, 5, dtype=torch.float64), dt=NORSE_DT)
+
+
+def test_norse_graph_agrees_with_norse(norse_graph, tmp_path):
+    nir.write(tmp_path / "norse.nir", norse_graph)
+    imported = from_nir(tmp_path / "norse.nir", Discretization.norse(NORSE_DT))
+    assert imported.net.resolved_params(0, NORSE_DT)["tau_m"] == pytest.approx(0.01, rel=1e-15)
+    x = _raster(np.random.default_rng(4), 200, 3, 5, 0.3)
+    lags = layer_lags(imported)
+    n, dv = _check(_norse_forward(_norse_net(), x), imported, x, lags)
+    assert lags == (0, 1) and n > 30 and dv <= FLOAT64_RECURRENCE
+
+
+def test_norse_tau_fields_hold_dt_times_tau(norse_graph):
+    """norse 1.1.0 writes dt / tau_mem_inv: 1e-5 for a 10 ms neuron at dt = 1 ms. Read as tau, Euler would
+    overshoot; biosnn refuses it and names the norse preset."""
+    assert float(np.ravel(norse_graph.nodes["1"].tau)[0]) == pytest.approx(NORSE_DT * 0.01)
+    with pytest.raises(BiosnnInputError, match="shorter than dt.*norse"):
+        from_nir(norse_graph, Discretization.euler(NORSE_DT))
+
+
+# -- validate-nir from the command line ------------------------------------------------------------
+
+def test_cli_validate_nir_snntorch(snntorch_graph, tmp_path, capsys):
+    from biosnn.cli import main
+
+    nir.write(tmp_path / "snn.nir", snntorch_graph[1])
+    np.save(tmp_path / "x.npy", _raster(np.random.default_rng(5), 200, 2, 5, 0.3))
+    rc = main(["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"),
+               "--framework", "snntorch", "--out", str(tmp_path / "report")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["framework_agrees"] and report["contract_holds"]
+    assert all(a["spikes_identical"] for a in report["framework_vs_mirror"])
+    # float32 weights in snntorch's importer: the residual it names
+    assert 0 < max(a["max_abs_dv"] for a in report["framework_vs_mirror"]) <= report["framework_tolerance"]
+    topics = {c["topic"] for c in report["conventions"]}
+    assert {"spike scaling with dt", "latency per hop", "current-based update order", "reset", "weights"} <= topics
+    # Euler's beta = 1 - dt/tau against the exact propagator: the continuous-time network spikes differently
+    assert sum(a["only_framework"] + a["only_biosnn"] for a in report["framework_vs_brian2_exact"]) > 0
+    assert "convention not accounted: weights" in out
+    assert (tmp_path / "report" / "report.md").read_text().startswith("# validate-nir: snntorch")
+
+
+def test_cli_validate_nir_norse(norse_graph, tmp_path, capsys):
+    from biosnn.cli import main
+
+    nir.write(tmp_path / "norse.nir", norse_graph)
+    np.save(tmp_path / "x.npy", _raster(np.random.default_rng(6), 150, 2, 5, 0.3))
+    rc = main(["validate-nir", str(tmp_path / "norse.nir"), "--input", str(tmp_path / "x.npy"),
+               "--framework", "norse", "--dt", "1e-3", "--out", str(tmp_path / "report")])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert rc == 0, out
+    assert all(a["spikes_identical"] for a in report["framework_vs_mirror"])
+    assert sum(a["n_framework"] for a in report["framework_vs_mirror"]) > 20
+    # norse's own importer on the file as written runs neurons 1/dt times too fast: they fire far more
+    as_written = report["framework_as_written"]
+    assert as_written["spikes"] > as_written["spikes_as_read"] > 0
+    assert any(c["topic"] == "time-constant fields" for c in report["conventions"])
+
+
+def test_cli_validate_nir_refuses_bad_input(tmp_path, capsys):
+    from biosnn.cli import main
+
+    assert main(["validate-nir", str(tmp_path / "missing.nir"), "--input", "x.npy", "--framework", "norse"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    if FRAMEWORKS["spikingjelly"].missing():       # the 0.0.0.0.14 oracle has no NIR exchange
+        (tmp_path / "g.nir").write_bytes(b"")
+        np.save(tmp_path / "x.npy", np.zeros((3, 1)))
+        assert main(["validate-nir", str(tmp_path / "g.nir"), "--input", str(tmp_path / "x.npy"),
+                     "--framework", "spikingjelly"]) == 2
+        assert "not available" in capsys.readouterr().err
+    from biosnn.cli import build_parser
+
+    choices = next(a for a in build_parser()._subparsers._group_actions[0].choices["validate-nir"]._actions
+                   if a.dest == "framework").choices
+    assert set(choices) == set(FRAMEWORKS)
+
+
+# -- spikingjelly 2.0 (its own process: the 0.0.0.0.14 oracle owns the package name here) ----------
+
+SPIKINGJELLY_SCRIPT = r"""
+import json, sys
+import numpy as np, torch, nir
+from spikingjelly.activation_based import layer, neuron, functional
+from spikingjelly.activation_based.nir_exchange import export_to_nir
+from biosnn.nir import Discretization, from_nir
+from biosnn.nir.frameworks import layer_lags
+from biosnn.cli import main
+
+dt, out = 1e-3, sys.argv[1]
+torch.manual_seed(0)
+net = torch.nn.Sequential(layer.Linear(5, 6, bias=False), neuron.LIFNode(tau=2.0), layer.Linear(6, 3, bias=False),
+                          neuron.CUBALIFNode(c_decay=0.5, v_decay=0.75)).double()
+with torch.no_grad():
+    net[0].weight.uniform_(0.0, 1.5); net[2].weight.uniform_(-0.2, 0.8)
+graph = export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), dt=dt)
+nir.write(f"{out}/sj.nir", graph)
+x = (np.random.default_rng(7).random((200, 3, 5)) < 0.3).astype(np.float64)
+np.save(f"{out}/x.npy", x)
+functional.reset_net(net)
+rec = [[], []]
+with torch.no_grad():
+    for t in range(x.shape[0]):
+        s1 = net[1](net[0](torch.as_tensor(x[t]))); s2 = net[3](net[2](s1))
+        rec[0].append((s1.numpy().copy(), net[1].v.numpy().copy())); rec[1].append((s2.numpy().copy(), net[3].v.numpy().copy()))
+imported = from_nir(f"{out}/sj.nir", Discretization.spikingjelly(dt))
+lags = layer_lags(imported)
+acts = imported.simulate(x, backend="torch", extra_steps=lags[-1] + 1)
+result = dict(lags=list(lags), layers=[])
+for r, act, lag in zip(rec, acts, lags):
+    s = np.stack([a for a, _ in r]); v = np.stack([b for _, b in r])
+    ours = np.zeros_like(s)
+    keep = (act.spike_steps >= lag) & (act.spike_steps < lag + len(s))
+    ours[act.spike_steps[keep] - lag, act.spike_samples[keep], act.spike_units[keep]] = 1
+    result["layers"].append(dict(spikes=int(s.sum()), identical=bool(np.array_equal(s, ours)),
+                                 max_abs_dv=float(np.max(np.abs(v - act.v[lag + 1: lag + 1 + len(s)])))))
+if "--cli" in sys.argv:
+    result["cli_rc"] = main(["validate-nir", f"{out}/sj.nir", "--input", f"{out}/x.npy", "--framework", "spikingjelly",
+                             "--dt", str(dt), "--out", f"{out}/report"])
+print("RESULT " + json.dumps(result))
+"""
+
+
+needs_spikingjelly_2 = pytest.mark.skipif(
+    not (SPIKINGJELLY_2 / "spikingjelly").is_dir(),
+    reason="spikingjelly 2.0 (NIR exchange) is installed by make in .venv/peers/spikingjelly-2.0.0")
+
+
+def _spikingjelly(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SPIKINGJELLY_2), str(ROOT)]), BIOSNN_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", SPIKINGJELLY_SCRIPT, str(tmp_path), *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(lines[0][len("RESULT "):])
+    assert result["lags"] == [0, 2]
+    for layer in result["layers"]:
+        assert layer["identical"] and layer["spikes"] > 20 and layer["max_abs_dv"] <= FLOAT64_RECURRENCE
+    return result
+
+
+@needs_spikingjelly_2
+def test_spikingjelly_graph_agrees_with_spikingjelly(tmp_path):
+    _spikingjelly(tmp_path)
+
+
+@pytest.mark.slow
+@needs_spikingjelly_2
+def test_cli_validate_nir_spikingjelly(tmp_path):
+    """The command line on a spikingjelly graph (a fresh process: about 30 s, most of it importing and compiling)."""
+    assert _spikingjelly(tmp_path, "--cli")["cli_rc"] == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["framework_agrees"] and report["framework_tolerance"] == 1e-9
+    assert all(a["max_abs_dv"] <= FLOAT64_RECURRENCE for a in report["framework_vs_mirror"])
+    assert {"leak potential", "CUBALIF", "threshold"} <= {c["topic"] for c in report["conventions"]}
