@@ -7,11 +7,12 @@ PYTHON ?= $(shell for p in python3.12 $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/
             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-report
+FIGURES_OUT ?= figures/out
 PYTEST_ARGS ?=
 # worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
+.PHONY: demo figures test test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -30,6 +31,10 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/biosnn validate --models all --target numpy --out $(DEMO_OUT)
+
+# Every publication figure (PDF + 300 dpi PNG) from the stored study results and the demo's report.
+figures: $(STAMP)
+	$(VENV)/bin/biosnn figures --results figures/results $(DEMO_OUT) --out $(FIGURES_OUT)
 
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)

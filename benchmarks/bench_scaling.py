@@ -107,6 +107,7 @@ def main(argv=None) -> int:
     if min(args.sizes + args.step_counts + [args.steps, args.n_for_steps]) < 1:
         parser.error("sizes and step counts must be positive")
     from biosnn.io import atomic_write_json, atomic_write_text, check_output_dir
+    from biosnn.results import command_line
 
     out = Path(args.out)
     check_output_dir(out)
@@ -130,7 +131,8 @@ def main(argv=None) -> int:
                      f"{r['brian2_run']:.3f} | {r['brian2_loop']:.3f} | {r['brian2_build']:.1f} | "
                      f"{r['brian2_run'] / r['torch_inference']:.1f} | {r['spikes_equal']} | {r['peak_rss_mb']:.0f} |")
     text = "\n".join(lines) + "\n"
-    atomic_write_json(out / "scaling.json", {"machine": {"platform": platform.platform(), "device": "cpu"},
+    atomic_write_json(out / "scaling.json", {"command": command_line(),
+                                             "machine": {"platform": platform.platform(), "device": "cpu"},
                                              "n_inputs": N_IN, "rate": RATE, "dt": DT, "points": results})
     atomic_write_text(out / "scaling.md", text)
     print(text)

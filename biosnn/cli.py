@@ -10,6 +10,7 @@
                    [--brian-dt SECONDS ...] [--binned] [--target T] [--copies N] [--jobs N] [--export FILE.csv|.parquet]
                    [--train-data TRAIN.npz --backends torch brian2 rate_logistic rate_mlp] [--scheduler ADDRESS|local]
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
+    biosnn figures [--results DIR ...] --out DIR [--only FIGURE ...] [--list]
     biosnn report --results DIR [DIR ...] [--figures DIR] --out REPORT.html
     biosnn validate-nir GRAPH.nir --input SPIKES.npz|RASTER.npy --framework snntorch|norse|spikingjelly
                         [--dt SECONDS] [--target T] [--threads N] [--out DIR]
@@ -285,6 +286,26 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_figures(args) -> int:
+    from .figures import FIGURES, STORED_RESULTS, render_all
+    from .io import check_output_dir
+
+    if args.list:
+        for figure in FIGURES:
+            print(f"{figure.module}: {figure.title} [reads {', '.join(figure.inputs)}]")
+        return 0
+    if args.out is None:
+        raise BiosnnInputError("--out DIR is required (the directory the figures are written to)")
+    if args.results is None:  # the stored study results, and a `make demo` report when there is one
+        roots = [str(STORED_RESULTS)] + (["demo-report"] if os.path.isdir("demo-report") else [])
+    else:
+        roots = args.results
+    check_output_dir(args.out, "--out")
+    written = render_all(roots, args.out, only=args.only, progress=not args.quiet)
+    print(f"{sum(len(paths) for paths in written.values())} files of {len(written)} figures written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -380,6 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument("--seed", type=seed, default=0)
     norm.add_argument("--quiet", action="store_true")
     norm.set_defaults(func=cmd_normalize)
+
+    fig = sub.add_parser("figures", help="regenerate every publication figure from stored results (no simulation)")
+    fig.add_argument("--results", nargs="+", default=None, metavar="DIR",
+                     help="results directories, searched in turn for each figure's inputs (default: the stored "
+                          "results figures/results, then demo-report)")
+    fig.add_argument("--out", default=None, help="output directory (PDF + 300 dpi PNG per figure; required unless --list)")
+    fig.add_argument("--only", nargs="+", default=None, metavar="FIGURE", help="these figure scripts only")
+    fig.add_argument("--list", action="store_true", help="list the figures and their inputs, draw nothing")
+    fig.add_argument("--quiet", action="store_true", help="no progress bar")
+    fig.set_defaults(func=cmd_figures)
 
     rep = sub.add_parser("report", help="one self-contained HTML page of the validation, studies and figures")
     rep.add_argument("--results", nargs="+", required=True, metavar="DIR",

@@ -1,35 +1,33 @@
-"""Regenerate the equivalence overlay figures from a validation results folder.
+"""Brian2 reference against its torch mirror: one overlay per model (membrane, rasters, |dv|).
 
-Reads ``<results>/traces/<model>_brian2.npz`` and ``<model>_torch.npz`` (written
-by ``biosnn validate``); writes ``<out>/overlay_<model>.pdf`` and ``.png``.
+Reads ``traces/<model>_brian2.npz`` and ``traces/<model>_torch.npz`` (written by
+``biosnn validate``, e.g. ``make demo``); writes ``overlay_<model>.pdf`` and ``.png``.
 No simulation happens here.
 
 Usage: python figures/fig_equivalence.py --results demo-report --out figures/out
 """
 
-import argparse
+from __future__ import annotations
+
 from pathlib import Path
 
+from biosnn.errors import BiosnnInputError
+from biosnn.figures import locate, script_main
 from biosnn.plotting.overlay import plot_equivalence
 from biosnn.trace import Trace
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    traces = Path(args.results) / "traces"
-    found = sorted(traces.glob("*_brian2.npz"))
-    if not found:
-        parser.error(f"no *_brian2.npz traces under {traces}")
-    for ref_path in found:
+def render(roots, out: Path) -> list[Path]:
+    written = []
+    for ref_path in locate(roots, "traces/*_brian2.npz"):
         model = ref_path.name[: -len("_brian2.npz")]
-        ref, mirror = Trace.load(ref_path), Trace.load(traces / f"{model}_torch.npz")
-        for path in plot_equivalence(ref, mirror, Path(args.out) / f"overlay_{model}", title=model):
-            print(path)
-    return 0
+        mirror_path = ref_path.parent / f"{model}_torch.npz"
+        if not mirror_path.is_file():
+            raise BiosnnInputError(f"{ref_path} has no mirror trace {mirror_path.name} beside it")
+        written += plot_equivalence(Trace.load(ref_path), Trace.load(mirror_path), Path(out) / f"overlay_{model}",
+                                    title=model)
+    return written
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(script_main("fig_equivalence", description=__doc__))

@@ -1,74 +1,65 @@
-"""Is a trained gamma-cascade network insensitive to dt? Accuracy and spikes against dt.
+"""Is a trained gamma-cascade network insensitive to dt? Accuracy and spikes against the evaluation dt.
 
-Reads one or more JSON files written by ``validation/gamma_dt_table.py``
-(networks trained at dt = 1 ms, evaluated at dt, dt/2, dt/4); one line per
-run, coloured by objective and architecture; torch accuracy drawn as lines,
-Brian2 as open markers (they coincide when the predictions agree). Writes
-PDF + PNG. No simulation happens here.
+Reads every ``gamma_dt_table*.json`` (``python validation/gamma_dt_table.py --out
+results/gamma_dt_table.json``): networks trained at one dt, evaluated at dt, dt/2,
+dt/4; one line per run, coloured by objective and architecture; torch accuracy as
+lines, Brian2 as open markers (they coincide when the predictions agree). Writes
+``gamma_dt.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python figures/fig_gamma_dt.py --results results/gamma_dt_table.json [more.json] --out figures/out
+Usage: python figures/fig_gamma_dt.py --results results --out figures/out
 """
 
-import argparse
-import json
+from __future__ import annotations
+
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from biosnn.plotting.save import save_figure  # noqa: E402
-
-COLOURS = {"bptt": "tab:blue", "online": "tab:orange", "bptt, hidden layer": "tab:green"}
+from biosnn.errors import BiosnnInputError
+from biosnn.figures import locate, script_main
+from biosnn.io import load_json
+from biosnn.plotting.save import save_figure
+from biosnn.plotting.style import colour, new_figure, style
 
 
 def _label(config: dict) -> str:
-    return config["objective"] + (", hidden layer" if config.get("n_hidden", 0) else "")
+    hidden = f", hidden layer of {config['n_hidden']}" if config.get("n_hidden", 0) else ""
+    return f"{config['objective']}{hidden}, trained at {config['dt'] * 1e3:g} ms"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", nargs="+", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    runs = [run for path in args.results for run in json.loads(Path(path).read_text())["runs"]]
+def render(roots, out: Path) -> list[Path]:
+    runs = [run for path in locate(roots, "gamma_dt_table*.json") for run in load_json(path, "gamma dt table")["runs"]]
     if not runs:
-        raise SystemExit("no runs in the results files")
-    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.2))
-    labelled = set()
-    for run in runs:
-        label = _label(run["config"])
-        colour = COLOURS.get(label, "k")
-        dts = np.array([row["dt"] for row in run["dt_table"]]) * 1e3
-        legend = label if label not in labelled else None
-        labelled.add(label)
-        axes[0].plot(dts, [100 * row["accuracy_torch"] for row in run["dt_table"]], "-", color=colour, lw=1,
-                     alpha=0.8, label=legend)
-        axes[0].plot(dts, [100 * row["accuracy_brian2"] for row in run["dt_table"]], "o", mfc="none", color=colour,
-                     ms=4)
-        axes[1].plot(dts, [row["spikes_per_sample"] for row in run["dt_table"]], "o-", color=colour, ms=3, lw=1,
-                     alpha=0.8)
-    axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_title("lines: torch mirror; circles: Brian2", fontsize=8)
-    axes[0].axhline(50, color="0.6", lw=0.8, ls=":")
-    axes[1].set_ylabel("sigma-delta spikes per sample")
-    for ax in axes:
-        ax.set_xscale("log")
-        ax.set_xlabel("evaluation dt (ms); trained at 1 ms")
-        ax.minorticks_off()
-        ax.set_xticks(dts)
-        ax.set_xticklabels([f"{d:g}" for d in dts])
-        ax.invert_xaxis()  # dt, dt/2, dt/4 from left to right
-    axes[1].set_ylim(bottom=0)
-    axes[0].legend(fontsize=7)
-    fig.suptitle("Gamma-cascade network on the 20 +/- 2 ms interval task: dt-insensitivity", fontsize=10)
-    fig.tight_layout()
-    for path in save_figure(fig, Path(args.out) / "gamma_dt"):
-        print(path)
-    return 0
+        raise BiosnnInputError("the gamma_dt_table results hold no runs")
+    labels = sorted({_label(run["config"]) for run in runs})
+    with style() as plt:
+        fig, axes = new_figure(plt, width="double", height=2.6, ncols=2)
+        seen = set()
+        for run in runs:
+            label = _label(run["config"])
+            c = colour(labels.index(label))
+            ratio = np.array([run["config"]["dt"] / row["dt"] for row in run["dt_table"]])
+            axes[0].plot(ratio, [100 * row["accuracy_torch"] for row in run["dt_table"]], "-", color=c, alpha=0.8,
+                         label=None if label in seen else label)
+            axes[0].plot(ratio, [100 * row["accuracy_brian2"] for row in run["dt_table"]], "o", mfc="none",
+                         color=c)
+            axes[1].plot(ratio, [row["spikes_per_sample"] for row in run["dt_table"]], "o-", color=c, alpha=0.8)
+            seen.add(label)
+        axes[0].set_ylabel("test accuracy (%)")
+        axes[0].set_title("lines: torch mirror; circles: Brian2")
+        axes[0].axhline(50, color="0.6", ls=":")
+        axes[1].set_ylabel("sigma-delta spikes per sample")
+        for ax in axes:
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("training dt / evaluation dt")
+            ax.minorticks_off()
+            ticks = sorted({float(r) for r in ratio})
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
+        axes[1].set_ylim(bottom=0)
+        axes[0].legend(fontsize=6)
+        return save_figure(fig, Path(out) / "gamma_dt")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(script_main("fig_gamma_dt", description=__doc__))

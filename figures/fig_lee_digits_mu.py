@@ -1,59 +1,53 @@
-"""Digit accuracy against the hidden layer's lateral strength mu (the shape of Lee et al.'s Fig. 1).
+"""Digit accuracy against the hidden layer's lateral strength mu (the shape of Lee et al. 2016, Fig. 1).
 
-Reads the JSON written by ``validation/lee_digits.py``: mean and range over
-seeds, per rule, torch mirror (line) and Brian2 twin (markers). Writes PDF + PNG.
-No simulation happens here.
+Reads ``lee_digits.json`` (``python validation/lee_digits.py --out results/lee_digits.json``):
+mean and range over seeds, per rule, torch mirror (line and band) and Brian2 twin
+(open markers). Writes ``lee_digits_mu.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python figures/fig_lee_digits_mu.py --results results/lee_digits.json --out figures/out
+Usage: python figures/fig_lee_digits_mu.py --results results --out figures/out
 """
 
-import argparse
-import json
+from __future__ import annotations
+
 from collections import defaultdict
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from biosnn.figures import locate, script_main
+from biosnn.io import load_json
+from biosnn.plotting.save import save_figure
+from biosnn.plotting.style import colour, new_figure, style
 
-from biosnn.plotting.save import save_figure  # noqa: E402
+RULES = {"lee": "Lee et al. rule", "surrogate": "surrogate gradient"}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    runs = json.loads(Path(args.results).read_text())["runs"]
+def render(roots, out: Path) -> list[Path]:
+    (path,) = locate(roots, "lee_digits.json")
+    runs = load_json(path, "Lee digits results")["runs"]
     table = defaultdict(lambda: defaultdict(list))
     for r in runs:
         key = (r["config"]["rule"], r["config"]["mu_hidden"])
         table[key]["torch"].append(r["accuracy_torch"])
         table[key]["brian2"].append(r["accuracy_brian2"])
-    fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    labels = {"lee": "Lee et al. rule", "surrogate": "surrogate gradient"}
-    for color, rule in zip(("C0", "C1"), sorted({k[0] for k in table})):
-        mus = sorted({k[1] for k in table if k[0] == rule}, reverse=True)
-        for backend, style in (("torch", "-"), ("brian2", "o")):
-            acc = [np.array(table[(rule, mu)][backend]) * 100 for mu in mus]
-            mean = [a.mean() for a in acc]
-            if backend == "torch":
-                ax.plot(mus, mean, style, color=color, label=f"{labels.get(rule, rule)} (torch)")
-                ax.fill_between(mus, [a.min() for a in acc], [a.max() for a in acc], color=color, alpha=0.15)
-            else:
-                ax.plot(mus, mean, style, color=color, mfc="none", label=f"{labels.get(rule, rule)} (Brian2)")
-    ax.set_xlabel("hidden-layer lateral strength mu")
-    ax.set_ylabel("test accuracy (%)")
-    ax.invert_xaxis()
-    ax.legend(fontsize=7)
-    ax.set_title("8x8 digits, 64-100-10 WTA network", fontsize=9)
-    fig.tight_layout()
-    for path in save_figure(fig, Path(args.out) / "lee_digits_mu"):
-        print(path)
-    return 0
+    with style() as plt:
+        fig, ax = new_figure(plt)
+        for i, rule in enumerate(sorted({k[0] for k in table})):
+            mus = sorted({k[1] for k in table if k[0] == rule}, reverse=True)
+            acc = {b: [np.array(table[(rule, mu)][b]) * 100 for mu in mus] for b in ("torch", "brian2")}
+            name = RULES.get(rule, rule)
+            ax.plot(mus, [a.mean() for a in acc["torch"]], "-", color=colour(i), label=f"{name} (torch)")
+            ax.fill_between(mus, [a.min() for a in acc["torch"]], [a.max() for a in acc["torch"]], color=colour(i),
+                            alpha=0.2, lw=0)
+            ax.plot(mus, [a.mean() for a in acc["brian2"]], "o", mfc="none", color=colour(i),
+                    label=f"{name} (Brian2)")
+        ax.set_xlabel("hidden-layer lateral strength mu")
+        ax.set_ylabel("test accuracy (%)")
+        ax.invert_xaxis()
+        ax.legend()
+        ax.set_title("8x8 digits, 64-100-10 WTA network")
+        return save_figure(fig, Path(out) / "lee_digits_mu")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(script_main("fig_lee_digits_mu", description=__doc__))

@@ -1,63 +1,105 @@
-"""The figure scripts regenerate their figures from results files (no simulation inside)."""
+"""The figure set: every registered figure regenerates from stored results (no simulation inside)."""
 
 import json
+import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from biosnn import BiosnnInputError
+from biosnn.figures import FIGURES, STORED_RESULTS, by_module, module_of, render_all
 
-@pytest.fixture
-def run_figure(load_script):
-    """``run_figure(name, *argv)``: run ``figures/<name>.py`` with these arguments; its exit code."""
-    return lambda name, *argv: load_script("figures", name).main(list(argv))
-
-
-def _check(paths_dir: Path, stem: str):
-    png, pdf = paths_dir / f"{stem}.png", paths_dir / f"{stem}.pdf"
-    assert png.stat().st_size > 10_000 and pdf.read_bytes()[:4] == b"%PDF"
+#: a 300 dpi PNG of a real figure is far above this; an empty canvas at 300 dpi is not
+MIN_PNG_BYTES = 20_000
 
 
-def test_fig_lee_convergence(tmp_path, run_figure):
+def _check(out: Path, stem: str):
+    png, pdf = out / f"{stem}.png", out / f"{stem}.pdf"
+    assert png.stat().st_size > MIN_PNG_BYTES, png
+    pdf_bytes = pdf.read_bytes()
+    assert pdf_bytes[:4] == b"%PDF" and b"/FontFile2" in pdf_bytes  # vector, TrueType fonts embedded
+
+
+def _render(name, root, out):
+    return module_of(by_module(name)).render([root], out)
+
+
+@pytest.fixture(scope="module")
+def li_report(tmp_path_factory):
+    """A real `biosnn validate` report (one model): the overlay figure's input."""
+    from biosnn.cli import main
+
+    out = tmp_path_factory.mktemp("report")
+    assert main(["validate", "--models", "li", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def test_every_registered_figure_from_the_stored_results(tmp_path, li_report, capsys):
+    """`biosnn figures` on the results shipped in figures/results and a validate report: every registered
+    figure writes a non-empty PDF (fonts embedded) and a 300 dpi PNG for each of its outputs."""
+    from biosnn.cli import main
+
+    out = tmp_path / "figs"
+    assert main(["figures", "--results", str(STORED_RESULTS), str(li_report), "--out", str(out), "--quiet"]) == 0
+    for figure in FIGURES:
+        stems = sorted({p.with_suffix("") for p in out.glob(figure.outputs + ".png")})
+        assert stems, figure.module
+        for stem in stems:
+            _check(out, stem.name)
+    assert f"of {len(FIGURES)} figures written" in capsys.readouterr().out
+
+
+def test_missing_results_are_named_before_anything_is_drawn(tmp_path):
+    (tmp_path / "lee_convergence.json").write_text("{}")
+    with pytest.raises(BiosnnInputError, match=r"fig_equivalence: no traces/\*_brian2.npz") as err:
+        render_all([tmp_path], tmp_path / "out", progress=False)
+    assert "fig_lee_convergence" not in str(err.value)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(BiosnnInputError, match="does not exist"):
+        render_all([tmp_path / "nowhere"], tmp_path / "out", progress=False)
+    with pytest.raises(BiosnnInputError, match="no figure 'fig_nothing'"):
+        render_all([tmp_path], tmp_path / "out", only=["fig_nothing"], progress=False)
+
+
+def test_results_are_looked_up_in_the_first_root_that_has_them(tmp_path):
+    from biosnn.figures import locate
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "traces").mkdir(parents=True)
+    (second / "traces").mkdir(parents=True)
+    (second / "traces" / "x_brian2.npz").write_bytes(b"")
+    (second / "scaling.json").write_text("{}")
+    (first / "scaling.json").write_text("{}")
+    assert locate([first, second], "traces/*_brian2.npz") == [second / "traces" / "x_brian2.npz"]
+    assert locate([first, second], "scaling.json") == [first / "scaling.json"]
+    assert locate([first, second], "nothing.json") == []
+
+
+def test_fig_lee_convergence(tmp_path):
     rows = [dict(dt=dt, mean_timing_error_s=dt / 2, unmatched_fraction=dt * 1e3) for dt in (4e-4, 2e-4, 1e-4)]
-    results = tmp_path / "conv.json"
-    results.write_text(json.dumps({"runs": [{"rows": rows}], "timing_order": 1.0, "mismatch_order": 1.0}))
-    assert run_figure("fig_lee_convergence", "--results", str(results), "--out", str(tmp_path)) == 0
+    (tmp_path / "lee_convergence.json").write_text(json.dumps({"runs": [{"seed": 0, "rows": rows}],
+                                                               "timing_order": 1.0, "mismatch_order": 1.0}))
+    _render("fig_lee_convergence", tmp_path, tmp_path)
     _check(tmp_path, "lee_convergence")
 
 
-def test_fig_lee_digits_mu(tmp_path, run_figure):
-    runs = [dict(config=dict(rule=rule, mu_hidden=mu), accuracy_torch=0.9 + mu / 10, accuracy_brian2=0.9 + mu / 10)
-            for rule in ("lee", "surrogate") for mu in (0.0, -0.5, -1.0)]
-    results = tmp_path / "digits.json"
-    results.write_text(json.dumps({"runs": runs}))
-    assert run_figure("fig_lee_digits_mu", "--results", str(results), "--out", str(tmp_path)) == 0
-    _check(tmp_path, "lee_digits_mu")
-
-
-def test_fig_equivalence_from_a_validation_run(tmp_path, run_figure):
-    from biosnn.cli import main
-
-    assert main(["validate", "--models", "li", "--quiet", "--out", str(tmp_path / "report")]) == 0
-    assert run_figure("fig_equivalence", "--results", str(tmp_path / "report"), "--out", str(tmp_path)) == 0
-    _check(tmp_path, "overlay_li")
-    with pytest.raises(SystemExit):
-        run_figure("fig_equivalence", "--results", str(tmp_path / "empty"), "--out", str(tmp_path))
-
-
-def test_fig_gamma_dt(tmp_path, run_figure):
+def test_fig_gamma_dt_reads_every_table(tmp_path):
     table = [dict(dt=dt, accuracy_torch=0.95, accuracy_brian2=0.95, spikes_per_sample=20 + dt * 1e3)
              for dt in (1e-3, 5e-4, 2.5e-4)]
-    runs = [dict(config=dict(objective=objective, n_hidden=hidden), dt_table=table)
-            for objective, hidden in (("bptt", 0), ("online", 0), ("bptt", 8))]
-    results = tmp_path / "gamma.json"
-    results.write_text(json.dumps({"runs": runs}))
-    assert run_figure("fig_gamma_dt", "--results", str(results), "--out", str(tmp_path)) == 0
+    for name, hidden in (("gamma_dt_table.json", 0), ("gamma_dt_table_hidden.json", 8)):
+        runs = [dict(config=dict(objective=objective, n_hidden=hidden, dt=1e-3), dt_table=table)
+                for objective in ("bptt", "online")]
+        (tmp_path / name).write_text(json.dumps({"runs": runs}))
+    _render("fig_gamma_dt", tmp_path, tmp_path)
     _check(tmp_path, "gamma_dt")
+    (tmp_path / "gamma_dt_table.json").write_text(json.dumps({"runs": []}))
+    (tmp_path / "gamma_dt_table_hidden.json").unlink()
+    with pytest.raises(BiosnnInputError, match="no runs"):
+        _render("fig_gamma_dt", tmp_path, tmp_path)
 
 
-def test_fig_scaling(tmp_path, run_figure):
-    """Seconds against N (at T = 100) and against T (at N = 1e4), from a scaling.json; a failed point is
-    left out, and a file with no measured point is refused."""
+def test_fig_scaling_leaves_failed_points_out(tmp_path):
     def point(n, steps):
         scale = n * steps * 1e-8
         return dict(n=n, steps=steps, torch_inference=scale, torch_train=3 * scale, brian2_run=5 * scale,
@@ -66,8 +108,56 @@ def test_fig_scaling(tmp_path, run_figure):
     points = [point(n, 100) for n in (1000, 10000, 100000)] + [point(10000, t) for t in (1000, 10000)]
     points.append(dict(n=1000000, steps=100, error="MemoryError"))
     (tmp_path / "scaling.json").write_text(json.dumps({"points": points}))
-    assert run_figure("fig_scaling", "--results", str(tmp_path), "--out", str(tmp_path)) == 0
+    _render("fig_scaling", tmp_path, tmp_path)
     _check(tmp_path, "scaling")
     (tmp_path / "scaling.json").write_text(json.dumps({"points": points[-1:]}))
-    with pytest.raises(SystemExit):
-        run_figure("fig_scaling", "--results", str(tmp_path), "--out", str(tmp_path))
+    with pytest.raises(BiosnnInputError, match="no measured point"):
+        _render("fig_scaling", tmp_path, tmp_path)
+
+
+def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
+    """Mean accuracy over seeds per (network, kind, strength, backend, dt); an empty table is refused."""
+    from biosnn.sweep_table import SweepTable
+
+    (tmp_path / "timing").mkdir()
+    figure = module_of(by_module("fig_perturbation_accuracy"))
+    table = SweepTable(tmp_path / "timing" / "sweep.sqlite")
+    table.close()
+    with pytest.raises(BiosnnInputError, match="holds no points"):
+        figure.render([tmp_path], tmp_path)
+    with sqlite3.connect(tmp_path / "timing" / "sweep.sqlite") as db:
+        for seed, accuracy in ((0, 0.5), (1, 0.7)):
+            for backend, dt in (("torch", 1e-3), ("brian2", 1e-3), ("brian2", 2.5e-4), ("rate_mlp", 1e-3)):
+                db.execute("INSERT INTO points (network, dataset, kind, strength, seed, backend, dt, accuracy, "
+                           "n_samples, input_spikes, lost_spikes, binned, seconds, code_version) VALUES "
+                           "('net', 'data', 'deletion', 0.5, ?, ?, ?, ?, 10, 100, 0, 0, 1.0, 'x')",
+                           (seed, backend, dt, accuracy))
+    points = figure.read_points(tmp_path / "timing" / "sweep.sqlite")
+    assert points["net"]["deletion"][("brian2", 2.5e-4)] == [(0.5, pytest.approx(0.6))]
+    figure.render([tmp_path], tmp_path)
+    _check(tmp_path, "perturbation_accuracy")
+
+
+def test_fig_plif_tau_needs_a_tau_history(tmp_path):
+    (tmp_path / "timing").mkdir()
+    runs = [dict(name="isi-sgd-seed0", loss=[1.0, 0.5, 0.3], tau_m_history=[[0.02], [0.021], [0.024], [0.03]])]
+    (tmp_path / "timing" / "training.json").write_text(json.dumps({"runs": runs}))
+    _render("fig_plif_tau", tmp_path, tmp_path)
+    _check(tmp_path, "plif_tau")
+    (tmp_path / "timing" / "training.json").write_text(json.dumps({"runs": [dict(name="old", loss=[1.0])]}))
+    with pytest.raises(BiosnnInputError, match="no run with a tau_m_history"):
+        _render("fig_plif_tau", tmp_path, tmp_path)
+
+
+def test_fig_perturbation_rasters_draws_each_kind(tmp_path):
+    """One sample of a stored test set, unperturbed and under every registered perturbation."""
+    from biosnn.data.dataset import SpikeDataset
+    from biosnn.spikes import SpikeTrains
+
+    rng = np.random.default_rng(0)
+    times = np.sort(rng.uniform(0, 0.1, 200))
+    spikes = SpikeTrains.from_unsorted(times, rng.integers(0, 10, 200), 10, 0.1, np.zeros(200, int), 1)
+    (tmp_path / "timing" / "data").mkdir(parents=True)
+    SpikeDataset(spikes, np.array([0]), 2).save(tmp_path / "timing" / "data" / "net-test.npz")
+    _render("fig_perturbation_rasters", tmp_path, tmp_path)
+    _check(tmp_path, "perturbation_rasters")

@@ -80,3 +80,22 @@ def test_spike_count_readout_trains():
     history = fit(net, TensorData(x, y), TrainConfig(epochs=15, lr=2e-2, progress=False), logits_fn=logits)
     assert history["accuracy"][-1] > 0.8
     assert (evaluate(net, x, logits_fn=logits).argmax(1) == y.numpy()).mean() > 0.8
+
+
+def test_monitor_records_learnt_plif_time_constants_every_epoch():
+    """The monitor sees the initial network and the network after every epoch: the PLIF layer's tau_m
+    starts at its configured value, moves during training, and its last entry is the tau_m the exported
+    network (the Brian2 twin) carries, tau_m = dt / sigmoid(a) (Fang et al. 2021)."""
+    from biosnn.studies.timing_tasks import TimingTaskConfig, build, learnt_time_constants
+
+    cfg = TimingTaskConfig(hidden=6, tau_hidden=15e-3)
+    net = build(cfg, n_inputs=4, n_classes=2, duration=0.02)
+    x = torch.as_tensor(np.random.default_rng(0).random((32, 20, 4)) < 0.2, dtype=torch.float64)
+    y = torch.as_tensor(np.random.default_rng(1).integers(0, 2, 32))
+    history = fit(net, TensorData(x, y), TrainConfig(epochs=3, batch_size=16, lr=0.05, progress=False),
+                  monitor=learnt_time_constants)
+    taus = [entry["tau_m"] for entry in history["monitor"]]
+    assert len(taus) == 4 and all(len(t) == 1 for t in taus)
+    assert taus[0][0] == pytest.approx(15e-3, rel=1e-12)
+    assert taus[-1][0] != taus[0][0]
+    assert taus[-1][0] == net.export().layers[0].params["tau_m"]

@@ -25,7 +25,7 @@ from tqdm import tqdm
 import biosnn
 from biosnn.event_driven import lee_wta_event_driven
 from biosnn.io import atomic_write_json, check_output_file
-from biosnn.results import seed
+from biosnn.results import command_line, seed
 
 DTS = (4e-4, 2e-4, 1e-4, 5e-5, 2.5e-5, 1.25e-5)
 #: an exact spike and a grid spike of one neuron closer than this are "the same spike"
@@ -118,7 +118,8 @@ def main(argv=None) -> int:
     runs = [measure(s, progress=True) for s in args.seeds]
     summary = {"timing_order": float(np.mean([r["timing_order"] for r in runs])),
                "mismatch_order": float(np.mean([r["mismatch_order"] for r in runs]))}
-    atomic_write_json(args.out, {"study": "lee_wta_convergence", "dts": list(DTS), "match_window_s": MATCH_WINDOW,
+    atomic_write_json(args.out, {"command": command_line(), "study": "lee_wta_convergence", "dts": list(DTS),
+                                 "match_window_s": MATCH_WINDOW,
                                  "runs": runs, **summary})
     for r in runs:
         print(json.dumps({"seed": r["seed"], "timing_order": round(r["timing_order"], 3),

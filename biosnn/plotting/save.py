@@ -1,21 +1,27 @@
-"""Write a figure as vector (PDF) and raster (PNG), atomically."""
+"""Write a figure as vector PDF (fonts embedded) and 300 dpi PNG, atomically."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..io import atomic_path
+from .style import PNG_DPI
 
 FORMATS = ("png", "pdf")
 
 
-def save_figure(fig, stem, *, dpi: int = 150) -> list[Path]:
-    """``<stem>.png`` and ``<stem>.pdf``; returns the paths written."""
+def save_figure(fig, stem, *, dpi: int = PNG_DPI, close: bool = True) -> list[Path]:
+    """``<stem>.png`` and ``<stem>.pdf``; returns the paths written (and closes the figure)."""
+    import matplotlib.pyplot as plt
+
     stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for ext in FORMATS:
         path = stem.with_suffix(f".{ext}")
         with atomic_path(path, suffix=f".{ext}") as tmp:
             fig.savefig(tmp, format=ext, dpi=dpi)
         written.append(path)
+    if close:
+        plt.close(fig)
     return written

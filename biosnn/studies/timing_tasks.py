@@ -109,6 +109,13 @@ def build(cfg: TimingTaskConfig, n_inputs: int, n_classes: int, duration: float)
                        surrogate_alpha=cfg.surrogate_alpha).double()
 
 
+def learnt_time_constants(model: FeedForward) -> dict:
+    """``{"tau_m": [s, ...]}``: the membrane time constant of every layer that learns one (the PLIF hidden
+    layers, ``tau_m = dt / sigmoid(a)``, Fang et al. 2021), in layer order."""
+    return {"tau_m": [float(layer.exported_parameters()["tau_m"]) for layer in model.neurons
+                      if layer.learnable_names]}
+
+
 def _inputs(data: SpikeDataset, dt: float) -> torch.Tensor:
     grid = TimeGrid.from_duration(dt, data.duration)
     return torch.as_tensor(np.transpose(data.spikes.to_raster(dt, grid.n_steps), (1, 0, 2)))   # [S, T, N]
@@ -130,7 +137,8 @@ def train(cfg: TimingTaskConfig, *, data: tuple[SpikeDataset, SpikeDataset] | No
     history = fit(net, TensorData(_inputs(train_set, cfg.dt), torch.as_tensor(train_set.labels)),
                   TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, delay_lr=cfg.delay_lr,
                               seed=cfg.seed, checkpoint_dir=checkpoint_dir, progress=progress),
-                  post_step=lambda m: m.clamp_delays_(), delay_parameters=net.delay_parameters())
+                  post_step=lambda m: m.clamp_delays_(), delay_parameters=net.delay_parameters(),
+                  monitor=learnt_time_constants)
     seconds = time.perf_counter() - start
     logits = evaluate(net, _inputs(test_set, cfg.dt))
     summary = dict(config=asdict(cfg), name=cfg.name, train_seconds=round(seconds, 1),
@@ -138,7 +146,7 @@ def train(cfg: TimingTaskConfig, *, data: tuple[SpikeDataset, SpikeDataset] | No
                    test_accuracy_torch=float(np.mean(np.argmax(logits, 1) == test_set.labels)),
                    rate_baseline_logistic=rate_baseline(train_set, test_set, classifier="logistic", seed=cfg.seed),
                    rate_baseline_mlp=rate_baseline(train_set, test_set, classifier="mlp", seed=cfg.seed),
-                   loss=history["loss"])
+                   loss=history["loss"], tau_m_history=[m["tau_m"] for m in history["monitor"]])
     return net.export(), train_set, test_set, summary
 
 

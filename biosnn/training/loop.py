@@ -21,7 +21,11 @@ What varies between tasks is passed in:
   (default: cross-entropy of ``logits_fn(model(inputs))``); ``logits`` may be
   ``None`` when the objective has none to report;
 * ``post_step(model)``, run after every optimiser step (delay clamping,
-  threshold floors).
+  threshold floors);
+* ``monitor(model) -> dict``, read before the first epoch and after every epoch
+  (e.g. the learnt membrane time constants of PLIF layers, Fang et al. 2021
+  Fig. 7); its values are kept in ``history["monitor"]`` (one entry per epoch,
+  the initial values first).
 
 Readouts: :func:`final_membrane_logits` (a non-spiking ``li`` last layer read
 after the last step, the temporal-shd setup) and :func:`spike_count_logits`.
@@ -112,14 +116,15 @@ def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
 
 def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable | None = None,
         logits_fn: Callable = final_membrane_logits, post_step: Callable | None = None,
-        delay_parameters=()) -> dict:
+        delay_parameters=(), monitor: Callable | None = None) -> dict:
     """Train ``model`` on ``data`` (see the module docstring) with Adam.
 
     ``delay_parameters`` (e.g. ``FeedForward.delay_parameters()``) get their own step size
     ``cfg.delay_lr`` (they are in units of steps).
 
     Returns ``{"loss": [...], "accuracy": [...], "epochs_run": n}`` (training-set
-    values per epoch; accuracy is NaN when the objective reports no logits).
+    values per epoch; accuracy is NaN when the objective reports no logits), and
+    ``"monitor": [...]`` (``epochs + 1`` entries) when ``monitor`` is given.
     """
     objective = cross_entropy(logits_fn) if objective is None else objective
     if len(data) == 0:
@@ -130,6 +135,8 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
     optimizer = torch.optim.Adam(_param_groups(model, cfg, list(delay_parameters)))
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs) if cfg.cosine else None
     history = {"loss": [], "accuracy": []}
+    if monitor is not None:
+        history["monitor"] = [monitor(model)]
     start = 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
@@ -171,6 +178,8 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
             scheduler.step()
         history["loss"].append(total / len(order))
         history["accuracy"].append(correct / scored if scored else float("nan"))
+        if monitor is not None:
+            history["monitor"].append(monitor(model))
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['accuracy'][-1]:.2f}")
         if ckpt is not None:
             state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(),
