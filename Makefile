@@ -8,11 +8,12 @@ PYTHON ?= $(shell for p in python3.12 $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-report
 FIGURES_OUT ?= figures/out
+REPORT_OUT ?= report.html
 PYTEST_ARGS ?=
 # worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo figures test test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
+.PHONY: demo figures report test test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -35,6 +36,10 @@ demo: $(STAMP)
 # Every publication figure (PDF + 300 dpi PNG) from the stored study results and the demo's report.
 figures: $(STAMP)
 	$(VENV)/bin/biosnn figures --results figures/results $(DEMO_OUT) --out $(FIGURES_OUT)
+
+# One self-contained HTML page of the validation, the studies and every figure (after make demo).
+report: figures
+	$(VENV)/bin/biosnn report --results $(DEMO_OUT) figures/results --figures $(FIGURES_OUT) --out $(REPORT_OUT)
 
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)
