@@ -230,6 +230,22 @@ def test_cli_validate_nir_norse(norse_graph, tmp_path, capsys):
     assert any(c["topic"] == "time-constant fields" for c in report["conventions"])
 
 
+def test_validate_nir_reports_a_framework_that_refuses_the_graph():
+    """A biosnn-written graph with a rest potential: snntorch's importer refuses v_leak != 0. The report says
+    so (no pass), names the writer, and still holds the mirror-vs-Brian2 contract."""
+    from biosnn.network import FeedForwardNet, LayerSpec
+    from biosnn.nir import to_nir
+    from biosnn.nir.validate import validate_nir
+
+    net = FeedForwardNet(3, (LayerSpec("lif", 2, {"tau_m": 2e-3, "v_rest": 0.1}, reset="hard"),),
+                         (np.full((3, 2), 0.5),))
+    report = validate_nir(to_nir(net), _raster(np.random.default_rng(8), 40, 1, 3, 0.2), framework="snntorch")
+    assert "v_leak not supported" in report["framework_error"] and not report["passed"]
+    assert report["contract_holds"]
+    writer = next(c for c in report["conventions"] if c["topic"] == "writer")
+    assert "biosnn" in writer["nir"] and not writer["accounted"]
+
+
 def test_cli_validate_nir_refuses_bad_input(tmp_path, capsys):
     from biosnn.cli import main
 

@@ -169,7 +169,13 @@ def _numbers(imported):
 def common_conventions(framework: str, imported, graph) -> list[Convention]:
     """What every discrete-time framework does differently from NIR and from biosnn's exact reference."""
     disc = imported.discretization
-    out = [Convention(
+    source = (graph.metadata or {}).get("source") if isinstance(graph.metadata, dict) else None
+    source = source.decode() if isinstance(source, bytes) else source
+    out = [] if not source or framework in str(source) else [Convention(
+        "writer", f"the {framework} preset reads a graph as {framework}'s exporter writes it",
+        f"the graph's metadata says {source!r} wrote it", f"read as {disc.describe()}",
+        f"a graph {framework} did not write may mean something else under {framework}'s reading")]
+    out += [Convention(
         "spike scaling with dt",
         f"a spike is the value 1 held for one step: its effect on v is R W dt / tau (dt = {disc.dt:g} s)",
         "a spike is a Dirac pulse of unit area: R W / tau, whatever dt (the NIR paper's debug notes)",
@@ -329,7 +335,11 @@ class Norse(Framework):
                        "none", accounted=True),
         ]
         kinds = {chain.type_name(n) for n in graph.nodes.values()}
+        r_not_one = any(np.any(chain.array(n.r) != 1) for n in graph.nodes.values() if chain.type_name(n) == "LIF")
         optional = [
+            Convention("LIF r", "from_nir ignores a LIF node's r (it warns when r != 1)", "tau dv/dt = ... + R I",
+                       "R folds into the weights", "with r != 1 norse's input is not the graph's",
+                       accounted=not r_not_one),
             Convention("LI", "from_nir has no converter for NIR's LI (to_nir writes LIBoxCell as LI)", "LI node",
                        "li", "graphs with an LI readout do not run in norse", accounted=True),
             Convention("CubaLIF synapse", "from_nir builds the synaptic current as an LIBoxCell leaking towards "
@@ -340,7 +350,7 @@ class Norse(Framework):
                        "input", accounted=False),
         ]
         return out + [c for c in optional if (c.topic == "LI" and "LI" in kinds)
-                      or (c.topic == "CubaLIF synapse" and "CubaLIF" in kinds)]
+                      or (c.topic == "CubaLIF synapse" and "CubaLIF" in kinds) or (c.topic == "LIF r" and r_not_one)]
 
 
 class Spikingjelly(Framework):
