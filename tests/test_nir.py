@@ -24,10 +24,9 @@ DT = 1e-4
 CLOSED_FORM = 1e-12
 
 
-def _graph(*nodes, names=None):
+def _graph(*nodes):
     """A chain Input -> nodes -> Output (NIR's from_list names them after their types)."""
-    g = nir.NIRGraph.from_list(*nodes, type_check=False)
-    return g
+    return nir.NIRGraph.from_list(*nodes, type_check=False)
 
 
 def _lif(n=1, tau=10e-3, r=1.0, v_th=1e3, v_leak=0.0, v_reset=0.0):
@@ -124,7 +123,8 @@ def test_conv2d_scale_and_flatten_become_the_dense_matrix_torch_computes():
     conv = nir.Conv2d(input_shape=(4, 5), weight=w, stride=1, padding=1, dilation=1, groups=1, bias=np.zeros(2))
     scale = rng.uniform(0.5, 2, size=(2, 4, 5))
     g = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([1, 4, 5])), "conv": conv,
-                            "scale": nir.Scale(scale=scale), "flat": nir.Flatten(input_type=np.array([2, 4, 5]), start_dim=0),
+                            "scale": nir.Scale(scale=scale),
+                            "flat": nir.Flatten(input_type=np.array([2, 4, 5]), start_dim=0),
                             "lif": _lif(40), "out": nir.Output(output_type=np.array([40]))},
                      edges=[("in", "conv"), ("conv", "scale"), ("scale", "flat"), ("flat", "lif"), ("lif", "out")],
                      type_check=False)
@@ -188,7 +188,8 @@ def test_round_trip_through_brian2_is_identical(rng):
 
 
 def test_export_writes_nir_semantics():
-    """The written graph, read by NIR's equations, is the network: LIF jump R W / tau = W, CubaLIF w_in / tau_syn = 1."""
+    """The written graph, read by NIR's equations, is the network: LIF jump R W / tau = W, CubaLIF
+    w_in / tau_syn = 1."""
     spiking, held = _networks(np.random.default_rng(0))
     g = to_nir(spiking)
     lif, cuba = g.nodes["lif_0"], g.nodes["cubalif_1"]

@@ -230,6 +230,23 @@ def test_cli_validate_nir_norse(norse_graph, tmp_path, capsys):
     assert any(c["topic"] == "time-constant fields" for c in report["conventions"])
 
 
+def test_validate_nir_conv2d_through_snntorch():
+    """A Conv2d graph: biosnn's dense matrix against snntorch's own Conv2d (inputs given as [B, C, H, W])."""
+    from biosnn.nir.validate import validate_nir
+
+    rng = np.random.default_rng(9)
+    full = lambda v: np.full((2, 4, 4), float(v))  # noqa: E731
+    graph = nir.NIRGraph(
+        nodes={"in": nir.Input(input_type=np.array([1, 4, 4])),
+               "conv": nir.Conv2d(input_shape=(4, 4), weight=rng.uniform(0, 1, (2, 1, 3, 3)), stride=1, padding=1,
+                                  dilation=1, groups=1, bias=np.zeros(2)),
+               "lif": nir.LIF(tau=full(1e-3), r=full(10), v_leak=full(0), v_threshold=full(1), v_reset=full(0)),
+               "out": nir.Output(output_type=np.array([2, 4, 4]))},
+        edges=[("in", "conv"), ("conv", "lif"), ("lif", "out")], type_check=False)
+    report = validate_nir(graph, _raster(rng, 60, 2, 16, 0.4), framework="snntorch")
+    assert report["passed"] and report["framework_vs_mirror"][0]["n_framework"] > 100
+
+
 def test_validate_nir_reports_a_framework_that_refuses_the_graph():
     """A biosnn-written graph with a rest potential: snntorch's importer refuses v_leak != 0. The report says
     so (no pass), names the writer, and still holds the mirror-vs-Brian2 contract."""
@@ -290,7 +307,8 @@ rec = [[], []]
 with torch.no_grad():
     for t in range(x.shape[0]):
         s1 = net[1](net[0](torch.as_tensor(x[t]))); s2 = net[3](net[2](s1))
-        rec[0].append((s1.numpy().copy(), net[1].v.numpy().copy())); rec[1].append((s2.numpy().copy(), net[3].v.numpy().copy()))
+        rec[0].append((s1.numpy().copy(), net[1].v.numpy().copy()))
+        rec[1].append((s2.numpy().copy(), net[3].v.numpy().copy()))
 imported = from_nir(f"{out}/sj.nir", Discretization.spikingjelly(dt))
 lags = layer_lags(imported)
 acts = imported.simulate(x, backend="torch", extra_steps=lags[-1] + 1)

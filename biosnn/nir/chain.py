@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import BiosnnInputError
 from ..inputs import as_numpy
+from ..schedule import TIMESTEP_SHIFT
 
 #: neuron node types; their converters live in ``biosnn/nir/importer.py``
 NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI")
@@ -114,6 +115,20 @@ def input_shape(node) -> tuple:
     if shape is None:
         raise BiosnnInputError("NIR graph: the Input node has no shape")
     return tuple(int(s) for s in np.atleast_1d(np.asarray(shape)))
+
+
+def sample_shape(graph, order: list[str]) -> tuple:
+    """The shape one sample of input has: what the node after ``Input`` declares it takes when its size
+    agrees (a convolution's ``(C, H, W)``; norse writes its Input node as ``[1, n]`` with the batch
+    dimension, the node after it takes ``[n]``), else the Input node's."""
+    shape = input_shape(graph.nodes[order[0]])
+    nxt = graph.nodes[order[1]] if len(order) > 1 else None
+    declared = (nxt.input_type or {}).get("input") if nxt is not None and isinstance(nxt.input_type, dict) else None
+    if declared is not None:
+        declared = tuple(int(s) for s in np.atleast_1d(np.asarray(declared)))
+        if _size(declared) == _size(shape):
+            return declared
+    return shape
 
 
 def _size(shape) -> int:
@@ -232,9 +247,9 @@ def _delay(hop, name, node, dt: float):
         hop.post_delay = d if hop.post_delay is None else hop.post_delay + d
 
 
-#: how far (in steps) a delay may sit from a whole number of steps: the grid's own rounding margin
-#: (``biosnn.schedule.TIMESTEP_SHIFT``), which absorbs float64 quotients such as 4.9e-3 / 1e-4
-_DELAY_GRID_TOLERANCE = 1e-3
+#: how far (in steps) a delay may sit from a whole number of steps: the grid's own rounding margin, which
+#: absorbs float64 quotients such as 4.9e-3 / 1e-4 = 48.99999999999999
+_DELAY_GRID_TOLERANCE = TIMESTEP_SHIFT
 
 #: the converter of each hop node type (a NIR type name -> how it changes the hop)
 HOP_NODES = {"Linear": _linear, "Affine": _affine, "Scale": _scale, "Flatten": _flatten, "Identity": _identity,

@@ -81,7 +81,7 @@ def _neuron(nir, k, layer, params):
     return getattr(nir, kind)(tau=tau_m, r=r, **common, metadata=meta)
 
 
-def _delay_nodes(nir, k, d, n_prev, n):
+def _delay_nodes(nir, k, d):
     """``(before, after)``: Delay nodes on the presynaptic spikes and on each postsynaptic neuron."""
     if d is None:
         return None, None
@@ -112,7 +112,7 @@ def to_nir(net: FeedForwardNet, *, dt: float | None = None):
                                        "pass dt to to_nir or give the value")
         params = net.resolved_params(k, dt if dt is not None else _ANY_DT)
         neuron = _neuron(nir, k, layer, params)
-        before, after = _delay_nodes(nir, k, d, n_prev, layer.n)
+        before, after = _delay_nodes(nir, k, d)
         chain = ([(f"delay_{k}", before)] if before is not None else []) + [(f"linear_{k}", nir.Linear(
             weight=np.asarray(w, dtype=np.float64).T.copy()))] + (
             [(f"delay_post_{k}", after)] if after is not None else []) + [(f"{neuron.__class__.__name__.lower()}_{k}",

@@ -112,7 +112,9 @@ class Framework:
     def preset(self, dt: float | None) -> Discretization:
         return FRAMEWORK_PRESETS[self.name]() if dt is None else FRAMEWORK_PRESETS[self.name](dt)
 
-    def run(self, graph, raster: np.ndarray, disc: Discretization) -> FrameworkRun:
+    def run(self, graph, raster: np.ndarray, disc: Discretization, input_shape: tuple = ()) -> FrameworkRun:
+        """``raster [T, B, n]`` through the framework; a multi-dimensional ``input_shape`` (a convolution's
+        ``(C, H, W)``: ``ImportedNetwork.input_shape``) is the shape each sample is given in."""
         import torch
 
         module, neuron_types, printed = self.load(_neuron_graph(graph, disc), disc)
@@ -128,6 +130,8 @@ class Framework:
                 handles.append(mod.register_forward_hook(_cast_spikes))
                 handles.append(mod.register_forward_hook(record))
         x = torch.as_tensor(raster, dtype=torch.float64)
+        if len(input_shape) > 1:
+            x = x.reshape(x.shape[0], x.shape[1], *input_shape)
         per_step = []
         try:
             with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()) as out:
@@ -141,8 +145,9 @@ class Framework:
             for h in handles:
                 h.remove()
         n_layers = len(per_step[0]) if per_step else 0
-        spikes = [np.stack([s[k][0] for s in per_step]) for k in range(n_layers)]
-        v = [np.stack([s[k][1] for s in per_step]) for k in range(n_layers)]
+        flat = lambda a: a.reshape(a.shape[0], a.shape[1], -1)  # noqa: E731  [T, B, *shape] -> [T, B, n]
+        spikes = [flat(np.stack([s[k][0] for s in per_step])) for k in range(n_layers)]
+        v = [flat(np.stack([s[k][1] for s in per_step])) for k in range(n_layers)]
         return FrameworkRun(spikes, v, self.v_scales(graph, disc), printed + out.getvalue())
 
     def step(self, module, x, state):

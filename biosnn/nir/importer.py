@@ -216,7 +216,8 @@ class ImportedNetwork:
     """A NIR graph read into biosnn: the network description and how it was read.
 
     ``net``: the :class:`~biosnn.network.FeedForwardNet` both backends run;
-    ``layer_nodes``: the NIR node behind each layer; ``held_input``: whether the
+    ``layer_nodes``: the NIR node behind each layer; ``input_shape``: the shape of one
+    input sample (flattened in C order into ``net.n_inputs``); ``held_input``: whether the
     first layer takes the input raster as a held drive (one-step pulses);
     ``notes``: every mapping decision, in words.
     """
@@ -327,5 +328,6 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
     except BiosnnInputError as err:
         raise BiosnnInputError(f"NIR graph ({' -> '.join(neuron_names)}): {err}") from None
     notes.insert(0, f"read as {discretization.describe()}")
-    return ImportedNetwork(net, discretization, tuple(neuron_names), tuple(shape), converted[0].held,
+    return ImportedNetwork(net, discretization, tuple(neuron_names), chain.sample_shape(graph, order),
+                           converted[0].held,
                            tuple(layer.current for layer in converted), tuple(notes))

@@ -77,8 +77,8 @@ def compare_framework(run, activities, imported, lags, n_steps: int) -> list[Lay
         fw, ours = _keys(run.spikes[k] > 0), _keys(spikes)
         v_ours = activity.v[lag + 1: lag + 1 + n_steps]
         dv = max_abs_difference(run.v[k] * run.v_scale[k], v_ours)
-        only = sorted([(s, u, t, "framework") for s, u, t in fw - ours] + [(s, u, t, "biosnn") for s, u, t in ours - fw],
-                      key=lambda x: (x[2], x[0], x[1]))
+        only = sorted([(s, u, t, "framework") for s, u, t in fw - ours]
+                      + [(s, u, t, "biosnn") for s, u, t in ours - fw], key=lambda x: (x[2], x[0], x[1]))
         out.append(LayerAgreement(imported.layer_nodes[k], lag, len(fw), len(ours), len(fw - ours), len(ours - fw),
                                   only[0] if only else None, dv))
     return out
@@ -118,7 +118,7 @@ def validate_nir(graph, inputs, *, framework: str, discretization: Discretizatio
     report["mirror_vs_brian2"] = [dict(node=n, **a.as_dict()) for n, a in zip(imported.layer_nodes, contract)]
     report["contract_holds"] = all(a.passes(V_TOLERANCE) for a in contract)
     try:
-        run = fw.run(graph, raster, disc)
+        run = fw.run(graph, raster, disc, imported.input_shape)
     except Exception as err:  # the framework refusing the graph is a finding, not a crash
         report["framework_error"] = f"{type(err).__name__}: {err}"
         run = None
@@ -139,7 +139,8 @@ def validate_nir(graph, inputs, *, framework: str, discretization: Discretizatio
                                                        compare_framework(run, exact, imported, lags, n_steps)]
     if disc.tau_in_file != "tau":  # the framework's own importer on the file as written
         try:
-            raw = fw.run(graph, raster, Discretization(disc.method, disc.dt, disc.spikes, source=disc.source))
+            raw = fw.run(graph, raster, Discretization(disc.method, disc.dt, disc.spikes, source=disc.source),
+                         imported.input_shape)
             v = np.concatenate([x.ravel() for x in raw.v]) if raw.v else np.zeros(0)
             report["framework_as_written"] = dict(
                 spikes=int(sum(int(s.sum()) for s in raw.spikes)),
@@ -169,8 +170,8 @@ def markdown(report: dict) -> str:
                        ("framework_vs_brian2_exact", "framework vs Brian2, exact propagator (continuous time)")):
         if key not in report:
             continue
-        lines += [f"## {title}", "", "| layer | lag | spikes framework | spikes biosnn | only framework | only biosnn | "
-                  "max abs dv | first mismatch |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"## {title}", "", "| layer | lag | spikes framework | spikes biosnn | only framework | "
+                  "only biosnn | max abs dv | first mismatch |", "|---|---|---|---|---|---|---|---|"]
         for a in report[key]:
             lines.append(f"| {a['node']} | {a['lag']} | {a['n_framework']} | {a['n_biosnn']} | {a['only_framework']} | "
                          f"{a['only_biosnn']} | {_fmt(a['max_abs_dv'])} | {a['first_mismatch']} |")
