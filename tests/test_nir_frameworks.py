@@ -61,13 +61,15 @@ def _raster(rng, n_steps, batch, n, p):
 
 # -- snntorch ----------------------------------------------------------------------------------
 
-snn = pytest.importorskip("snntorch", reason="snntorch 1.0.0 is a test extra (pip install -e '.[test]')")
+def _snn():
+    return pytest.importorskip("snntorch", reason="snntorch 1.0.0 is a test extra (pip install -e '.[test]')")
 
 
 def _snntorch_net(reset="zero", reset_delay=False, seed=0):
     """Linear -> Leaky -> Linear -> Synaptic, float64, one parameter per neuron (snntorch 1.0's export of a
     scalar beta writes 0-d arrays, which NIR 1.0.8 refuses). ``reset_delay=False``, as snntorch's own
     import_from_nir builds them: with the default (True) Synaptic's zero reset also drops the next step's input."""
+    snn = _snn()
     torch.manual_seed(seed)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
     lif = snn.Leaky(beta=full(0.9, 6), threshold=full(1.0, 6), init_hidden=True, reset_mechanism=reset,
@@ -99,6 +101,7 @@ def _snntorch_forward(net, x):
 
 @pytest.fixture(scope="module")
 def snntorch_graph():
+    _snn()
     from snntorch.export_nir import export_to_nir
 
     net = _snntorch_net()
@@ -123,6 +126,7 @@ def test_snntorch_default_resets_are_not_what_its_graph_says(reset, layer):
     """snntorch's defaults (reset_delay=True): Leaky's 'subtract' removes the threshold one step late and
     undecayed; Synaptic's 'zero' also drops the input of the step after a spike. export_to_nir writes NIR's
     hard reset to 0 for both: the graph is another network (conventions validate-nir names)."""
+    _snn()
     from snntorch.export_nir import export_to_nir
 
     net = _snntorch_net(reset=reset, reset_delay=True)
@@ -136,11 +140,15 @@ def test_snntorch_default_resets_are_not_what_its_graph_says(reset, layer):
 
 # -- norse -------------------------------------------------------------------------------------
 
-norse_torch = pytest.importorskip("norse.torch", reason="norse 1.1.0 (installed with --no-deps by make test)")
+def _norse():
+    return pytest.importorskip("norse.torch", reason="norse 1.1.0 (installed with --no-deps by make test)")
+
+
 NORSE_DT = 1e-3
 
 
 def _norse_net():
+    norse_torch = _norse()
     torch.manual_seed(3)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
     cell = lambda n, inv, th: norse_torch.LIFBoxCell(  # noqa: E731
@@ -167,7 +175,7 @@ def _norse_forward(net, x):
 
 @pytest.fixture(scope="module")
 def norse_graph():
-    return norse_torch.to_nir(_norse_net(), torch.zeros(1, 5, dtype=torch.float64), dt=NORSE_DT)
+    return _norse().to_nir(_norse_net(), torch.zeros(1, 5, dtype=torch.float64), dt=NORSE_DT)
 
 
 def test_norse_graph_agrees_with_norse(norse_graph, tmp_path):
@@ -232,6 +240,7 @@ def test_cli_validate_nir_norse(norse_graph, tmp_path, capsys):
 
 def test_validate_nir_conv2d_through_snntorch():
     """A Conv2d graph: biosnn's dense matrix against snntorch's own Conv2d (inputs given as [B, C, H, W])."""
+    _snn()
     from biosnn.nir.validate import validate_nir
 
     rng = np.random.default_rng(9)
@@ -250,6 +259,7 @@ def test_validate_nir_conv2d_through_snntorch():
 def test_validate_nir_reports_a_framework_that_refuses_the_graph():
     """A biosnn-written graph with a rest potential: snntorch's importer refuses v_leak != 0. The report says
     so (no pass), names the writer, and still holds the mirror-vs-Brian2 contract."""
+    _snn()
     from biosnn.network import FeedForwardNet, LayerSpec
     from biosnn.nir import to_nir
     from biosnn.nir.validate import validate_nir
