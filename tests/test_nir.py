@@ -136,6 +136,21 @@ def test_conv2d_scale_and_flatten_become_the_dense_matrix_torch_computes():
                                rtol=1e-12, atol=1e-12)
 
 
+def test_conv1d_with_stride_becomes_the_dense_matrix_torch_computes():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(3, 2, 4))
+    conv = nir.Conv1d(input_shape=9, weight=w, stride=2, padding=1, dilation=1, groups=1, bias=np.zeros(3))
+    out = torch.nn.functional.conv1d(torch.zeros(1, 2, 9, dtype=torch.float64), torch.as_tensor(w), stride=2,
+                                     padding=1).shape[1:]
+    n = int(np.prod(out))
+    imported = from_nir(_graph(conv, _lif(n, r=10e-3)), Discretization.exact(DT))
+    x = rng.normal(size=(3, 2, 9))
+    expected = torch.nn.functional.conv1d(torch.as_tensor(x), torch.as_tensor(w), stride=2, padding=1).numpy()
+    np.testing.assert_allclose(x.reshape(3, 18) @ imported.net.weights[0], expected.reshape(3, n), rtol=1e-12,
+                               atol=1e-12)
+
+
 # -- biosnn -> NIR -> biosnn --------------------------------------------------------------------
 
 def _networks(rng):

@@ -367,12 +367,13 @@ class Spikingjelly(Framework):
         try:
             from spikingjelly.activation_based import nir_exchange  # noqa: F401
         except ImportError as err:
+            from importlib.metadata import PackageNotFoundError, version
+
             try:
-                import spikingjelly
-                version = getattr(spikingjelly, "__version__", "an old version")
-            except ImportError:
-                version = None
-            return (f"spikingjelly {version} has no NIR exchange" if version else f"cannot import spikingjelly ({err})")
+                found = version("spikingjelly")
+            except PackageNotFoundError:
+                return f"cannot import spikingjelly ({err})"
+            return f"the importable spikingjelly ({found}) has no NIR exchange"
         return None
 
     def load(self, graph, disc):
