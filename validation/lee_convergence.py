@@ -26,6 +26,7 @@ import biosnn
 from biosnn.event_driven import lee_wta_event_driven
 from biosnn.io import atomic_write_json, check_output_file
 from biosnn.results import command_line, seed
+from biosnn.studies.discretization import fitted_order, match_spikes
 
 DTS = (4e-4, 2e-4, 1e-4, 5e-5, 2.5e-5, 1.25e-5)
 #: an exact spike and a grid spike of one neuron closer than this are "the same spike"
@@ -55,36 +56,20 @@ def network(seed: int, n_inputs=20, n_neurons=8, rate=40.0, duration=0.05, n_sam
 
 
 def match(exact, estimate):
-    """Pair spikes of each (sample, neuron) by nearest time within MATCH_WINDOW.
+    """Pair spikes of each (sample, neuron) by nearest time within MATCH_WINDOW
+    (``biosnn.studies.discretization.match_spikes``).
 
     ``exact`` and ``estimate`` are (times, units, samples). Returns the absolute
     timing errors of matched exact spikes and the number of spikes (of either
     side) left without a partner.
     """
-    errors, unmatched = [], 0
-    keys = set(zip(exact[2].tolist(), exact[1].tolist())) | set(zip(estimate[2].tolist(), estimate[1].tolist()))
-    for b, u in keys:
-        a = np.sort(exact[0][(exact[2] == b) & (exact[1] == u)])
-        e = np.sort(estimate[0][(estimate[2] == b) & (estimate[1] == u)])
-        used = np.zeros(e.size, dtype=bool)
-        for t in a:
-            d = np.where(used, np.inf, np.abs(e - t))
-            k = int(np.argmin(d)) if e.size else -1
-            if k >= 0 and d[k] <= MATCH_WINDOW:
-                used[k] = True
-                errors.append(d[k])
-            else:
-                unmatched += 1
-        unmatched += int((~used).sum())
-    return np.asarray(errors), unmatched
+    matched = match_spikes(exact, estimate, MATCH_WINDOW)
+    return matched.errors, matched.unmatched
 
 
 def fit_order(dts, errors) -> float:
-    """Slope of log(error) against log(dt) (the order of convergence)."""
-    ok = [(d, e) for d, e in zip(dts, errors) if e > 0 and np.isfinite(e)]
-    if len(ok) < 2:
-        return float("nan")
-    return float(np.polyfit(np.log([d for d, _ in ok]), np.log([e for _, e in ok]), 1)[0])
+    """Slope of log(error) against log(dt) (the order of convergence; ``biosnn.studies.discretization``)."""
+    return fitted_order(dts, errors)
 
 
 def measure(seed: int, dts=DTS, target: str = "numpy", progress: bool = False) -> dict:
