@@ -327,3 +327,24 @@ def test_convention_examples(nest):
     # Brian2's default slot loses the spike whose jump crosses threshold by a quarter of a step's decay
     assert slot["spikes_lost_by_default_slot"] >= 1
     assert slot["van_rossum_exact_schedule"] < 1e-6 < slot["van_rossum_default_slot"]
+
+
+# -- the command line -------------------------------------------------------------------------------------
+
+def test_command_line_writes_the_study_and_refuses_bad_input(load_script, tmp_path, capsys):
+    script = load_script("validation", "discretization_study")
+    for argv, message in [(["--out", str(tmp_path)], "is a directory"), (["--models", "hodgkin_huxley"],
+                                                                          "unknown model"),
+                          (["--seed", "-1"], "non-negative integer")]:
+        with pytest.raises(SystemExit) as err:
+            script.main(argv if argv[0] == "--out" else ["--out", str(tmp_path / "bad.json"), *argv])
+        assert err.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "bad.json").exists()
+    out = tmp_path / "li.json"
+    assert script.main(["--out", str(out), "--quick", "--models", "li"]) == 0
+    result = json.loads(out.read_text())
+    assert result["command"] == f"python validation/discretization_study.py --out {out} --quick --models li"
+    assert result["study"] == "discretization" and {r["model"] for r in result["rows"]} == {"li"}
+    assert len(result["rows"]) == 4 * len(D.QUICK.dts)          # exact, euler: on and off the grid
+    assert {o["measure"] for o in result["orders"]} == {"state_error_max", "state_error_mean"}
+    assert all({"name", "description"} <= set(c) for c in result["conventions"])
