@@ -33,13 +33,17 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/biosnn validate --models all --target numpy --out $(DEMO_OUT)
 
-# Every publication figure (PDF + 300 dpi PNG) from the stored study results and the demo's report.
-figures: $(STAMP)
+# Every publication figure (PDF + 300 dpi PNG) from the stored study results and the demo's report
+# (the demo runs first when its report is missing).
+figures: $(STAMP) $(DEMO_OUT)/report.json
 	$(VENV)/bin/biosnn figures --results figures/results $(DEMO_OUT) --out $(FIGURES_OUT)
 
 # One self-contained HTML page of the validation, the studies and every figure (after make demo).
 report: figures
 	$(VENV)/bin/biosnn report --results $(DEMO_OUT) figures/results --figures $(FIGURES_OUT) --out $(REPORT_OUT)
+
+$(DEMO_OUT)/report.json: | $(STAMP)
+	$(MAKE) demo
 
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)

@@ -221,6 +221,19 @@ def load_npz(path, what: str) -> dict:
         raise BiosnnInputError(f"{what} file {path!r} is not a readable .npz: {err}") from None
 
 
+@contextlib.contextmanager
+def expected_layout(source):
+    """Reading results: content without the layout the reader expects (a missing key, a list where a table
+    should be) is bad input naming ``source`` (a path, or a description of the files), not a traceback."""
+    try:
+        yield
+    except BiosnnInputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise BiosnnInputError(f"{str(source)!r} does not have the layout of its results "
+                               f"({type(err).__name__}: {err})") from None
+
+
 def load_json(path, what: str) -> dict:
     """A JSON results file; a missing file gives ``{}``, a corrupt one a clear error."""
     path = Path(path)

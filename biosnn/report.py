@@ -22,12 +22,10 @@ nothing: styles, script and images are inline, so it works offline and can be ma
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import math
 import shlex
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -36,7 +34,8 @@ from pathlib import Path
 from biosnn.figures import FIGURES, locate
 
 from .errors import BiosnnInputError
-from .io import atomic_write_text, check_output_file, load_json
+from .io import atomic_write_text, check_output_file, expected_layout, load_json
+from .sweep_table import read_points
 
 
 @dataclass(frozen=True)
@@ -318,18 +317,6 @@ def results_file(data: dict, anchor: str, order: tuple[str, ...] = (), folded: t
 
 
 # -- sections ------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def expected_layout(path: Path):
-    """A results file whose content does not have the layout its section reads is bad input, named."""
-    try:
-        yield
-    except BiosnnInputError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
-        raise BiosnnInputError(f"{str(path)!r} does not have the layout of its results "
-                               f"({type(err).__name__}: {err})") from None
-
-
 def _load(path: Path, what: str) -> dict:
     data = load_json(path, what)
     if not isinstance(data, dict) or not data:
@@ -417,15 +404,8 @@ def discretization_section(path: Path, commands: Commands) -> str:
 def sweep_rows(path: Path) -> list[dict]:
     """Accuracy per (network, dataset, kind, strength) with one column per backend and dt, the mean over
     the perturbation seeds; read from the sweep's SQLite table, read-only."""
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            points = db.execute("SELECT network, dataset, kind, strength, seed, backend, dt, accuracy "
-                                "FROM points").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error as err:
-        raise BiosnnInputError(f"{str(path)!r} is not a perturbation sweep table: {err}") from None
+    columns = ("network", "dataset", "kind", "strength", "seed", "backend", "dt", "accuracy")
+    points = [tuple(row[c] for c in columns) for row in read_points(path, columns)]
     accuracy, seeds, runs = defaultdict(list), defaultdict(set), set()
     for network, dataset, kind, strength, seed, backend, dt, value in points:
         run = (backend, dt)
@@ -449,7 +429,9 @@ def sweep_rows(path: Path) -> list[dict]:
 
 def study_body(study: Study, path: Path, commands: Commands) -> str:
     if study.kind == "sweep":
-        anchor = commands.for_file(path, None, study.pattern)
+        # the timing study writes the table beside its training.json, which records the study's command
+        beside = path.parent / "training.json"
+        anchor = commands.for_file(path, _load(beside, "results file") if beside.is_file() else None, study.pattern)
         rows = sweep_rows(path)
         if not rows:
             return '<p class="note">The table holds no point.</p>'

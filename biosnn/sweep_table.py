@@ -39,6 +39,26 @@ SOURCE_COLUMNS = ("kind", "name", "sha256")
 KEY = ("network", "dataset", "kind", "strength", "seed", "backend", "dt")   # kind: <name>[:temporal-shd]
 
 
+def read_points(path, columns=tuple(name for name, _ in COLUMNS)) -> list[dict]:
+    """The rows of a sweep table, ``columns`` of each, opened read-only (nothing written beside a table in
+    rollback-journal mode; the stored tables are); a missing file or another layout is a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise BiosnnInputError(f"sweep table {str(path)!r} does not exist: run the sweep first")
+    unknown = [c for c in columns if c not in dict(COLUMNS)]
+    if unknown:
+        raise BiosnnInputError(f"sweep tables have no column {', '.join(map(repr, unknown))}")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)  # as_uri escapes '#', '?', '%'
+        try:
+            cursor = db.execute(f"SELECT {', '.join(columns)} FROM points ORDER BY {', '.join(KEY)}")
+            return [dict(zip(columns, row)) for row in cursor]
+        finally:
+            db.close()
+    except sqlite3.Error as err:
+        raise BiosnnInputError(f"{str(path)!r} is not a perturbation sweep table: {err}") from None
+
+
 class SweepTable:
     """The sweep database at ``path`` (created when missing)."""
 

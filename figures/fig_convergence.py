@@ -71,17 +71,21 @@ def _panel(ax, data: dict, model: str, scenario: str, measures) -> bool:
     """Draw every discretization's lines; one legend entry each, with the fitted order of every measure."""
     orders = _orders(data, model, scenario)
     labels, drawn = {}, False
+    # a panel may hold several references (LIF: event-driven and NEST): the first filled markers, others open
+    references = sorted({ref for measure, _, _ in measures for _, ref in _lines(data, model, scenario, measure)})
+    fills = {ref: "full" if k == 0 else "none" for k, ref in enumerate(references)}
     for measure, scale, linestyle in measures:
         for (discretization, reference), (dts, errors) in _lines(data, model, scenario, measure).items():
             i = DISCRETIZATION_ORDER.index(discretization)
             errors = np.asarray(errors, float) * scale
             shown = np.where(errors > 0, errors, np.nan)    # an error of exactly 0 has no place on a log axis
             ax.loglog(np.asarray(dts) * 1e3, shown, marker=MARKERS[discretization], color=colour(i),
-                      linestyle=":" if discretization == "spikingjelly" else linestyle, ms=2.5, lw=0.8)
+                      fillstyle=fills[reference], linestyle=linestyle, ms=2.5, lw=0.8)
             text = SHORT[measure] + _order_text(orders.get((discretization, reference, measure)))
             labels.setdefault((i, discretization, reference), []).append(text)
             drawn = True
-    handles = [ax.plot([], [], marker=MARKERS[d], color=colour(i), ms=2.5)[0] for i, d, _ in sorted(labels)]
+    handles = [ax.plot([], [], marker=MARKERS[d], color=colour(i), fillstyle=fills[r], ms=2.5)[0]
+               for i, d, r in sorted(labels)]
     texts = [f"{d} vs {r}: {', '.join(t)}" for (i, d, r), t in sorted(labels.items())]
     if handles:
         ax.legend(handles, texts, fontsize=4.5, loc="lower right", handlelength=1.2, borderaxespad=0.2)

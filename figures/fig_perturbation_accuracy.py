@@ -4,7 +4,8 @@ training dt and finer, and the rate-only baselines (the shapes of Yu, Sun & Good
 Reads ``timing/sweep.sqlite`` (``python validation/timing_study.py --out results/timing`` or ``biosnn
 perturb``): one row of panels per network, one panel per perturbation kind, mean accuracy over
 perturbation seeds. Solid lines: torch at the training dt; open circles: Brian2 at the training dt;
-dashed: Brian2 at the finest dt swept; grey and dotted: the rate-only classifiers (spike counts only).
+dashed with crosses: Brian2 at the finer dt; dotted with triangles: the rate-only classifiers (spike
+counts only). Every series has markers, so a kind with one strength (time reversal) shows them all.
 Writes ``perturbation_accuracy.pdf`` and ``.png``. No simulation happens here.
 
 Usage: python figures/fig_perturbation_accuracy.py --results results --out figures/out
@@ -12,7 +13,6 @@ Usage: python figures/fig_perturbation_accuracy.py --results results --out figur
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,24 +22,23 @@ from biosnn.errors import BiosnnInputError
 from biosnn.figures import locate, script_main
 from biosnn.perturb import PERTURBATIONS
 from biosnn.plotting.save import save_figure
+from biosnn.sweep_table import read_points
 from biosnn.plotting.style import BACKEND_COLOURS, new_figure, style
 
 RATE_LABELS = {"rate_logistic": "rate-only, logistic", "rate_mlp": "rate-only, MLP"}
 
 
-def read_points(path: Path) -> dict:
+def accuracy_table(path: Path) -> dict:
     """``{network: {kind: {(backend, dt): [(strength, mean accuracy), ...]}}}`` from a sweep table."""
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT network, kind, strength, backend, dt, AVG(accuracy) FROM points "
-                              "GROUP BY network, kind, strength, backend, dt ORDER BY strength").fetchall()
-    except sqlite3.Error as err:
-        raise BiosnnInputError(f"{str(path)!r} is not a sweep table: {err}") from None
+    rows = read_points(path, ("network", "kind", "strength", "backend", "dt", "accuracy"))
     if not rows:
         raise BiosnnInputError(f"the sweep table {str(path)!r} holds no points")
+    accuracies = defaultdict(list)                       # the mean over perturbation seeds
+    for row in rows:
+        accuracies[row["network"], row["kind"], row["backend"], row["dt"], row["strength"]].append(row["accuracy"])
     table = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
-    for network, kind, strength, backend, dt, accuracy in rows:
-        table[network][kind][(backend, dt)].append((strength, accuracy))
+    for (network, kind, backend, dt, strength), values in sorted(accuracies.items()):
+        table[network][kind][(backend, dt)].append((strength, float(np.mean(values))))
     return table
 
 
@@ -54,7 +53,7 @@ def _strength_axis(kind: str) -> tuple[float, str]:
 
 def render(roots, out: Path) -> list[Path]:
     (path,) = locate(roots, "timing/sweep.sqlite")
-    table = read_points(path)
+    table = accuracy_table(path)
     networks = sorted(table)
     kinds = sorted({kind for n in networks for kind in table[n]}, key=lambda k: (list(PERTURBATIONS).index(
         k.split(":")[0]) if k.split(":")[0] in PERTURBATIONS else 99, k))
@@ -72,13 +71,15 @@ def render(roots, out: Path) -> list[Path]:
                     x = np.array([s for s, _ in points]) * scale
                     y = np.array([a for _, a in points]) * 100
                     if backend == "torch":
-                        ax.plot(x, y, "-", color=BACKEND_COLOURS["torch"], label=f"torch, {dt * 1e3:g} ms")
+                        ax.plot(x, y, "-", marker="s", ms=2.5, color=BACKEND_COLOURS["torch"],
+                                label=f"torch, {dt * 1e3:g} ms")
                     elif backend == "brian2" and dt == max(brian_dts):
                         ax.plot(x, y, "o", mfc="none", color=BACKEND_COLOURS["brian2"], label=f"Brian2, {dt * 1e3:g} ms")
                     elif backend == "brian2":
-                        ax.plot(x, y, "--", color=BACKEND_COLOURS["brian2"], label=f"Brian2, {dt * 1e3:g} ms")
+                        ax.plot(x, y, "--", marker="x", ms=3, color=BACKEND_COLOURS["brian2"],
+                                label=f"Brian2, {dt * 1e3:g} ms")
                     else:
-                        ax.plot(x, y, ":", color=BACKEND_COLOURS.get(backend, "0.5"),
+                        ax.plot(x, y, ":", marker="^", ms=2.5, color=BACKEND_COLOURS.get(backend, "0.5"),
                                 label=RATE_LABELS.get(backend, backend))
                 if torch_dts and row == len(networks) - 1:
                     ax.set_xlabel(xlabel)

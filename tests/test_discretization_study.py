@@ -311,14 +311,20 @@ def test_event_driven_lif_equals_nest_iaf_psc_delta_ps(nest):
     assert matched.errors.max() < EVENT_DRIVEN_VS_NEST
 
 
-def test_convention_examples(nest):
-    label, delays, slot = (example() for example in D.CONVENTION_EXAMPLES)
+def test_nest_label_example(nest):
+    label = D.nest_label_example()
     # NEST's stamp is biosnn's label plus exactly one dt; the start label is early, the end label late
     assert label["same_spike_count"] and len(label["biosnn_labels_s"]) >= 2
     assert np.allclose(label["label_difference_in_dt"], 1.0, atol=1e-9)
     assert all(-1 <= e <= 0 for e in label["start_label_error_in_dt"])
     assert all(0 <= e <= 1 for e in label["end_label_error_in_dt"])
     assert label["van_rossum_after_shift"] < 1e-6 < label["van_rossum_raw"]
+
+
+def test_delay_rounding_and_input_slot_examples():
+    """The two examples without NEST run wherever biosnn runs."""
+    assert D.CONVENTION_EXAMPLES == (D.nest_label_example, D.delay_rounding_example, D.input_slot_example)
+    delays, slot = D.delay_rounding_example(), D.input_slot_example()
     # 0.36 ms at 0.1 ms: biosnn rounds down (3 steps), the nearest step is 4; 4.9 ms: a naive cast loses a step
     first, second = delays["cases"]
     assert first["steps"] == {"biosnn_timestep": 3, "nearest": 4, "naive_cast": 3}

@@ -9,14 +9,19 @@ import pytest
 
 from biosnn import BiosnnInputError
 from biosnn.figures import FIGURES, STORED_RESULTS, by_module, module_of, render_all
+from biosnn.plotting.style import PNG_DPI
 
 #: a 300 dpi PNG of a real figure is far above this; an empty canvas at 300 dpi is not
 MIN_PNG_BYTES = 20_000
 
 
 def _check(out: Path, stem: str):
+    from PIL import Image
+
     png, pdf = out / f"{stem}.png", out / f"{stem}.pdf"
     assert png.stat().st_size > MIN_PNG_BYTES, png
+    with Image.open(png) as image:
+        assert [round(d) for d in image.info["dpi"]] == [PNG_DPI, PNG_DPI], png
     pdf_bytes = pdf.read_bytes()
     assert pdf_bytes[:4] == b"%PDF" and b"/FontFile2" in pdf_bytes  # vector, TrueType fonts embedded
 
@@ -36,10 +41,25 @@ def li_report(tmp_path_factory):
 
 
 @pytest.mark.parametrize("figure", FIGURES, ids=lambda f: f.module)
-def test_every_registered_figure_from_the_stored_results(figure, tmp_path, li_report, capsys):
+def test_every_registered_figure_from_the_stored_results(figure, tmp_path, li_report, capsys, monkeypatch):
     """`biosnn figures --only <figure>` on the results shipped in figures/results and a validate report
-    writes a non-empty PDF (fonts embedded) and a 300 dpi PNG for each of the figure's outputs."""
+    writes a non-empty PDF (fonts embedded) and a 300 dpi PNG for each of the figure's outputs, and
+    simulates nothing (every simulation entry point raises while it draws)."""
+    import brian2
+
+    import biosnn
+    import biosnn.simulation
     from biosnn.cli import main
+    from biosnn.torch.feedforward import FeedForward
+    from biosnn.torch.module.layer import Layer
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("a figure script simulated")
+
+    for owner, name in ((biosnn, "simulate"), (biosnn, "simulate_network"), (biosnn.simulation, "simulate"),
+                        (biosnn.simulation, "simulate_network"), (brian2.Network, "run"), (FeedForward, "forward"),
+                        (Layer, "forward")):
+        monkeypatch.setattr(owner, name, no_simulation)
 
     out = tmp_path / "figs"
     assert main(["figures", "--results", str(STORED_RESULTS), str(li_report), "--out", str(out), "--quiet",
@@ -69,6 +89,19 @@ def test_missing_results_are_named_before_anything_is_drawn(tmp_path):
         render_all([tmp_path / "nowhere"], tmp_path / "out", progress=False)
     with pytest.raises(BiosnnInputError, match="no figure 'fig_nothing'"):
         render_all([tmp_path], tmp_path / "out", only=["fig_nothing"], progress=False)
+
+
+def test_results_without_the_expected_layout_are_bad_input(tmp_path):
+    """Well-formed JSON of another layout names the figure and its file, never a traceback."""
+    (tmp_path / "lee_convergence.json").write_text(json.dumps({"runs": [{"rows": [{"dt": 1e-4}]}]}))
+    with pytest.raises(BiosnnInputError, match=r"fig_lee_convergence reading .*lee_convergence.json.*KeyError"):
+        render_all([tmp_path], tmp_path / "out", only=["fig_lee_convergence"], progress=False)
+    (tmp_path / "lee_convergence.json").write_text("[]")
+    with pytest.raises(BiosnnInputError, match="does not have the layout"):
+        render_all([tmp_path], tmp_path / "out", only=["fig_lee_convergence"], progress=False)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(BiosnnInputError, match="is a file"):
+        render_all([tmp_path], tmp_path / "file", only=["fig_lee_convergence"], progress=False)
 
 
 def test_results_are_looked_up_in_the_first_root_that_has_them(tmp_path):
@@ -141,7 +174,7 @@ def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
                            "n_samples, input_spikes, lost_spikes, binned, seconds, code_version) VALUES "
                            "('net', 'data', 'deletion', 0.5, ?, ?, ?, ?, 10, 100, 0, 0, 1.0, 'x')",
                            (seed, backend, dt, accuracy))
-    points = figure.read_points(tmp_path / "timing" / "sweep.sqlite")
+    points = figure.accuracy_table(tmp_path / "timing" / "sweep.sqlite")
     assert points["net"]["deletion"][("brian2", 2.5e-4)] == [(0.5, pytest.approx(0.6))]
     figure.render([tmp_path], tmp_path)
     _check(tmp_path, "perturbation_accuracy")

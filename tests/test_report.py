@@ -126,12 +126,20 @@ def test_every_number_is_a_link_to_a_listed_command(results, tmp_path):
     listed = {li.attrs["id"]: next(li.iter("pre")).all_text() for li in anchors.values()}
     assert "biosnn validate --models lif network_gamma --target numpy --seed 0 --out demo-report" in listed.values()
     assert "python validation/gamma_dt_table.py --out results/gamma_dt_table.json" in listed.values()
-    documented = f"python validation/timing_study.py --out {roots[1] / 'timing'}"    # the sweep records none
-    assert documented in listed.values()
-    sweep_anchor = next(k for k, v in listed.items() if v == documented)
+    # the sweep records no command: it is the timing study's, recorded in the training file beside it
+    recorded = "python validation/timing_study.py --out results/timing --quick"
+    sweep_anchor = next(k for k, v in listed.items() if v == recorded)
     sweep_table = next(t for t in sections(page)["studies"].iter("table")
                        if any("torch 1 ms" in th.all_text() for th in t.iter("th")))
     assert {a.attrs["href"] for a in sweep_table.iter("a")} == {f"#{sweep_anchor}"}
+
+
+def test_a_sweep_without_a_training_file_links_to_the_documented_command(results, tmp_path):
+    roots, figs = results
+    (roots[1] / "timing" / "training.json").unlink()
+    page = parse(build_report(roots, figs, tmp_path / "report.html"))
+    listed = [next(li.iter("pre")).all_text() for li in sections(page)["commands"].iter("li")]
+    assert f"python validation/timing_study.py --out {roots[1] / 'timing'}" in listed
 
 
 def test_figures_are_embedded_and_grouped_by_the_registry(results, tmp_path):

@@ -326,3 +326,26 @@ def test_cpp_standalone_sweep_builds_once_per_process(case, tmp_path, monkeypatc
     brian_rows = [r for r in table.rows() if r["backend"] == "brian2"]
     assert len(brian_rows) == len(GRID) and all(r["agreement"] == 1.0 for r in brian_rows)
     simulate_network(net, data.spikes, backend="brian2", dt=DT, duration=data.duration)   # the device is free
+
+
+def test_sweep_tables_are_read_read_only_whatever_their_path(tmp_path):
+    """A '#' or '?' in the path is part of the file name (the URI is escaped), nothing is written beside
+    the table, and a missing table or unknown column is a clear error."""
+    from biosnn.sweep_table import SweepTable, read_points
+
+    folder = tmp_path / "a#b?c"
+    folder.mkdir()
+    table = SweepTable(folder / "sweep.sqlite")
+    table.connection.execute("PRAGMA journal_mode=DELETE")
+    table.write_point([dict(network="n", dataset="d", kind="deletion", strength=0.5, seed=0, backend="torch", dt=1e-3,
+                            accuracy=0.75, n_samples=4, agreement=None, input_spikes=9, lost_spikes=0, binned=0,
+                            seconds=0.1, code_version="v")])
+    table.close()
+    before = sorted(p.name for p in folder.iterdir())
+    assert read_points(folder / "sweep.sqlite", ("kind", "accuracy")) == [{"kind": "deletion", "accuracy": 0.75}]
+    assert sorted(p.name for p in folder.iterdir()) == before == ["sweep.sqlite"]
+    assert not (tmp_path / "a").exists()
+    with pytest.raises(BiosnnInputError, match="does not exist"):
+        read_points(tmp_path / "none.sqlite")
+    with pytest.raises(BiosnnInputError, match="no column 'bogus'"):
+        read_points(folder / "sweep.sqlite", ("bogus",))

@@ -99,3 +99,17 @@ def test_monitor_records_learnt_plif_time_constants_every_epoch():
     assert taus[0][0] == pytest.approx(15e-3, rel=1e-12)
     assert taus[-1][0] != taus[0][0]
     assert taus[-1][0] == net.export().layers[0].params["tau_m"]
+
+
+def test_a_checkpoint_resumes_only_with_the_same_monitoring(tmp_path):
+    """A run checkpointed without a monitor cannot be resumed with one (its history would miss epochs)."""
+    from biosnn.studies.timing_tasks import TimingTaskConfig, build, learnt_time_constants
+
+    net = build(TimingTaskConfig(hidden=3), n_inputs=2, n_classes=2, duration=0.01)
+    x = torch.zeros((8, 10, 2), dtype=torch.float64)
+    y = torch.as_tensor(np.arange(8) % 2)
+    cfg = TrainConfig(epochs=1, batch_size=8, progress=False, checkpoint_dir=str(tmp_path))
+    fit(net, TensorData(x, y), cfg)
+    with pytest.raises(BiosnnInputError, match="written without a monitor"):
+        fit(build(TimingTaskConfig(hidden=3), n_inputs=2, n_classes=2, duration=0.01), TensorData(x, y),
+            TrainConfig(**{**cfg.__dict__, "epochs": 1}), monitor=learnt_time_constants)

@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 from biosnn.errors import BiosnnInputError
 from biosnn.io import atomic_write_text, load_json
+from biosnn.sweep_table import read_points
 
 
 def report(study: Path) -> str:
-    db_path = study / "sweep.sqlite"
-    if not db_path.exists():
-        raise BiosnnInputError(f"{str(db_path)!r} does not exist: run the study first")
-    try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT network, kind, strength, backend, dt, accuracy, agreement, seconds, seed "
-                              "FROM points ORDER BY network, kind, strength, seed").fetchall()
-    except sqlite3.Error as err:
-        raise BiosnnInputError(f"{str(db_path)!r} is not a sweep table: {err}") from None
+    columns = ("network", "kind", "strength", "backend", "dt", "accuracy", "agreement", "seconds", "seed")
+    rows = [tuple(row[c] for c in columns) for row in read_points(study / "sweep.sqlite", columns)]
     training = {run["name"]: run for run in load_json(study / "training.json", "training file").get("runs", [])}
     by_network = defaultdict(lambda: defaultdict(dict))
     runs_of = defaultdict(set)

@@ -44,7 +44,7 @@ def plot_equivalence(reference, mirror, stem, *, title: str = "", n_neurons: int
         diff = np.abs(v_ref - v_mir).max(axis=1)
         axes[2].semilogy(t_ms, np.maximum(diff, DV_FLOOR), color=BACKEND_COLOURS["torch"])
         axes[2].axhline(V_TOLERANCE, color="0.5", ls=":", label=f"contract {V_TOLERANCE:g}")
-        axes[2].set_ylim(DV_FLOOR, 1e-6)
+        axes[2].set_ylim(DV_FLOOR, max(1e-6, 10 * float(diff.max(initial=0.0))))  # a failure stays in view
         axes[2].set_ylabel("max |dv|")
         axes[2].set_xlabel("time (ms)")
         axes[2].legend(loc="upper right")

@@ -28,14 +28,18 @@ RC = {
     "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7, "xtick.labelsize": 7,
     "ytick.labelsize": 7, "lines.linewidth": 1.0, "lines.markersize": 3.5, "axes.linewidth": 0.6,
     "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
-    "pdf.fonttype": 42, "ps.fonttype": 42, "savefig.bbox": "tight", "savefig.pad_inches": 0.02,
+    "pdf.fonttype": 42, "ps.fonttype": 42, "savefig.bbox": "standard",
     "figure.constrained_layout.use": True,
 }
 
 
+#: the palette's colours for lines, in order: black (kept for references) and yellow (faint on white) left out
+LINE_COLOURS = tuple(c for c in PALETTE if c not in ("#000000", "#F0E442"))
+
+
 def colour(index: int) -> str:
-    """The palette's ``index``-th colour after black (cycling)."""
-    return PALETTE[1 + index % (len(PALETTE) - 1)]
+    """The ``index``-th line colour (cycling through :data:`LINE_COLOURS`)."""
+    return LINE_COLOURS[index % len(LINE_COLOURS)]
 
 
 @contextmanager
@@ -47,14 +51,14 @@ def style():
     import matplotlib.pyplot as plt
     from cycler import cycler
 
-    with plt.rc_context(RC | {"axes.prop_cycle": cycler(color=PALETTE[1:] + PALETTE[:1])}):
+    with plt.rc_context(RC | {"axes.prop_cycle": cycler(color=LINE_COLOURS)}):
         yield plt
 
 
 def new_figure(plt, *, width: str = "single", height: float | None = None, nrows: int = 1, ncols: int = 1,
                **kwargs):
     """``(fig, axes)`` at a journal width (``"single"`` or ``"double"``); height in inches (default: 0.75 x width
-    for one row, 0.6 x width per row otherwise)."""
+    for one single-column row, else 0.32 x width per row + 0.3 in for the labels)."""
     widths = {"single": SINGLE_COLUMN, "double": DOUBLE_COLUMN}
     if width not in widths:
         raise ValueError(f"width must be one of {sorted(widths)}, got {width!r}")

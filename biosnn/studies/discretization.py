@@ -74,9 +74,10 @@ from ..spikes import SpikeTrains
 
 #: the dt ladder (s), coarsest first: halving from 1 ms (the step most SNN training uses), a factor 64 in all
 DTS = tuple(1e-3 / 2 ** k for k in range(7))
-#: a mirror spike and a ground-truth spike of one neuron closer than this are the same spike: four steps
-#: of the coarsest dt (the grid moves a spike by at most about two steps), well below the shortest
-#: interval between two spikes of one neuron in the study's networks (t_ref or a membrane time constant)
+#: a mirror spike and a ground-truth spike of one neuron closer than this are the same spike: two steps
+#: of the coarsest dt (the grid moves a spike by about two steps at most), below the shortest interval
+#: between two spikes of one neuron in the study's networks (t_ref or a membrane time constant). At the
+#: coarsest steps the flip counts depend on it (docs/discretization.md, "The match window")
 MATCH_WINDOW = 2e-3
 #: time constant of the van Rossum kernel (s): the membrane's time scale, so a distance of 1/sqrt(2) is
 #: one spike too many or too few, and a spike moved by 0.5 ms adds 1 - e^{-0.1} = 0.095 to the squared distance

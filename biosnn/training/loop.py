@@ -156,6 +156,9 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         history, start = state["history"], state["epoch"] + 1
+        if (monitor is not None) != ("monitor" in history):
+            raise BiosnnInputError(f"checkpoint {ckpt} was written {'without' if monitor is not None else 'with'} a "
+                                   "monitor; resume it the same way, or remove it to start afresh")
     bar = tqdm(range(start, cfg.epochs), desc="train", unit="epoch", disable=not cfg.progress,
                initial=start, total=cfg.epochs)
     for epoch in bar:
