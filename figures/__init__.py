@@ -39,6 +39,10 @@ class Figure:
 FIGURES: tuple[Figure, ...] = (
     Figure("fig_equivalence", "Brian2 reference against its torch mirror, one representative case per model",
            ("traces/*_brian2.npz",), "overlay_*"),
+    Figure("fig_convergence", "Discretization study: error against dt per model and discretization, with fitted "
+           "orders", ("discretization.json",), "convergence"),
+    Figure("fig_conventions", "The cost of conventions: NEST's end-of-step labels, delay rounding, the input's "
+           "slot within a step", ("discretization.json",), "conventions"),
     Figure("fig_lee_convergence", "Lee et al. WTA layer: Brian2 on a grid against the event-driven solution",
            ("lee_convergence.json",), "lee_convergence"),
     Figure("fig_lee_digits_mu", "Digit accuracy against the lateral strength mu (the shape of Lee et al. Fig. 1)",
@@ -53,10 +57,6 @@ FIGURES: tuple[Figure, ...] = (
     Figure("fig_plif_tau", "Learnt PLIF membrane time constants during training (the shape of Fang et al. 2021, "
            "Fig. 7)", ("timing/training.json",), "plif_tau"),
     Figure("fig_scaling", "Cost against network size and duration, both backends", ("scaling.json",), "scaling"),
-    Figure("fig_convergence", "Discretization study: error against dt per model and discretization, with fitted "
-           "orders", ("discretization.json",), "convergence"),
-    Figure("fig_conventions", "The cost of conventions: NEST's end-of-step labels, delay rounding, the input's "
-           "slot within a step", ("discretization.json",), "conventions"),
 )
 
 
