@@ -237,17 +237,43 @@ def _load_nir_input(path: str):
     return SpikeTrains.load(path)
 
 
+#: the files a ``validate-nir`` report directory holds; a directory with any other is not replaced
+VALIDATE_NIR_REPORT_FILES = ("report.json", "report.md")
+
+
+def _check_validate_nir_out(out, inputs) -> None:
+    """``--out`` is replaced as a whole (``replace_directory``): refuse one that holds the graph or the input,
+    or holds anything but a previous report (the convention of ``biosnn validate``'s report directory)."""
+    from pathlib import Path
+
+    from .io import check_output_dir
+
+    path = check_output_dir(out, "--out")
+    root = path.resolve()
+    for given in inputs:
+        if root == Path(given).resolve() or root in Path(given).resolve().parents:
+            raise BiosnnInputError(f"--out {str(out)!r} holds {given!r}, which this run reads; the report directory "
+                                   "is replaced as a whole: choose a new or empty directory")
+    if path.is_dir():
+        names = sorted(p.name for p in path.iterdir())
+        foreign = [n for n in names if n not in VALIDATE_NIR_REPORT_FILES]
+        if foreign or (names and "report.json" not in names):
+            raise BiosnnInputError(f"--out {str(out)!r} exists and is not a validate-nir report (it holds "
+                                   f"{', '.join(foreign[:5]) or 'no report.json'}); choose a new or empty directory")
+
+
 def cmd_validate_nir(args) -> int:
-    from .io import atomic_write_json, atomic_write_text, check_output_dir, replace_directory
+    from .io import atomic_write_json, atomic_write_text, replace_directory
 
     if not os.path.isfile(args.graph):
         raise BiosnnInputError(f"NIR file {args.graph!r} does not exist")
     if args.out:
-        check_output_dir(args.out, "--out")
+        _check_validate_nir_out(args.out, (args.graph, args.input))
     inputs = _load_nir_input(args.input)
     from .nir.frameworks import FRAMEWORKS
 
     FRAMEWORKS[args.framework].check()
+    FRAMEWORKS[args.framework].preset(args.dt)      # a --dt the framework cannot take: refused before any work
     from .threads import set_threads
 
     set_threads(args.threads)      # after the checks: importing torch takes seconds

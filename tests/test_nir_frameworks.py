@@ -369,3 +369,54 @@ def test_cli_validate_nir_spikingjelly(tmp_path):
     assert report["framework_agrees"] and report["framework_tolerance"] == 1e-9
     assert all(a["max_abs_dv"] <= FLOAT64_RECURRENCE for a in report["framework_vs_mirror"])
     assert {"leak potential", "CUBALIF", "threshold"} <= {c["topic"] for c in report["conventions"]}
+
+
+# -- validate-nir: outcomes that are not a pass, arguments refused before any work -------------------
+
+def test_validate_nir_without_spikes_is_not_a_pass(snntorch_graph, tmp_path, capsys):
+    """Silence on both sides (no input here; a misread graph in general) compares nothing: not a pass, exit 1."""
+    from biosnn.cli import main
+    from biosnn.nir.validate import NO_SPIKES, validate_nir
+
+    report = validate_nir(snntorch_graph[1], np.zeros((30, 1, 5)), framework="snntorch")
+    assert report["framework_agrees"] and report["contract_holds"]
+    assert report["no_spikes"] and not report["passed"]
+    nir.write(tmp_path / "snn.nir", snntorch_graph[1])
+    np.save(tmp_path / "x.npy", np.zeros((30, 5)))
+    assert main(["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"),
+                 "--framework", "snntorch"]) == 1
+    out = capsys.readouterr().out
+    assert NO_SPIKES in out and "FAIL" in out
+
+
+def test_cli_validate_nir_snntorch_dt_is_fixed(snntorch_graph, tmp_path, capsys):
+    """snntorch's importer fixes dt = 1e-4 s: another --dt is bad input (exit 2); 1e-4 itself runs."""
+    from biosnn.cli import main
+
+    nir.write(tmp_path / "snn.nir", snntorch_graph[1])
+    np.save(tmp_path / "x.npy", _raster(np.random.default_rng(5), 60, 1, 5, 0.4))
+    args = ["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"), "--framework", "snntorch"]
+    assert main(args + ["--dt", "1e-3"]) == 2
+    assert "fixes dt = 0.0001 s" in capsys.readouterr().err
+    assert main(args + ["--dt", "1e-4"]) == 0, capsys.readouterr().out
+
+
+def test_cli_validate_nir_out_never_replaces_other_files(snntorch_graph, tmp_path, capsys):
+    """--out is replaced as a whole: a directory holding the graph or the input, or any file but a previous
+    report, is refused (exit 2) and left as it was; a previous report is replaced."""
+    from biosnn.cli import main
+
+    nir.write(tmp_path / "snn.nir", snntorch_graph[1])
+    np.save(tmp_path / "x.npy", _raster(np.random.default_rng(5), 60, 1, 5, 0.4))
+    args = ["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"), "--framework", "snntorch"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(args + ["--out", str(tmp_path)]) == 2
+    assert "holds" in capsys.readouterr().err and sorted(p.name for p in tmp_path.iterdir()) == before
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(args + ["--out", str(other)]) == 2
+    assert "not a validate-nir report" in capsys.readouterr().err and (other / "notes.txt").read_text() == "mine"
+    assert main(args + ["--out", str(tmp_path / "report")]) == 0
+    assert main(args + ["--out", str(tmp_path / "report")]) == 0        # its own previous report: replaced
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["report.json", "report.md"]

@@ -15,6 +15,7 @@ import pytest
 
 nir = pytest.importorskip("nir", reason="the NIR bridge needs the nir package (pip install 'biosnn[nir]')")
 
+from biosnn.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "nir_paper"
@@ -113,3 +114,13 @@ def test_spike_scaling_with_dt(dt):
     dirac = from_nir(graph, Discretization.exact(dt)).simulate(x, backend="torch")
     np.testing.assert_array_equal(dirac[0].spike_steps, pulses[0].spike_steps)
     np.testing.assert_array_equal(dirac[1].spike_steps, dirac[0].spike_steps + 1)
+
+
+@pytest.mark.parametrize("dt", [1e-4, 1e-3])
+def test_norse_preset_refuses_a_file_that_holds_tau(paper, dt):
+    """The paper's norse-written file holds tau = 2.5 ms itself, not norse 1.1.0's dt * tau (below dt for any
+    tau < 1 s): read as dt * tau it would be a 25 s (or 2.5 s) neuron, silent on both sides of a comparison.
+    The norse preset refuses it, naming the node."""
+    graph = paper[0]
+    with pytest.raises(BiosnnInputError, match=r"NIR node '1' \(LIF\): tau = .* is not below dt.*holds tau itself"):
+        from_nir(graph, Discretization.norse(dt))

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import BiosnnInputError
 from . import chain
-from .discretization import FRAMEWORK_PRESETS, Discretization
+from .discretization import FRAMEWORK_PRESETS, SNNTORCH_DT, Discretization
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,14 @@ def common_conventions(framework: str, imported, graph) -> list[Convention]:
 class Snntorch(Framework):
     name = "snntorch"
     install = "pip install snntorch==1.0.0"
+
+    def preset(self, dt: float | None) -> Discretization:
+        """snntorch's importer fixes its step (``SNNTORCH_DT``): a ``dt`` other than that is refused, not
+        ignored."""
+        if dt is not None and dt != SNNTORCH_DT:
+            raise BiosnnInputError(f"--dt {dt!r}: snntorch 1.0's import_from_nir fixes dt = {SNNTORCH_DT:g} s "
+                                   "(beta = 1 - dt/tau); leave --dt out or give 1e-4")
+        return Discretization.snntorch()
 
     def missing(self):
         try:

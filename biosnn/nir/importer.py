@@ -47,6 +47,11 @@ from .discretization import Discretization
 MODEL_KEY = "biosnn_model"
 SYNAPSE_KEY = "biosnn_synapse"
 
+#: under the ``dt*tau`` reading (norse 1.1.0), the largest time constant (s) a field may state: norse's
+#: ``to_nir`` writes ``dt * tau``, below ``dt`` for every tau under 1 s (trained SNN time constants are ms);
+#: a field at or above ``dt`` is the sign of a file that holds tau itself
+DT_TAU_MAX_TAU = 1.0
+
 #: registered models a node of each type may carry (through ``MODEL_KEY``): same equations, same parameters
 MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",)}
 
@@ -120,7 +125,19 @@ def _per_neuron(name, kind, fields: str, value, n) -> np.ndarray:
 
 
 def _time_constant(name, kind, fields, value, n, disc: Discretization) -> float:
-    tau = disc.tau(_uniform(name, kind, fields, value, n))
+    """The time constant (s) a node's field states under ``disc``.
+
+    Read as ``dt * tau`` (norse 1.1.0's ``to_nir``: ``field = dt / tau_inv``), a field must lie below ``dt``,
+    that is ``tau = field / dt < DT_TAU_MAX_TAU``; a field at or above ``dt`` means the file holds ``tau``
+    itself (the NIR paper's norse-written ``lif_norse.nir``: 2.5e-3), which this reading would turn into a
+    neuron ``1/dt`` times too slow, so it is refused, not read."""
+    field_value = _uniform(name, kind, fields, value, n)
+    if disc.tau_in_file == "dt*tau" and not abs(field_value) < disc.dt * DT_TAU_MAX_TAU:
+        raise BiosnnInputError(
+            f"NIR node {name!r} ({kind}): {fields} = {field_value!r} is not below dt = {disc.dt!r} s, so it cannot be "
+            f"norse 1.1.0's dt * tau (that would be tau = {field_value / disc.dt:g} s >= {DT_TAU_MAX_TAU:g} s): the "
+            "file holds tau itself; read it with Discretization.euler(dt) or check the dt it was written with")
+    tau = disc.tau(field_value)
     if not tau > 0:
         raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} = {tau!r} s; a time constant must be > 0")
     if disc.method == "euler" and tau < disc.dt:

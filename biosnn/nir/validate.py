@@ -84,6 +84,18 @@ def compare_framework(run, activities, imported, lags, n_steps: int) -> list[Lay
     return out
 
 
+#: what a report says when no spiking layer spiked on either side: identical silence proves nothing
+NO_SPIKES = "nothing to compare: no spikes in any spiking layer, in the framework or in biosnn"
+
+
+def nothing_to_compare(agreements, imported) -> bool:
+    """Whether the graph has spiking layers and none of them spiked on either side (a misread graph, e.g. time
+    constants 1/dt times too long, is silent in both): such a comparison is not a pass. A graph of non-spiking
+    layers only (LI) is compared by its membranes."""
+    spiking = [a for a, layer in zip(agreements, imported.net.layers) if layer.reset is not None]
+    return bool(spiking) and all(a.n_framework == 0 and a.n_biosnn == 0 for a in spiking)
+
+
 def validate_nir(graph, inputs, *, framework: str, discretization: Discretization | None = None,
                  dt: float | None = None, target: str | None = None) -> dict:
     """Run ``graph`` (a ``nir.NIRGraph`` or a ``.nir`` path) on ``inputs`` (a ``[T, n]`` / ``[T, B, n]`` spike
@@ -134,6 +146,7 @@ def validate_nir(graph, inputs, *, framework: str, discretization: Discretizatio
                           framework_vs_mirror=[a.as_dict() for a in vs_mirror],
                           framework_vs_brian2=[a.as_dict() for a in vs_brian])
             report["framework_agrees"] = all(a.spikes_identical and a.max_abs_dv <= tolerance for a in vs_mirror)
+            report["no_spikes"] = nothing_to_compare(vs_mirror, imported)
             if exact is not None:
                 report["framework_vs_brian2_exact"] = [a.as_dict() for a in
                                                        compare_framework(run, exact, imported, lags, n_steps)]
@@ -148,7 +161,8 @@ def validate_nir(graph, inputs, *, framework: str, discretization: Discretizatio
                 max_abs_v=float(np.max(np.abs(v))) if v.size and np.all(np.isfinite(v)) else float("inf"))
         except Exception as err:
             report["framework_as_written"] = dict(error=f"{type(err).__name__}: {err}")
-    report["passed"] = bool(report["contract_holds"] and report.get("framework_agrees", False))
+    report["passed"] = bool(report["contract_holds"] and report.get("framework_agrees", False)
+                            and not report.get("no_spikes", False))
     report["wall_seconds"] = round(time.perf_counter() - start, 2)
     return report
 
@@ -187,6 +201,8 @@ def markdown(report: dict) -> str:
     for c in report["conventions"]:
         lines.append(f"| {c['topic']} | {c['framework']} | {c['nir']} | {c['biosnn']} | {c['consequence']} | "
                      f"{'yes' if c['accounted'] else 'no'} |")
+    if report.get("no_spikes"):
+        lines += ["", f"**Not passed, {NO_SPIKES}.**"]
     lines += ["", f"Passed: {report['passed']} ({report['wall_seconds']} s)", ""]
     return "\n".join(lines)
 
@@ -207,4 +223,6 @@ def summary_lines(report: dict) -> list[str]:
     for c in report["conventions"]:
         if not c["accounted"]:
             out.append(f"  convention not accounted: {c['topic']}: {c['consequence']}")
+    if report.get("no_spikes"):
+        out.append(f"  {NO_SPIKES}")
     return out
