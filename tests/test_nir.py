@@ -78,6 +78,9 @@ def test_cuba_lif_dirac_response_is_the_two_exponential_kernel():
                        v_threshold=np.array([1e3]), v_reset=np.zeros(1), w_in=np.array([w_in]))
     imported = from_nir(_graph(nir.Linear(weight=np.array([[w]])), node), Discretization.exact(DT))
     assert not imported.held_input
+    # the one-spike kernel is symmetric in tau_s and tau_m: the mapping itself tells a swap
+    params = imported.net.resolved_params(0, DT)
+    assert (params["tau_m"], params["tau_s"]) == (tau_m, tau_s)
     v = imported.simulate(_one_spike(), backend="torch")[0].v[:, 0, 0]
     t = np.arange(40 - 7) * DT      # I jumps in step 6; v integrates it from step 7
     j = r * w_in * w / tau_s
@@ -149,6 +152,65 @@ def test_conv1d_with_stride_becomes_the_dense_matrix_torch_computes():
     expected = torch.nn.functional.conv1d(torch.as_tensor(x), torch.as_tensor(w), stride=2, padding=1).numpy()
     np.testing.assert_allclose(x.reshape(3, 18) @ imported.net.weights[0], expected.reshape(3, n), rtol=1e-12,
                                atol=1e-12)
+
+
+#: a convolution's dense matrix against torch's convolution, float64: each entry is one kernel weight, the
+#: products sum the same terms in another order (rounding only)
+DENSE_MATRIX_TOLERANCE = 1e-12
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_grouped_dilated_strided_conv_becomes_the_dense_matrix_torch_computes(dims):
+    """groups, dilation and per-axis stride/padding: the input has weight.shape[1] * groups channels (nir 1.0.8
+    declares weight.shape[1], ignoring groups)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    if dims == 2:
+        w, spatial = rng.normal(size=(4, 1, 3, 2)), (6, 5)
+        kwargs = dict(stride=(2, 1), padding=(1, 0), dilation=(2, 1), groups=2)
+        conv = nir.Conv2d(input_shape=spatial, weight=w, bias=np.zeros(4), **kwargs)
+        run = torch.nn.functional.conv2d
+    else:
+        w, spatial = rng.normal(size=(6, 2, 3)), (9,)
+        kwargs = dict(stride=(2,), padding=(2,), dilation=(2,), groups=3)
+        conv = nir.Conv1d(input_shape=spatial[0], weight=w, bias=np.zeros(6), **kwargs)
+        run = torch.nn.functional.conv1d
+    c_in = w.shape[1] * kwargs["groups"]
+    x = rng.normal(size=(3, c_in, *spatial))
+    expected = run(torch.as_tensor(x), torch.as_tensor(w), **kwargs).numpy().reshape(3, -1)
+    n = expected.shape[1]
+    g = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([c_in, *spatial])), "conv": conv,
+                            "lif": _lif(n, r=10e-3), "out": nir.Output(output_type=np.array([n]))},
+                     edges=[("in", "conv"), ("conv", "lif"), ("lif", "out")], type_check=False)
+    imported = from_nir(g, Discretization.exact(DT))
+    np.testing.assert_allclose(x.reshape(3, -1) @ imported.net.weights[0], expected, rtol=DENSE_MATRIX_TOLERANCE,
+                               atol=DENSE_MATRIX_TOLERANCE)
+
+
+def test_delays_are_whole_steps_or_refused():
+    """0.3e-3 / 1e-4 is 2.9999999999999996 in float64: 3 steps. 3.0009 steps is not a whole number: refused."""
+    w = np.array([[0.5]])
+    ok = from_nir(_graph(nir.Delay(delay=np.array([0.3e-3])), nir.Linear(weight=w), _lif()), Discretization.exact(DT))
+    x = np.zeros((20, 1))
+    x[4] = 1
+    assert int(np.flatnonzero(ok.simulate(x, backend="torch")[0].v[:, 0, 0])[0]) == 6 + 3
+    with pytest.raises(BiosnnInputError, match=r"NIR node 'delay' \(Delay\).*3.0009 steps"):
+        from_nir(_graph(nir.Delay(delay=np.array([3.0009 * DT])), nir.Linear(weight=w), _lif()),
+                 Discretization.exact(DT))
+
+
+def test_output_shape_and_w_in_size_are_checked():
+    lin = nir.Linear(weight=np.ones((3, 2)))
+    g = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lin": lin, "lif": _lif(3),
+                            "out": nir.Output(output_type=np.array([7]))},
+                     edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")], type_check=False)
+    with pytest.raises(BiosnnInputError, match=r"NIR node 'out' \(Output\): declares shape \(7,\).*'lif' has 3"):
+        from_nir(g, Discretization.exact(DT))
+    f = lambda x: np.full(3, float(x))  # noqa: E731
+    cuba = nir.CubaLIF(tau_syn=f(3e-3), tau_mem=f(1e-2), r=f(1), v_leak=f(0), v_threshold=f(1), v_reset=f(0))
+    cuba.w_in = np.array([1.0, 2.0])       # as a file may hold it (nir's constructor broadcasts first)
+    with pytest.raises(BiosnnInputError, match=r"NIR node 'cubalif' \(CubaLIF\): w_in needs 1 or 3"):
+        from_nir(_graph(lin, cuba), Discretization.exact(DT))
 
 
 # -- biosnn -> NIR -> biosnn --------------------------------------------------------------------
@@ -230,6 +292,20 @@ def _refused(graph, match, disc=None):
 ])
 def test_unsupported_nodes_are_named(node, match):
     _refused(_graph(nir.Linear(weight=np.ones((1, 1))), node), match)
+
+
+def test_unsupported_nodes_are_refused_before_any_matrix_is_built(monkeypatch):
+    """An IF after a convolution: refused before the convolution's dense matrix is built."""
+    from biosnn.nir import chain
+
+    def built(*args):
+        raise AssertionError("a dense matrix was built before the graph was checked")
+
+    monkeypatch.setitem(chain.HOP_NODES, "Conv1d", built)
+    conv = nir.Conv1d(input_shape=4, weight=np.ones((1, 1, 2)), stride=1, padding=0, dilation=1, groups=1,
+                      bias=np.zeros(1))
+    _refused(_graph(conv, _lif(3), nir.Linear(weight=np.ones((1, 3))), nir.IF(r=np.ones(1), v_threshold=np.ones(1))),
+             r"'if'.*IF.*not supported")
 
 
 def test_refusals_name_the_node_and_the_reason():

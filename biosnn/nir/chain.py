@@ -26,7 +26,6 @@ import numpy as np
 
 from ..errors import BiosnnInputError
 from ..inputs import as_numpy
-from ..schedule import TIMESTEP_SHIFT
 
 #: neuron node types; their converters live in ``biosnn/nir/importer.py``
 NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI")
@@ -202,11 +201,18 @@ def _conv(hop, name, node):
     if np.any(array(node.bias) != 0):
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): a non-zero bias is a constant input current; "
                                "biosnn's networks take input only through spikes")
+    groups = int(node.groups)
+    if groups < 1 or w.shape[0] % groups:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): groups = {node.groups!r} does not divide its "
+                               f"{w.shape[0]} output channels")
+    # the input has w.shape[1] channels per group (torch's layout [out, in / groups, *kernel]); nir 1.0.8
+    # declares input_type with w.shape[1] channels whatever the groups, so only its spatial size is used
     declared = node.input_type.get("input") if node.input_type else None
-    if declared is None:
-        spatial = np.atleast_1d(np.asarray(node.input_shape)).astype(int).tolist()
-        declared = [w.shape[1] * int(node.groups), *spatial]
-    shape = tuple(int(s) for s in np.atleast_1d(declared))
+    spatial = (np.atleast_1d(np.asarray(node.input_shape)) if getattr(node, "input_shape", None) is not None
+               else np.atleast_1d(np.asarray(declared))[1:] if declared is not None else None)
+    if spatial is None or len(spatial) != dims:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): no {dims}-D input_shape")
+    shape = (w.shape[1] * groups, *(int(s) for s in spatial))
     n_in = _size(shape)
     if n_in != _size(hop.shape):
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): expects input {shape} ({n_in} values), "
@@ -214,7 +220,7 @@ def _conv(hop, name, node):
     padding = node.padding if isinstance(node.padding, str) else tuple(int(p) for p in np.atleast_1d(node.padding))
     conv = torch.nn.functional.conv1d if dims == 1 else torch.nn.functional.conv2d
     kwargs = dict(stride=tuple(int(s) for s in np.atleast_1d(node.stride)), padding=padding,
-                  dilation=tuple(int(d) for d in np.atleast_1d(node.dilation)), groups=int(node.groups))
+                  dilation=tuple(int(d) for d in np.atleast_1d(node.dilation)), groups=groups)
     probe = conv(torch.zeros((1, *shape), dtype=torch.float64), torch.as_tensor(w), **kwargs)
     n_out = int(probe[0].numel())
     if n_in * n_out > MAX_DENSE_ENTRIES:
@@ -235,7 +241,7 @@ def _delay(hop, name, node, dt: float):
         raise BiosnnInputError(f"NIR node {name!r} (Delay): delays must be finite and >= 0 s")
     steps = d / dt
     off = np.abs(steps - np.round(steps))
-    if np.any(off > _DELAY_GRID_TOLERANCE):
+    if np.any(off > DELAY_GRID_TOLERANCE):
         k = int(np.argmax(off))
         raise BiosnnInputError(f"NIR node {name!r} (Delay): delay {d[k]!r} s is {steps[k]:.6g} steps of "
                                f"dt = {dt!r} s; biosnn delays are whole steps and it does not round them silently: "
@@ -247,9 +253,11 @@ def _delay(hop, name, node, dt: float):
         hop.post_delay = d if hop.post_delay is None else hop.post_delay + d
 
 
-#: how far (in steps) a delay may sit from a whole number of steps: the grid's own rounding margin, which
-#: absorbs float64 quotients such as 4.9e-3 / 1e-4 = 48.99999999999999
-_DELAY_GRID_TOLERANCE = TIMESTEP_SHIFT
+#: how far (in steps) a delay may sit from a whole number of steps: float64 rounding of the quotient d / dt
+#: only (4.9e-3 / 1e-4 = 48.99999999999999, 0.3e-3 / 1e-4 = 2.9999999999999996: a few ulps, 4e-16 relative,
+#: so below 1e-9 steps for any delay under a million steps); a delay any further off is not a whole number of
+#: steps and is refused, never rounded
+DELAY_GRID_TOLERANCE = 1e-9
 
 #: the converter of each hop node type (a NIR type name -> how it changes the hop)
 HOP_NODES = {"Linear": _linear, "Affine": _affine, "Scale": _scale, "Flatten": _flatten, "Identity": _identity,
@@ -260,6 +268,12 @@ def hops(graph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str
     """Split the path into hops and neuron nodes: ``(input shape, hops, neuron node names)``, one hop per
     neuron node (the one feeding it)."""
     nodes = graph.nodes
+    for name in order[1:]:      # every node known and supported before any matrix is built
+        kind = type_name(nodes[name])
+        if kind in UNSUPPORTED:
+            raise BiosnnInputError(f"NIR node {name!r} ({kind}) is not supported: {UNSUPPORTED[kind]}")
+        if kind not in HOP_NODES and kind not in NEURON_TYPES and kind not in ("Delay", "Output"):
+            raise BiosnnInputError(f"NIR node {name!r} has type {kind}, which biosnn does not know")
     shape = input_shape(nodes[order[0]])
     hop = Hop(n_in=_size(shape), shape=shape)
     found_hops, neurons = [], []
@@ -271,6 +285,12 @@ def hops(graph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str
                 raise BiosnnInputError(f"NIR graph: node(s) {hop.nodes} after the last neuron node {neurons[-1]!r} "
                                        "have no biosnn layer (a readout must be a neuron node: LI for a membrane "
                                        "readout)")
+            declared = (node.output_type or {}).get("output") if isinstance(node.output_type, dict) else None
+            if neurons and declared is not None and np.size(declared) \
+                    and _size(tuple(np.atleast_1d(declared))) != _size(found_hops[-1].shape):
+                raise BiosnnInputError(f"NIR node {name!r} (Output): declares shape "
+                                       f"{tuple(int(s) for s in np.atleast_1d(declared))}, but the last neuron node "
+                                       f"{neurons[-1]!r} has {_size(found_hops[-1].shape)} neurons")
             break
         if kind in NEURON_TYPES:
             found_hops.append(hop)

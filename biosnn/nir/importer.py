@@ -189,8 +189,7 @@ def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bo
         scale, synapse = r, "held"
         how = "held drive X = R W x over each step (pulse input, no latency)"
     elif current:
-        scale, synapse = area * r * chain.array(node.w_in).ravel() / tau_s, "current"
-        scale = np.broadcast_to(scale, (n,)).astype(np.float64)
+        scale, synapse = area * r * _per_neuron(name, kind, "w_in", node.w_in, n) / tau_s, "current"
         how = f"current synapses, I += a R w_in W / tau_syn per spike (a = {area_text})"
     else:
         scale, synapse = area * r / tau_m, "delta"
