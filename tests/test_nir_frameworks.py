@@ -420,3 +420,17 @@ def test_cli_validate_nir_out_never_replaces_other_files(snntorch_graph, tmp_pat
     assert main(args + ["--out", str(tmp_path / "report")]) == 0
     assert main(args + ["--out", str(tmp_path / "report")]) == 0        # its own previous report: replaced
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["report.json", "report.md"]
+
+
+def test_snntorch_uneven_input_scaling_is_reported_not_accounted():
+    """r dt/tau differing between a LIF's neurons: snntorch divides every threshold by the first value; the
+    membrane factor is per neuron and the threshold difference is a convention the comparison does not account."""
+    f = lambda x: np.full(2, float(x))  # noqa: E731
+    graph = nir.NIRGraph.from_list(nir.Linear(weight=np.ones((2, 3))),
+                                   nir.LIF(tau=f(1e-2), r=np.array([50.0, 100.0]), v_leak=f(0), v_threshold=f(1),
+                                           v_reset=f(0)), type_check=False)
+    imported = from_nir(graph, Discretization.snntorch())
+    scales = FRAMEWORKS["snntorch"].v_scales(graph, imported.discretization)
+    np.testing.assert_allclose(scales[0], [0.5, 1.0], rtol=1e-15)
+    uneven = [c for c in FRAMEWORKS["snntorch"].conventions(graph, imported) if c.topic == "input scaling per neuron"]
+    assert len(uneven) == 1 and not uneven[0].accounted and "'lif'" in uneven[0].consequence

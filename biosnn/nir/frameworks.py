@@ -249,23 +249,36 @@ class Snntorch(Framework):
         spk = output[0] if isinstance(output, tuple) else output
         return spk.detach().double().numpy().copy(), mod.mem.detach().double().numpy().copy()
 
-    def v_scales(self, graph, disc):
-        """snntorch divides the threshold by ``w_scale = r dt / tau`` (``w_in dt / tau_syn``) instead of scaling
-        the weights when that is not 1: its membrane is NIR's divided by ``w_scale``."""
-        scales = []
+    @staticmethod
+    def _w_scales(graph):
+        """Per neuron layer: (node type, ``w_scale``) as snntorch's ``import_from_nir`` computes it."""
+        out = []
         for name in chain.path(graph):
             node = graph.nodes[name]
             kind = chain.type_name(node)
             if kind == "LIF":
-                w = chain.array(node.r) * 1e-4 / chain.array(node.tau)
+                out.append((kind, np.ravel(chain.array(node.r) * SNNTORCH_DT / chain.array(node.tau))))
             elif kind == "CubaLIF":
-                w = chain.array(node.w_in) * 1e-4 / chain.array(node.tau_syn)
+                out.append((kind, np.ravel(chain.array(node.w_in) * SNNTORCH_DT / chain.array(node.tau_syn))))
             elif kind in chain.NEURON_TYPES:
-                w = np.ones(1)
+                out.append((kind, np.ones(1)))
+        return out
+
+    def v_scales(self, graph, disc):
+        """snntorch divides the threshold by ``w_scale = r dt / tau`` (``w_in dt / tau_syn``) instead of scaling
+        the weights when that is not 1 (``np.allclose``): its input to neuron ``j`` is ``W x`` where the graph's
+        Euler step adds ``w_scale_j W x``, so ``v_NIR,j = w_scale_j v_snntorch,j`` (one float when all neurons
+        share it, else one factor per neuron). Its thresholds are ``v_threshold / w_scale`` per neuron for a
+        CubaLIF but ``v_threshold / np.unique(w_scale)[0]`` for every neuron of a LIF: a LIF whose ``w_scale``
+        differs between neurons is reported as a convention not accounted (:meth:`conventions`)."""
+        scales = []
+        for kind, w in self._w_scales(graph):
+            if np.allclose(w, 1.0):
+                scales.append(1.0)
+            elif np.unique(w).size == 1:
+                scales.append(float(w[0]))
             else:
-                continue
-            w = np.unique(w)
-            scales.append(float(w[0]) if w.size == 1 and not np.isclose(w[0], 1.0) else 1.0)
+                scales.append(w.copy())
         return scales
 
     def conventions(self, graph, imported):
@@ -294,7 +307,16 @@ class Snntorch(Framework):
                        "parameters of the node's shape", "1 or n values", "export fails, no silent change",
                        accounted=True),
         ]
-        if any(s != 1.0 for s in self.v_scales(graph, imported.discretization)):
+        uneven = [imported.layer_nodes[k] for k, (kind, w) in enumerate(self._w_scales(graph))
+                  if kind == "LIF" and np.unique(w).size > 1 and not np.allclose(w, 1.0)]
+        if uneven:
+            out.append(Convention("input scaling per neuron", "when r dt/tau differs between a LIF's neurons, "
+                                  "import_from_nir divides every threshold by the first of its values "
+                                  "(np.unique(w_scale)[0])", "R per neuron", "R folds into the weights per neuron",
+                                  f"in {', '.join(map(repr, uneven))} snntorch's neurons with another r dt/tau see "
+                                  "inputs scaled differently from the graph's: spikes may differ",
+                                  accounted=False))
+        if any(np.any(np.asarray(s) != 1.0) for s in self.v_scales(graph, imported.discretization)):
             out.append(Convention("input scaling", "when r dt/tau != 1 import_from_nir divides the threshold by it "
                                   "instead of scaling the weights", "R scales the input", "R folds into the weights",
                                   "snntorch's membrane is NIR's divided by r dt/tau; the comparison rescales it",
