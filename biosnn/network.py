@@ -17,11 +17,14 @@ tag, input count, layers with model, size, synapse, reset and scalar
 parameters, which arrays hold the rest). :meth:`FeedForwardNet.load`
 validates shapes, units and ranges and names what is wrong.
 
-NIR (Pedersen et al. 2024) maps onto this without loss: ``Affine``/``Linear``
--> ``weights`` (an Affine bias would be a held drive; not yet supported),
+NIR (Pedersen et al. 2024) chains map onto this (``biosnn/nir``,
+``docs/nir.md``): ``Affine``/``Linear``/``Scale``/``Conv`` -> ``weights``,
 ``LIF``/``CubaLIF`` -> ``lif`` with ``delta``/``current`` synapses (NIR's tau,
 v_threshold, v_leak, r map to tau_m, v_th, v_rest and a weight scale),
-``LI`` -> ``li``, ``Delay`` -> ``delays``. The graph must be a chain.
+``LI`` -> ``li``, ``Delay`` -> ``delays`` (whole steps). Not everything NIR
+states fits, and what does not is refused, never approximated: per-neuron
+tau, thresholds, leak or reset potentials, biases, ``IF``, ``I``,
+``Threshold``, pooling, recurrence, branches and merges.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ convolving the identity basis: exact, each entry is one kernel weight). A
 (biosnn's per-neuron delays), one after its last linear node each postsynaptic
 neuron (per-synapse delays constant down each column); ``y(t) = x(t - d)``.
 
-Anything else is refused with the node's name and the reason, before any work.
+Anything else is refused with the node's name and the reason: node types
+biosnn cannot hold before any matrix is built, sizes as each node is read.
 """
 
 from __future__ import annotations
