@@ -267,6 +267,14 @@ class ModelSpec:
     #: parameter overrides the equivalence harness runs for every synapse x reset
     validation_cases: tuple[Mapping[str, object], ...] = ({},)
     notes: str = ""
+    #: the Python module of the spec (``equations/<module>.py``), its torch mirror
+    #: (``biosnn/torch/functional/<module>.py``) and its tests; "" : the name (``if`` is a keyword)
+    module: str = ""
+
+    @property
+    def module_name(self) -> str:
+        """The module name of the model's files: :attr:`module`, or :attr:`name`."""
+        return self.module or self.name
 
     # -- parameters -----------------------------------------------------
     @property

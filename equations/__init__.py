@@ -3,17 +3,18 @@
 The registry-driven tests (``tests/test_registry.py``,
 ``tests/brian_vs_torch/test_registry_equivalence.py``) iterate over
 :data:`REGISTRY`: every model here must have a Brian2 layer builder for its
-structure and a torch step (``biosnn/torch/functional/<name>.py``), and runs the
+structure and a torch step (``biosnn/torch/functional/<module>.py``, the spec's
+:attr:`~biosnn.spec.ModelSpec.module_name`), and runs the
 equivalence contract on every validation case and target, so a model added here
 cannot go untested.
 """
 
 from biosnn.errors import UnknownModelError
 
-from . import adaptive_lif, gamma_cascade, lee_refractory, li, lif, plif, wta
+from . import adaptive_lif, gamma_cascade, if_neuron, lee_refractory, li, lif, plif, wta
 
 REGISTRY = {spec.name: spec for spec in (lif.SPEC, plif.SPEC, lee_refractory.SPEC, wta.SPEC, li.SPEC,
-                                         gamma_cascade.SPEC, adaptive_lif.SPEC)}
+                                         gamma_cascade.SPEC, adaptive_lif.SPEC, if_neuron.SPEC)}
 
 
 def get_spec(name: str):

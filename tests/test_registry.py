@@ -25,8 +25,8 @@ def test_every_registered_model_has_both_backends_and_tests(model):
     spec = get_spec(model)
     assert spec.structure in LAYER_BUILDERS
     assert issubclass(dynamics_for(spec), Dynamics)
-    assert (ROOT / "equations" / f"{model}.py").exists()
-    assert (ROOT / "tests" / "brian_vs_torch" / f"test_{model}.py").exists()
+    assert (ROOT / "equations" / f"{spec.module_name}.py").exists()
+    assert (ROOT / "tests" / "brian_vs_torch" / f"test_{spec.module_name}.py").exists()
     for synapse in spec.synapses:  # the mirror runs every synapse kind and reset, recording the spec's variables
         for reset in spec.resets:
             layer = Layer(model, dt=1e-4, n_neurons=2, n_inputs=3, synapse=synapse, reset=reset)

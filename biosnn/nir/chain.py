@@ -29,16 +29,16 @@ from ..errors import BiosnnInputError
 from ..inputs import as_numpy
 
 #: neuron node types; their converters live in ``biosnn/nir/importer.py``
-NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI")
+NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI", "IF")
 
 #: the largest dense matrix a convolution becomes (entries; 8 bytes each)
 MAX_DENSE_ENTRIES = 20_000_000
 
 #: node types biosnn cannot represent, and why
 UNSUPPORTED = {
-    "IF": "a non-leaky integrate-and-fire neuron (dv/dt = R I): biosnn's neuron models all leak; an IF is not a "
-          "LIF with a large tau, and biosnn does not approximate it",
-    "I": "a non-leaky integrator (dv/dt = R I): biosnn has no integrator without leak",
+    "I": "a non-leaky integrator without threshold (dv/dt = R I), a readout whose output is its membrane: biosnn's "
+         "non-leaky model (if) passes spikes, so an infinite threshold would pass nothing, and biosnn has no "
+         "non-leaky readout; it does not approximate one by an LI with a large tau",
     "Threshold": "a stand-alone threshold (a spike whenever the input exceeds it) has no membrane, so no biosnn layer",
     "SumPool2d": "pooling is not supported yet",
     "AvgPool2d": "pooling is not supported yet",
@@ -308,5 +308,5 @@ def hops(graph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str
             raise BiosnnInputError(f"NIR node {name!r} has type {kind}, which biosnn does not know")
         hop.nodes.append(name)
     if not neurons:
-        raise BiosnnInputError("NIR graph: no neuron node (LIF, CubaLIF, LI, CubaLI) between input and output")
+        raise BiosnnInputError("NIR graph: no neuron node (LIF, CubaLIF, LI, CubaLI, IF) between input and output")
     return shape, found_hops, neurons

@@ -15,11 +15,15 @@ spike: ``equations/lif.py``) with ``tau_m = tau``, ``v_rest = v_leak``,
 ``tau_mem dv/dt = (v_leak - v) + R I``) is ``lif`` with current synapses
 (``tau_s dI/dt = -I``, ``I += w``, ``tau_m dv/dt = (v_rest - v) + I``): biosnn's
 ``I`` is ``R`` times NIR's, so ``w_ij = a R_j w_in,j W_ji / tau_syn``. ``LI`` and
-``CubaLI`` are the same without threshold: biosnn's ``li``.
+``CubaLI`` are the same without threshold: biosnn's ``li``. NIR's ``IF``
+(``dv/dt = R I``, no leak) is biosnn's ``if`` (``dv/dt = I``: ``equations/if_neuron.py``)
+with ``v_th = v_threshold``, ``v_reset = v_reset``, ``v`` starting at 0, a hard
+reset and weights ``w_ij = a R_j W_ji`` (no tau divides them). NIR's ``I`` (no
+threshold) is refused: its output would be its membrane, which ``if`` does not pass on.
 
 Under one-step pulses the first layer, when its model takes a held drive
-(``lif``), receives the input raster as that drive, ``X = R W x`` held over each
-step: exactly a pulse of amplitude 1, integrated exactly (the NIR paper's own
+(``lif``, ``if``), receives the input raster as that drive, ``X = R W x`` held over each
+step (``if``: ``v += X dt``): exactly a pulse of amplitude 1, integrated exactly (the NIR paper's own
 exact reference, ``paper/01_lif/lif_exact_sim.py``, steps its current this way)
 or by Euler (the frameworks' ``beta v + W x``), with no synaptic latency.
 
@@ -53,7 +57,7 @@ SYNAPSE_KEY = "biosnn_synapse"
 DT_TAU_MAX_TAU = 1.0
 
 #: registered models a node of each type may carry (through ``MODEL_KEY``): same equations, same parameters
-MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",)}
+MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",), "IF": ("if",)}
 
 
 def require_nir():
@@ -223,8 +227,42 @@ def _cuba_li(name, node, n, k, disc):
     return _point(name, node, n, k, disc, current=True, spiking=False)
 
 
+def _if(name, node, n, k, disc):
+    """IF (``dv/dt = R I``, no leak): biosnn's ``if``; one spike of area ``a`` moves ``v`` by ``a R W``."""
+    kind = chain.type_name(node)
+    model = _model(name, kind, node)
+    spec = get_spec(model)
+    r = _per_neuron(name, kind, "r", node.r, n)
+    params = {"v_th": _uniform(name, kind, "v_threshold", node.v_threshold, n),
+              "v_reset": _uniform(name, kind, "v_reset", node.v_reset, n), "v_rest": 0.0}
+    reset = disc.reset or "hard"
+    held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
+    if held_by_metadata and k > 0:
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
+                               "layer of delta-type input can take")
+    held = k == 0 and (held_by_metadata or disc.spikes == "pulse")
+    area = disc.spike_area
+    area_text = "1, a Dirac" if disc.spikes == "dirac" else f"dt = {disc.dt:g} s, a one-step pulse"
+    if held:
+        scale, synapse = r, "held"
+        how = "held drive X = R W x over each step, v += X dt (pulse input, no latency)"
+    else:
+        scale, synapse = area * r, "delta"
+        how = f"delta synapses, v += a R W per spike (a = {area_text})"
+    if not np.all(np.isfinite(scale)):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its weight scale is not finite")
+    try:
+        spec.resolve(params, disc.dt)
+        layer = LayerSpec(model, n, params, synapse, reset)
+        layer.resolved_reset()
+    except BiosnnInputError as err:
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {err}") from None
+    note = f"{kind} {name!r} -> {model} ({n} neurons, no leak, {reset} reset): {how}"
+    return _Layer(layer, scale, held, False, note)
+
+
 #: NIR neuron node type -> its converter (``chain.NEURON_TYPES``)
-NEURON_CONVERTERS = {"LIF": _lif, "CubaLIF": _cuba_lif, "LI": _li, "CubaLI": _cuba_li}
+NEURON_CONVERTERS = {"LIF": _lif, "CubaLIF": _cuba_lif, "LI": _li, "CubaLI": _cuba_li, "IF": _if}
 
 
 @dataclass(frozen=True)

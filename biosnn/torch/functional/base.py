@@ -127,6 +127,6 @@ class Dynamics:
 
 
 def dynamics_for(spec: ModelSpec) -> type[Dynamics]:
-    """The :class:`Dynamics` subclass of ``spec``: ``biosnn.torch.functional.<name>.DYNAMICS``."""
-    module = importlib.import_module(f"{__package__}.{spec.name}")
+    """The :class:`Dynamics` subclass of ``spec``: ``biosnn.torch.functional.<module_name>.DYNAMICS``."""
+    module = importlib.import_module(f"{__package__}.{spec.module_name}")
     return module.DYNAMICS

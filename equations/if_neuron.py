@@ -1,0 +1,83 @@
+"""Non-leaky integrate-and-fire neuron (IF; registered as ``if``).
+
+Lapicque's (1907) perfect integrator, NIR's ``IF`` node (Pedersen et al. 2024:
+``dv/dt = R I``, ``R`` folded into the weights). Continuous time (what Brian2
+simulates), ``v`` dimensionless, the drive per second::
+
+    dv/dt = I(t)
+
+with input through delta synapses (``v += w`` per presynaptic spike),
+current-based synapses (``tau_s dI/dt = -I``, ``I += w``; ``dv/dt = I``) or a
+held drive ``X`` piecewise constant over each time step (``dv/dt = X``). Spike
+when ``v >= v_th`` (LIF's convention); reset hard (``v = v_reset``) or by
+subtraction of the distance from reset to threshold (``v -= v_th - v_reset``).
+``v`` starts at ``v_rest``. No leak, no refractory period.
+
+Exact propagators over one step ``dt`` (no leak, so no membrane time constant)::
+
+    delta:    v' = v                      (then v += w per arriving spike)
+    held:     v' = v + X dt               (the exact integral of a held drive)
+    current:  v' = v + I tau_s (1 - e^{-dt/tau_s}),   I' = I e^{-dt/tau_s}
+
+Forward Euler: ``v' = v + X dt`` (held), ``v' = v`` (delta): for a non-leaky
+integrator with delta or held input Euler is exact, the two discretizations
+coincide; with current synapses Euler steps ``v' = v + I dt``, ``I' = I - I dt/tau_s``.
+
+References: L. Lapicque (1907), J. Physiol. Pathol. Gen. 9:620; Pedersen et al.
+(2024), "Neuromorphic intermediate representation", Nat. Commun. 15:8122 (``IF``).
+
+Torch mirror: ``biosnn/torch/functional/if_neuron.py``; tests:
+``tests/brian_vs_torch/test_if_neuron.py``.
+"""
+
+from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant
+
+SYNAPSES = {
+    "delta": SynapseSpec(
+        name="delta",
+        description="instantaneous jump v += w per presynaptic spike",
+        drive="",
+        on_pre="v_post += w",
+    ),
+    "current": SynapseSpec(
+        name="current",
+        description="exponential current synapse: tau_s dI/dt = -I, I += w per spike, dv/dt = I",
+        drive=" + I",
+        equations="dI/dt = -I / tau_s : 1",
+        on_pre="I_post += w",
+        parameters=("tau_s",),
+        state_variables=("I",),
+        # a spike of weight w deposits w tau_s in all: about 5e-3 w at tau_s = 5 ms
+        validation_weights=(-200.0, 600.0),
+    ),
+    "held": SynapseSpec(
+        name="held",
+        description="direct drive X = x @ W (per second), held constant over each step: v += X dt",
+        drive=" + I_held",
+        equations="I_held = held_drive(t, i) : 1",
+        validation_weights=(-100.0, 600.0),
+    ),
+}
+
+SPEC = ModelSpec(
+    name="if",
+    module="if_neuron",
+    title="Non-leaky integrate-and-fire",
+    citation="Lapicque (1907), J. Physiol. Pathol. Gen. 9:620; NIR 'IF' node (Pedersen et al. 2024)",
+    # the drive is per second (v is dimensionless): dv/dt = X
+    membrane_equation="dv/dt = (0{drive}) / second : 1",
+    threshold="v >= v_th",
+    resets={"hard": "v = v_reset", "subtract": "v -= v_th - v_reset"},
+    synapses=SYNAPSES,
+    parameters=(
+        scalar_parameter("v_th", "firing threshold", 1.0),
+        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
+        scalar_parameter("v_rest", "initial potential (no leak: nothing returns v to it)", 0.0),
+        time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
+                      validation_range=(1e-3, 10e-3)),
+    ),
+    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),
+    refractory_parameter=None,
+    initial_state={"v": "v_rest"},
+    validation_cases=({}, {"v_rest": 0.3, "v_reset": -0.2, "tau_s": 2e-3}),
+)
