@@ -13,7 +13,10 @@ chosen to make the NIR weight the jump per spike, exactly (no rounding):
   (NIR's ``R I``) by ``w_in W / tau_syn = W``;
 * a first layer with a held drive -> ``LIF`` with ``r = 1`` (``tau dv/dt =
   (v_leak - v) + W x``, ``x`` the held input signal), marked held in its metadata;
-* ``li`` -> ``LI`` / ``CubaLI`` likewise.
+* ``li`` -> ``LI`` / ``CubaLI`` likewise;
+* ``if`` with delta synapses -> ``IF(r = 1, v_threshold = v_th, v_reset = v_reset)``: ``dv/dt = R I``, a spike
+  moves ``v`` by ``R W = W``; a first layer with a held drive -> ``IF(r = 1)`` marked held (``dv/dt = W x``).
+  NIR's IF starts at and has no resting potential, so ``v_rest`` must be 0; current synapses have no IF form.
 
 Each node carries its biosnn model and synapse kind in its metadata, so a
 re-import restores ``plif`` (``tau_m`` learnt in the mirror) and held drives;
@@ -38,6 +41,7 @@ EXPORTS = {
     "lif": {"delta": "LIF", "held": "LIF", "current": "CubaLIF"},
     "plif": {"delta": "LIF", "held": "LIF", "current": "CubaLIF"},
     "li": {"delta": "LI", "current": "CubaLI"},
+    "if": {"delta": "IF", "held": "IF"},
 }
 
 #: what the exporter writes in the graph's metadata
@@ -68,10 +72,16 @@ def _neuron(nir, k, layer, params):
                                "neurons have none")
     n = layer.n
     kind = kinds[synapse]
+    meta = {MODEL_KEY: layer.model, SYNAPSE_KEY: synapse}
+    if kind == "IF":
+        if params["v_rest"] != 0.0:
+            raise BiosnnInputError(f"layer {k} ({layer.model}): v_rest = {params['v_rest']:g}; NIR's IF has no resting "
+                                   "potential (its membrane starts at 0), so only v_rest = 0 has an IF form")
+        return nir.IF(r=np.ones(n), v_threshold=_full(params["v_th"], n), v_reset=_full(params["v_reset"], n),
+                      metadata=meta)
     common = dict(v_leak=_full(params["v_rest"], n))
     if spec.threshold is not None:
         common.update(v_threshold=_full(params["v_th"], n), v_reset=_full(params["v_reset"], n))
-    meta = {MODEL_KEY: layer.model, SYNAPSE_KEY: synapse}
     tau_m = _full(params["tau_m"], n)
     if synapse == "current":
         tau_s = _full(params["tau_s"], n)
