@@ -238,7 +238,7 @@ def test_spikingjelly_convention_is_euler_once_labels_carry_no_latency(quick):
                 # the same membrane sample for sample, but spikingjelly's record reaches one step further on
                 # the continuous axis (its lag is one step shorter): one more sample in its mean
                 assert row["state_error_mean"] == pytest.approx(euler["state_error_mean"], rel=SAME_RECORD)
-    assert compared == 3 * len(D.QUICK.dts)     # lif, plif, adaptive_lif
+    assert compared == 4 * len(D.QUICK.dts)     # lif, plif, adaptive_lif, if (IFNode: v += x)
 
 
 # -- the stored full study ----------------------------------------------------------------------------

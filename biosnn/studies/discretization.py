@@ -536,6 +536,23 @@ def _probe_current_pulse(model: str):
     return run
 
 
+def _probe_integrator_current_pulse(model: str):
+    """A non-leaky integrator after one input spike into a current synapse (``tau_s dI/dt = -I``, ``I(0) = w``,
+    ``dv/dt = I``): ``v*(s) = v_rest + w tau_s (1 - e^{-s/tau_s})``."""
+    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
+        spec = get_spec(model)
+        params = case_parameters(spec, disc, dt)
+        n = int(round(config.probe_duration / dt))
+        w = 0.5 * (params["v_th"] - params["v_rest"]) / params["tau_s"]     # settles half-way to threshold
+        trace = _simulate(model, _one_input(n, dt), np.array([[w]]), dt=dt, n_steps=n, discretization=disc.mirror,
+                          params=params, synapse="current")
+        s = _lagged_times(n, dt, delivery_lag_steps(held=False, spikes=True))
+        truth = _with_truth(s, lambda x: params["v_rest"] + w * params["tau_s"]
+                            * (1.0 - exponential_decay(1.0, params["tau_s"], x)))
+        return ProbeRun(trace.v[:, 0], truth)
+    return run
+
+
 def _probe_adaptation(model: str):
     """One spike in step 0 (a held drive far above threshold for that step): ``a(s) = e^{-s/tau_a}`` from the
     reset at the end of step 0 (the sample ``a[m]`` holds ``s = (m - 1) dt``)."""
@@ -604,6 +621,8 @@ SUBTHRESHOLD_PROBES = {p.model: p for p in (
                       _probe_delta_decay("wta")),
     SubthresholdProbe("gamma_cascade", "x", "oracle", "cascade", "impulse response of every bucket (120-digit residues)",
                       _probe_cascade("gamma_cascade")),
+    SubthresholdProbe("if", "v", "oracle", "current", "one current pulse into a non-leaky integrator: "
+                      "w tau_s (1 - e^{-t/tau_s}) (120 digits)", _probe_integrator_current_pulse("if")),
 )}
 
 
@@ -667,6 +686,15 @@ def _event_driven_lif(problem: Problem, config: "StudyConfig") -> ReferenceSolut
     p = problem.params
     spikes = lif_delta_event_driven(problem.spikes, problem.weights, tau_m=p["tau_m"], v_th=p["v_th"],
                                     v_reset=p["v_reset"], v_rest=p["v_rest"], t_ref=p["t_ref"], reset=problem.reset)
+    return ReferenceSolution(SpikeList(*spikes), None)
+
+
+def _event_driven_if(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+    """The event-driven LIF solver with no leak (``tau_m = inf``: its decay factor ``e^{-Δt/inf}`` is exactly 1)
+    is the exact non-leaky integrate-and-fire neuron: jumps summed at each input instant, threshold tested there."""
+    p = problem.params
+    spikes = lif_delta_event_driven(problem.spikes, problem.weights, tau_m=math.inf, v_th=p["v_th"],
+                                    v_reset=p["v_reset"], v_rest=p["v_rest"], t_ref=0.0, reset=problem.reset)
     return ReferenceSolution(SpikeList(*spikes), None)
 
 
@@ -834,6 +862,8 @@ REFERENCES = {r.name: r for r in (
     Reference("event_driven", "exact event-driven solution, no grid (biosnn.event_driven)", _event_driven_lif),
     Reference("event_driven_lee", "exact event-driven solution of Lee et al.'s neurons and WTA circuits",
               _event_driven_lee),
+    Reference("event_driven_if", "exact event-driven solution without a leak (biosnn.event_driven, tau_m = inf)",
+              _event_driven_if),
     Reference("nest_iaf_psc_exp_ps", "NEST iaf_psc_exp_ps: precise spike times, exact between events",
               _nest_precise, needs_nest=True),
     Reference("analytic", "exact superposition of exponentials (non-spiking leaky integrator)", _analytic_li),
@@ -863,6 +893,7 @@ OFF_GRID_CASES = (
     OffGridCase("wta", "delta", "event_driven_lee"),
     OffGridCase("gamma_cascade", "cascade", "brian2_fine"),
     OffGridCase("li", "delta", "analytic"),
+    OffGridCase("if", "delta", "event_driven_if"),
 )
 
 
@@ -900,7 +931,9 @@ def run_mirror(problem: Problem, disc: Discretization, dt: float):
     n = int(round(problem.duration / dt))
     if disc.spikes_as_held_drive:
         drive = problem.spikes.to_raster(dt, n)
-        weights = problem.weights * problem.params["tau_m"] / dt
+        # a one-step held drive X carries X dt / tau_m into a leaky membrane (tau_m dv/dt = ... + X) and X dt
+        # into a non-leaky one (dv/dt = X, no tau_m): X = w tau_m / dt (or w / dt) is a delta synapse's jump w
+        weights = problem.weights * problem.params.get("tau_m", 1.0) / dt
         trace = _simulate(problem.model, drive, weights, dt=dt, n_steps=n, discretization=disc.mirror,
                           params=problem.params, synapse="held", reset=problem.reset)
         return trace, delivery_lag_steps(held=True, spikes=True)
