@@ -11,7 +11,9 @@ current-based synapses (``tau_s dI/dt = -I``, ``I += w``; ``dv/dt = I``) or a
 held drive ``X`` piecewise constant over each time step (``dv/dt = X``). Spike
 when ``v >= v_th`` (LIF's convention); reset hard (``v = v_reset``) or by
 subtraction of the distance from reset to threshold (``v -= v_th - v_reset``).
-``v`` starts at ``v_rest``. No leak, no refractory period.
+``v`` starts at ``v_rest``. No leak, no refractory period, no lower bound on ``v``
+(inhibition accumulates). The threshold is tested once per step: at most one spike
+per step (a subtractive reset carries a jump of several thresholds over the next steps).
 
 Exact propagators over one step ``dt`` (no leak, so no membrane time constant)::
 

@@ -56,3 +56,13 @@ def test_if_graph_imports_and_integrates_without_leak(disc):
     assert len(expected) > 10
     np.testing.assert_array_equal(runs[0].spike_steps, runs[1].spike_steps)
     assert np.abs(runs[0].v - runs[1].v).max() <= 1e-9
+
+
+def test_an_if_without_v_reset_resets_to_zero_and_the_threshold_convention_is_named():
+    """nir fills a missing v_reset with zeros; a node whose v_reset was removed later is read the same way
+    (never as 'NaN or inf'), and the import names the v >= v_th against v > v_threshold difference."""
+    graph, _ = _graph()
+    graph.nodes[[k for k, n in graph.nodes.items() if type(n).__name__ == "IF"][0]].v_reset = None
+    imported = from_nir(graph, Discretization.exact(DT))
+    assert imported.net.layers[0].params["v_reset"] == 0.0
+    assert any("v > v_threshold" in note for note in imported.notes)

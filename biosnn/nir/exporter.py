@@ -64,7 +64,7 @@ def _neuron(nir, k, layer, params):
         raise BiosnnInputError(f"layer {k} ({layer.model}): synapse kind {synapse!r} has no NIR form")
     reset = layer.resolved_reset()
     if spec.threshold is not None and reset != "hard":
-        raise BiosnnInputError(f"layer {k} ({layer.model}): reset {reset!r}; NIR's LIF and CubaLIF reset to v_reset "
+        raise BiosnnInputError(f"layer {k} ({layer.model}): reset {reset!r}; NIR's {kinds[synapse]} resets to v_reset "
                                "(v = v_reset), so only the hard reset has a NIR form")
     if spec.refractory_parameter and params.get(spec.refractory_parameter, 0.0) != 0.0:
         raise BiosnnInputError(f"layer {k} ({layer.model}): a refractory period "

@@ -233,8 +233,9 @@ def _if(name, node, n, k, disc):
     model = _model(name, kind, node)
     spec = get_spec(model)
     r = _per_neuron(name, kind, "r", node.r, n)
+    v_reset = np.zeros_like(np.asarray(node.v_threshold, np.float64)) if node.v_reset is None else node.v_reset
     params = {"v_th": _uniform(name, kind, "v_threshold", node.v_threshold, n),
-              "v_reset": _uniform(name, kind, "v_reset", node.v_reset, n), "v_rest": 0.0}
+              "v_reset": _uniform(name, kind, "v_reset", v_reset, n), "v_rest": 0.0}  # None: nir's default, 0
     reset = disc.reset or "hard"
     held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
     if held_by_metadata and k > 0:
@@ -257,7 +258,8 @@ def _if(name, node, n, k, disc):
         layer.resolved_reset()
     except BiosnnInputError as err:
         raise BiosnnInputError(f"NIR node {name!r} ({kind}): {err}") from None
-    note = f"{kind} {name!r} -> {model} ({n} neurons, no leak, {reset} reset): {how}"
+    note = (f"{kind} {name!r} -> {model} ({n} neurons, no leak, {reset} reset, fires at v >= v_th where NIR's IF "
+            f"needs v > v_threshold): {how}")
     return _Layer(layer, scale, held, False, note)
 
 

@@ -82,3 +82,15 @@ def test_current_synapse_deposits_w_tau_s(backend):
     n = np.arange(4, 200) - 4                              # I is w from t_4 (test_li.py's latency), v moves
     np.testing.assert_allclose(trace.v[4:, 0], w * tau_s * -np.expm1(-n * DT / tau_s), rtol=1e-12, atol=1e-15)
     assert trace.spike_times.size == 0
+
+
+@pytest.mark.parametrize("backend", ["torch", "brian2"])
+def test_at_most_one_spike_per_step_and_the_subtractive_backlog_carries_over(backend):
+    """One jump of 3.5 thresholds with a subtractive reset: spikes in three consecutive steps, v = 0.5 left
+    (the threshold is tested once per step; without a leak the backlog does not decay)."""
+    spikes = biosnn.SpikeTrains([0.0], [0], 1, 10e-4)
+    trace = biosnn.simulate("if", spikes, np.array([[3.5]]), backend=backend, dt=1e-4, duration=10e-4,
+                            synapse="delta", reset="subtract")
+    first = int(trace.spike_steps[0])
+    assert trace.spike_steps.tolist() == [first, first + 1, first + 2]
+    assert trace.v[-1, 0] == pytest.approx(0.5, abs=1e-12)
