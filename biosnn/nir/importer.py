@@ -198,14 +198,7 @@ def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bo
     else:
         scale, synapse = area * r / tau_m, "delta"
         how = f"delta synapses, v += a R W / tau per spike (a = {area_text})"
-    if not np.all(np.isfinite(scale)):
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its weight scale is not finite")
-    try:
-        spec.resolve(params, disc.dt)
-        layer = LayerSpec(model, n, params, synapse, reset)
-        layer.resolved_reset()
-    except BiosnnInputError as err:
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {err}") from None
+    layer = _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc)
     tau_text = f"tau_m = {tau_m:g} s" + (f", tau_s = {tau_s:g} s" if current else "")
     note = f"{kind} {name!r} -> {model} ({n} neurons, {tau_text}, {reset or 'no'} reset): {how}"
     return _Layer(layer, scale, held, current, note)
@@ -221,6 +214,19 @@ def _cuba_lif(name, node, n, k, disc):
 
 def _li(name, node, n, k, disc):
     return _point(name, node, n, k, disc, current=False, spiking=False)
+
+
+def _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc) -> LayerSpec:
+    """The layer of ``spec`` these parameters describe, with every error naming the NIR node."""
+    if not np.all(np.isfinite(scale)):
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its weight scale is not finite")
+    try:
+        spec.resolve(params, disc.dt)
+        layer = LayerSpec(spec.name, n, params, synapse, reset)
+        layer.resolved_reset()
+    except BiosnnInputError as err:
+        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {err}") from None
+    return layer
 
 
 def _cuba_li(name, node, n, k, disc):
@@ -250,14 +256,7 @@ def _if(name, node, n, k, disc):
     else:
         scale, synapse = area * r, "delta"
         how = f"delta synapses, v += a R W per spike (a = {area_text})"
-    if not np.all(np.isfinite(scale)):
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its weight scale is not finite")
-    try:
-        spec.resolve(params, disc.dt)
-        layer = LayerSpec(model, n, params, synapse, reset)
-        layer.resolved_reset()
-    except BiosnnInputError as err:
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {err}") from None
+    layer = _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc)
     note = (f"{kind} {name!r} -> {model} ({n} neurons, no leak, {reset} reset, fires at v >= v_th where NIR's IF "
             f"needs v > v_threshold): {how}")
     return _Layer(layer, scale, held, False, note)
