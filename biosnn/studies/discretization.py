@@ -520,37 +520,35 @@ def _with_truth(times: np.ndarray, fn) -> np.ndarray:
     return out
 
 
-def _probe_current_pulse(model: str):
-    """One input spike at t = 0 into a current synapse: ``v*(s) = w a (e^{-b s} - e^{-a s}) / (a - b)``."""
+def _probe_current_pulse(model: str, weight, response):
+    """One input spike of weight ``weight(params)`` at t = 0 into a current synapse; the membrane's ground truth
+    is ``v_rest + response(params, w, s)`` at the continuous times ``s`` the samples estimate."""
     def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
         n = int(round(config.probe_duration / dt))
-        w = 1.0
+        w = weight(params)
         trace = _simulate(model, _one_input(n, dt), np.array([[w]]), dt=dt, n_steps=n, discretization=disc.mirror,
                           params=params, synapse="current")
         s = _lagged_times(n, dt, delivery_lag_steps(held=False, spikes=True))
-        truth = _with_truth(s, lambda x: params["v_rest"] + current_synapse_response(w, params["tau_m"],
-                                                                                      params["tau_s"], x))
+        truth = _with_truth(s, lambda x: params["v_rest"] + response(params, w, x))
         return ProbeRun(trace.v[:, 0], truth)
     return run
 
 
-def _probe_integrator_current_pulse(model: str):
-    """A non-leaky integrator after one input spike into a current synapse (``tau_s dI/dt = -I``, ``I(0) = w``,
-    ``dv/dt = I``): ``v*(s) = v_rest + w tau_s (1 - e^{-s/tau_s})``."""
-    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
-        spec = get_spec(model)
-        params = case_parameters(spec, disc, dt)
-        n = int(round(config.probe_duration / dt))
-        w = 0.5 * (params["v_th"] - params["v_rest"]) / params["tau_s"]     # settles half-way to threshold
-        trace = _simulate(model, _one_input(n, dt), np.array([[w]]), dt=dt, n_steps=n, discretization=disc.mirror,
-                          params=params, synapse="current")
-        s = _lagged_times(n, dt, delivery_lag_steps(held=False, spikes=True))
-        truth = _with_truth(s, lambda x: params["v_rest"] + w * params["tau_s"]
-                            * (1.0 - exponential_decay(1.0, params["tau_s"], x)))
-        return ProbeRun(trace.v[:, 0], truth)
-    return run
+def _leaky_current_response(params, w, s):
+    """``tau_m dv/dt = -v + I``, ``tau_s dI/dt = -I``, ``I(0) = w``: ``w a (e^{-b s} - e^{-a s}) / (a - b)``."""
+    return current_synapse_response(w, params["tau_m"], params["tau_s"], s)
+
+
+def _integrator_current_response(params, w, s):
+    """``dv/dt = I``, ``tau_s dI/dt = -I``, ``I(0) = w`` (no leak): ``w tau_s (1 - e^{-s/tau_s})``."""
+    return w * params["tau_s"] * (1.0 - exponential_decay(1.0, params["tau_s"], s))
+
+
+def _half_way_to_threshold(params):
+    """The pulse a non-leaky integrator settles half-way to threshold from: ``w tau_s = (v_th - v_rest) / 2``."""
+    return 0.5 * (params["v_th"] - params["v_rest"]) / params["tau_s"]
 
 
 def _probe_adaptation(model: str):
@@ -612,7 +610,7 @@ SUBTHRESHOLD_PROBES = {p.model: p for p in (
     SubthresholdProbe("plif", "v", "analytic", "held", "held drive stepping between levels; exponential relaxation",
                       _probe_membrane_held("plif")),
     SubthresholdProbe("li", "v", "oracle", "current", "one current pulse: difference of exponentials (120 digits)",
-                      _probe_current_pulse("li")),
+                      _probe_current_pulse("li", lambda params: 1.0, _leaky_current_response)),
     SubthresholdProbe("adaptive_lif", "a", "oracle", "held", "adaptation after one spike: e^{-t/tau_a} (120 digits)",
                       _probe_adaptation("adaptive_lif")),
     SubthresholdProbe("lee_refractory", "v", "oracle", "delta", "one delta input: w e^{-t/tau_mp} (120 digits)",
@@ -622,7 +620,8 @@ SUBTHRESHOLD_PROBES = {p.model: p for p in (
     SubthresholdProbe("gamma_cascade", "x", "oracle", "cascade", "impulse response of every bucket (120-digit residues)",
                       _probe_cascade("gamma_cascade")),
     SubthresholdProbe("if", "v", "oracle", "current", "one current pulse into a non-leaky integrator: "
-                      "w tau_s (1 - e^{-t/tau_s}) (120 digits)", _probe_integrator_current_pulse("if")),
+                      "w tau_s (1 - e^{-t/tau_s}) (120 digits)",
+                      _probe_current_pulse("if", _half_way_to_threshold, _integrator_current_response)),
 )}
 
 
