@@ -407,6 +407,10 @@ class ModelSpec:
         text = self.membrane_equation.format(drive=syn.drive)
         if syn.equations:
             text += "\n" + syn.equations
+        # per-neuron parameters are (constant) group variables; declared here unless the model declares them
+        for p in self.parameters:
+            if p.per_neuron and not re.search(rf"^\s*{p.name}\s*:", text, flags=re.MULTILINE):
+                text += f"\n{p.name} : 1 (constant)"
         return text
 
     def check_euler_stable(self, params: Mapping[str, float], dt: float, synapse: str | None) -> None:

@@ -11,10 +11,11 @@ cannot go untested.
 
 from biosnn.errors import UnknownModelError
 
-from . import adaptive_lif, gamma_cascade, if_neuron, lee_refractory, li, lif, plif, wta
+from . import adaptive_lif, gamma_cascade, if_neuron, integrator, lee_refractory, li, lif, plif, wta
 
 REGISTRY = {spec.name: spec for spec in (lif.SPEC, plif.SPEC, lee_refractory.SPEC, wta.SPEC, li.SPEC,
-                                         gamma_cascade.SPEC, adaptive_lif.SPEC, if_neuron.SPEC)}
+                                         gamma_cascade.SPEC, adaptive_lif.SPEC, if_neuron.SPEC,
+                                         integrator.SPEC)}
 
 
 def get_spec(name: str):

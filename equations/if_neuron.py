@@ -8,7 +8,9 @@ simulates), ``v`` dimensionless, the drive per second::
 
 with input through delta synapses (``v += w`` per presynaptic spike),
 current-based synapses (``tau_s dI/dt = -I``, ``I += w``; ``dv/dt = I``) or a
-held drive ``X`` piecewise constant over each time step (``dv/dt = X``). Spike
+held drive ``X`` piecewise constant over each time step (``dv/dt = X``); a
+constant input ``bias`` (per neuron, per second) enters with the synapse's
+input (``dv/dt = bias + ...``; current: ``tau_s dI/dt = bias - I``). Spike
 when ``v >= v_th`` (LIF's convention); reset hard (``v = v_reset``) or by
 subtraction of the distance from reset to threshold (``v -= v_th - v_reset``).
 ``v`` starts at ``v_rest``. No leak, no refractory period, no lower bound on ``v``
@@ -17,13 +19,13 @@ per step (a subtractive reset carries a jump of several thresholds over the next
 
 Exact propagators over one step ``dt`` (no leak, so no membrane time constant)::
 
-    delta:    v' = v                      (then v += w per arriving spike)
-    held:     v' = v + X dt               (the exact integral of a held drive)
-    current:  v' = v + I tau_s (1 - e^{-dt/tau_s}),   I' = I e^{-dt/tau_s}
+    delta:    v' = v + b dt                (then v += w per arriving spike)
+    held:     v' = v + (X + b) dt          (the exact integral of a held drive)
+    current:  v' = v + b dt + (I - b) tau_s (1 - e^{-dt/tau_s}),   I' = b + (I - b) e^{-dt/tau_s}
 
-Forward Euler: ``v' = v + X dt`` (held), ``v' = v`` (delta): for a non-leaky
-integrator with delta or held input Euler is exact, the two discretizations
-coincide; with current synapses Euler steps ``v' = v + I dt``, ``I' = I - I dt/tau_s``.
+with ``b = bias``. Forward Euler: ``v' = v + (X + b) dt`` (held), ``v' = v + b dt`` (delta): for a
+non-leaky integrator with delta or held input Euler is exact, the two discretizations
+coincide; with current synapses Euler steps ``v' = v + I dt``, ``I' = I + (b - I) dt/tau_s``.
 
 References: L. Lapicque (1907), J. Physiol. Pathol. Gen. 9:620; Pedersen et al.
 (2024), "Neuromorphic intermediate representation", Nat. Commun. 15:8122 (``IF``).
@@ -38,14 +40,14 @@ SYNAPSES = {
     "delta": SynapseSpec(
         name="delta",
         description="instantaneous jump v += w per presynaptic spike",
-        drive="",
+        drive=" + bias",
         on_pre="v_post += w",
     ),
     "current": SynapseSpec(
         name="current",
-        description="exponential current synapse: tau_s dI/dt = -I, I += w per spike, dv/dt = I",
+        description="exponential current synapse: tau_s dI/dt = bias - I, I += w per spike, dv/dt = I",
         drive=" + I",
-        equations="dI/dt = -I / tau_s : 1",
+        equations="dI/dt = (bias - I) / tau_s : 1",
         on_pre="I_post += w",
         parameters=("tau_s",),
         state_variables=("I",),
@@ -55,7 +57,7 @@ SYNAPSES = {
     "held": SynapseSpec(
         name="held",
         description="direct drive X = x @ W (per second), held constant over each step: v += X dt",
-        drive=" + I_held",
+        drive=" + I_held + bias",
         equations="I_held = held_drive(t, i) : 1",
         validation_weights=(-100.0, 600.0),
     ),
@@ -75,6 +77,8 @@ SPEC = ModelSpec(
         scalar_parameter("v_th", "firing threshold", 1.0),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
         scalar_parameter("v_rest", "initial potential (no leak: nothing returns v to it)", 0.0),
+        scalar_parameter("bias", "constant input per second (dv/dt = bias + ...), entering with the synapse's input",
+                         0.0, per_neuron=True, validation_range=(-5.0, 10.0)),
         time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
                       validation_range=(1e-3, 10e-3)),
     ),

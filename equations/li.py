@@ -1,7 +1,7 @@
 """Leaky integrator (LI): a non-spiking readout neuron.
 
-``tau_m dv/dt = (v_rest - v) + I(t)`` with the same synapse variants as
-:mod:`biosnn.equations.lif`, but no threshold and no reset. Used as the readout
+``tau_m dv/dt = (v_rest - v) + I(t)`` with the same synapse variants (and
+constant input ``bias``) as :mod:`biosnn.equations.lif`, but no threshold and no reset. Used as the readout
 of the temporal-shd ("SGD-delay") networks, read at the last step (Zenke &
 Vogels 2021; Sun et al. 2023); NIR calls it ``LI``.
 
@@ -13,7 +13,7 @@ from biosnn.spec import ModelSpec, Output, SynapseSpec
 
 from . import lif
 
-_NAMES = ("tau_m", "v_rest", "tau_s")
+_NAMES = ("tau_m", "v_rest", "bias", "tau_s")
 
 SPEC = ModelSpec(
     name="li",
@@ -23,7 +23,7 @@ SPEC = ModelSpec(
     threshold=None,
     resets={"none": ""},
     synapses={
-        "delta": SynapseSpec(name="delta", description="v += w per presynaptic spike", drive="",
+        "delta": SynapseSpec(name="delta", description="v += w per presynaptic spike", drive=" + bias",
                              on_pre="v_post += w"),
         "current": lif.SYNAPSES["current"],
     },

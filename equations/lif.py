@@ -6,7 +6,11 @@ Continuous time (what Brian2 simulates)::
 
 with input through delta synapses (``v += w`` per presynaptic spike),
 current-based synapses (``tau_s dI/dt = -I``, ``I += w``) or a held drive that
-is piecewise constant over each time step. Spike when ``v >= v_th``; reset hard
+is piecewise constant over each time step. A constant input ``bias`` (per
+neuron; NEST's ``I_e``, the bias of a trained network's linear map) enters
+where the synapse's input enters: ``tau_m dv/dt = (v_rest - v) + bias + ...``
+(delta, held) or ``tau_s dI/dt = bias - I`` (current); either way it moves the
+equilibrium to ``v_rest + bias`` (``v`` still starts at ``v_rest``). Spike when ``v >= v_th``; reset hard
 (``v = v_reset``) or by subtraction of the distance from reset to threshold
 (``v -= v_th - v_reset``: ``v -= v_th`` in the papers' units, where
 v_reset = 0; with physiological units, v_rest = v_reset = -70 and
@@ -26,14 +30,14 @@ SYNAPSES = {
     "delta": SynapseSpec(
         name="delta",
         description="instantaneous jump v += w per presynaptic spike (discarded while refractory)",
-        drive="",
+        drive=" + bias",
         on_pre="v_post += w * not_refractory_post",
     ),
     "current": SynapseSpec(
         name="current",
-        description="exponential current synapse: tau_s dI/dt = -I, I += w per spike",
+        description="exponential current synapse: tau_s dI/dt = bias - I, I += w per spike",
         drive=" + I",
-        equations="dI/dt = -I / tau_s : 1",
+        equations="dI/dt = (bias - I) / tau_s : 1",
         on_pre="I_post += w",
         parameters=("tau_s",),
         state_variables=("I",),
@@ -42,7 +46,7 @@ SYNAPSES = {
     "held": SynapseSpec(
         name="held",
         description="direct drive X = x @ W, held constant over each time step",
-        drive=" + I_held",
+        drive=" + I_held + bias",
         equations="I_held = held_drive(t, i) : 1",
         validation_weights=(-0.1, 0.6),
     ),
@@ -61,6 +65,8 @@ SPEC = ModelSpec(
         scalar_parameter("v_th", "firing threshold", 1.0),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
         scalar_parameter("v_rest", "resting potential", 0.0),
+        scalar_parameter("bias", "constant input (units of v: the shift of the equilibrium it causes), entering "
+                         "with the synapse's input", 0.0, per_neuron=True, validation_range=(-0.2, 0.4)),
         time_parameter("t_ref", "absolute refractory period", 0.0, lower=0.0),
         time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
                       validation_range=(1e-3, 10e-3)),

@@ -53,8 +53,9 @@ def test_refractory_neurons_get_the_clamped_propagator():
     _, code = _run(integration.state_updater("exact", 1e-4), 10e-3, 3e-3, 1e-4, refractory=1.0)
     update = next(line for line in code.splitlines() if line.startswith("_v = "))
     assert update.endswith("+ (1 - int(not_refractory))*(1.0*v)") and update.startswith("_v = int(not_refractory)*(")
+    # the current is never clamped: tau_s dI/dt = bias - I, I' = e^{-dt/tau_s} I + tau_s (1 - e^{-dt/tau_s}) bias/tau_s
     assert next(line for line in code.splitlines() if line.startswith("_I = ")) == \
-        f"_I = {math.exp(-1e-4 / 3e-3)!r}*I"  # the current is never clamped
+        f"_I = {math.exp(-1e-4 / 3e-3)!r}*I + {-3e-3 * math.expm1(-1e-4 / 3e-3)!r}*(bias/tau_s)"
 
 
 def test_euler_is_derived_once_per_structure(monkeypatch):

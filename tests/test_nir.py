@@ -286,15 +286,16 @@ def _refused(graph, match, disc=None):
 
 
 @pytest.mark.parametrize("node, match", [
-    (nir.I(r=np.ones(1)), r"'i'.*not supported.*readout"),
-    (nir.Threshold(threshold=np.ones(1)), r"'threshold'.*Threshold.*not supported"),
+    (nir.Threshold(threshold=np.ones(1)), r"'threshold'.*Threshold.*not supported.*no reset"),
+    (nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+     r"'sumpool2d'.*SumPool2d.*not supported.*pooling"),
 ])
 def test_unsupported_nodes_are_named(node, match):
     _refused(_graph(nir.Linear(weight=np.ones((1, 1))), node), match)
 
 
 def test_unsupported_nodes_are_refused_before_any_matrix_is_built(monkeypatch):
-    """An I after a convolution: refused before the convolution's dense matrix is built."""
+    """A Threshold after a convolution: refused before the convolution's dense matrix is built."""
     from biosnn.nir import chain
 
     def built(*args):
@@ -303,8 +304,8 @@ def test_unsupported_nodes_are_refused_before_any_matrix_is_built(monkeypatch):
     monkeypatch.setitem(chain.HOP_NODES, "Conv1d", built)
     conv = nir.Conv1d(input_shape=4, weight=np.ones((1, 1, 2)), stride=1, padding=0, dilation=1, groups=1,
                       bias=np.zeros(1))
-    _refused(_graph(conv, _lif(3), nir.Linear(weight=np.ones((1, 3))), nir.I(r=np.ones(1))),
-             r"'i'.*I.*not supported")
+    _refused(_graph(conv, _lif(3), nir.Linear(weight=np.ones((1, 3))), nir.Threshold(threshold=np.ones(1))),
+             r"'threshold'.*Threshold.*not supported")
 
 
 def test_refusals_name_the_node_and_the_reason():

@@ -1,13 +1,16 @@
-"""NIR's IF (``dv/dt = R I``, no leak) imported as biosnn's ``if``: Brian2 and the mirror give the spikes of a
-non-leaky integration of the input written out here by hand, under NIR's Dirac reading and the one-step
-pulse readings (exact and Euler, which coincide without a leak)."""
+"""NIR's IF (``dv/dt = R I``, no leak) imported as biosnn's ``if`` and NIR's I (the same without threshold) as
+biosnn's ``integrator``: Brian2 and the mirror give the spikes and the readout of a non-leaky integration of the
+input written out here by hand, under NIR's Dirac reading and the one-step pulse readings (exact and Euler, which
+coincide without a leak); both export and re-import to identical runs."""
 
 import numpy as np
 import pytest
 
 nir = pytest.importorskip("nir")
 
-from biosnn.nir import Discretization, from_nir  # noqa: E402
+from biosnn import FeedForwardNet, LayerSpec, SpikeTrains, simulate_network  # noqa: E402
+from biosnn.errors import BiosnnInputError  # noqa: E402
+from biosnn.nir import Discretization, from_nir, to_nir  # noqa: E402
 
 DT = 1e-4
 R = np.array([2.0, 0.5])
@@ -66,3 +69,70 @@ def test_an_if_without_v_reset_resets_to_zero_and_the_threshold_convention_is_na
     imported = from_nir(graph, Discretization.exact(DT))
     assert imported.net.layers[0].params["v_reset"] == 0.0
     assert any("v > v_threshold" in note for note in imported.notes)
+
+
+R_OUT = np.array([0.5, 4.0, 1.0])
+W_OUT = np.array([[0.75, -0.5], [0.25, 1.0], [-1.0, 0.5]])     # [n_out, n_in], NIR's Linear
+
+
+def _graph_with_readout(scale):
+    w = scale * np.array([[0.3, -0.1, 0.45], [0.8, 0.6, -0.2]])
+    nodes = [nir.Affine(weight=w, bias=np.zeros(2)),
+             nir.IF(r=R.copy(), v_threshold=np.full(2, V_TH), v_reset=np.full(2, V_RESET)),
+             nir.Linear(weight=W_OUT.copy()), nir.I(r=R_OUT.copy())]
+    return nir.NIRGraph.from_list(*nodes, type_check=False), w
+
+
+DISCRETIZATIONS = [Discretization.exact(DT), Discretization.exact(DT, spikes="pulse"), Discretization.euler(DT)]
+
+
+@pytest.mark.parametrize("disc", DISCRETIZATIONS, ids=["exact-dirac", "exact-pulse", "euler-pulse"])
+def test_i_readout_sums_the_spikes_it_receives(disc):
+    """IF -> Linear -> I: the readout after the last step is ``sum_j a R_k W_kj (spikes of j delivered)``, a the
+    spike's area (1, or dt for a pulse); a spike of step n reaches the readout in step n + 1 (one hop)."""
+    pulse = disc.spikes == "pulse"
+    graph, w = _graph_with_readout(1e3 if pulse else 1.0)
+    x = (np.random.default_rng(4).random((300, 3)) < 0.3).astype(float)
+    imported = from_nir(graph, disc)
+    assert [layer.model for layer in imported.net.layers] == ["if", "integrator"]
+    assert imported.net.readout == "final_membrane"
+    hidden = _reference(x, w, DT if pulse else 1.0, latency=0 if pulse else 1)
+    area = DT if pulse else 1.0
+    expected = np.zeros(2 + 1)
+    for n, j in hidden:
+        if n <= x.shape[0] - 2:
+            expected += area * R_OUT * W_OUT[:, j]
+    runs = [imported.simulate(x, backend=backend) for backend in ("brian2", "torch")]
+    for hid, readout in runs:
+        assert sorted(zip(hid.spike_steps.tolist(), hid.spike_units.tolist())) == hidden
+        np.testing.assert_allclose(readout.final_v[0], expected, rtol=1e-12, atol=1e-12)
+        assert readout.spike_steps.size == 0
+    assert len(hidden) > 10 and np.abs(expected).max() > 2 * area
+    assert np.abs(runs[0][1].v - runs[1][1].v).max() <= 1e-9
+    assert any("'I'" not in note and "integrator" in note and "no threshold" in note for note in imported.notes)
+
+
+def test_integrator_readouts_round_trip_to_identical_runs():
+    """``if`` -> ``integrator`` networks (delta, and a held first layer) written as IF and I nodes and read back run
+    to identical spikes and readouts; an integrator's resting potential (NIR's I has none) is refused."""
+    rng = np.random.default_rng(9)
+    nets = [FeedForwardNet(6, (LayerSpec("if", 5, {"v_th": 1.0}, reset="hard"), LayerSpec("integrator", 3)),
+                           (rng.uniform(0, 0.5, (6, 5)), rng.uniform(-1, 1, (5, 3)))),
+            FeedForwardNet(3, (LayerSpec("integrator", 2, {}, synapse="held"),), (rng.uniform(-500, 500, (3, 2)),))]  # v += W x dt
+    for net in nets:
+        graph = to_nir(net)
+        assert type(graph.nodes[f"i_{len(net.layers) - 1}"]).__name__ == "I"
+        back = from_nir(graph, Discretization.exact(DT)).net
+        assert [(b.model, b.resolved_synapse()) for b in back.layers] == \
+               [(a.model, a.resolved_synapse()) for a in net.layers]
+        held = net.layers[0].synapse == "held"
+        stim = rng.uniform(0, 1, (200, 2, 3)) if held else \
+            SpikeTrains.from_raster((rng.random((200, 2, 6)) < 0.08).astype(float), DT)
+        ours = simulate_network(net, stim, backend="torch", dt=DT, duration=200 * DT)
+        theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=200 * DT)
+        for a, b in zip(ours, theirs):
+            assert np.array_equal(a.spike_steps, b.spike_steps) and np.array_equal(a.v, b.v)
+        assert np.abs(ours[-1].final_v).max() > 0.1
+    resting = FeedForwardNet(2, (LayerSpec("integrator", 2, {"v_rest": 0.2}),), (np.eye(2),))
+    with pytest.raises(BiosnnInputError, match=r"layer 0 \(integrator\): v_rest = 0.2.*I"):
+        to_nir(resting)

@@ -29,17 +29,16 @@ from ..errors import BiosnnInputError
 from ..inputs import as_numpy
 
 #: neuron node types; their converters live in ``biosnn/nir/importer.py``
-NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI", "IF")
+NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI", "IF", "I")
 
 #: the largest dense matrix a convolution becomes (entries; 8 bytes each)
 MAX_DENSE_ENTRIES = 20_000_000
 
 #: node types biosnn cannot represent, and why
 UNSUPPORTED = {
-    "I": "a non-leaky integrator without threshold (dv/dt = R I), a readout whose output is its membrane: biosnn's "
-         "non-leaky model (if) passes spikes, so an infinite threshold would pass nothing, and biosnn has no "
-         "non-leaky readout; it does not approximate one by an LI with a large tau",
-    "Threshold": "a stand-alone threshold (a spike whenever the input exceeds it) has no membrane, so no biosnn layer",
+    "Threshold": "a stand-alone Heaviside z = H(v - v_threshold) (NIR) has no membrane and no reset; written after an "
+                 "LI it is a level that stays 1 while v is above threshold (Spyx's reset-free LIF), a current in "
+                 "continuous time rather than spike events, which biosnn's layers neither emit nor receive",
     "SumPool2d": "pooling is not supported yet",
     "AvgPool2d": "pooling is not supported yet",
     "NIRGraph": "a subgraph (e.g. snntorch's RLeaky/RSynaptic recurrent layer): recurrent connections are not part "

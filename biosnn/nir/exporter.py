@@ -16,7 +16,8 @@ chosen to make the NIR weight the jump per spike, exactly (no rounding):
 * ``li`` -> ``LI`` / ``CubaLI`` likewise;
 * ``if`` with delta synapses -> ``IF(r = 1, v_threshold = v_th, v_reset = v_reset)``: ``dv/dt = R I``, a spike
   moves ``v`` by ``R W = W``; a first layer with a held drive -> ``IF(r = 1)`` marked held (``dv/dt = W x``).
-  NIR's IF starts at and has no resting potential, so ``v_rest`` must be 0; current synapses have no IF form.
+  NIR's IF starts at and has no resting potential, so ``v_rest`` must be 0; current synapses have no IF form;
+* ``integrator`` -> ``I(r = 1)`` likewise (no threshold, no reset).
 
 Each node carries its biosnn model and synapse kind in its metadata, so a
 re-import restores ``plif`` (``tau_m`` learnt in the mirror) and held drives;
@@ -42,6 +43,7 @@ EXPORTS = {
     "plif": {"delta": "LIF", "held": "LIF", "current": "CubaLIF"},
     "li": {"delta": "LI", "current": "CubaLI"},
     "if": {"delta": "IF", "held": "IF"},
+    "integrator": {"delta": "I", "held": "I"},
 }
 
 #: what the exporter writes in the graph's metadata
@@ -73,10 +75,12 @@ def _neuron(nir, k, layer, params):
     n = layer.n
     kind = kinds[synapse]
     meta = {MODEL_KEY: layer.model, SYNAPSE_KEY: synapse}
-    if kind == "IF":
+    if kind in ("IF", "I"):
         if params["v_rest"] != 0.0:
-            raise BiosnnInputError(f"layer {k} ({layer.model}): v_rest = {params['v_rest']:g}; NIR's IF has no resting "
-                                   "potential (its membrane starts at 0), so only v_rest = 0 has an IF form")
+            raise BiosnnInputError(f"layer {k} ({layer.model}): v_rest = {params['v_rest']:g}; NIR's {kind} has no "
+                                   f"resting potential (its membrane starts at 0), so only v_rest = 0 has an {kind} form")
+        if spec.threshold is None:
+            return nir.I(r=np.ones(n), metadata=meta)
         return nir.IF(r=np.ones(n), v_threshold=_full(params["v_th"], n), v_reset=_full(params["v_reset"], n),
                       metadata=meta)
     common = dict(v_leak=_full(params["v_rest"], n))

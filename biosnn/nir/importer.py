@@ -57,7 +57,8 @@ SYNAPSE_KEY = "biosnn_synapse"
 DT_TAU_MAX_TAU = 1.0
 
 #: registered models a node of each type may carry (through ``MODEL_KEY``): same equations, same parameters
-MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",), "IF": ("if",)}
+MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",), "IF": ("if",),
+             "I": ("integrator",)}
 
 
 def require_nir():
@@ -233,16 +234,19 @@ def _cuba_li(name, node, n, k, disc):
     return _point(name, node, n, k, disc, current=True, spiking=False)
 
 
-def _if(name, node, n, k, disc):
-    """IF (``dv/dt = R I``, no leak): biosnn's ``if``; one spike of area ``a`` moves ``v`` by ``a R W``."""
+def _non_leaky(name, node, n, k, disc, *, spiking: bool) -> _Layer:
+    """IF / I (``dv/dt = R I``, no leak): biosnn's ``if`` / ``integrator``; one spike of area ``a`` moves ``v`` by
+    ``a R W``."""
     kind = chain.type_name(node)
     model = _model(name, kind, node)
     spec = get_spec(model)
     r = _per_neuron(name, kind, "r", node.r, n)
-    v_reset = np.zeros_like(np.asarray(node.v_threshold, np.float64)) if node.v_reset is None else node.v_reset
-    params = {"v_th": _uniform(name, kind, "v_threshold", node.v_threshold, n),
-              "v_reset": _uniform(name, kind, "v_reset", v_reset, n), "v_rest": 0.0}  # None: nir's default, 0
-    reset = disc.reset or "hard"
+    params, reset = {"v_rest": 0.0}, None                 # v starts at 0: NIR's IF and I have no rest
+    if spiking:
+        v_reset = np.zeros_like(np.asarray(node.v_threshold, np.float64)) if node.v_reset is None else node.v_reset
+        params.update(v_th=_uniform(name, kind, "v_threshold", node.v_threshold, n),
+                      v_reset=_uniform(name, kind, "v_reset", v_reset, n))  # None: nir's default, 0
+        reset = disc.reset or "hard"
     held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
     if held_by_metadata and k > 0:
         raise BiosnnInputError(f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
@@ -257,13 +261,22 @@ def _if(name, node, n, k, disc):
         scale, synapse = area * r, "delta"
         how = f"delta synapses, v += a R W per spike (a = {area_text})"
     layer = _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc)
-    note = (f"{kind} {name!r} -> {model} ({n} neurons, no leak, {reset} reset, fires at v >= v_th where NIR's IF "
-            f"needs v > v_threshold): {how}")
+    what = (f"{reset} reset, fires at v >= v_th where NIR's IF needs v > v_threshold" if spiking
+            else "no threshold, read by its membrane")
+    note = f"{kind} {name!r} -> {model} ({n} neurons, no leak, {what}): {how}"
     return _Layer(layer, scale, held, False, note)
 
 
+def _if(name, node, n, k, disc):
+    return _non_leaky(name, node, n, k, disc, spiking=True)
+
+
+def _integrator(name, node, n, k, disc):
+    return _non_leaky(name, node, n, k, disc, spiking=False)
+
+
 #: NIR neuron node type -> its converter (``chain.NEURON_TYPES``)
-NEURON_CONVERTERS = {"LIF": _lif, "CubaLIF": _cuba_lif, "LI": _li, "CubaLI": _cuba_li, "IF": _if}
+NEURON_CONVERTERS = {"LIF": _lif, "CubaLIF": _cuba_lif, "LI": _li, "CubaLI": _cuba_li, "IF": _if, "I": _integrator}
 
 
 @dataclass(frozen=True)

@@ -622,6 +622,9 @@ SUBTHRESHOLD_PROBES = {p.model: p for p in (
     SubthresholdProbe("if", "v", "oracle", "current", "one current pulse into a non-leaky integrator: "
                       "w tau_s (1 - e^{-t/tau_s}) (120 digits)",
                       _probe_current_pulse("if", _half_way_to_threshold, _integrator_current_response)),
+    SubthresholdProbe("integrator", "v", "oracle", "current", "one current pulse into a non-leaky integrator "
+                      "without threshold: w tau_s (1 - e^{-t/tau_s}) (120 digits)",
+                      _probe_current_pulse("integrator", lambda params: 1.0, _integrator_current_response)),
 )}
 
 
@@ -705,9 +708,9 @@ def _event_driven_lee(problem: Problem, config: "StudyConfig") -> ReferenceSolut
     return ReferenceSolution(SpikeList(*spikes), None)
 
 
-def superposed_exponentials(problem: Problem, times: np.ndarray) -> np.ndarray:
+def superposed_exponentials(problem: Problem, times: np.ndarray, tau_m: float) -> np.ndarray:
     """``v(t) = v_rest + sum_{t_i <= t} w_i e^{-(t - t_i)/tau_m}``: the exact membrane of a leaky integrator
-    with delta synapses, ``[len(times), B, N]``."""
+    with delta synapses, ``[len(times), B, N]`` (``tau_m = inf``: the non-leaky integrator's plain sum)."""
     p, sp = problem.params, problem.spikes
     out = np.full((times.size, sp.batch_size, problem.weights.shape[1]), float(p["v_rest"]))
     samples = sp.sample_indices()
@@ -715,13 +718,17 @@ def superposed_exponentials(problem: Problem, times: np.ndarray) -> np.ndarray:
         sel = samples == b
         t_in, w = sp.times[sel], problem.weights[sp.units[sel]]            # [S], [S, N]
         age = times[:, None] - t_in[None, :]                                 # [T, S]
-        kernel = np.where(age >= 0, np.exp(-np.maximum(age, 0) / p["tau_m"]), 0.0)
+        kernel = np.where(age >= 0, np.exp(-np.maximum(age, 0) / tau_m), 0.0)
         out[:, b] += kernel @ w
     return out
 
 
 def _analytic_li(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
-    return ReferenceSolution(None, lambda times: superposed_exponentials(problem, times))
+    return ReferenceSolution(None, lambda times: superposed_exponentials(problem, times, problem.params["tau_m"]))
+
+
+def _analytic_integrator(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+    return ReferenceSolution(None, lambda times: superposed_exponentials(problem, times, math.inf))
 
 
 def brian2_fine_reference(problem: Problem, dt_fine: float) -> ReferenceSolution:
@@ -866,6 +873,8 @@ REFERENCES = {r.name: r for r in (
     Reference("nest_iaf_psc_exp_ps", "NEST iaf_psc_exp_ps: precise spike times, exact between events",
               _nest_precise, needs_nest=True),
     Reference("analytic", "exact superposition of exponentials (non-spiking leaky integrator)", _analytic_li),
+    Reference("analytic_integrator", "exact sum of the jumps arrived (non-spiking non-leaky integrator)",
+              _analytic_integrator),
     Reference("brian2_fine", "Brian2, exact propagator, at the finest dt / FINE_FACTOR", _brian2_fine),
 )}
 
@@ -893,6 +902,7 @@ OFF_GRID_CASES = (
     OffGridCase("gamma_cascade", "cascade", "brian2_fine"),
     OffGridCase("li", "delta", "analytic"),
     OffGridCase("if", "delta", "event_driven_if"),
+    OffGridCase("integrator", "delta", "analytic_integrator"),
 )
 
 

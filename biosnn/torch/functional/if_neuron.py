@@ -3,11 +3,12 @@
 The phases of one step ``[t_n, t_{n+1})`` (Brian2 slots in brackets; the
 template applies them in the order of ``biosnn/schedule.py``)::
 
-    integrate [groups]   dv/dt = X (held) | I (current) | 0 (delta), integrated over dt
-         exact:  held:     v' = v + X dt
-                 current (r_s = dt / tau_s):  v' = v + I tau_s (1 - e^{-r_s}),  I' = I e^{-r_s}
-         euler:  held:     v' = v + X dt     (Euler is exact without a leak)
-                 current:  v' = v + I dt,  I' = I - I r_s
+    integrate [groups]   dv/dt = X + b (held) | I (current) | b (delta), b = bias, integrated over dt
+         exact:  held:     v' = v + (X + b) dt;   delta:  v' = v + b dt
+                 current (r_s = dt / tau_s; tau_s dI/dt = b - I, j = I - b):
+                           v' = v + b dt + j tau_s (1 - e^{-r_s}),  I' = b + j e^{-r_s}
+         euler:  held, delta: the same (Euler is exact without a leak)
+                 current:  v' = v + I dt,  I' = I + (b - I) r_s
     arrive    [pathway]  delta: v += w_in;  current: I += w_in
     threshold            x = v - v_th
     reset     [resets]   hard: v = (1 - s) v + s v_reset;  subtract: v = v - s (v_th - v_reset)
@@ -35,8 +36,9 @@ class IFConstants:
     synaptic_decay: torch.Tensor | None           # exact: e^{-r_s} (euler: None)
     synaptic_rate: float | None                   # r_s = dt / tau_s
     coupling: torch.Tensor | float | None         # exact: tau_s (1 - e^{-r_s}); euler: dt
-    v_th: float
-    v_reset: float
+    v_th: float | None                            # None: no threshold (the non-spiking integrator)
+    v_reset: float | None
+    bias: torch.Tensor | float                    # per neuron [N] or one value (per second)
 
 
 class IFDynamics(Dynamics):
@@ -45,7 +47,7 @@ class IFDynamics(Dynamics):
     def __init__(self, spec, params, **kw):
         super().__init__(spec, params, **kw)
         self.current = "I" in spec.synapse(self.synapse).state_variables
-        if self.reset_kind not in RESETS:
+        if spec.threshold is not None and self.reset_kind not in RESETS:
             raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
 
     def constants(self, learnt, *, dtype, device) -> IFConstants:
@@ -59,16 +61,22 @@ class IFDynamics(Dynamics):
                 coupling = -p["tau_s"] * torch.expm1(-r_s)   # tau_s (1 - e^{-r_s}), no cancellation
             else:
                 coupling = self.dt
-        return IFConstants(self.dt, decay, rate, coupling, p["v_th"], p["v_reset"])
+        bias = p["bias"]
+        bias = torch.as_tensor(bias, dtype=dtype, device=device) if np.ndim(bias) else float(bias)
+        return IFConstants(self.dt, decay, rate, coupling, p.get("v_th"), p.get("v_reset"), bias)
 
     def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
-        """Delta synapses, scalar parameters, inputs before the threshold test: the fused loop (rate 0)."""
+        """Delta synapses, scalar parameters, no bias, inputs before the threshold test: the fused loop (rate 0)."""
+        spiking = self.spec.threshold is not None
         steps = tuple(phase for phase in phases if phase != "sum")
-        scalars = all(np.ndim(self.params[name]) == 0 for name in ("v_th", "v_reset", "v_rest"))
-        if self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[True] or not scalars:
+        scalars = all(np.ndim(self.params.get(name, 0.0)) == 0 for name in ("v_th", "v_reset", "v_rest"))
+        biased = np.any(np.asarray(self.params["bias"]) != 0.0)     # the rate-0 recurrence has no drift
+        if (self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[spiking] or not scalars
+                or biased):
             return None
-        recurrence = LeakyRecurrence("euler", 0.0, float(self.params["v_th"]), float(self.params["v_reset"]),
-                                     self.reset_kind, bool(detach_reset), surrogate)
+        recurrence = LeakyRecurrence("euler", 0.0, float(self.params["v_th"]) if spiking else None,
+                                     float(self.params["v_reset"]) if spiking else None,
+                                     self.reset_kind if spiking else None, bool(detach_reset), surrogate)
 
         def run(drive, c: IFConstants, state):
             zero = torch.zeros((), dtype=drive.dtype, device=drive.device)
@@ -80,10 +88,17 @@ class IFDynamics(Dynamics):
         new = dict(state)
         if self.current:
             i_syn = state["I"]
-            new["v"] = state["v"] + i_syn * c.coupling
-            new["I"] = i_syn * c.synaptic_decay if self.discretization == "exact" else i_syn - i_syn * c.synaptic_rate
+            if self.discretization == "exact":
+                j = i_syn - c.bias
+                new["v"] = state["v"] + c.bias * c.gain + j * c.coupling
+                new["I"] = c.bias + j * c.synaptic_decay
+            else:
+                new["v"] = state["v"] + i_syn * c.coupling
+                new["I"] = i_syn + (c.bias - i_syn) * c.synaptic_rate
         elif self.held:
-            new["v"] = state["v"] + step.drive * c.gain
+            new["v"] = state["v"] + (step.drive + c.bias) * c.gain
+        else:
+            new["v"] = state["v"] + c.bias * c.gain
         return new
 
     def arrive(self, state, c, step: StepContext):

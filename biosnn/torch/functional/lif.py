@@ -3,11 +3,11 @@
 The phases of one step ``[t_n, t_{n+1})`` (Brian2 slots in brackets; the
 template applies them in the order of ``biosnn/schedule.py``)::
 
-    integrate [groups]   u = v - v_rest, r = dt / tau_m, integrated over dt with the held drive X
+    integrate [groups]   u = v - v_eq, v_eq = v_rest + b (b = bias), r = dt / tau_m, over dt with the held X
          exact:  u' = u e^{-r} + X (1 - e^{-r})
-                 current synapses (r_s = dt / tau_s):
-                 u' = u e^{-r} + I r e^{-r} exprel(r - r_s),  I' = I e^{-r_s}
-         euler:  u' = u + (X - u) r;  current:  u' = u + (I - u) r,  I' = I - I r_s
+                 current synapses (r_s = dt / tau_s; the bias enters I: j = I - b):
+                 u' = u e^{-r} + j r e^{-r} exprel(r - r_s),  I' = b + j e^{-r_s}
+         euler:  u' = u + (X - u) r;  current (u = v - v_rest):  u' = u + (I - u) r,  I' = I + (b - I) r_s
          refractory neurons keep v (Brian2's ``(unless refractory)``); I always evolves
     arrive    [pathway]  delta: v += w_in * not_refractory;  current: I += w_in
     threshold            x = v - v_th
@@ -78,6 +78,7 @@ class LIFConstants:
     v_th: float | None
     v_reset: float | None
     v_rest: float
+    bias: torch.Tensor | float        # per neuron [N] or one value; 0.0 leaves every expression bit for bit
 
 
 def hard_reset(v, s, c):
@@ -114,20 +115,23 @@ class LIFDynamics(Dynamics):
         synaptic_rate = self.dt / p["tau_s"] if self.current else None
         prop = propagator(rate, synaptic_rate, current=self.current, discretization=self.discretization,
                           dtype=dtype, device=device)
-        return LIFConstants(prop, p.get("v_th"), p.get("v_reset"), p["v_rest"])
+        bias = p["bias"]
+        bias = torch.as_tensor(bias, dtype=dtype, device=device) if np.ndim(bias) else float(bias)
+        return LIFConstants(prop, p.get("v_th"), p.get("v_reset"), p["v_rest"], bias)
 
     def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
         """The fused loop (``biosnn/torch/fused.py``) for delta synapses without refractoriness or floor,
         inputs arriving before the threshold test; None otherwise."""
         spiking = self.spec.threshold is not None
         steps = tuple(phase for phase in phases if phase != "sum")
-        scalars = all(np.ndim(self.params.get(name, 0.0)) == 0 for name in ("v_th", "v_reset", "v_rest"))
+        scalars = all(np.ndim(self.params.get(name, 0.0)) == 0 for name in ("v_th", "v_reset", "v_rest", "bias"))
         # the loop carries v alone: a derived model with more state (adaptive LIF's a) runs its phases
         only_v = self.spec.recorded_variables(self.synapse) == ("v",) and set(self.spec.initial_state) <= {"v"}
         if (self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[spiking] or not scalars
                 or not only_v):
             return None
-        recurrence = LeakyRecurrence(self.discretization, float(self.params["v_rest"]),
+        # a constant input moves the equilibrium the membrane relaxes to: v_rest + bias
+        recurrence = LeakyRecurrence(self.discretization, float(self.params["v_rest"]) + float(self.params["bias"]),
                                      float(self.params["v_th"]) if spiking else None,
                                      float(self.params["v_reset"]) if spiking else None,
                                      self.reset_kind if spiking else None, bool(detach_reset), surrogate)
@@ -141,23 +145,26 @@ class LIFDynamics(Dynamics):
 
     def integrate(self, state, c: LIFConstants, step: StepContext):
         v = state["v"]
-        u = v - c.v_rest
         prop = c.prop
         new = dict(state)
         if self.current:
             i_syn = state["I"]
-            if self.discretization == "exact":
-                v_new = u * prop.decay + i_syn * prop.coupling + c.v_rest
-                new["I"] = i_syn * prop.synaptic_decay
+            if self.discretization == "exact":      # about the fixed point (v_rest + b, b): u, j
+                v_eq = c.v_rest + c.bias
+                j = i_syn - c.bias
+                v_new = (v - v_eq) * prop.decay + j * prop.coupling + v_eq
+                new["I"] = c.bias + j * prop.synaptic_decay
             else:
+                u = v - c.v_rest
                 v_new = u + (i_syn - u) * prop.rate + c.v_rest
-                new["I"] = i_syn - i_syn * prop.synaptic_rate
+                new["I"] = i_syn + (c.bias - i_syn) * prop.synaptic_rate
         else:
             held = step.drive if self.held else 0.0
+            v_eq = c.v_rest + c.bias
             if self.discretization == "exact":
-                v_new = c.v_rest + u * prop.decay + held * prop.gain
+                v_new = v_eq + (v - v_eq) * prop.decay + held * prop.gain
             else:  # spikingjelly's decay_input=True charge: v + (x - (v - v_reset)) * k
-                v_new = v + (held - (v - c.v_rest)) * prop.rate
+                v_new = v + (held - (v - v_eq)) * prop.rate
         new["v"] = v_new if step.integrating is None else torch.where(step.integrating > 0, v_new, v)
         return new
 

@@ -1,0 +1,21 @@
+"""Non-leaky integrator step: the torch mirror of ``equations/integrator.py`` (NIR's ``I``).
+
+The membrane update is the IF one (``biosnn/torch/functional/if_neuron.py``:
+``v' = v`` (delta), ``v + X dt`` (held), the exact or Euler current-synapse pair),
+with no threshold and no reset; the layer's output is its membrane potential
+after each step.
+"""
+
+from __future__ import annotations
+
+from .if_neuron import IFDynamics
+
+
+class IntegratorDynamics(IFDynamics):
+    """A non-spiking IF membrane: the spec has no threshold, so the template runs no fire or reset."""
+
+    def output(self, state, c, step):
+        return state["v"], state
+
+
+DYNAMICS = IntegratorDynamics
