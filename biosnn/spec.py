@@ -142,6 +142,46 @@ class Constraint:
     holds: Callable[[Mapping[str, float]], bool]
 
 
+#: how far ``onset / dt`` may sit from a whole number of steps, relative (float64 rounding of the quotient)
+WHOLE_STEPS_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ConstantInput:
+    """A model's constant input: the per-neuron parameter ``bias`` (entering where the synapse's input enters,
+    in the equations the spec writes), on from the time ``onset`` (whole steps; 0 by default).
+
+    An onset after 0 is what reproduces a framework's step alignment (``biosnn/nir``: a framework starts every
+    layer at its own step 0, with its bias; biosnn's layer l receives its first input some steps later, the
+    exact schedule's one-step latency per hop, and switches its bias on with it). Brian2 reads the switch from
+    the ``TimedArray`` :attr:`gate` (``bias -> bias * bias_gate(t)``, constant over each step: the integrator
+    keeps its exact propagator); the mirror from the step index.
+    """
+
+    bias: str = "bias"
+    onset: str = "bias_onset"
+    #: name of the Brian2 TimedArray switching the bias on (1.0 from the onset)
+    gate: str = "bias_gate"
+
+    def parameters(self, bias_description: str, validation_range) -> tuple["Parameter", "Parameter"]:
+        return (scalar_parameter(self.bias, bias_description, 0.0, per_neuron=True, validation_range=validation_range),
+                time_parameter(self.onset, "time the constant input switches on (whole steps of dt)", 0.0,
+                               lower=0.0))
+
+    def constraint(self) -> "Constraint":
+        def whole(p):
+            steps = p[self.onset] / p["dt"]
+            return abs(steps - round(steps)) <= WHOLE_STEPS_TOLERANCE * max(1.0, steps)
+        return Constraint(f"{self.onset} is a whole number of steps of dt", whole)
+
+    def onset_steps(self, params: Mapping, dt: float) -> int:
+        return int(round(params[self.onset] / dt))
+
+    def gated(self, params: Mapping) -> bool:
+        """Whether the input switches on after t = 0 (a non-zero bias and onset: the gate is needed)."""
+        return bool(np.any(np.asarray(params[self.bias]) != 0.0)) and params[self.onset] > 0.0
+
+
 @dataclass(frozen=True)
 class SynapseSpec:
     """How input reaches the membrane.
@@ -259,6 +299,8 @@ class ModelSpec:
     #: the structural helpers of a cascade model (``structure`` is ``Structure.CASCADE``)
     cascade: CascadeSpec | None = None
     output: Output = Output.SPIKES
+    #: the model's constant input (``bias``, ``bias_onset``) and its switch; None: the model has none
+    constant_input: ConstantInput | None = None
     #: Brian2 equations built from the parameters, for structures whose size is a
     #: parameter (the gamma cascade's K buckets); ``None``: ``membrane_equation``
     equations_builder: Callable[[Mapping], str] | None = None
@@ -407,6 +449,9 @@ class ModelSpec:
         text = self.membrane_equation.format(drive=syn.drive)
         if syn.equations:
             text += "\n" + syn.equations
+        ci = self.constant_input
+        if ci is not None and ci.gated(params):
+            text = re.sub(rf"\b{ci.bias}\b", f"({ci.bias} * {ci.gate}(t))", text)
         # per-neuron parameters are (constant) group variables; declared here unless the model declares them
         for p in self.parameters:
             if p.per_neuron and not re.search(rf"^\s*{p.name}\s*:", text, flags=re.MULTILINE):

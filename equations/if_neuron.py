@@ -34,7 +34,10 @@ Torch mirror: ``biosnn/torch/functional/if_neuron.py``; tests:
 ``tests/brian_vs_torch/test_if_neuron.py``.
 """
 
-from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant
+from biosnn.spec import ConstantInput, Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant
+
+#: the constant input of the non-leaky family (``if``, ``integrator``): per second
+CONSTANT_INPUT = ConstantInput()
 
 SYNAPSES = {
     "delta": SynapseSpec(
@@ -77,12 +80,13 @@ SPEC = ModelSpec(
         scalar_parameter("v_th", "firing threshold", 1.0),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
         scalar_parameter("v_rest", "initial potential (no leak: nothing returns v to it)", 0.0),
-        scalar_parameter("bias", "constant input per second (dv/dt = bias + ...), entering with the synapse's input",
-                         0.0, per_neuron=True, validation_range=(-5.0, 10.0)),
+        *CONSTANT_INPUT.parameters("constant input per second (dv/dt = bias + ...), entering with the synapse's "
+                                   "input", validation_range=(-5.0, 10.0)),
         time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
                       validation_range=(1e-3, 10e-3)),
     ),
-    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),
+    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]), CONSTANT_INPUT.constraint()),
+    constant_input=CONSTANT_INPUT,
     refractory_parameter=None,
     initial_state={"v": "v_rest"},
     validation_cases=({}, {"v_rest": 0.3, "v_reset": -0.2, "tau_s": 2e-3}),

@@ -25,7 +25,7 @@ from biosnn.spec import ModelSpec, Output
 
 from . import if_neuron
 
-_NAMES = ("v_rest", "bias", "tau_s")
+_NAMES = ("v_rest", "bias", "bias_onset", "tau_s")
 
 SPEC = ModelSpec(
     name="integrator",
@@ -39,5 +39,7 @@ SPEC = ModelSpec(
     refractory_parameter=None,
     initial_state={"v": "v_rest"},
     output=Output.MEMBRANE,
+    constraints=(if_neuron.CONSTANT_INPUT.constraint(),),
+    constant_input=if_neuron.CONSTANT_INPUT,
     validation_cases=({}, {"v_rest": 0.3, "tau_s": 2e-3}),
 )

@@ -13,7 +13,7 @@ from biosnn.spec import ModelSpec, Output, SynapseSpec
 
 from . import lif
 
-_NAMES = ("tau_m", "v_rest", "bias", "tau_s")
+_NAMES = ("tau_m", "v_rest", "bias", "bias_onset", "tau_s")
 
 SPEC = ModelSpec(
     name="li",
@@ -31,5 +31,7 @@ SPEC = ModelSpec(
     refractory_parameter=None,
     initial_state={"v": "v_rest"},
     output=Output.MEMBRANE,
+    constraints=(lif.CONSTANT_INPUT.constraint(),),
+    constant_input=lif.CONSTANT_INPUT,
     validation_cases=({},),
 )

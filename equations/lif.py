@@ -10,7 +10,8 @@ is piecewise constant over each time step. A constant input ``bias`` (per
 neuron; NEST's ``I_e``, the bias of a trained network's linear map) enters
 where the synapse's input enters: ``tau_m dv/dt = (v_rest - v) + bias + ...``
 (delta, held) or ``tau_s dI/dt = bias - I`` (current); either way it moves the
-equilibrium to ``v_rest + bias`` (``v`` still starts at ``v_rest``). Spike when ``v >= v_th``; reset hard
+equilibrium to ``v_rest + bias`` (``v`` still starts at ``v_rest``). It is on
+from ``bias_onset`` (0 by default; whole steps). Spike when ``v >= v_th``; reset hard
 (``v = v_reset``) or by subtraction of the distance from reset to threshold
 (``v -= v_th - v_reset``: ``v -= v_th`` in the papers' units, where
 v_reset = 0; with physiological units, v_rest = v_reset = -70 and
@@ -24,7 +25,11 @@ Torch mirror: ``biosnn/torch/functional/lif.py``; equivalence tests:
 ``tests/brian_vs_torch/test_lif.py``.
 """
 
-from biosnn.spec import Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant, time_parameter
+from biosnn.spec import (ConstantInput, Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant,
+                         time_parameter)
+
+#: the constant input of the LIF family (and of the models derived from it)
+CONSTANT_INPUT = ConstantInput()
 
 SYNAPSES = {
     "delta": SynapseSpec(
@@ -65,13 +70,14 @@ SPEC = ModelSpec(
         scalar_parameter("v_th", "firing threshold", 1.0),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
         scalar_parameter("v_rest", "resting potential", 0.0),
-        scalar_parameter("bias", "constant input (units of v: the shift of the equilibrium it causes), entering "
-                         "with the synapse's input", 0.0, per_neuron=True, validation_range=(-0.2, 0.4)),
+        *CONSTANT_INPUT.parameters("constant input (units of v: the shift of the equilibrium it causes), entering "
+                                   "with the synapse's input", validation_range=(-0.2, 0.4)),
         time_parameter("t_ref", "absolute refractory period", 0.0, lower=0.0),
         time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
                       validation_range=(1e-3, 10e-3)),
     ),
-    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]),),
+    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]), CONSTANT_INPUT.constraint()),
+    constant_input=CONSTANT_INPUT,
     initial_state={"v": "v_rest"},
     #: the last: tau_s 1.1e-4 (relative) from tau_m, where a symbolic closed form loses digits
     validation_cases=({"t_ref": 0.0}, {"t_ref": 2e-3}, {"t_ref": 1e-3, "tau_m": 10e-3, "tau_s": 10e-3 * (1 + 1.1e-4)}),

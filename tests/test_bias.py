@@ -129,3 +129,35 @@ def test_bias_needs_one_value_per_neuron():
     with pytest.raises(biosnn.BiosnnInputError, match="bias"):
         biosnn.simulate("lif", biosnn.SpikeTrains([], [], 1, 0.01), np.zeros((1, 3)), backend="torch", dt=DT,
                         duration=0.01, params={"bias": np.array([0.0, np.nan, 0.0])})
+
+
+ONSET_STEPS = 37
+
+
+@pytest.mark.parametrize("copies", [None, 1], ids=["side-by-side", "time-multiplexed"])
+@pytest.mark.parametrize("model, synapse, closed_form", CASES, ids=[f"{m}-{s}" for m, s, _ in CASES])
+def test_the_bias_switches_on_at_its_onset(model, synapse, closed_form, copies):
+    """``bias_onset = k dt``: v stays at v_rest through step k - 1, then follows the closed form shifted by k
+    steps; Brian2 (its TimedArray switch, also across the gaps of a time-multiplexed batch) and the mirror alike."""
+    silent = biosnn.SpikeTrains([], [], 1, N_STEPS * DT, samples=np.zeros(0, np.int64), n_samples=2)
+    inputs = np.zeros((N_STEPS, 2, 1)) if synapse == "held" else silent
+    params = dict(bias=BIAS, v_rest=V_REST, tau_s=TAU_S, bias_onset=ONSET_STEPS * DT)
+    if model in ("lif", "li"):
+        params["tau_m"] = TAU_M
+    if model in ("lif", "if"):
+        params["v_th"] = 50.0
+    expected = np.full((N_STEPS, 3), V_REST)
+    expected[ONSET_STEPS:] = closed_form(T[:N_STEPS - ONSET_STEPS])
+    net = biosnn.FeedForwardNet(1, (biosnn.LayerSpec(model, 3, params, synapse=synapse),), (np.zeros((1, 3)),))
+    for backend in ("brian2", "torch"):
+        extra = {"copies": copies} if backend == "brian2" else {}
+        (layer,) = biosnn.simulate_network(net, inputs, backend=backend, dt=DT, duration=N_STEPS * DT, record=True,
+                                           **extra)
+        for b in range(2):
+            np.testing.assert_allclose(layer.v[:, b, :], expected, rtol=0, atol=CLOSED_FORM_ATOL)
+
+
+def test_an_onset_off_the_grid_is_refused_before_any_work():
+    with pytest.raises(biosnn.BiosnnInputError, match="bias_onset is a whole number of steps"):
+        biosnn.simulate("lif", biosnn.SpikeTrains([], [], 1, 0.01), np.zeros((1, 3)), backend="brian2", dt=DT,
+                        duration=0.01, params={"bias": 0.5, "bias_onset": 2.5 * DT})

@@ -87,7 +87,8 @@ class PointLayer:
     """``B * N`` point neurons of ``spec`` (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
-                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None):
+                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None,
+                 bias_gate=None):
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
@@ -96,6 +97,8 @@ class PointLayer:
         if held_drive is not None:  # [T, B, N], X[n] @ W
             self.namespace["held_drive"] = brian2.TimedArray(held_drive.reshape(held_drive.shape[0], batch * n),
                                                              dt=dt * brian2.second)
+        if bias_gate is not None:   # the constant input's switch (spec.constant_input), 1.0 from its onset
+            self.namespace[spec.constant_input.gate] = bias_gate
         reset_code = spec.resets[reset] if spec.threshold is not None else None
         if reset_code is not None and spec.floor is not None:  # the bound holds after the reset too
             reset_code += "\n" + spec.floor
@@ -147,7 +150,8 @@ class CascadeLayer:
     """``B * N`` neurons reading the buckets of per-source cascades (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
-                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None):
+                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None,
+                 bias_gate=None):   # a cascade has no ConstantInput: bias_gate is always None here
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name

@@ -81,6 +81,12 @@ class Layout:
         out[:, self.gap:] = padded.reshape(T, self.windows, self.copies, N).transpose(1, 0, 2, 3)
         return out.reshape(self.total_steps, self.copies, N)
 
+    def onset_flags(self, onset_steps: int) -> np.ndarray:
+        """0.0 before each sample's step ``onset_steps`` (gaps included), 1.0 from it: ``[total_steps]``."""
+        flags = np.zeros((self.windows, self.window_steps))
+        flags[:, self.gap + onset_steps:] = 1.0
+        return flags.ravel()
+
     def gap_flags(self) -> np.ndarray:
         """1.0 in every gap step, 0.0 in every sample step: ``[total_steps]``."""
         flags = np.zeros((self.windows, self.window_steps))

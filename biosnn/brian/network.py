@@ -109,9 +109,14 @@ def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, di
         synapse = description.resolved_synapse()
         weights = np.asarray(net.weights[k], dtype=np.float64)
         held = layout.held(stimulus.held @ weights) if (k == 0 and stimulus.kind == "held") else None
+        gate = None
+        if spec.constant_input is not None and spec.constant_input.gated(params):
+            gate = brian2.TimedArray(layout.onset_flags(spec.constant_input.onset_steps(params, dt)),
+                                     dt=dt * brian2.second)
         layer = LAYER_BUILDERS[spec.structure](
             spec, params, n=description.n, batch=batch, synapse=synapse, reset=description.resolved_reset(),
-            discretization=discretization, dt=dt, name=f"layer{k}", held_drive=held, in_gap=in_gap)
+            discretization=discretization, dt=dt, name=f"layer{k}", held_drive=held, in_gap=in_gap,
+            bias_gate=gate)
         if source is not None:
             slot = arrival_slot(grid.schedule, from_sender_cascade=source.output is Output.CHARGES)
             layer.connect(source, weights, slot=slot, dt=dt, delays=net.delays[k], name=f"hop{k}")

@@ -29,6 +29,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Mapping
 
+import numpy as np
 import torch
 
 from ...spec import ModelSpec
@@ -124,6 +125,26 @@ class Dynamics:
 
     def output(self, state, c, step: StepContext):
         return step.spike, state
+
+
+@dataclass(frozen=True)
+class ConstantDrive:
+    """A model's constant input in the mirror (``spec.constant_input``): ``bias`` ([N] or one value) from the step
+    ``onset_step`` on (the Brian2 twin's ``bias_gate``)."""
+
+    bias: torch.Tensor | float
+    onset_step: int
+
+    @classmethod
+    def of(cls, spec: ModelSpec, params: Mapping, dt: float, *, dtype, device) -> "ConstantDrive":
+        ci = spec.constant_input
+        bias = params[ci.bias]
+        bias = torch.as_tensor(bias, dtype=dtype, device=device) if np.ndim(bias) else float(bias)
+        return cls(bias, ci.onset_steps(params, dt))
+
+    def at(self, step: StepContext, dt: float) -> torch.Tensor | float:
+        """The bias in the step starting at ``step.t`` (0 before the onset)."""
+        return self.bias if self.onset_step == 0 or round(step.t / dt) >= self.onset_step else 0.0
 
 
 def dynamics_for(spec: ModelSpec) -> type[Dynamics]:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..fused import LeakyRecurrence
-from .base import Dynamics, StepContext
+from .base import ConstantDrive, Dynamics, StepContext
 from .lif import FUSED_PHASES, RESETS
 
 
@@ -38,7 +38,7 @@ class IFConstants:
     coupling: torch.Tensor | float | None         # exact: tau_s (1 - e^{-r_s}); euler: dt
     v_th: float | None                            # None: no threshold (the non-spiking integrator)
     v_reset: float | None
-    bias: torch.Tensor | float                    # per neuron [N] or one value (per second)
+    constant: ConstantDrive                       # bias per second ([N] or one value), from its onset
 
 
 class IFDynamics(Dynamics):
@@ -61,9 +61,8 @@ class IFDynamics(Dynamics):
                 coupling = -p["tau_s"] * torch.expm1(-r_s)   # tau_s (1 - e^{-r_s}), no cancellation
             else:
                 coupling = self.dt
-        bias = p["bias"]
-        bias = torch.as_tensor(bias, dtype=dtype, device=device) if np.ndim(bias) else float(bias)
-        return IFConstants(self.dt, decay, rate, coupling, p.get("v_th"), p.get("v_reset"), bias)
+        constant = ConstantDrive.of(self.spec, p, self.dt, dtype=dtype, device=device)
+        return IFConstants(self.dt, decay, rate, coupling, p.get("v_th"), p.get("v_reset"), constant)
 
     def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
         """Delta synapses, scalar parameters, no bias, inputs before the threshold test: the fused loop (rate 0)."""
@@ -86,19 +85,20 @@ class IFDynamics(Dynamics):
 
     def integrate(self, state, c: IFConstants, step: StepContext):
         new = dict(state)
+        bias = c.constant.at(step, self.dt)
         if self.current:
             i_syn = state["I"]
             if self.discretization == "exact":
-                j = i_syn - c.bias
-                new["v"] = state["v"] + c.bias * c.gain + j * c.coupling
-                new["I"] = c.bias + j * c.synaptic_decay
+                j = i_syn - bias
+                new["v"] = state["v"] + bias * c.gain + j * c.coupling
+                new["I"] = bias + j * c.synaptic_decay
             else:
                 new["v"] = state["v"] + i_syn * c.coupling
-                new["I"] = i_syn + (c.bias - i_syn) * c.synaptic_rate
+                new["I"] = i_syn + (bias - i_syn) * c.synaptic_rate
         elif self.held:
-            new["v"] = state["v"] + (step.drive + c.bias) * c.gain
+            new["v"] = state["v"] + (step.drive + bias) * c.gain
         else:
-            new["v"] = state["v"] + c.bias * c.gain
+            new["v"] = state["v"] + bias * c.gain
         return new
 
     def arrive(self, state, c, step: StepContext):

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..fused import LeakyRecurrence
-from .base import Dynamics, StepContext
+from .base import ConstantDrive, Dynamics, StepContext
 
 #: the phases the fused loop implements, in order (``sum`` is no step of this family)
 FUSED_PHASES = {True: ("integrate", "arrive", "fire", "reset"), False: ("integrate", "arrive")}
@@ -78,7 +78,7 @@ class LIFConstants:
     v_th: float | None
     v_reset: float | None
     v_rest: float
-    bias: torch.Tensor | float        # per neuron [N] or one value; 0.0 leaves every expression bit for bit
+    constant: ConstantDrive           # bias [N] or one value, from its onset; 0.0 leaves every expression bit for bit
 
 
 def hard_reset(v, s, c):
@@ -115,9 +115,8 @@ class LIFDynamics(Dynamics):
         synaptic_rate = self.dt / p["tau_s"] if self.current else None
         prop = propagator(rate, synaptic_rate, current=self.current, discretization=self.discretization,
                           dtype=dtype, device=device)
-        bias = p["bias"]
-        bias = torch.as_tensor(bias, dtype=dtype, device=device) if np.ndim(bias) else float(bias)
-        return LIFConstants(prop, p.get("v_th"), p.get("v_reset"), p["v_rest"], bias)
+        constant = ConstantDrive.of(self.spec, p, self.dt, dtype=dtype, device=device)
+        return LIFConstants(prop, p.get("v_th"), p.get("v_reset"), p["v_rest"], constant)
 
     def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
         """The fused loop (``biosnn/torch/fused.py``) for delta synapses without refractoriness or floor,
@@ -128,7 +127,7 @@ class LIFDynamics(Dynamics):
         # the loop carries v alone: a derived model with more state (adaptive LIF's a) runs its phases
         only_v = self.spec.recorded_variables(self.synapse) == ("v",) and set(self.spec.initial_state) <= {"v"}
         if (self.current or self.held or refractory_steps > 0 or steps != FUSED_PHASES[spiking] or not scalars
-                or not only_v):
+                or not only_v or self.spec.constant_input.gated(self.params)):
             return None
         # a constant input moves the equilibrium the membrane relaxes to: v_rest + bias
         recurrence = LeakyRecurrence(self.discretization, float(self.params["v_rest"]) + float(self.params["bias"]),
@@ -146,21 +145,22 @@ class LIFDynamics(Dynamics):
     def integrate(self, state, c: LIFConstants, step: StepContext):
         v = state["v"]
         prop = c.prop
+        bias = c.constant.at(step, self.dt)
         new = dict(state)
         if self.current:
             i_syn = state["I"]
             if self.discretization == "exact":      # about the fixed point (v_rest + b, b): u, j
-                v_eq = c.v_rest + c.bias
-                j = i_syn - c.bias
+                v_eq = c.v_rest + bias
+                j = i_syn - bias
                 v_new = (v - v_eq) * prop.decay + j * prop.coupling + v_eq
-                new["I"] = c.bias + j * prop.synaptic_decay
+                new["I"] = bias + j * prop.synaptic_decay
             else:
                 u = v - c.v_rest
                 v_new = u + (i_syn - u) * prop.rate + c.v_rest
-                new["I"] = i_syn + (c.bias - i_syn) * prop.synaptic_rate
+                new["I"] = i_syn + (bias - i_syn) * prop.synaptic_rate
         else:
             held = step.drive if self.held else 0.0
-            v_eq = c.v_rest + c.bias
+            v_eq = c.v_rest + bias
             if self.discretization == "exact":
                 v_new = v_eq + (v - v_eq) * prop.decay + held * prop.gain
             else:  # spikingjelly's decay_input=True charge: v + (x - (v - v_reset)) * k
