@@ -89,5 +89,5 @@ SPEC = ModelSpec(
     constant_input=CONSTANT_INPUT,
     refractory_parameter=None,
     initial_state={"v": "v_rest"},
-    validation_cases=({}, {"v_rest": 0.3, "v_reset": -0.2, "tau_s": 2e-3}),
+    validation_cases=({}, {"v_rest": 0.3, "v_reset": -0.2, "tau_s": 2e-3, "bias_onset": 2e-3}),
 )

@@ -41,5 +41,5 @@ SPEC = ModelSpec(
     output=Output.MEMBRANE,
     constraints=(if_neuron.CONSTANT_INPUT.constraint(),),
     constant_input=if_neuron.CONSTANT_INPUT,
-    validation_cases=({}, {"v_rest": 0.3, "tau_s": 2e-3}),
+    validation_cases=({}, {"v_rest": 0.3, "tau_s": 2e-3, "bias_onset": 2e-3}),
 )

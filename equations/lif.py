@@ -80,5 +80,6 @@ SPEC = ModelSpec(
     constant_input=CONSTANT_INPUT,
     initial_state={"v": "v_rest"},
     #: the last: tau_s 1.1e-4 (relative) from tau_m, where a symbolic closed form loses digits
-    validation_cases=({"t_ref": 0.0}, {"t_ref": 2e-3}, {"t_ref": 1e-3, "tau_m": 10e-3, "tau_s": 10e-3 * (1 + 1.1e-4)}),
+    #: the second: the bias switching on after 3 ms (Brian2's TimedArray gate against the mirror's step index)
+    validation_cases=({"t_ref": 0.0}, {"t_ref": 2e-3, "bias_onset": 3e-3}, {"t_ref": 1e-3, "tau_m": 10e-3, "tau_s": 10e-3 * (1 + 1.1e-4)}),
 )
