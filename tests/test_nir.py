@@ -310,8 +310,9 @@ def test_unsupported_nodes_are_refused_before_any_matrix_is_built(monkeypatch):
 
 def test_refusals_name_the_node_and_the_reason():
     w = nir.Linear(weight=np.ones((2, 2)))
-    _refused(_graph(nir.Affine(weight=np.ones((2, 2)), bias=np.array([0.0, 0.1])), _lif(2)),
-             r"'affine'.*non-zero bias")
+    _refused(_graph(nir.Affine(weight=np.ones((2, 2)), bias=np.array([0.0, np.nan])), _lif(2)),
+             r"'affine'.*bias holds NaN")
+    _refused(_graph(nir.Affine(weight=np.ones((2, 2)), bias=np.ones(3)), _lif(2)), r"'affine'.*3 bias values")
     _refused(_graph(w, nir.LIF(tau=np.array([1e-2, 2e-2]), r=np.ones(2), v_leak=np.zeros(2),
                                v_threshold=np.ones(2), v_reset=np.zeros(2))), r"'lif'.*tau differs between neurons")
     _refused(_graph(w, _lif(2, v_th=1.0, v_reset=2.0)), r"'lif'.*v_th > v_reset")
@@ -387,3 +388,74 @@ def test_integrate_and_fire_networks_round_trip_to_identical_spikes(rng):
     resting = FeedForwardNet(2, (LayerSpec("if", 2, {"v_rest": 0.2, "v_th": 1.0}, reset="hard"),), (np.eye(2),))
     with pytest.raises(BiosnnInputError, match=r"layer 0 \(if\): v_rest = 0.2"):
         to_nir(resting)
+
+
+# -- biases: a constant input ------------------------------------------------------------------------
+
+def test_affine_bias_is_a_constant_input_under_nir_semantics():
+    """Affine(W, b) -> Scale(s) -> LIF, read with NIR's Dirac spikes: ``tau dv/dt = (v_leak - v) + R (s W x + s b)``.
+    The constant part relaxes v to v_leak + R s b from t = 0 (exactly: v_eq + (v - v_eq) e^{-dt/tau} per step);
+    each input spike adds R s W / tau one step later. Written out here, against both backends."""
+    tau, r, v_leak = 8e-3, np.array([2.0, 0.5]), 0.05
+    w = np.array([[0.3, -0.2], [0.1, 0.4]])
+    b, s = np.array([0.25, -0.4]), np.array([1.5, 2.0])
+    graph = _graph(nir.Affine(weight=w, bias=b), nir.Scale(scale=s),
+                   nir.LIF(tau=np.full(2, tau), r=r, v_leak=np.full(2, v_leak), v_threshold=np.full(2, 1e3),
+                           v_reset=np.zeros(2)))
+    imported = from_nir(graph, Discretization.exact(DT))
+    params = imported.net.resolved_params(0, DT)
+    np.testing.assert_allclose(params["bias"], r * s * b, rtol=1e-15)
+    assert params["bias_onset"] == 0.0                       # NIR's semantics: on from t = 0
+    x = np.zeros((120, 2))
+    x[[10, 30, 31, 70], [0, 1, 0, 1]] = 1.0
+    v_eq, decay = v_leak + r * s * b, np.exp(-DT / tau)
+    v, expected = np.full(2, v_leak), []
+    for n in range(120):
+        expected.append(v.copy())
+        v = v_eq + (v - v_eq) * decay
+        if n >= 1:
+            v = v + r * s * (w @ x[n - 1]) / tau            # a Dirac of the previous step (one hop of latency)
+    for backend in ("brian2", "torch"):
+        (layer,) = imported.simulate(x, backend=backend)
+        np.testing.assert_allclose(layer.v[:, 0, :], np.array(expected), rtol=0, atol=CLOSED_FORM)
+
+
+def test_conv_bias_is_one_value_per_channel_at_every_position():
+    """Conv1d(bias): the hop's constant term is the convolution of a zero input, b_c at every output position of
+    channel c (padding included); read into the LIF's bias as R b."""
+    conv = nir.Conv1d(input_shape=5, weight=np.ones((2, 1, 3)), stride=1, padding=1, dilation=1, groups=1,
+                      bias=np.array([0.5, -0.25]))
+    imported = from_nir(_graph(conv, nir.Flatten(start_dim=0, input_type={"input": np.array([2, 5])}), _lif(10, r=2.0)),
+                        Discretization.exact(DT))
+    np.testing.assert_array_equal(imported.net.resolved_params(0, DT)["bias"], np.repeat([1.0, -0.5], 5))
+
+
+def test_biases_round_trip_to_identical_spikes(rng):
+    """lif (delta, held, current), li and if layers with per-neuron biases exported as Affine nodes (b = bias / R,
+    / R w_in) and read back: the same bias to rounding, identical spikes; a bias that switches on later has no
+    NIR form and is refused."""
+    net = FeedForwardNet(4, (LayerSpec("lif", 5, {"tau_m": 1 / 64, "bias": rng.uniform(-0.2, 0.5, 5)},
+                                       synapse="held", reset="hard"),
+                             LayerSpec("lif", 4, {"tau_m": 1 / 32, "tau_s": 1 / 256, "bias": rng.uniform(-0.1, 0.3, 4)},
+                                       synapse="current", reset="hard"),
+                             LayerSpec("if", 3, {"bias": rng.uniform(0, 20, 3)}, reset="hard"),
+                             LayerSpec("li", 2, {"tau_m": 0.02, "bias": np.array([0.3, -0.1])})),
+                         (rng.uniform(0, 300, (4, 5)), rng.uniform(0, 500, (5, 4)), rng.uniform(0, 0.8, (4, 3)),
+                          rng.uniform(-1, 1, (3, 2))))
+    graph = to_nir(net)
+    assert [type(n).__name__ for n in graph.nodes.values()].count("Affine") == 4
+    back = from_nir(graph, Discretization.exact(DT)).net
+    for k in range(4):
+        np.testing.assert_allclose(back.resolved_params(k, DT)["bias"], net.resolved_params(k, DT)["bias"],
+                                   rtol=1e-15)
+    stim = rng.uniform(0, 1, (300, 2, 4))
+    ours = simulate_network(net, stim, backend="torch", dt=DT, duration=300 * DT, record=True)
+    theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=300 * DT, record=True)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.spike_steps, b.spike_steps)
+        assert np.abs(a.v - b.v).max() <= CLOSED_FORM
+    assert all(a.spike_steps.size > 5 for a in ours[:3])
+    later = FeedForwardNet(2, (LayerSpec("lif", 2, {"bias": 0.2, "bias_onset": 5 * DT}, reset="hard"),),
+                           (np.eye(2),))
+    with pytest.raises(BiosnnInputError, match=r"layer 0 \(lif\).*bias_onset"):
+        to_nir(later, dt=DT)

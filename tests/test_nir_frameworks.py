@@ -65,7 +65,7 @@ def _snn():
     return pytest.importorskip("snntorch", reason="snntorch 1.0.0 is a test extra (pip install -e '.[test]')")
 
 
-def _snntorch_net(reset="zero", reset_delay=False, seed=0):
+def _snntorch_net(reset="zero", reset_delay=False, seed=0, bias=False):
     """Linear -> Leaky -> Linear -> Synaptic, float64, one parameter per neuron (snntorch 1.0's export of a
     scalar beta writes 0-d arrays, which NIR 1.0.8 refuses). ``reset_delay=False``, as snntorch's own
     import_from_nir builds them: with the default (True) Synaptic's zero reset also drops the next step's input."""
@@ -78,10 +78,13 @@ def _snntorch_net(reset="zero", reset_delay=False, seed=0):
                        reset_mechanism=reset, reset_delay=reset_delay)
     for neuron in (lif, syn):   # snntorch's Heaviside returns float32: keep the float64 network float64
         neuron.register_forward_hook(lambda m, i, o: o.to(i[0].dtype))
-    net = torch.nn.Sequential(torch.nn.Linear(5, 6, bias=False), lif, torch.nn.Linear(6, 3, bias=False), syn).double()
+    net = torch.nn.Sequential(torch.nn.Linear(5, 6, bias=bias), lif, torch.nn.Linear(6, 3, bias=bias), syn).double()
     with torch.no_grad():
         net[0].weight.uniform_(0.0, 0.9)
         net[2].weight.uniform_(-0.2, 0.6)
+        if bias:       # nn.Linear's default: every layer has one (signs mixed: some neurons pushed, some held)
+            net[0].bias.uniform_(-0.15, 0.25)
+            net[2].bias.uniform_(-0.05, 0.1)
     return net
 
 
@@ -121,6 +124,48 @@ def test_snntorch_graph_agrees_with_snntorch(snntorch_graph, tmp_path):
     assert n > 50 and dv <= FLOAT64_RECURRENCE
 
 
+def test_snntorch_graph_with_biases_agrees_with_snntorch(tmp_path):
+    """nn.Linear's default bias (exported as Affine): a constant input each step, into the membrane (Leaky) and
+    through the synaptic filter (Synaptic); biosnn switches each layer's on with its first input (label lag - 1
+    for the current-based layer), where snntorch starts it at its step 0. Spikes identical, membranes to rounding;
+    the same bias from t = 0 (NIR's Dirac reading's schedule) gives other spikes."""
+    _snn()
+    from snntorch.export_nir import export_to_nir
+
+    net = _snntorch_net(bias=True, seed=5)
+    graph = export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), ignore_dims=[0])
+    assert [type(n).__name__ for n in graph.nodes.values()].count("Affine") == 2
+    nir.write(tmp_path / "snn.nir", graph)
+    imported = from_nir(tmp_path / "snn.nir", Discretization.snntorch())
+    lags = layer_lags(imported)
+    params = [imported.net.resolved_params(k, imported.dt) for k in range(2)]
+    assert params[0]["bias_onset"] == 0.0 and params[1]["bias_onset"] == pytest.approx((lags[1] - 1) * 1e-4)
+    assert np.ptp(params[1]["bias"]) > 0
+    x = _raster(np.random.default_rng(6), 300, 3, 5, 0.3)
+    fw = _snntorch_forward(_snntorch_net(bias=True, seed=5), x)
+    n, dv = _check(fw, imported, x, lags)
+    assert n > 50 and dv <= FLOAT64_RECURRENCE
+    n_brian, dv_brian = _check(fw, imported, x, lags, backend="brian2")
+    assert n_brian == n and dv_brian <= FLOAT64_RECURRENCE
+    from biosnn.nir.validate import validate_nir
+
+    report = validate_nir(tmp_path / "snn.nir", x, framework="snntorch")
+    assert report["framework_agrees"] and report["contract_holds"]
+    bias = next(c for c in report["conventions"] if c["topic"] == "bias (constant input)")
+    assert bias["accounted"] and "'3' from step 1" in bias["biosnn"]
+    # the bias from t = 0 instead: the deeper layer runs lag - 1 steps of bias ahead of its input
+    from dataclasses import replace as _replace
+
+    from biosnn import LayerSpec
+
+    layers = list(imported.net.layers)
+    layers[1] = LayerSpec(layers[1].model, layers[1].n, {**layers[1].params, "bias_onset": 0.0},
+                          layers[1].synapse, layers[1].reset)
+    early = _replace(imported, net=_replace(imported.net, layers=tuple(layers)))
+    ours = _aligned(early.simulate(x, backend="torch", extra_steps=lags[-1] + 1), early, lags, 300)
+    assert np.abs(ours[1][1] - fw[1][1]).max() > 1e-3
+
+
 @pytest.mark.parametrize("reset, layer", [("subtract", 0), ("zero", 1)])
 def test_snntorch_default_resets_are_not_what_its_graph_says(reset, layer):
     """snntorch's defaults (reset_delay=True): Leaky's 'subtract' removes the threshold one step late and
@@ -147,17 +192,20 @@ def _norse():
 NORSE_DT = 1e-3
 
 
-def _norse_net():
+def _norse_net(bias=False):
     norse_torch = _norse()
     torch.manual_seed(3)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
     cell = lambda n, inv, th: norse_torch.LIFBoxCell(  # noqa: E731
         norse_torch.LIFBoxParameters(tau_mem_inv=full(inv, n), v_th=full(th, n), v_leak=full(0.0, n)), dt=NORSE_DT)
-    net = norse_torch.SequentialState(torch.nn.Linear(5, 6, bias=False), cell(6, 100.0, 0.3),
-                                      torch.nn.Linear(6, 3, bias=False), cell(3, 250.0, 0.2)).double()
+    net = norse_torch.SequentialState(torch.nn.Linear(5, 6, bias=bias), cell(6, 100.0, 0.3),
+                                      torch.nn.Linear(6, 3, bias=bias), cell(3, 250.0, 0.2)).double()
     with torch.no_grad():
         net[0].weight.uniform_(0.0, 4.0)
         net[2].weight.uniform_(0.0, 3.0)
+        if bias:
+            net[0].bias.uniform_(-0.2, 0.4)
+            net[2].bias.uniform_(-0.1, 0.3)
     return net
 
 
@@ -186,6 +234,18 @@ def test_norse_graph_agrees_with_norse(norse_graph, tmp_path):
     lags = layer_lags(imported)
     n, dv = _check(_norse_forward(_norse_net(), x), imported, x, lags)
     assert lags == (0, 1) and n > 30 and dv <= FLOAT64_RECURRENCE
+
+
+def test_norse_graph_with_biases_agrees_with_norse(tmp_path):
+    """LIFBoxCell steps v += dt/tau (x + b - v): the bias is part of the input; identical spikes."""
+    graph = _norse().to_nir(_norse_net(bias=True), torch.zeros(1, 5, dtype=torch.float64), dt=NORSE_DT)
+    nir.write(tmp_path / "norse.nir", graph)
+    imported = from_nir(tmp_path / "norse.nir", Discretization.norse(NORSE_DT))
+    x = _raster(np.random.default_rng(8), 200, 3, 5, 0.3)
+    lags = layer_lags(imported)
+    assert imported.net.resolved_params(1, NORSE_DT)["bias_onset"] == pytest.approx(lags[1] * NORSE_DT)
+    n, dv = _check(_norse_forward(_norse_net(bias=True), x), imported, x, lags)
+    assert n > 30 and dv <= FLOAT64_RECURRENCE
 
 
 def test_norse_tau_fields_hold_dt_times_tau(norse_graph):
@@ -302,12 +362,14 @@ from biosnn.nir import Discretization, from_nir
 from biosnn.nir.frameworks import layer_lags
 from biosnn.cli import main
 
-dt, out = 1e-3, sys.argv[1]
+dt, out, bias = 1e-3, sys.argv[1], "--bias" in sys.argv
 torch.manual_seed(0)
-net = torch.nn.Sequential(layer.Linear(5, 6, bias=False), neuron.LIFNode(tau=2.0), layer.Linear(6, 3, bias=False),
+net = torch.nn.Sequential(layer.Linear(5, 6, bias=bias), neuron.LIFNode(tau=2.0), layer.Linear(6, 3, bias=bias),
                           neuron.CUBALIFNode(c_decay=0.5, v_decay=0.75)).double()
 with torch.no_grad():
     net[0].weight.uniform_(0.0, 1.5); net[2].weight.uniform_(-0.2, 0.8)
+    if bias:
+        net[0].bias.uniform_(-0.3, 0.5); net[2].bias.uniform_(-0.1, 0.2)
 graph = export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), dt=dt)
 nir.write(f"{out}/sj.nir", graph)
 x = (np.random.default_rng(7).random((200, 3, 5)) < 0.3).astype(np.float64)
@@ -357,14 +419,15 @@ def _spikingjelly(tmp_path, *args):
 
 @needs_spikingjelly_2
 def test_spikingjelly_graph_agrees_with_spikingjelly(tmp_path):
-    _spikingjelly(tmp_path)
+    """Linear layers with biases (a constant input into LIFNode's charge and CUBALIFNode's current)."""
+    _spikingjelly(tmp_path, "--bias")
 
 
 @pytest.mark.slow
 @needs_spikingjelly_2
 def test_cli_validate_nir_spikingjelly(tmp_path):
     """The command line on a spikingjelly graph (a fresh process: about 30 s, most of it importing and compiling)."""
-    assert _spikingjelly(tmp_path, "--cli")["cli_rc"] == 0
+    assert _spikingjelly(tmp_path, "--cli", "--bias")["cli_rc"] == 0
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert report["framework_agrees"] and report["framework_tolerance"] == 1e-9
     assert all(a["max_abs_dv"] <= FLOAT64_RECURRENCE for a in report["framework_vs_mirror"])

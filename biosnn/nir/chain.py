@@ -4,13 +4,16 @@ A :class:`~biosnn.network.FeedForwardNet` is a chain: inputs, then layers, each
 fed by the one before through a weight matrix and optional axonal delays. A
 NIR graph maps onto it when its nodes form a single path from its ``Input`` to
 its ``Output`` in which neuron nodes (``LIF``, ``CubaLIF``, ``LI``,
-``CubaLI``) alternate with *hops*: runs of linear nodes and delays.
+``CubaLI``, ``IF``, ``I``) alternate with *hops*: runs of linear nodes and delays.
 
-A hop's linear nodes compose into one matrix ``M`` (``[n_out, n_in]``, NIR's
-``y = M x`` orientation): ``Linear`` (``W``), ``Affine`` with a zero bias
-(``W``), ``Scale`` (``diag(s)``), ``Flatten`` (the identity on C-ordered
-vectors), ``Conv1d``/``Conv2d`` without bias (their dense matrix, built by
-convolving the identity basis: exact, each entry is one kernel weight). A
+A hop's linear nodes compose into one affine map ``y = M x + c`` (``M``:
+``[n_out, n_in]``, NIR's orientation): ``Linear`` (``W``), ``Affine``
+(``W``, bias ``b``), ``Scale`` (``diag(s)``), ``Flatten`` (the identity on
+C-ordered vectors), ``Conv1d``/``Conv2d`` (their dense matrix, built by
+convolving the identity basis: exact, each entry is one kernel weight; their
+bias is the convolution of a zero input, one value per channel at every
+position); each map applies to the constant so far (``W (M x + c) + b``). The
+constant ``c`` is a constant input to the neurons the hop feeds. A
 ``Delay`` before the hop's first linear node delays each presynaptic neuron
 (biosnn's per-neuron delays), one after its last linear node each postsynaptic
 neuron (per-synapse delays constant down each column); ``y(t) = x(t - d)``.
@@ -63,6 +66,7 @@ class Hop:
     matrix: np.ndarray | None = None               # [n_out, n_in]; None until a linear node or the size is known
     pre_delay: np.ndarray | None = None            # [n_in] seconds
     post_delay: np.ndarray | None = None           # [n_out] seconds
+    bias: np.ndarray | None = None                 # [n_out]: the constant term of the hop's affine map, or None
     n_in: int = 0
     shape: tuple = ()                              # shape of the signal at the hop's end
 
@@ -142,7 +146,22 @@ def _apply(hop: Hop, name: str, m: np.ndarray, shape: tuple) -> None:
         raise BiosnnInputError(f"NIR node {name!r}: takes {m.shape[1]} values but receives {_size(hop.shape)} "
                                f"(shape {hop.shape})")
     hop.matrix = m if hop.matrix is None else m @ hop.matrix
+    if hop.bias is not None:      # an affine map after an affine map: W (M x + c) = W M x + W c
+        hop.bias = m @ hop.bias
     hop.shape = shape
+
+
+def _bias_values(node) -> np.ndarray:
+    """A node's bias as a flat float64 array (none given: 0)."""
+    return array(node.bias if node.bias is not None else 0.0).ravel()
+
+
+def _add_bias(hop: Hop, name: str, b: np.ndarray) -> None:
+    """Add a node's constant term (after its linear map was applied): ``y = W x + b``."""
+    if not np.all(np.isfinite(b)):
+        raise BiosnnInputError(f"NIR node {name!r}: its bias holds NaN or inf")
+    if np.any(b != 0):
+        hop.bias = b.copy() if hop.bias is None else hop.bias + b
 
 
 def _weight(name: str, node, field_name: str = "weight") -> np.ndarray:
@@ -161,13 +180,13 @@ def _linear(hop, name, node):
 
 
 def _affine(hop, name, node):
-    bias = array(node.bias)
-    if np.any(bias != 0):
-        raise BiosnnInputError(
-            f"NIR node {name!r} (Affine): a non-zero bias (max |b| = {np.max(np.abs(bias)):g}) is a constant input "
-            "current; biosnn's networks take input only through spikes (folding it into the rest potential would "
-            "also move the initial state): remove the bias or export a Linear layer")
-    _linear(hop, name, node)
+    """``y = W x + b``: the bias is a constant input to the neurons the hop feeds (their ``bias`` parameter)."""
+    w = _weight(name, node)
+    bias = _bias_values(node)
+    if bias.size not in (1, w.shape[0]):
+        raise BiosnnInputError(f"NIR node {name!r} (Affine): {bias.size} bias values for {w.shape[0]} outputs")
+    _apply(hop, name, w, (w.shape[0],))
+    _add_bias(hop, name, np.broadcast_to(bias, (w.shape[0],)).astype(np.float64))
 
 
 def _scale(hop, name, node):
@@ -198,9 +217,6 @@ def _conv(hop, name, node):
     w = array(node.weight)
     if w.ndim != dims + 2:
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): weight has shape {w.shape}")
-    if np.any(array(node.bias) != 0):
-        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): a non-zero bias is a constant input current; "
-                               "biosnn's networks take input only through spikes")
     groups = int(node.groups)
     if groups < 1 or w.shape[0] % groups:
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): groups = {node.groups!r} does not divide its "
@@ -226,10 +242,19 @@ def _conv(hop, name, node):
     if n_in * n_out > MAX_DENSE_ENTRIES:
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): its dense matrix would hold "
                                f"{n_in * n_out:.3g} entries (> {MAX_DENSE_ENTRIES:.3g}); biosnn keeps weights dense")
+    bias = _bias_values(node)
+    if bias.size not in (1, w.shape[0]):
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): {bias.size} bias values for {w.shape[0]} "
+                               "output channels")
     with torch.no_grad():
         basis = torch.eye(n_in, dtype=torch.float64).reshape(n_in, *shape)
         dense = conv(basis, torch.as_tensor(w), **kwargs).reshape(n_in, n_out).T.contiguous().numpy()
+        # one bias per output channel, the same at every position: the convolution of a zero input
+        channel_bias = torch.as_tensor(np.broadcast_to(bias, (w.shape[0],)).copy())
+        constant = conv(torch.zeros((1, *shape), dtype=torch.float64), torch.as_tensor(w), bias=channel_bias,
+                        **kwargs).reshape(-1).numpy()
     _apply(hop, name, dense, tuple(probe.shape[1:]))
+    _add_bias(hop, name, constant)
 
 
 def _delay(hop, name, node, dt: float):

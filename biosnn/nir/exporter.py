@@ -19,6 +19,10 @@ chosen to make the NIR weight the jump per spike, exactly (no rounding):
   NIR's IF starts at and has no resting potential, so ``v_rest`` must be 0; current synapses have no IF form;
 * ``integrator`` -> ``I(r = 1)`` likewise (no threshold, no reset).
 
+A layer's constant input ``bias`` becomes the bias of an ``Affine`` node in place of the ``Linear``:
+``b = bias / R`` (``bias / (R w_in)`` into a current synapse), on from t = 0 as in NIR (a bias switching on
+later, ``bias_onset > 0``, is refused).
+
 Each node carries its biosnn model and synapse kind in its metadata, so a
 re-import restores ``plif`` (``tau_m`` learnt in the mirror) and held drives;
 the graph's metadata states the convention. What NIR cannot state is refused,
@@ -72,6 +76,10 @@ def _neuron(nir, k, layer, params):
         raise BiosnnInputError(f"layer {k} ({layer.model}): a refractory period "
                                f"({spec.refractory_parameter} = {params[spec.refractory_parameter]:g} s); NIR's "
                                "neurons have none")
+    ci = spec.constant_input
+    if ci is not None and ci.gated(params):
+        raise BiosnnInputError(f"layer {k} ({layer.model}): a bias switching on at {ci.onset} = "
+                               f"{params[ci.onset]:g} s; NIR's Affine bias is on from t = 0")
     n = layer.n
     kind = kinds[synapse]
     meta = {MODEL_KEY: layer.model, SYNAPSE_KEY: synapse}
@@ -110,6 +118,19 @@ def _delay_nodes(nir, k, d):
                            "delays one signal per element (a presynaptic or a postsynaptic neuron)")
 
 
+def _bias_gain(node, synapse: str) -> np.ndarray:
+    """What biosnn's bias is per unit of NIR's Affine bias: ``R`` (``R w_in`` into a current synapse)."""
+    return node.r * node.w_in if synapse == "current" else node.r
+
+
+def _linear_node(nir, w, bias, gain):
+    """``Linear(W)``, or ``Affine(W, b)`` with ``b = bias / gain`` where the layer has a bias."""
+    weight = np.asarray(w, dtype=np.float64).T.copy()
+    if bias is None or not np.any(np.asarray(bias) != 0.0):
+        return nir.Linear(weight=weight)
+    return nir.Affine(weight=weight, bias=np.broadcast_to(np.asarray(bias, np.float64), gain.shape) / gain)
+
+
 def to_nir(net: FeedForwardNet, *, dt: float | None = None):
     """The NIR graph (``nir.NIRGraph``) of ``net``. ``dt`` (seconds) is needed only to resolve defaults given in
     steps of dt (PLIF's ``tau_m = 2 dt``); everything written is in seconds."""
@@ -127,8 +148,8 @@ def to_nir(net: FeedForwardNet, *, dt: float | None = None):
         params = net.resolved_params(k, dt if dt is not None else _ANY_DT)
         neuron = _neuron(nir, k, layer, params)
         before, after = _delay_nodes(nir, k, d)
-        chain = ([(f"delay_{k}", before)] if before is not None else []) + [(f"linear_{k}", nir.Linear(
-            weight=np.asarray(w, dtype=np.float64).T.copy()))] + (
+        linear = _linear_node(nir, w, params.get("bias"), _bias_gain(neuron, layer.resolved_synapse()))
+        chain = ([(f"delay_{k}", before)] if before is not None else []) + [(f"linear_{k}", linear)] + (
             [(f"delay_post_{k}", after)] if after is not None else []) + [(f"{neuron.__class__.__name__.lower()}_{k}",
                                                                           neuron)]
         for name, node in chain:

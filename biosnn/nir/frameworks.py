@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import BiosnnInputError
 from . import chain
 from .discretization import FRAMEWORK_PRESETS, SNNTORCH_DT, Discretization
+from .importer import framework_alignment
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,10 @@ class FrameworkRun:
 
 
 def layer_lags(imported, *, current_first: bool = True) -> tuple[int, ...]:
-    """Steps between a framework step and biosnn's label for each layer: the hop latency (none into a held first
-    layer, one step otherwise: ``biosnn.schedule``) plus one for current-based layers of a framework that
-    integrates the membrane with the current of the same step."""
-    lags, lag = [], 0
-    for k, current in enumerate(imported.current):
-        lag += (0 if (k == 0 and imported.held_input) else 1) + (1 if (current and current_first) else 0)
-        lags.append(lag)
-    return tuple(lags)
+    """Steps between a framework step and biosnn's label for each layer (``importer.framework_alignment``): the
+    hop latency (none into a held first layer, one step otherwise: ``biosnn.schedule``) plus one for
+    current-based layers of a framework that integrates the membrane with the current of the same step."""
+    return framework_alignment(imported.held_input, imported.current, current_first=current_first)[1]
 
 
 def _cast_spikes(module, inputs, output):
@@ -209,6 +206,21 @@ def common_conventions(framework: str, imported, graph) -> list[Convention]:
             "the ODE step uses the current of the step start (Brian2's explicit update)",
             "the same recurrence one step later: the comparison adds one step per current-based layer",
             accounted=True))
+    onsets = [(imported.layer_nodes[k], imported.net.resolved_params(k, disc.dt))
+               for k in range(len(imported.net.layers))]
+    biased = [(node, p) for node, p in onsets if np.any(np.asarray(p.get("bias", 0.0)) != 0.0)]
+    if biased:
+        when = ", ".join(f"{node!r} from step {int(round(p.get('bias_onset', 0.0) / disc.dt))}" for node, p in biased)
+        out.append(Convention(
+            "bias (constant input)",
+            "Affine's bias is added to every step's input, in every layer from the framework's step 0",
+            "y = W x + b: a constant input current from t = 0",
+            f"the layer's constant input, switched on with its first input: {when}",
+            "biosnn's layer l receives its first input at a later label (the latency per hop); its bias starts "
+            "there too, so the framework's step t is biosnn's label t + lag for the bias as for the spikes (Brian2's "
+            "exact run keeps these onsets); under NIR's own reading (Discretization.exact(dt)) every bias is on "
+            "from t = 0",
+            accounted=disc.spikes == "pulse"))
     out.append(Convention(
         "threshold", f"{framework}: spike when v {'>=' if framework == 'spikingjelly' else '>'} v_threshold",
         "z = 1 when v > v_threshold", "spike when v >= v_th",

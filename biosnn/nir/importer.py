@@ -106,6 +106,24 @@ class _Layer:
     held: bool
     current: bool
     note: str
+    bias_gain: np.ndarray         # per neuron: biosnn's bias = bias_gain * the hop's constant term (R, or R w_in)
+
+
+def framework_alignment(held_input: bool, current, *, current_first: bool = True) -> tuple[tuple, tuple]:
+    """``(arrivals, lags)`` per layer: the label at which a layer's first input (the framework's step 0) arrives
+    in biosnn, and the steps between a framework step and biosnn's label of the same layer.
+
+    A framework propagates within a step; biosnn's exact schedule costs one step per hop (none into a held first
+    layer: ``biosnn.schedule``), and a framework that integrates a current-based membrane with the current of
+    the same step is one more step ahead of biosnn's layer (whose ODE step reads the current of the step start),
+    so ``lag = arrival + 1`` for a current-based layer and ``arrival`` of the next layer is ``lag + 1``."""
+    arrivals, lags, lag = [], [], 0
+    for k, is_current in enumerate(current):
+        arrival = lag + (0 if (k == 0 and held_input) else 1)
+        lag = arrival + (1 if (is_current and current_first) else 0)
+        arrivals.append(arrival)
+        lags.append(lag)
+    return tuple(arrivals), tuple(lags)
 
 
 def _uniform(name, kind, fields: str, value, n) -> float:
@@ -202,7 +220,8 @@ def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bo
     layer = _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc)
     tau_text = f"tau_m = {tau_m:g} s" + (f", tau_s = {tau_s:g} s" if current else "")
     note = f"{kind} {name!r} -> {model} ({n} neurons, {tau_text}, {reset or 'no'} reset): {how}"
-    return _Layer(layer, scale, held, current, note)
+    bias_gain = r * _per_neuron(name, kind, "w_in", node.w_in, n) if current else r
+    return _Layer(layer, scale, held, current, note, bias_gain)
 
 
 def _lif(name, node, n, k, disc):
@@ -264,7 +283,7 @@ def _non_leaky(name, node, n, k, disc, *, spiking: bool) -> _Layer:
     what = (f"{reset} reset, fires at v >= v_th where NIR's IF needs v > v_threshold" if spiking
             else "no threshold, read by its membrane")
     note = f"{kind} {name!r} -> {model} ({n} neurons, no leak, {what}): {how}"
-    return _Layer(layer, scale, held, False, note)
+    return _Layer(layer, scale, held, False, note, r)
 
 
 def _if(name, node, n, k, disc):
@@ -353,6 +372,24 @@ class ImportedNetwork:
                                 target=target)
 
 
+def _with_bias(name, node, layer: _Layer, constant: np.ndarray, arrival: int, disc: Discretization) -> _Layer:
+    """The layer with the hop's constant term as its constant input: ``bias = R b`` (``R w_in b`` into a current
+    synapse), switched on with the layer's first input under the frameworks' pulse reading (label ``arrival``:
+    a framework starts every layer, bias included, at its own step 0), at t = 0 under NIR's Dirac reading."""
+    kind = chain.type_name(node)
+    params = {**layer.spec.params, "bias": layer.bias_gain * constant}
+    onset = arrival if disc.spikes == "pulse" else 0
+    if onset:
+        params["bias_onset"] = onset * disc.dt
+    spec = _checked_layer(name, kind, get_spec(layer.spec.model), layer.spec.n, params, layer.spec.synapse,
+                          layer.spec.reset, layer.scale, disc)
+    where = "its synaptic current (tau_syn dI/dt = w_in b - I)" if layer.current else "its membrane"
+    when = (f"from step {onset} (its first input's arrival: the framework's step 0)" if onset else "from t = 0")
+    note = (f"{layer.note}; the bias of its Affine map (|b| <= {np.max(np.abs(constant)):g}) is a constant input to "
+            f"{where}, {when}")
+    return _Layer(spec, layer.scale, layer.held, layer.current, note, layer.bias_gain)
+
+
 def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
     """Read a NIR graph (an ``nir.NIRGraph`` or a path to a ``.nir`` file) under ``discretization``.
 
@@ -372,9 +409,15 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
     shape, hops, neuron_names = chain.hops(graph, order, discretization.dt)
     layers, weights, delays, notes, converted = [], [], [], [], []
     for k, (hop, name) in enumerate(zip(hops, neuron_names)):
+        n = hop.matrix.shape[0] if hop.matrix is not None else hop.n_in
+        converted.append(NEURON_CONVERTERS[chain.type_name(graph.nodes[name])](name, graph.nodes[name], n, k,
+                                                                              discretization))
+    arrivals, _ = framework_alignment(converted[0].held, [layer.current for layer in converted])
+    for k, (hop, name, layer) in enumerate(zip(hops, neuron_names, converted)):
         m = hop.matrix if hop.matrix is not None else np.eye(hop.n_in)
         n = m.shape[0]
-        layer = NEURON_CONVERTERS[chain.type_name(graph.nodes[name])](name, graph.nodes[name], n, k, discretization)
+        if hop.bias is not None:
+            layer = _with_bias(name, graph.nodes[name], layer, hop.bias, arrivals[k], discretization)
         if layer.held and (hop.pre_delay is not None or hop.post_delay is not None):
             raise BiosnnInputError(f"NIR node {name!r}: a Delay on the graph's input into a first layer that takes "
                                    "the input as a held drive (one-step pulses); delay the input raster instead")
@@ -390,7 +433,6 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
             notes.append(f"  delays into {name!r}: "
                          + ("per presynaptic neuron" if hop.post_delay is None else "per synapse")
                          + f", {np.max(delays[-1]):g} s at most")
-        converted.append(layer)
     try:
         net = FeedForwardNet(int(np.prod(shape, dtype=np.int64)), tuple(layers), tuple(weights), tuple(delays))
     except BiosnnInputError as err:
