@@ -77,9 +77,9 @@ SPEC = ModelSpec(
     resets={"hard": "v = v_reset", "subtract": "v -= v_th - v_reset"},
     synapses=SYNAPSES,
     parameters=(
-        scalar_parameter("v_th", "firing threshold", 1.0),
-        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
-        scalar_parameter("v_rest", "initial potential (no leak: nothing returns v to it)", 0.0),
+        scalar_parameter("v_th", "firing threshold", 1.0, per_neuron=True),
+        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0, per_neuron=True),
+        scalar_parameter("v_rest", "initial potential (no leak: nothing returns v to it)", 0.0, per_neuron=True),
         *CONSTANT_INPUT.parameters("constant input per second (dv/dt = bias + ...), entering with the synapse's "
                                    "input", validation_range=(-5.0, 10.0)),
         time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,

@@ -67,9 +67,9 @@ SPEC = ModelSpec(
     synapses=SYNAPSES,
     parameters=(
         time_constant("tau_m", "membrane time constant", 20e-3, validation_range=(5e-3, 40e-3)),
-        scalar_parameter("v_th", "firing threshold", 1.0),
-        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0),
-        scalar_parameter("v_rest", "resting potential", 0.0),
+        scalar_parameter("v_th", "firing threshold", 1.0, per_neuron=True),
+        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0, per_neuron=True),
+        scalar_parameter("v_rest", "resting potential (also the initial potential)", 0.0, per_neuron=True),
         *CONSTANT_INPUT.parameters("constant input (units of v: the shift of the equilibrium it causes), entering "
                                    "with the synapse's input", validation_range=(-0.2, 0.4)),
         time_parameter("t_ref", "absolute refractory period", 0.0, lower=0.0),

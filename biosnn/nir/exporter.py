@@ -55,8 +55,15 @@ CONVENTION = ("NIR continuous time, SI seconds; spikes are unit-area Dirac pulse
               "membrane by R W / tau); written by biosnn")
 
 
+def _text(value) -> str:
+    """A parameter in a message: ``0.2``, or its range when it is one value per neuron."""
+    v = np.asarray(value, dtype=np.float64)
+    return f"{float(v):g}" if v.ndim == 0 else f"{v.min():g} .. {v.max():g} (per neuron)"
+
+
 def _full(value, n):
-    return np.full(n, float(value), dtype=np.float64)
+    """One value per neuron (a layer's parameter is one value or already one per neuron)."""
+    return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
 
 
 def _neuron(nir, k, layer, params):
@@ -84,8 +91,8 @@ def _neuron(nir, k, layer, params):
     kind = kinds[synapse]
     meta = {MODEL_KEY: layer.model, SYNAPSE_KEY: synapse}
     if kind in ("IF", "I"):
-        if params["v_rest"] != 0.0:
-            raise BiosnnInputError(f"layer {k} ({layer.model}): v_rest = {params['v_rest']:g}; NIR's {kind} has no "
+        if np.any(np.asarray(params["v_rest"]) != 0.0):
+            raise BiosnnInputError(f"layer {k} ({layer.model}): v_rest = {_text(params['v_rest'])}; NIR's {kind} has no "
                                    f"resting potential (its membrane starts at 0), so only v_rest = 0 has an {kind} form")
         if spec.threshold is None:
             return nir.I(r=np.ones(n), metadata=meta)

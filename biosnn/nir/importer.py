@@ -135,9 +135,16 @@ def _uniform(name, kind, fields: str, value, n) -> float:
     if np.any(arr != arr[0]):
         raise BiosnnInputError(
             f"NIR node {name!r} ({kind}): {fields} differs between neurons ({arr.min():g} .. {arr.max():g}); "
-            "biosnn's layer has one value for all its neurons (only r and w_in may differ: they fold into the "
-            "weights)")
+            "biosnn's layer has one time constant for all its neurons (r, w_in, thresholds, leak and reset "
+            "potentials may differ)")
     return float(arr[0])
+
+
+def _one_or_each(name, kind, fields: str, value, n) -> float | np.ndarray:
+    """A field biosnn's layer holds per neuron: one float when every neuron has the same value (the layer keeps
+    its fused loop), else the ``[n]`` array."""
+    arr = _per_neuron(name, kind, fields, value, n)
+    return float(arr[0]) if np.all(arr == arr[0]) else arr
 
 
 def _per_neuron(name, kind, fields: str, value, n) -> np.ndarray:
@@ -193,13 +200,13 @@ def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bo
     else:
         tau_m = _time_constant(name, kind, "tau", node.tau, n, disc)
     r = _per_neuron(name, kind, "r", node.r, n)
-    params = {"tau_m": tau_m, "v_rest": _uniform(name, kind, "v_leak", node.v_leak, n)}
+    params = {"tau_m": tau_m, "v_rest": _one_or_each(name, kind, "v_leak", node.v_leak, n)}
     if current:
         params["tau_s"] = tau_s
     reset = None
     if spiking:
-        params["v_th"] = _uniform(name, kind, "v_threshold", node.v_threshold, n)
-        params["v_reset"] = _uniform(name, kind, "v_reset", node.v_reset, n)
+        params["v_th"] = _one_or_each(name, kind, "v_threshold", node.v_threshold, n)
+        params["v_reset"] = _one_or_each(name, kind, "v_reset", node.v_reset, n)
         reset = disc.reset or "hard"
     held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
     if held_by_metadata and (k > 0 or current):
@@ -263,8 +270,8 @@ def _non_leaky(name, node, n, k, disc, *, spiking: bool) -> _Layer:
     params, reset = {"v_rest": 0.0}, None                 # v starts at 0: NIR's IF and I have no rest
     if spiking:
         v_reset = np.zeros_like(np.asarray(node.v_threshold, np.float64)) if node.v_reset is None else node.v_reset
-        params.update(v_th=_uniform(name, kind, "v_threshold", node.v_threshold, n),
-                      v_reset=_uniform(name, kind, "v_reset", v_reset, n))  # None: nir's default, 0
+        params.update(v_th=_one_or_each(name, kind, "v_threshold", node.v_threshold, n),
+                      v_reset=_one_or_each(name, kind, "v_reset", v_reset, n))  # None: nir's default, 0
         reset = disc.reset or "hard"
     held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
     if held_by_metadata and k > 0:

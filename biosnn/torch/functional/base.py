@@ -127,6 +127,13 @@ class Dynamics:
         return step.spike, state
 
 
+def per_neuron(value, *, dtype, device) -> torch.Tensor | float | None:
+    """A parameter that is one value or one per neuron: a float, or a tensor ``[N]`` (None stays None)."""
+    if value is None:
+        return None
+    return torch.as_tensor(value, dtype=dtype, device=device) if np.ndim(value) else float(value)
+
+
 @dataclass(frozen=True)
 class ConstantDrive:
     """A model's constant input in the mirror (``spec.constant_input``): ``bias`` ([N] or one value) from the step
@@ -138,9 +145,7 @@ class ConstantDrive:
     @classmethod
     def of(cls, spec: ModelSpec, params: Mapping, dt: float, *, dtype, device) -> "ConstantDrive":
         ci = spec.constant_input
-        bias = params[ci.bias]
-        bias = torch.as_tensor(bias, dtype=dtype, device=device) if np.ndim(bias) else float(bias)
-        return cls(bias, ci.onset_steps(params, dt))
+        return cls(per_neuron(params[ci.bias], dtype=dtype, device=device), ci.onset_steps(params, dt))
 
     def at(self, step: StepContext, dt: float) -> torch.Tensor | float:
         """The bias in the step starting at ``step.t`` (0 before the onset)."""

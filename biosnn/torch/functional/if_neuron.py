@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..fused import LeakyRecurrence
-from .base import ConstantDrive, Dynamics, StepContext
+from .base import ConstantDrive, Dynamics, StepContext, per_neuron
 from .lif import FUSED_PHASES, RESETS
 
 
@@ -36,8 +36,8 @@ class IFConstants:
     synaptic_decay: torch.Tensor | None           # exact: e^{-r_s} (euler: None)
     synaptic_rate: float | None                   # r_s = dt / tau_s
     coupling: torch.Tensor | float | None         # exact: tau_s (1 - e^{-r_s}); euler: dt
-    v_th: float | None                            # None: no threshold (the non-spiking integrator)
-    v_reset: float | None
+    v_th: torch.Tensor | float | None             # one value or [N]; None: no threshold (the integrator)
+    v_reset: torch.Tensor | float | None
     constant: ConstantDrive                       # bias per second ([N] or one value), from its onset
 
 
@@ -62,7 +62,8 @@ class IFDynamics(Dynamics):
             else:
                 coupling = self.dt
         constant = ConstantDrive.of(self.spec, p, self.dt, dtype=dtype, device=device)
-        return IFConstants(self.dt, decay, rate, coupling, p.get("v_th"), p.get("v_reset"), constant)
+        return IFConstants(self.dt, decay, rate, coupling, per_neuron(p.get("v_th"), dtype=dtype, device=device),
+                           per_neuron(p.get("v_reset"), dtype=dtype, device=device), constant)
 
     def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
         """Delta synapses, scalar parameters, no bias, inputs before the threshold test: the fused loop (rate 0)."""

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..fused import LeakyRecurrence
-from .base import ConstantDrive, Dynamics, StepContext
+from .base import ConstantDrive, Dynamics, StepContext, per_neuron
 
 #: the phases the fused loop implements, in order (``sum`` is no step of this family)
 FUSED_PHASES = {True: ("integrate", "arrive", "fire", "reset"), False: ("integrate", "arrive")}
@@ -75,9 +75,9 @@ def propagator(rate, synaptic_rate, *, current: bool, discretization: str, dtype
 @dataclass(frozen=True)
 class LIFConstants:
     prop: Propagator
-    v_th: float | None
-    v_reset: float | None
-    v_rest: float
+    v_th: torch.Tensor | float | None     # one value, or one per neuron [N]; None: no threshold (li)
+    v_reset: torch.Tensor | float | None
+    v_rest: torch.Tensor | float
     constant: ConstantDrive           # bias [N] or one value, from its onset; 0.0 leaves every expression bit for bit
 
 
@@ -116,7 +116,8 @@ class LIFDynamics(Dynamics):
         prop = propagator(rate, synaptic_rate, current=self.current, discretization=self.discretization,
                           dtype=dtype, device=device)
         constant = ConstantDrive.of(self.spec, p, self.dt, dtype=dtype, device=device)
-        return LIFConstants(prop, p.get("v_th"), p.get("v_reset"), p["v_rest"], constant)
+        values = {name: per_neuron(p.get(name), dtype=dtype, device=device) for name in ("v_th", "v_reset", "v_rest")}
+        return LIFConstants(prop, values["v_th"], values["v_reset"], values["v_rest"], constant)
 
     def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
         """The fused loop (``biosnn/torch/fused.py``) for delta synapses without refractoriness or floor,
