@@ -21,10 +21,11 @@ NIR (Pedersen et al. 2024) chains map onto this (``biosnn/nir``,
 ``docs/nir.md``): ``Affine``/``Linear``/``Scale``/``Conv`` -> ``weights``,
 ``LIF``/``CubaLIF`` -> ``lif`` with ``delta``/``current`` synapses (NIR's tau,
 v_threshold, v_leak, r map to tau_m, v_th, v_rest and a weight scale),
-``LI`` -> ``li``, ``Delay`` -> ``delays`` (whole steps). Not everything NIR
-states fits, and what does not is refused, never approximated: per-neuron
-tau, thresholds, leak or reset potentials, biases, ``IF``, ``I``,
-``Threshold``, pooling, recurrence, branches and merges.
+``LI`` -> ``li``, ``IF`` -> ``if``, ``I`` -> ``integrator``, ``Affine`` biases
+-> the layers' ``bias`` (a constant input), ``Delay`` -> ``delays`` (whole
+steps). Not everything NIR states fits, and what does not is refused, never
+approximated: per-neuron time constants, ``Threshold``, recurrence, branches
+and merges.
 """
 
 from __future__ import annotations

@@ -384,6 +384,13 @@ class ModelSpec:
         """Initial value of each state variable in :attr:`initial_state` (SI)."""
         return {var: params[value] if isinstance(value, str) else value for var, value in self.initial_state.items()}
 
+    def initial_group_variable(self, var: str) -> str | None:
+        """The per-neuron parameter (a group variable in Brian2) holding ``var``'s initial value, or None."""
+        source = self.initial_state.get(var)
+        if isinstance(source, str) and self.parameter(source).per_neuron:
+            return source
+        return None
+
     # -- options --------------------------------------------------------
     @property
     def default_synapse(self) -> str:

@@ -1,17 +1,18 @@
 """Non-leaky integrator (NIR's ``I``): a non-spiking readout.
 
-``dv/dt = I(t)`` with the synapse variants of :mod:`biosnn.equations.if_neuron`
-(delta: ``v += w`` per presynaptic spike; current: ``tau_s dI/dt = -I``,
-``I += w``; held: ``dv/dt = X``, ``X`` constant over each step), but no
+``dv/dt = I(t)`` with the synapse variants and the constant input ``bias`` of
+:mod:`biosnn.equations.if_neuron` (delta: ``v += w`` per presynaptic spike,
+``dv/dt = bias``; current: ``tau_s dI/dt = bias - I``, ``I += w``; held:
+``dv/dt = X + bias``, ``X`` constant over each step), but no
 threshold and no reset: the integrate-and-fire neuron without its spike, as
 :mod:`biosnn.equations.li` is the LIF without its spike. ``v`` starts at
 ``v_rest`` and nothing returns it there. The layer's output is its membrane
 potential (read after the last step when it is a network's readout).
 
-Exact propagators over one step (no leak): delta ``v' = v``; held
-``v' = v + X dt``; current ``v' = v + I tau_s (1 - e^{-dt/tau_s})``,
-``I' = I e^{-dt/tau_s}`` (``equations/if_neuron.py``). Forward Euler coincides
-with them for delta and held input.
+Exact propagators over one step (no leak; ``b = bias``): delta ``v' = v + b dt``;
+held ``v' = v + (X + b) dt``; current ``v' = v + b dt + (I - b) tau_s (1 - e^{-dt/tau_s})``,
+``I' = b + (I - b) e^{-dt/tau_s}`` (``equations/if_neuron.py``). Forward Euler
+coincides with them for delta and held input.
 
 Reference: Pedersen et al. (2024), "Neuromorphic intermediate representation",
 Nat. Commun. 15:8122 (the ``I`` node, ``dv/dt = R I``; ``R`` folds into the

@@ -287,8 +287,6 @@ def _refused(graph, match, disc=None):
 
 @pytest.mark.parametrize("node, match", [
     (nir.Threshold(threshold=np.ones(1)), r"'threshold'.*Threshold.*not supported.*no reset"),
-    (nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
-     r"'sumpool2d'.*SumPool2d.*not supported.*pooling"),
 ])
 def test_unsupported_nodes_are_named(node, match):
     _refused(_graph(nir.Linear(weight=np.ones((1, 1))), node), match)
@@ -459,3 +457,24 @@ def test_biases_round_trip_to_identical_spikes(rng):
                            (np.eye(2),))
     with pytest.raises(BiosnnInputError, match=r"layer 0 \(lif\).*bias_onset"):
         to_nir(later, dt=DT)
+
+
+@pytest.mark.parametrize("kind", ["SumPool2d", "AvgPool2d"])
+def test_pooling_is_the_dense_matrix_of_torchs_pooling(kind):
+    """Conv2d -> LIF -> pool -> Flatten -> LIF: the second hop's matrix applied to any (C, H, W) signal is torch's
+    own pooling of it (sum: the window's sum, zero padding included; average: over the kernel's area)."""
+    import torch
+
+    conv = nir.Conv2d(input_shape=np.array([5, 6]), weight=np.ones((2, 1, 1, 1)), stride=1, padding=0, dilation=1,
+                      groups=1, bias=np.zeros(2))
+    pool = getattr(nir, kind)(kernel_size=np.array([2, 3]), stride=np.array([2, 2]), padding=np.array([1, 1]))
+    graph = _graph(conv, _lif(60, tau=10e-3, r=10e-3), pool,
+                   nir.Flatten(start_dim=0, input_type={"input": np.array([2, 3, 3])}), _lif(18, tau=10e-3, r=10e-3))
+    net = from_nir(graph, Discretization.exact(DT)).net
+    signal = np.random.default_rng(3).random((2, 5, 6))
+    x = torch.as_tensor(signal)[None]
+    expected = torch.nn.functional.avg_pool2d(x, (2, 3), (2, 2), (1, 1), count_include_pad=True)
+    if kind == "SumPool2d":
+        expected = expected * 6
+    np.testing.assert_allclose(net.weights[1].T @ signal.ravel(), expected.numpy().ravel(), rtol=1e-14)
+    assert net.layers[1].n == 18

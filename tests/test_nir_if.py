@@ -136,3 +136,18 @@ def test_integrator_readouts_round_trip_to_identical_runs():
     resting = FeedForwardNet(2, (LayerSpec("integrator", 2, {"v_rest": 0.2}),), (np.eye(2),))
     with pytest.raises(BiosnnInputError, match=r"layer 0 \(integrator\): v_rest = 0.2.*I"):
         to_nir(resting)
+
+
+def test_validate_nir_runs_a_graph_of_if_and_i_nodes(tmp_path):
+    """validate-nir on IF -> I (no membrane time constant: no tau/dt convention to list) runs and reports,
+    rather than failing on the absent tau; the framework's refusal (snntorch reads IF as a leaky neuron, has
+    no I) is reported, not raised."""
+    pytest.importorskip("snntorch")
+    from biosnn.nir.validate import validate_nir
+
+    graph, _ = _graph_with_readout(1e3)
+    x = (np.random.default_rng(4).random((100, 3)) < 0.3).astype(float)
+    report = validate_nir(graph, x, framework="snntorch")
+    assert report["contract_holds"]
+    assert not any(c["topic"].startswith("tau/dt") for c in report["conventions"])
+    assert "framework_error" in report or "framework_vs_mirror" in report

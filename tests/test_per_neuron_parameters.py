@@ -68,3 +68,21 @@ def test_nir_lif_with_per_neuron_thresholds_and_potentials():
     params = from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), uniform, type_check=False),
                       Discretization.exact(DT)).net.layers[0].params
     assert params["v_th"] == 1.0 and isinstance(params["v_th"], float)
+
+
+@pytest.mark.parametrize("model", ["lif", "if", "li"])
+def test_per_neuron_rest_in_a_time_multiplexed_batch(model):
+    """Fewer copies than samples: each gap clamps v back to each neuron's own v_rest (not one value for all);
+    the samples run as they do side by side and in the mirror."""
+    rng = np.random.default_rng(4)
+    params = {"v_rest": V_REST, **({"v_th": V_TH, "v_reset": V_RESET} if model != "li" else {})}
+    net = biosnn.FeedForwardNet(4, (biosnn.LayerSpec(model, 3, params),), (rng.uniform(0, 0.6, (4, 3)),))
+    spikes = poisson_spike_trains(rng, 4, 300.0, 0.03, DT, 3)
+    kw = dict(dt=DT, duration=0.03, record=True)
+    side = biosnn.simulate_network(net, spikes, backend="brian2", **kw)[0]
+    multiplexed = biosnn.simulate_network(net, spikes, backend="brian2", copies=1, **kw)[0]
+    mirror = biosnn.simulate_network(net, spikes, backend="torch", **kw)[0]
+    for other in (multiplexed, mirror):
+        np.testing.assert_array_equal(side.spike_steps, other.spike_steps)
+        assert np.abs(side.v - other.v).max() <= V_TOLERANCE
+    np.testing.assert_array_equal(multiplexed.v[0, 2], V_REST)     # the third sample starts at each neuron's rest

@@ -61,7 +61,7 @@ def test_near_equal_time_constants_are_kept_as_given():
     spec = biosnn.get_spec("lif")
     p = spec.resolve({"tau_m": 10e-3, "tau_s": 10e-3 * (1 + 1e-6)}, 1e-4)
     assert p["tau_s"] == 10e-3 * (1 + 1e-6) != p["tau_m"]
-    assert "dI/dt = -I / tau_s" in spec.brian_equations("current", p)
+    assert "dI/dt = (bias - I) / tau_s" in spec.brian_equations("current", p)
 
 
 def test_euler_stability_reads_the_time_constants_of_the_chosen_synapse():
@@ -121,3 +121,16 @@ def test_no_default_is_restated_in_the_mirror():
     for module in (f, m):
         src = inspect.getsource(module)
         assert "20e-3" not in src and "0.02" not in src and "v_th=1" not in src
+
+
+def test_per_neuron_parameters_are_declared_once_and_a_late_bias_is_gated():
+    """``brian_equations`` declares every per-neuron parameter as a (constant) group variable unless the model
+    declares it itself (Lee et al.'s v_th), and writes the bias through its switch only when it starts late."""
+    lif, lee = biosnn.get_spec("lif"), biosnn.get_spec("lee_refractory")
+    text = lif.brian_equations("delta", lif.resolve({}, 1e-4))
+    assert {line for line in text.splitlines() if "(constant)" in line} == \
+        {f"{name} : 1 (constant)" for name in ("v_th", "v_reset", "v_rest", "bias")}
+    assert "bias_gate" not in text
+    late = lif.brian_equations("delta", lif.resolve({"bias": 0.2, "bias_onset": 5e-4}, 1e-4))
+    assert "(bias * bias_gate(t))" in late and "bias : 1 (constant)" in late
+    assert lee.brian_equations(None, lee.resolve({}, 1e-4)).count("v_th : 1 (constant)") == 1

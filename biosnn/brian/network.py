@@ -160,9 +160,13 @@ def clamp_gaps(layer, *, name: str) -> list:
     for k, (group, initial) in enumerate(layer.state_groups):
         lines = []
         for var in dict.fromkeys(list(group.equations.diff_eq_names) + list(initial)):
-            constant = f"initial_{group.name}_{var}"
-            layer.namespace[constant] = brian2.Quantity(float(np.asarray(initial.get(var, 0.0))),
-                                                        dim=group.variables[var].dim)
+            source = layer.spec.initial_group_variable(var) if group is layer.group else None
+            if source is None:
+                constant = f"initial_{group.name}_{var}"
+                layer.namespace[constant] = brian2.Quantity(float(np.asarray(initial.get(var, 0.0))),
+                                                            dim=group.variables[var].dim)
+            else:   # one value per neuron (v starts at v_rest): the group variable itself
+                constant = source
             lines.append(f"{var} = {var} * (1 - in_gap(t)) + {constant} * in_gap(t)")
         runners.append(group.run_regularly("\n".join(lines), when="before_thresholds", order=CLAMP_ORDER,
                                            name=f"{name}_clamp{k}"))

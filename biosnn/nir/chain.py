@@ -12,7 +12,7 @@ A hop's linear nodes compose into one affine map ``y = M x + c`` (``M``:
 C-ordered vectors), ``Conv1d``/``Conv2d`` (their dense matrix, built by
 convolving the identity basis: exact, each entry is one kernel weight; their
 bias is the convolution of a zero input, one value per channel at every
-position); each map applies to the constant so far (``W (M x + c) + b``). The
+position), ``SumPool2d``/``AvgPool2d`` (likewise, from torch's ``avg_pool2d``); each map applies to the constant so far (``W (M x + c) + b``). The
 constant ``c`` is a constant input to the neurons the hop feeds. A
 ``Delay`` before the hop's first linear node delays each presynaptic neuron
 (biosnn's per-neuron delays), one after its last linear node each postsynaptic
@@ -42,8 +42,6 @@ UNSUPPORTED = {
     "Threshold": "a stand-alone Heaviside z = H(v - v_threshold) (NIR) has no membrane and no reset; written after an "
                  "LI it is a level that stays 1 while v is above threshold (Spyx's reset-free LIF), a current in "
                  "continuous time rather than spike events, which biosnn's layers neither emit nor receive",
-    "SumPool2d": "pooling is not supported yet",
-    "AvgPool2d": "pooling is not supported yet",
     "NIRGraph": "a subgraph (e.g. snntorch's RLeaky/RSynaptic recurrent layer): recurrent connections are not part "
                 "of biosnn's feed-forward networks",
 }
@@ -257,6 +255,35 @@ def _conv(hop, name, node):
     _add_bias(hop, name, constant)
 
 
+def _pool(hop, name, node):
+    """``SumPool2d`` / ``AvgPool2d`` on a ``(C, H, W)`` signal: the dense matrix of torch's ``avg_pool2d``
+    (``count_include_pad=True``, torch's default: zero padding counts in the average) applied to the identity
+    basis, times the kernel's area for the sum. Each entry is 0, 1 (sum) or 1 / area (average)."""
+    import torch
+
+    if len(hop.shape) != 3:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): pools a (C, H, W) signal; it receives "
+                               f"shape {hop.shape}")
+    kernel = tuple(int(k) for k in np.broadcast_to(np.atleast_1d(node.kernel_size), (2,)))
+    stride = tuple(int(s) for s in np.broadcast_to(np.atleast_1d(node.stride), (2,)))
+    padding = tuple(int(p) for p in np.broadcast_to(np.atleast_1d(node.padding), (2,)))
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0 or any(2 * p > k for p, k in zip(padding, kernel)):
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): kernel {kernel}, stride {stride}, padding "
+                               f"{padding}: kernel and stride must be >= 1, padding at most half the kernel")
+    n_in = _size(hop.shape)
+    pool = lambda x: torch.nn.functional.avg_pool2d(x, kernel, stride, padding, count_include_pad=True)  # noqa
+    out_shape = tuple(pool(torch.zeros((1, *hop.shape), dtype=torch.float64)).shape[1:])
+    if n_in * _size(out_shape) > MAX_DENSE_ENTRIES:
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): its dense matrix would hold "
+                               f"{n_in * _size(out_shape):.3g} entries (> {MAX_DENSE_ENTRIES:.3g})")
+    with torch.no_grad():
+        basis = torch.eye(n_in, dtype=torch.float64).reshape(n_in, *hop.shape)
+        dense = pool(basis).reshape(n_in, -1).T.contiguous().numpy()
+    if type_name(node) == "SumPool2d":
+        dense = dense * (kernel[0] * kernel[1])
+    _apply(hop, name, dense, out_shape)
+
+
 def _delay(hop, name, node, dt: float):
     d = array(node.delay).ravel()
     n = _size(hop.shape)
@@ -286,7 +313,7 @@ DELAY_GRID_TOLERANCE = 1e-9
 
 #: the converter of each hop node type (a NIR type name -> how it changes the hop)
 HOP_NODES = {"Linear": _linear, "Affine": _affine, "Scale": _scale, "Flatten": _flatten, "Identity": _identity,
-             "Conv1d": _conv, "Conv2d": _conv}
+             "Conv1d": _conv, "Conv2d": _conv, "SumPool2d": _pool, "AvgPool2d": _pool}
 
 
 def hops(graph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str]]:

@@ -158,13 +158,17 @@ class Framework:
 
 
 def _numbers(imported):
-    """(tau_m, dt/tau, Euler decay, exact decay, tau with the exact decay of the Euler factor) of each layer."""
-    out = []
+    """``k -> (tau_m, dt/tau, Euler decay, exact decay, tau with the exact decay of the Euler factor)`` of each
+    leaky layer (a non-leaky IF or I layer has no membrane time constant, so no tau/dt mapping)."""
+    out = {}
     for k, layer in enumerate(imported.net.layers):
-        tau = imported.net.resolved_params(k, imported.dt)["tau_m"]
+        params = imported.net.resolved_params(k, imported.dt)
+        if "tau_m" not in params:
+            continue
+        tau = params["tau_m"]
         r = imported.dt / tau
         beta = 1 - r
-        out.append((tau, r, beta, float(np.exp(-r)), -imported.dt / np.log(beta) if 0 < beta < 1 else float("nan")))
+        out[k] = (tau, r, beta, float(np.exp(-r)), -imported.dt / np.log(beta) if 0 < beta < 1 else float("nan"))
     return out
 
 
@@ -184,7 +188,7 @@ def common_conventions(framework: str, imported, graph) -> list[Convention]:
         f"read as {disc.describe()}",
         f"the same graph read with NIR's Dirac spikes moves v {1 / disc.dt:.4g} times further per spike; the "
         "framework's network is the graph read with one-step pulses", accounted=disc.spikes == "pulse")]
-    for k, (tau, r, beta, exact, tau_exact) in enumerate(_numbers(imported)):
+    for k, (tau, r, beta, exact, tau_exact) in _numbers(imported).items():
         out.append(Convention(
             f"tau/dt mapping ({imported.layer_nodes[k]!r})",
             f"forward Euler: v decays by beta = 1 - dt/tau = {beta:.6g} per step",

@@ -18,8 +18,15 @@ spike: ``equations/lif.py``) with ``tau_m = tau``, ``v_rest = v_leak``,
 ``CubaLI`` are the same without threshold: biosnn's ``li``. NIR's ``IF``
 (``dv/dt = R I``, no leak) is biosnn's ``if`` (``dv/dt = I``: ``equations/if_neuron.py``)
 with ``v_th = v_threshold``, ``v_reset = v_reset``, ``v`` starting at 0, a hard
-reset and weights ``w_ij = a R_j W_ji`` (no tau divides them). NIR's ``I`` (no
-threshold) is refused: its output would be its membrane, which ``if`` does not pass on.
+reset and weights ``w_ij = a R_j W_ji`` (no tau divides them); NIR's ``I`` (the
+same without threshold) is biosnn's non-spiking ``integrator``, read by its membrane.
+
+A hop's constant term ``c`` (``Affine`` and ``Conv`` biases, through every later
+linear map: ``biosnn/nir/chain.py``) is a constant input, NIR's ``R I`` with
+``I = W s + c``: the layer's ``bias = R c`` (``R w_in c`` into a current
+synapse), on from ``t = 0`` under NIR's Dirac reading and from the layer's first
+input under the frameworks' pulse reading (:func:`_with_bias`,
+:func:`framework_alignment`).
 
 Under one-step pulses the first layer, when its model takes a held drive
 (``lif``, ``if``), receives the input raster as that drive, ``X = R W x`` held over each
@@ -28,10 +35,10 @@ exact reference, ``paper/01_lif/lif_exact_sim.py``, steps its current this way)
 or by Euler (the frameworks' ``beta v + W x``), with no synaptic latency.
 
 What biosnn cannot hold is refused with the node's name, never approximated:
-per-neuron ``tau``/``v_threshold``/``v_leak``/``v_reset`` that differ (biosnn's
-``lif`` has one value per layer; ``R`` and ``w_in`` may differ, they fold into
-the weights), non-zero biases, forward Euler with ``dt > tau``, delays that are
-not whole steps.
+per-neuron time constants that differ (``R``, ``w_in``, ``v_threshold``,
+``v_leak`` and ``v_reset`` may differ: the first two fold into the weights, the
+others are per-neuron parameters of ``lif`` and ``if``), forward Euler with
+``dt > tau``, delays that are not whole steps.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Non-leaky integrator step: the torch mirror of ``equations/integrator.py`` (NIR's ``I``).
 
 The membrane update is the IF one (``biosnn/torch/functional/if_neuron.py``:
-``v' = v`` (delta), ``v + X dt`` (held), the exact or Euler current-synapse pair),
+``v' = v + b dt`` (delta), ``v + (X + b) dt`` (held), the exact or Euler current-synapse
+pair, ``b`` the constant input ``bias``),
 with no threshold and no reset; the layer's output is its membrane potential
 after each step.
 """
