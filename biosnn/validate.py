@@ -298,7 +298,8 @@ def _run_suite(names, networks, *, target, out: Path, seed, progress, command: s
         if is_representative(case):
             ref.save(out / "traces" / f"{name}_brian2.npz")
             mirror.save(out / "traces" / f"{name}_torch.npz")
-            figure = plot_equivalence(ref, mirror, out / f"overlay_{name}", title=f"{name}: {case.label}")
+            figure = plot_equivalence(ref, mirror, out / f"overlay_{name}", title=f"{name}: {case.label}",
+                                      spiking=get_spec(name).threshold is not None)
             report.setdefault("figures", {})[name] = [str(p.name) for p in figure]
     for name in names:
         results = per_model[name]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from biosnn.equations import REGISTRY
 from biosnn.errors import BiosnnInputError
 from biosnn.figures import locate, script_main
 from biosnn.plotting.overlay import plot_equivalence
@@ -24,8 +25,9 @@ def render(roots, out: Path) -> list[Path]:
         mirror_path = ref_path.parent / f"{model}_torch.npz"
         if not mirror_path.is_file():
             raise BiosnnInputError(f"{ref_path} has no mirror trace {mirror_path.name} beside it")
+        spec = REGISTRY.get(model)   # a non-spiking readout (li, integrator) has no raster to draw
         written += plot_equivalence(Trace.load(ref_path), Trace.load(mirror_path), Path(out) / f"overlay_{model}",
-                                    title=model)
+                                    title=model, spiking=spec is None or spec.threshold is not None)
     return written
 
 

@@ -203,3 +203,19 @@ def test_fig_perturbation_rasters_draws_each_kind(tmp_path):
     SpikeDataset(spikes, np.array([0]), 2).save(tmp_path / "timing" / "data" / "net-test.npz")
     _render("fig_perturbation_rasters", tmp_path, tmp_path)
     _check(tmp_path, "perturbation_rasters")
+
+
+def test_a_non_spiking_overlay_has_no_raster_panel(li_report, tmp_path):
+    """li's overlay: membrane and |dv| only (no empty raster); the same traces drawn as a spiking model's get
+    the raster panel, a figure 1 inch taller (1380 against 1080 pixels at 300 dpi)."""
+    from PIL import Image
+
+    from biosnn.plotting.overlay import plot_equivalence
+    from biosnn.trace import Trace
+
+    _render("fig_equivalence", li_report, tmp_path)
+    ref, mirror = (Trace.load(li_report / "traces" / f"li_{b}.npz") for b in ("brian2", "torch"))
+    spiking = plot_equivalence(ref, mirror, tmp_path / "as_spiking", spiking=True)
+    drawn = (tmp_path / "overlay_li.png", next(p for p in spiking if p.suffix == ".png"))
+    heights = [Image.open(p).size[1] for p in drawn]
+    assert heights == [1080, 1380]
