@@ -362,32 +362,6 @@ def test_contract_holds_on_an_imported_graph(rng):
     assert len(a[1].keys()) > 0
 
 
-def test_integrate_and_fire_networks_round_trip_to_identical_spikes(rng):
-    """``if`` layers (delta, and a held first layer) written as NIR IF nodes and read back run to identical
-    spikes and membranes; a resting potential NIR's IF cannot state is refused, naming the layer."""
-    nets = [FeedForwardNet(6, (LayerSpec("if", 5, {"v_th": 1.0, "v_reset": 0.0}, reset="hard"),
-                               LayerSpec("if", 3, {"v_th": 0.8}, reset="hard")),
-                           (rng.uniform(0, 0.5, (6, 5)), rng.uniform(0, 0.6, (5, 3)))),
-            FeedForwardNet(3, (LayerSpec("if", 4, {}, synapse="held", reset="hard"),
-                               LayerSpec("if", 2, {}, reset="hard")),
-                           (rng.uniform(0, 800, (3, 4)), rng.uniform(0, 0.7, (4, 2))))]  # held: v += W x dt
-    for net in nets:
-        back = from_nir(to_nir(net), Discretization.exact(DT)).net
-        assert [(b.model, b.resolved_synapse()) for b in back.layers] == \
-               [(a.model, a.resolved_synapse()) for a in net.layers]
-        held = net.layers[0].synapse == "held"
-        stim = rng.uniform(0, 1, (200, 2, 3)) if held else \
-            SpikeTrains.from_raster((rng.random((200, 2, 6)) < 0.08).astype(float), DT)
-        ours = simulate_network(net, stim, backend="torch", dt=DT, duration=200 * DT)
-        theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=200 * DT)
-        for a, b in zip(ours, theirs):
-            assert a.keys() == b.keys() and np.array_equal(a.v, b.v)
-        assert all(len(a.keys()) > 0 for a in ours)
-    resting = FeedForwardNet(2, (LayerSpec("if", 2, {"v_rest": 0.2, "v_th": 1.0}, reset="hard"),), (np.eye(2),))
-    with pytest.raises(BiosnnInputError, match=r"layer 0 \(if\): v_rest = 0.2"):
-        to_nir(resting)
-
-
 # -- biases: a constant input ------------------------------------------------------------------------
 
 def test_affine_bias_is_a_constant_input_under_nir_semantics():

@@ -112,6 +112,39 @@ def test_i_readout_sums_the_spikes_it_receives(disc):
     assert any("'I'" not in note and "integrator" in note and "no threshold" in note for note in imported.notes)
 
 
+def _round_trip(net, rng):
+    """``net`` written as NIR and read back (NIR's Dirac reading) runs to identical spikes and membranes in the
+    mirror (a held first layer on a random held drive, else on random spikes); returns the original's run."""
+    back = from_nir(to_nir(net), Discretization.exact(DT)).net
+    assert [(b.model, b.resolved_synapse()) for b in back.layers] == \
+           [(a.model, a.resolved_synapse()) for a in net.layers]
+    stim = rng.uniform(0, 1, (200, 2, net.n_inputs)) if net.layers[0].synapse == "held" else \
+        SpikeTrains.from_raster((rng.random((200, 2, net.n_inputs)) < 0.08).astype(float), DT)
+    ours = simulate_network(net, stim, backend="torch", dt=DT, duration=200 * DT)
+    theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=200 * DT)
+    for a, b in zip(ours, theirs):
+        assert np.array_equal(a.spike_steps, b.spike_steps) and np.array_equal(a.v, b.v)
+    return ours
+
+
+def test_integrate_and_fire_networks_round_trip_to_identical_spikes():
+    """``if`` layers (delta, and a held first layer) written as NIR IF nodes and read back run to identical
+    spikes and membranes; a resting potential NIR's IF cannot state is refused, naming the layer."""
+    rng = np.random.default_rng(7)
+    nets = [FeedForwardNet(6, (LayerSpec("if", 5, {"v_th": 1.0, "v_reset": 0.0}, reset="hard"),
+                               LayerSpec("if", 3, {"v_th": 0.8}, reset="hard")),
+                           (rng.uniform(0, 0.5, (6, 5)), rng.uniform(0, 0.6, (5, 3)))),
+            FeedForwardNet(3, (LayerSpec("if", 4, {}, synapse="held", reset="hard"),
+                               LayerSpec("if", 2, {}, reset="hard")),
+                           (rng.uniform(0, 800, (3, 4)), rng.uniform(0, 0.7, (4, 2))))]  # held: v += W x dt
+    for net in nets:
+        ours = _round_trip(net, rng)
+        assert all(a.spike_steps.size > 0 for a in ours)
+    resting = FeedForwardNet(2, (LayerSpec("if", 2, {"v_rest": 0.2, "v_th": 1.0}, reset="hard"),), (np.eye(2),))
+    with pytest.raises(BiosnnInputError, match=r"layer 0 \(if\): v_rest = 0.2"):
+        to_nir(resting)
+
+
 def test_integrator_readouts_round_trip_to_identical_runs():
     """``if`` -> ``integrator`` networks (delta, and a held first layer) written as IF and I nodes and read back run
     to identical spikes and readouts; an integrator's resting potential (NIR's I has none) is refused."""
@@ -120,18 +153,8 @@ def test_integrator_readouts_round_trip_to_identical_runs():
                            (rng.uniform(0, 0.5, (6, 5)), rng.uniform(-1, 1, (5, 3)))),
             FeedForwardNet(3, (LayerSpec("integrator", 2, {}, synapse="held"),), (rng.uniform(-500, 500, (3, 2)),))]  # v += W x dt
     for net in nets:
-        graph = to_nir(net)
-        assert type(graph.nodes[f"i_{len(net.layers) - 1}"]).__name__ == "I"
-        back = from_nir(graph, Discretization.exact(DT)).net
-        assert [(b.model, b.resolved_synapse()) for b in back.layers] == \
-               [(a.model, a.resolved_synapse()) for a in net.layers]
-        held = net.layers[0].synapse == "held"
-        stim = rng.uniform(0, 1, (200, 2, 3)) if held else \
-            SpikeTrains.from_raster((rng.random((200, 2, 6)) < 0.08).astype(float), DT)
-        ours = simulate_network(net, stim, backend="torch", dt=DT, duration=200 * DT)
-        theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=200 * DT)
-        for a, b in zip(ours, theirs):
-            assert np.array_equal(a.spike_steps, b.spike_steps) and np.array_equal(a.v, b.v)
+        assert type(to_nir(net).nodes[f"i_{len(net.layers) - 1}"]).__name__ == "I"
+        ours = _round_trip(net, rng)
         assert np.abs(ours[-1].final_v).max() > 0.1
     resting = FeedForwardNet(2, (LayerSpec("integrator", 2, {"v_rest": 0.2}),), (np.eye(2),))
     with pytest.raises(BiosnnInputError, match=r"layer 0 \(integrator\): v_rest = 0.2.*I"):
