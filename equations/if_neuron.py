@@ -34,10 +34,14 @@ Torch mirror: ``biosnn/torch/functional/if_neuron.py``; tests:
 ``tests/brian_vs_torch/test_if_neuron.py``.
 """
 
-from biosnn.spec import ConstantInput, Constraint, ModelSpec, SynapseSpec, scalar_parameter, time_constant
+from dataclasses import replace
 
-#: the constant input of the non-leaky family (``if``, ``integrator``): per second
-CONSTANT_INPUT = ConstantInput()
+from biosnn.spec import ModelSpec, SynapseSpec, scalar_parameter
+
+from . import lif
+
+#: the constant input (``bias``, ``bias_onset``) of the LIF family; here per second
+CONSTANT_INPUT = lif.CONSTANT_INPUT
 
 SYNAPSES = {
     "delta": SynapseSpec(
@@ -46,22 +50,16 @@ SYNAPSES = {
         drive=" + bias",
         on_pre="v_post += w",
     ),
-    "current": SynapseSpec(
-        name="current",
+    # the LIF's current and held synapses (the same equations: lif.py), with the non-leaky membrane's reading
+    "current": replace(
+        lif.SYNAPSES["current"],
         description="exponential current synapse: tau_s dI/dt = bias - I, I += w per spike, dv/dt = I",
-        drive=" + I",
-        equations="dI/dt = (bias - I) / tau_s : 1",
-        on_pre="I_post += w",
-        parameters=("tau_s",),
-        state_variables=("I",),
         # a spike of weight w deposits w tau_s in all: about 5e-3 w at tau_s = 5 ms
         validation_weights=(-200.0, 600.0),
     ),
-    "held": SynapseSpec(
-        name="held",
+    "held": replace(
+        lif.SYNAPSES["held"],
         description="direct drive X = x @ W (per second), held constant over each step: v += X dt",
-        drive=" + I_held + bias",
-        equations="I_held = held_drive(t, i) : 1",
         validation_weights=(-100.0, 600.0),
     ),
 }
@@ -74,18 +72,17 @@ SPEC = ModelSpec(
     # the drive is per second (v is dimensionless): dv/dt = X
     membrane_equation="dv/dt = (0{drive}) / second : 1",
     threshold="v >= v_th",
-    resets={"hard": "v = v_reset", "subtract": "v -= v_th - v_reset"},
+    resets=lif.SPEC.resets,
     synapses=SYNAPSES,
     parameters=(
-        scalar_parameter("v_th", "firing threshold", 1.0, per_neuron=True),
-        scalar_parameter("v_reset", "reset potential (hard reset)", 0.0, per_neuron=True),
+        lif.SPEC.parameter("v_th"),
+        lif.SPEC.parameter("v_reset"),
         scalar_parameter("v_rest", "initial potential (no leak: nothing returns v to it)", 0.0, per_neuron=True),
         *CONSTANT_INPUT.parameters("constant input per second (dv/dt = bias + ...), entering with the synapse's "
                                    "input", validation_range=(-5.0, 10.0)),
-        time_constant("tau_s", "synaptic current time constant (current synapses)", 5e-3,
-                      validation_range=(1e-3, 10e-3)),
+        lif.SPEC.parameter("tau_s"),
     ),
-    constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]), CONSTANT_INPUT.constraint()),
+    constraints=lif.SPEC.constraints,    # v_th > v_reset; bias_onset in whole steps
     constant_input=CONSTANT_INPUT,
     refractory_parameter=None,
     initial_state={"v": "v_rest"},

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import io
 from dataclasses import dataclass, field
 
@@ -95,11 +96,18 @@ class Framework:
 
     name = ""
     install = ""
+    #: the module whose import makes the framework available (its NIR importer)
+    module = ""
     #: whether its current-based neurons integrate v with the current already updated this step
     current_first = True
 
-    def missing(self) -> str | None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def missing(self) -> str | None:
+        """Why the framework cannot run here (None: it can)."""
+        try:
+            importlib.import_module(self.module)
+        except ImportError as err:
+            return f"cannot import {self.module} ({err})"
+        return None
 
     def check(self) -> None:
         reason = self.missing()
@@ -235,6 +243,7 @@ def common_conventions(framework: str, imported, graph) -> list[Convention]:
 class Snntorch(Framework):
     name = "snntorch"
     install = "pip install snntorch==1.0.0"
+    module = "snntorch.import_nir"
 
     def preset(self, dt: float | None) -> Discretization:
         """snntorch's importer fixes its step (``SNNTORCH_DT``): a ``dt`` other than that is refused, not
@@ -243,14 +252,6 @@ class Snntorch(Framework):
             raise BiosnnInputError(f"--dt {dt!r}: snntorch 1.0's import_from_nir fixes dt = {SNNTORCH_DT:g} s "
                                    "(beta = 1 - dt/tau); leave --dt out or give 1e-4")
         return Discretization.snntorch()
-
-    def missing(self):
-        try:
-            import snntorch  # noqa: F401
-            from snntorch import import_nir  # noqa: F401
-        except ImportError as err:
-            return f"cannot import snntorch.import_nir ({err})"
-        return None
 
     def load(self, graph, disc):
         import snntorch as snn
@@ -343,13 +344,7 @@ class Snntorch(Framework):
 class Norse(Framework):
     name = "norse"
     install = "pip install --no-deps norse==1.1.0 (its requirements would replace torch)"
-
-    def missing(self):
-        try:
-            import norse.torch  # noqa: F401
-        except ImportError as err:
-            return f"cannot import norse.torch ({err})"
-        return None
+    module = "norse.torch"
 
     def load(self, graph, disc):
         from norse.torch import from_nir

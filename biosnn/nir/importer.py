@@ -399,8 +399,8 @@ def _with_bias(name, node, layer: _Layer, constant: np.ndarray, arrival: int, di
                           layer.spec.reset, layer.scale, disc)
     where = "its synaptic current (tau_syn dI/dt = w_in b - I)" if layer.current else "its membrane"
     when = (f"from step {onset} (its first input's arrival: the framework's step 0)" if onset else "from t = 0")
-    note = (f"{layer.note}; the bias of its Affine map (|b| <= {np.max(np.abs(constant)):g}) is a constant input to "
-            f"{where}, {when}")
+    note = (f"{layer.note}; the biases of its hop (Affine, Conv; |b| <= {np.max(np.abs(constant)):g}) are a "
+            f"constant input to {where}, {when}")
     return _Layer(spec, layer.scale, layer.held, layer.current, note, layer.bias_gain)
 
 
