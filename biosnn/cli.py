@@ -33,10 +33,13 @@ import sys
 
 from .errors import BiosnnInputError
 from .results import positive_int as _positive_int
+from .results import worker_count
 from .results import seed
 from .schedule import DISCRETIZATIONS, SCHEDULES
 
 BACKENDS = ("brian2", "torch")
+#: the exit status of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)
+INTERRUPTED = 130
 TARGETS = ("numpy", "cython", "cpp_standalone", "cuda_standalone")
 
 
@@ -57,20 +60,9 @@ def _param(text: str):
 
 
 def _load_npy(path: str, what: str):
-    import numpy as np
+    from .io import load_npy
 
-    if not os.path.exists(path):
-        raise BiosnnInputError(f"{what} file {path!r} does not exist")
-    if os.path.isdir(path):
-        raise BiosnnInputError(f"{what} file {path!r} is a directory")
-    try:
-        value = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise BiosnnInputError(f"{what} file {path!r} is not a readable .npy: {err}") from None
-    if not isinstance(value, np.ndarray):  # an .npz archive
-        value.close()
-        raise BiosnnInputError(f"{what} file {path!r} is an .npz archive; expected a .npy array")
-    return value
+    return load_npy(path, what)
 
 
 def _load_inputs(path: str, held: bool):
@@ -92,9 +84,10 @@ def _params(pairs) -> dict:
 
 def cmd_simulate(args) -> int:
     from .equations import get_spec
-    from .io import check_output_file
+    from .io import check_distinct, check_output_file
 
     check_output_file(args.out, "--out")
+    check_distinct([(args.out, "--out")], [(args.input, "--input"), (args.weights, "--weights")])
     spec = get_spec(args.model)
     params = _params(args.param)
     inputs = _load_inputs(args.input, spec.synapse(args.synapse).held)
@@ -151,22 +144,23 @@ def cmd_perturb(args) -> int:
     from pathlib import Path
 
     from .data.dataset import SpikeDataset
-    from .io import check_output_file
+    from .io import check_distinct, check_input_file, check_output_file, file_digest
     from .network import FeedForwardNet
     from .sweep import SweepSpec, check_grid, run_sweep
-    from .io import file_digest
     from .sweep_table import SweepTable
 
     grid = check_grid([(kind, strength) for kind, strengths in args.grid for strength in strengths])
+    inputs = [(args.network, "--network"), (args.data, "--data"), (args.train_data, "--train-data")]
+    for path, what in inputs:
+        if path is not None:
+            check_input_file(path, what)
+    check_distinct([(args.db, "--db"), (args.export, "--export")], inputs)
+    check_distinct([(args.export, "--export")], [(args.db, "--db")])
+    check_distinct([(args.train_data, "--train-data")], [(args.data, "--data")])
     if args.export:
         check_output_file(args.export, "--export")
         if Path(args.export).suffix.lower() not in (".csv", ".parquet"):
             raise BiosnnInputError(f"--export {args.export!r}: use a .csv or .parquet name")
-    for path, what in ((args.network, "network"), (args.data, "dataset")):
-        if not os.path.isfile(path):
-            raise BiosnnInputError(f"{what} file {path!r} does not exist")
-    if args.train_data and not os.path.isfile(args.train_data):
-        raise BiosnnInputError(f"training set file {args.train_data!r} does not exist")
     net, data = FeedForwardNet.load(args.network), SpikeDataset.load(args.data)
     train = SpikeDataset.load(args.train_data) if args.train_data else None
     spec = SweepSpec(args.network_name or Path(args.network).stem, args.dataset_name or Path(args.data).stem,
@@ -237,38 +231,19 @@ def _load_nir_input(path: str):
     return SpikeTrains.load(path)
 
 
-#: the files a ``validate-nir`` report directory holds; a directory with any other is not replaced
-VALIDATE_NIR_REPORT_FILES = ("report.json", "report.md")
-
-
-def _check_validate_nir_out(out, inputs) -> None:
-    """``--out`` is replaced as a whole (``replace_directory``): refuse one that holds the graph or the input,
-    or holds anything but a previous report (the convention of ``biosnn validate``'s report directory)."""
-    from pathlib import Path
-
-    from .io import check_output_dir
-
-    path = check_output_dir(out, "--out")
-    root = path.resolve()
-    for given in inputs:
-        if root == Path(given).resolve() or root in Path(given).resolve().parents:
-            raise BiosnnInputError(f"--out {str(out)!r} holds {given!r}, which this run reads; the report directory "
-                                   "is replaced as a whole: choose a new or empty directory")
-    if path.is_dir():
-        names = sorted(p.name for p in path.iterdir())
-        foreign = [n for n in names if n not in VALIDATE_NIR_REPORT_FILES]
-        if foreign or (names and "report.json" not in names):
-            raise BiosnnInputError(f"--out {str(out)!r} exists and is not a validate-nir report (it holds "
-                                   f"{', '.join(foreign[:5]) or 'no report.json'}); choose a new or empty directory")
+#: the command a ``validate-nir`` report directory belongs to (``biosnn.io.OWNER_MARKER``)
+VALIDATE_NIR_OWNER = "biosnn validate-nir"
 
 
 def cmd_validate_nir(args) -> int:
-    from .io import atomic_write_json, atomic_write_text, replace_directory
+    from .io import atomic_write_json, atomic_write_text, check_distinct, check_input_file, check_owned_dir, \
+        replace_directory
 
-    if not os.path.isfile(args.graph):
-        raise BiosnnInputError(f"NIR file {args.graph!r} does not exist")
+    check_input_file(args.graph, "NIR")
+    check_input_file(args.input, "--input")
     if args.out:
-        _check_validate_nir_out(args.out, (args.graph, args.input))
+        check_distinct([(args.out, "--out")], [(args.graph, "the NIR graph"), (args.input, "--input")])
+        check_owned_dir(args.out, VALIDATE_NIR_OWNER, "--out")
     inputs = _load_nir_input(args.input)
     from .nir.frameworks import FRAMEWORKS
 
@@ -286,7 +261,7 @@ def cmd_validate_nir(args) -> int:
             atomic_write_json(tmp / "report.json", report)
             atomic_write_text(tmp / "report.md", markdown(report))
 
-        replace_directory(args.out, build)
+        replace_directory(args.out, build, VALIDATE_NIR_OWNER)
         print(f"report: {os.path.join(args.out, 'report.md')}")
     print(f"{'PASS' if report['passed'] else 'FAIL'} ({report['wall_seconds']} s)")
     return 0 if report["passed"] else 1
@@ -356,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--schedule", choices=SCHEDULES, default="exact", help="see docs/time_grid.md")
     sim.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
                      help="parameter override in SI units (repeatable, once per name), e.g. tau_m=0.01")
-    sim.add_argument("--threads", type=_positive_int, default=None,
+    sim.add_argument("--threads", type=worker_count, default=None,
                      help="torch threads (default: $BIOSNN_THREADS, else 1; see biosnn/threads.py)")
     sim.add_argument("--out", required=True, help="output trace .npz (checked before the simulation)")
     sim.set_defaults(func=cmd_simulate)
@@ -366,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="registered models and network cases to validate (default: all of them)")
     val.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
     val.add_argument("--seed", type=seed, default=0, help="seed of the random cases (a non-negative integer)")
-    val.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
+    val.add_argument("--threads", type=worker_count, default=None, help="torch threads (as for simulate)")
     val.add_argument("--quiet", action="store_true", help="no progress bar")
     val.add_argument("--out", required=True, help="report directory (replaced as a whole by each run)")
     val.set_defaults(func=cmd_validate)
@@ -393,14 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
     per.add_argument("--copies", type=_positive_int, default=None,
                      help="Brian2 copies of the network the test set is time-multiplexed through (default: one per "
                           "sample; fewer bound the memory)")
-    per.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes (with --scheduler local: "
+    per.add_argument("--jobs", type=worker_count, default=1, help="local worker processes (with --scheduler local: "
                      "the LocalCluster's workers)")
     per.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                      help="evaluate on a dask.distributed cluster: a scheduler address, or 'local' for a LocalCluster")
     per.add_argument("--network-name", default=None, help="name in the table (default: the file's stem)")
     per.add_argument("--dataset-name", default=None, help="name in the table (default: the file's stem)")
     per.add_argument("--export", default=None, help="also write the whole table to this .csv or .parquet")
-    per.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
+    per.add_argument("--threads", type=worker_count, default=None, help="torch threads (as for simulate)")
     per.add_argument("--quiet", action="store_true", help="no progress bar")
     per.set_defaults(func=cmd_perturb)
 
@@ -456,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the step the framework ran at (s; default its exporter's: snntorch 1e-4 fixed, norse 1e-3, "
                            "spikingjelly 1e-4)")
     vnir.add_argument("--target", choices=TARGETS, default="numpy", help="Brian2 target")
-    vnir.add_argument("--threads", type=_positive_int, default=None, help="torch threads (as for simulate)")
+    vnir.add_argument("--threads", type=worker_count, default=None, help="torch threads (as for simulate)")
     vnir.add_argument("--out", default=None, help="report directory (report.json, report.md), replaced as a whole")
     vnir.set_defaults(func=cmd_validate_nir)
 
@@ -495,6 +470,17 @@ def main(argv=None) -> int:
         return args.func(args)
     except BiosnnInputError as err:
         print(f"biosnn {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: outputs are written atomically and results stored whole, so nothing partial is left
+        print(f"biosnn {args.command}: interrupted; nothing incomplete was stored", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as err:
+        from .io import is_write_failure, write_failure
+
+        if not is_write_failure(err):
+            raise
+        print(f"biosnn {args.command}: error: {write_failure(err, err.filename or 'an output')}", file=sys.stderr)
         return 2
 
 

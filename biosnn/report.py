@@ -34,7 +34,7 @@ from pathlib import Path
 from biosnn.figures import FIGURES, locate
 
 from .errors import BiosnnInputError
-from .io import atomic_write_text, check_output_file, expected_layout, load_json
+from .io import atomic_write_text, check_distinct, check_input_file, check_output_file, expected_layout, load_json
 from .sweep_table import read_points
 
 
@@ -453,10 +453,12 @@ def studies_section(found: dict[Study, list[Path]], commands: Commands) -> str:
 
 # -- figures -------------------------------------------------------------------------------------
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: the largest figure embedded (a 300 dpi PNG of a full page is a few MB; anything far larger is not a figure)
+FIGURE_MAX_BYTES = 64 * 2**20
 
 
 def png_data_uri(path: Path) -> str:
-    data = path.read_bytes()
+    data = check_input_file(path, "figure", max_bytes=FIGURE_MAX_BYTES).read_bytes()
     if not data.startswith(PNG_SIGNATURE):
         raise BiosnnInputError(f"figure {str(path)!r} is not a PNG file")
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
@@ -577,6 +579,11 @@ def build_report(roots: list[Path], figures_dir: Path | None, out: Path) -> Path
                                + (f" nor figures in {str(figures_dir)!r}" if figures_dir else "")
                                + f"; looked for {VALIDATION}, {DISCRETIZATION}, "
                                + ", ".join(s.pattern for s in STUDIES) + " (run `make demo` or a study first)")
+    read = [inputs.validation, inputs.discretization, *(p for paths in inputs.studies.values() for p in paths),
+            *inputs.figures]
+    check_distinct([(out, "report file")], [(path, "input") for path in read if path is not None])
+    for path in inputs.figures:
+        check_input_file(path, "figure", max_bytes=FIGURE_MAX_BYTES)
     commands = Commands()
     sections = []
     if inputs.validation:

@@ -76,7 +76,13 @@ def estimate(net, stimulus, *, backend: str, record: bool, dtype: str = "float64
     return int(total)
 
 
+def memory_limit() -> int:
+    """The most bytes one run may take: :data:`MEMORY_FRACTION` of the available memory."""
+    return int(MEMORY_FRACTION * available_memory())
+
+
 def check_fits(n_bytes: int, what: str) -> None:
+    """Refuse (before allocating) a run of ``what`` that needs ``n_bytes``, more than :func:`memory_limit`."""
     limit = available_memory()
     if n_bytes > MEMORY_FRACTION * limit:
         raise BiosnnInputError(f"{what} needs about {_human(n_bytes)}, more than the {_human(MEMORY_FRACTION * limit)} "

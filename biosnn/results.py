@@ -89,21 +89,26 @@ def command_line(argv=None) -> str:
     return " ".join(shlex.quote(a) for a in head + argv[1:])
 
 
+#: the largest seed: SQLite stores integers in 64 bits, and every seed lands in a results table
+MAX_SEED = 2**63 - 1
+
+
 def seed(text: str) -> int:
-    """argparse type of a seed: a non-negative integer (every study's ``--seeds`` is a list of them)."""
+    """argparse type of a seed: a non-negative integer up to :data:`MAX_SEED` (every study's ``--seeds``
+    is a list of them)."""
     import argparse
 
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, got {value}")
+    if value < 0 or value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer below 2**63, got {text!r}")
     return value
 
 
 def positive_int(text: str) -> int:
-    """argparse type of a count (workers, threads): a positive integer."""
+    """argparse type of a count (copies, bins): a positive integer."""
     import argparse
 
     try:
@@ -112,4 +117,18 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def worker_count(text: str) -> int:
+    """argparse type of threads or worker processes: a positive integer, at most
+    :func:`biosnn.threads.max_threads` (a few per core)."""
+    import argparse
+
+    from .threads import max_threads
+
+    value = positive_int(text)
+    if value > max_threads():
+        raise argparse.ArgumentTypeError(f"{value} is more than this machine's {max_threads()} "
+                                         "(a few per core)")
     return value

@@ -21,6 +21,19 @@ from .errors import BiosnnInputError
 
 ENVIRONMENT_VARIABLE = "BIOSNN_THREADS"
 DEFAULT_THREADS = 1
+#: at most this many threads per core this process may run on (torch crashes, and nothing gets faster,
+#: long before 100,000 threads)
+MAX_THREADS_PER_CORE = 4
+
+
+def max_threads() -> int:
+    """The most threads (or worker processes) one run may ask for: :data:`MAX_THREADS_PER_CORE` per core
+    this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return MAX_THREADS_PER_CORE * max(1, cores)
 
 
 def threads_wanted(threads: int | None = None) -> int:
@@ -35,6 +48,9 @@ def threads_wanted(threads: int | None = None) -> int:
             raise BiosnnInputError(f"{ENVIRONMENT_VARIABLE}={text!r} is not an integer") from None
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise BiosnnInputError(f"threads must be a positive integer, got {threads!r}")
+    if threads > max_threads():
+        raise BiosnnInputError(f"threads={threads} is more than {MAX_THREADS_PER_CORE} per core of this machine "
+                               f"({max_threads()})")
     return threads
 
 

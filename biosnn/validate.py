@@ -31,7 +31,10 @@ from .compare import V_TOLERANCE, combine, compare_activities, compare_traces
 from .data.synthetic import poisson_spike_trains
 from .equations import REGISTRY, get_spec
 from .errors import BiosnnInputError
-from .io import atomic_write_json, atomic_write_text, check_output_dir, replace_directory
+from .io import atomic_write_json, atomic_write_text, check_owned_dir, replace_directory
+
+#: the command a report directory belongs to (``biosnn.io.OWNER_MARKER``): only its own earlier report is replaced
+VALIDATE_OWNER = "biosnn validate"
 from .network import FeedForwardNet, LayerSpec
 from .simulation import simulate, simulate_network
 
@@ -222,7 +225,7 @@ def select(names) -> tuple[list[str], list[str]]:
     if not names or list(names) == ["all"]:
         return list(REGISTRY), list(NETWORKS)
     models, networks = [], []
-    for name in names:
+    for name in dict.fromkeys(names):      # a name given twice is validated once
         if name in NETWORKS:
             networks.append(name)
         elif name in REGISTRY:
@@ -246,11 +249,7 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
     check_target(target)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BiosnnInputError(f"seed must be a non-negative integer, got {seed!r}")
-    out = check_output_dir(out_dir, "report directory")
-    foreign = [p.name for p in out.iterdir() if not is_report_file(p.name)] if out.is_dir() else []
-    if foreign or (out.is_dir() and any(out.iterdir()) and not (out / "report.json").exists()):
-        raise BiosnnInputError(f"report directory {str(out)!r} exists and is not a biosnn report (it holds "
-                               f"{', '.join(sorted(foreign)[:5]) or 'no report.json'}); choose a new or empty directory")
+    out = check_owned_dir(out_dir, VALIDATE_OWNER, "report directory")
     holder = {}
     gc.collect()
     gc.freeze()  # Brian2 collects garbage before every run: keep what is loaded out of it (~0.2 s a case)
@@ -258,7 +257,8 @@ def validate(models=None, *, target: str = "numpy", out_dir, seed: int = 0, prog
         command = validate_command(models, target=target, seed=seed, out_dir=out_dir)
         replace_directory(out, lambda tmp: holder.update(report=_run_suite(names, networks, target=target, out=tmp,
                                                                             seed=seed, progress=progress,
-                                                                            command=command)))
+                                                                            command=command)),
+                          VALIDATE_OWNER)
     finally:
         gc.unfreeze()
     return holder["report"]
@@ -271,12 +271,6 @@ def validate_command(models, *, target: str, seed: int, out_dir) -> str:
     names = list(models) if models and list(models) != ["all"] else ["all"]
     argv = ["biosnn", "validate", "--models", *names, "--target", target, "--seed", str(seed), "--out", str(out_dir)]
     return " ".join(shlex.quote(a) for a in argv)
-
-
-def is_report_file(name: str) -> bool:
-    """The files a report directory holds (a directory with others is not replaced)."""
-    return name in ("report.json", "report.md", "traces") or (name.startswith("overlay_")
-                                                                and name.endswith((".png", ".pdf")))
 
 
 def _run_suite(names, networks, *, target, out: Path, seed, progress, command: str = "") -> dict:

@@ -268,7 +268,7 @@ def test_simulate_bad_input_exits_2_before_any_work(files, capsys, extra, messag
     (["validate", "--models", "li", "--seed", "-1", "--out", "{d}/r"], "a seed is a non-negative integer"),
     (["validate", "--models", "li", "--target", "bogus", "--out", "{d}/r"], "invalid choice: 'bogus'"),
     (["validate", "--models", "izhikevich", "--out", "{d}/r"], "unknown model or network 'izhikevich'"),
-    (["validate", "--models", "li", "--out", "{d}"], "is not a biosnn report"),
+    (["validate", "--models", "li", "--out", "{d}"], "not written by this command"),
     (["validate", "--models", "li", "--out", "{d}/mixed"], "holds notes.txt"),
 ])
 def test_validate_bad_input_exits_2_and_creates_nothing(files, capsys, argv, message):

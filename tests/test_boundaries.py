@@ -37,18 +37,18 @@ def test_a_report_directory_holds_one_run(tmp_path):
 
 def test_an_interrupted_report_leaves_the_previous_one_and_its_leftovers_are_removed(tmp_path):
     out = tmp_path / "report"
-    replace_directory(out, lambda d: (d / "report.json").write_text("{}"))
+    replace_directory(out, lambda d: (d / "report.json").write_text("{}"), "test")
 
     def dies(d):
         (d / "half.json").write_text("{")
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        replace_directory(out, dies)
-    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+        replace_directory(out, dies, "test")
+    assert sorted(p.name for p in out.iterdir()) == [".biosnn-output", "report.json"]
     stale = tmp_path / ".report.99999999.abcdefgh.tmp"  # as a killed process leaves it (no such pid)
     stale.mkdir()
-    replace_directory(out, lambda d: (d / "report.json").write_text("{}"))
+    replace_directory(out, lambda d: (d / "report.json").write_text("{}"), "test")
     assert not stale.exists()
 
 
@@ -70,11 +70,13 @@ def test_a_swap_killed_between_its_renames_is_undone_by_the_next_run(tmp_path):
     previous = tmp_path / ".report.99999999.abcdefgh.old"  # the old report, set aside by a killed swap
     previous.mkdir()
     (previous / "report.json").write_text('{"previous": true}')
+    (previous / ".biosnn-output").write_text("test\n")
+
     def interrupted(d):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        replace_directory(out, interrupted)
+        replace_directory(out, interrupted, "test")
     assert json.loads((out / "report.json").read_text()) == {"previous": True} and not previous.exists()
 
 
@@ -128,7 +130,7 @@ def test_checkpoints_resume_only_the_same_run(tmp_path):
         fit(build(DelayTaskConfig()), TensorData(x, 1 - y), cfg)
     assert fit(build(DelayTaskConfig()), TensorData(x, y), cfg)["epochs_run"] == 0  # the same run: resumed, done
     (tmp_path / "last.pt").write_bytes(b"truncated")
-    with pytest.raises(BiosnnInputError, match="not readable"):
+    with pytest.raises(BiosnnInputError, match="not a biosnn checkpoint"):
         fit(build(DelayTaskConfig()), TensorData(x, y), cfg)
 
 

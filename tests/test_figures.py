@@ -219,3 +219,25 @@ def test_a_non_spiking_overlay_has_no_raster_panel(li_report, tmp_path):
     drawn = (tmp_path / "overlay_li.png", next(p for p in spiking if p.suffix == ".png"))
     heights = [Image.open(p).size[1] for p in drawn]
     assert heights == [1080, 1380]
+
+
+def test_figures_are_byte_reproducible(tmp_path, monkeypatch):
+    """The same figure saved at two different times gives identical PDF and PNG bytes: no creation date
+    is written (matplotlib would stamp the PDF with the time, or with $SOURCE_DATE_EPOCH, set here to two
+    different days so the test does not depend on the clock ticking between the saves)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from biosnn.plotting.save import save_figure
+
+    written = []
+    for day, epoch in enumerate(("1700000000", "1800000000")):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        written.append(save_figure(fig, tmp_path / str(day) / "line"))
+    for first, second in zip(*written):
+        assert first.read_bytes() == second.read_bytes(), first.name
+    assert b"/CreationDate" not in written[0][1].read_bytes()

@@ -479,10 +479,10 @@ def test_cli_validate_nir_out_never_replaces_other_files(snntorch_graph, tmp_pat
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     assert main(args + ["--out", str(other)]) == 2
-    assert "not a validate-nir report" in capsys.readouterr().err and (other / "notes.txt").read_text() == "mine"
+    assert "not written by this command" in capsys.readouterr().err and (other / "notes.txt").read_text() == "mine"
     assert main(args + ["--out", str(tmp_path / "report")]) == 0
     assert main(args + ["--out", str(tmp_path / "report")]) == 0        # its own previous report: replaced
-    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["report.json", "report.md"]
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [".biosnn-output", "report.json", "report.md"]
 
 
 def test_snntorch_uneven_input_scaling_is_reported_not_accounted():

@@ -41,7 +41,7 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
     with pytest.raises(Interrupt):
         fit(interrupted, TensorData(x, y), TrainConfig(**{**train.__dict__, "checkpoint_dir": ckpt}),
             post_step=dies_in_epoch_three, delay_parameters=interrupted.delay_parameters())
-    assert torch.load(tmp_path / "ckpt" / "last.pt", weights_only=False)["epoch"] == 1  # epochs 0, 1 saved
+    assert torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["epoch"] == 1  # epochs 0, 1 saved
     resumed = build(cfg)
     history = fit(resumed, TensorData(x, y), TrainConfig(**{**train.__dict__, "checkpoint_dir": ckpt}),
                   post_step=lambda m: m.clamp_delays_(), delay_parameters=resumed.delay_parameters())

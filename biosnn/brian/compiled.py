@@ -37,7 +37,7 @@ from ..resources import check_fits, estimate
 from ..schedule import TimeGrid
 from ..spikes import SpikeTrains
 from .components import placed_spikes
-from .network import build_network, layout_of
+from .network import build_network, check_complete, layout_of
 from .targets import GpuTarget, brian_target
 
 #: the generator's arrays rewritten for each run (Brian2's names for its input spikes)
@@ -120,6 +120,7 @@ class CompiledNetwork:
             new = np.asarray(values[name], dtype=old.dtype)
             new.tofile(os.path.join(device.project_dir, "static_arrays", array_name))
         device.run(with_output=False)
+        check_complete(self.built.layout.total_steps)
         return self.built.activities()
 
     def _check_capacity(self, spikes: SpikeTrains) -> None:
@@ -145,6 +146,6 @@ def build_cuda_project(net: FeedForwardNet, spikes: SpikeTrains, directory: str,
     brian2.prefs.logging.file_log = False
     with brian_target("cuda_standalone", directory, keep=True, build_on_run=False, gpu=gpu):
         built = build_network(net, stimulus, layout, discretization=discretization)
-        built.run()                                  # recorded, not run (build_on_run=False)
+        built.run(executes=False)                    # recorded, not run (build_on_run=False)
         brian2.get_device().build(directory=directory, compile=compile, run=False, with_output=False)
     return directory

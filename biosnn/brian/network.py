@@ -64,11 +64,24 @@ class BuiltNetwork:
     generator: object | None                  # the input SpikeGeneratorGroup (None: held drive)
     watched: list                             # per layer: (n, spec, group, recorded, spikes, states, starts)
 
-    def run(self) -> None:
+    def run(self, *, executes: bool = True) -> None:
+        """Simulate every step, or raise: Brian2's own Ctrl-C handler (which would end ``Network.run``
+        early and return as if it had finished) is off during the run, so Ctrl-C raises
+        ``KeyboardInterrupt``; and a run that ended early anyway (stopped by another handler or by
+        ``Network.stop``) raises :class:`SimulationIncomplete` (a ``KeyboardInterrupt``) before anything
+        reads its monitors. ``executes=False``: a standalone device that only records the run
+        (``build_on_run=False``): nothing ran, nothing to check."""
         import brian2
 
-        brian2.Network(*self.objects).run(self.layout.total_steps * self.dt * brian2.second,
-                                          namespace={})  # groups carry their own
+        network = brian2.Network(*self.objects)
+        previous = brian2.prefs.core.stop_on_keyboard_interrupt
+        brian2.prefs.core.stop_on_keyboard_interrupt = False
+        try:
+            network.run(self.layout.total_steps * self.dt * brian2.second, namespace={})  # groups carry their own
+        finally:
+            brian2.prefs.core.stop_on_keyboard_interrupt = previous
+        if executes:
+            check_complete(self.layout.total_steps)
 
     def activities(self) -> list[LayerActivity]:
         """Every layer's activity, sample by sample, from the monitors of the last run."""
@@ -86,6 +99,26 @@ class BuiltNetwork:
                                          np.array(getattr(group, name)[:]), n) for name in recorded}
             activities.append(LayerActivity(n, layout.batch, steps, units, samples, spec.main_variable, values, final))
         return activities
+
+
+class SimulationIncomplete(KeyboardInterrupt):
+    """A Brian2 run that stopped before its last step (Ctrl-C, ``Network.stop``): its results are not
+    read, and the command stops as for Ctrl-C (exit status 130), storing nothing."""
+
+
+def check_complete(total_steps: int) -> None:
+    """Raise :class:`SimulationIncomplete` unless the device's last run simulated all ``total_steps``.
+
+    Brian2 records the fraction of the requested duration each run completed (the runtime device in
+    ``Network.run``, the standalone devices from the program's ``last_run_info.txt``); a run that
+    stopped early lacks at least one step, so a fraction below ``1 - 0.5 / total_steps`` is incomplete
+    (half a step absorbs the rounding of the fraction itself)."""
+    import brian2
+
+    fraction = brian2.get_device()._last_run_completed_fraction   # Brian2's record of the last run
+    if fraction is None or fraction < 1 - 0.5 / total_steps:
+        done = "an unknown number of" if fraction is None else f"{fraction * total_steps:.0f} of"
+        raise SimulationIncomplete(f"the Brian2 run stopped after {done} {total_steps} steps (interrupted)")
 
 
 def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, discretization: str = "exact",

@@ -1,4 +1,4 @@
-"""Write a figure as vector PDF (fonts embedded) and 300 dpi PNG, atomically."""
+"""Write a figure as vector PDF (fonts embedded) and 300 dpi PNG, atomically and byte-reproducibly."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from ..io import atomic_path
 from .style import PNG_DPI
 
 FORMATS = ("png", "pdf")
+#: metadata written into each format: no creation date, so the same figure gives the same bytes on every run
+#: (matplotlib stamps PDFs with the time of writing unless told not to; its PNGs carry no date)
+METADATA = {"pdf": {"CreationDate": None}, "png": {}}
 
 
 def save_figure(fig, stem, *, dpi: int = PNG_DPI, close: bool = True) -> list[Path]:
@@ -20,7 +23,7 @@ def save_figure(fig, stem, *, dpi: int = PNG_DPI, close: bool = True) -> list[Pa
     for ext in FORMATS:
         path = stem.with_suffix(f".{ext}")
         with atomic_path(path, suffix=f".{ext}") as tmp:
-            fig.savefig(tmp, format=ext, dpi=dpi)
+            fig.savefig(tmp, format=ext, dpi=dpi, metadata=METADATA[ext])
         written.append(path)
     if close:
         plt.close(fig)

@@ -139,16 +139,8 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
         history["monitor"] = [monitor(model)]
     start = 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
-    if ckpt is not None and ckpt.exists():
-        try:
-            state = torch.load(ckpt, weights_only=False)
-        except Exception as err:  # a truncated or foreign file: torch raises many kinds
-            raise BiosnnInputError(f"checkpoint {ckpt} is not readable ({type(err).__name__}: {err}); remove it to "
-                                   "start afresh") from None
-        if state.get("run_key") != key:
-            differs = [part for part in key if state.get("run_key", {}).get(part) != key[part]]
-            raise BiosnnInputError(f"checkpoint {ckpt} was written for another run ({', '.join(differs)} differ); "
-                                   "remove it, or use another checkpoint_dir")
+    if ckpt is not None and (ckpt.exists() or ckpt.is_symlink()):
+        state = load_checkpoint(ckpt, key)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
@@ -193,6 +185,41 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
                 torch.save(state, tmp)
     history["epochs_run"] = cfg.epochs - start
     return history
+
+
+#: what a checkpoint holds (:func:`fit` writes exactly these keys)
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "generator", "torch_rng", "history", "epoch", "run_key")
+
+
+def load_checkpoint(path: Path, key: dict) -> dict:
+    """The state stored in checkpoint ``path`` for the run ``key`` (:func:`run_key`), or a clear error.
+
+    The file is read with ``torch.load(weights_only=True)``: tensors, dicts, lists, numbers and
+    strings only, so a planted or downloaded ``last.pt`` cannot run code (an unpickler that builds
+    arbitrary objects would). Its run key is compared with this run's before any of its state is used.
+    """
+    from ..io import check_input_file
+
+    check_input_file(path, "checkpoint")
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # a truncated or foreign file, or one holding objects: torch raises many kinds
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise BiosnnInputError(f"checkpoint {str(path)!r} is not a biosnn checkpoint of tensors and numbers "
+                               f"({type(err).__name__}: {first[:200]}); remove it to start afresh") from None
+    if not isinstance(state, dict) or sorted(state) != sorted(CHECKPOINT_KEYS):
+        found = sorted(map(str, state))[:8] if isinstance(state, dict) else type(state).__name__
+        raise BiosnnInputError(f"checkpoint {str(path)!r} does not hold a biosnn training state (found {found}); "
+                               "remove it to start afresh")
+    stored = state["run_key"]
+    if not isinstance(stored, dict) or not all(isinstance(k, str) for k in stored):
+        raise BiosnnInputError(f"checkpoint {str(path)!r}: its run key is not a dict of named parts; remove it "
+                               "to start afresh")
+    if stored != key:
+        differs = [part for part in key if stored.get(part) != key[part]] or sorted(set(stored) - set(key))
+        raise BiosnnInputError(f"checkpoint {str(path)!r} was written for another run ({', '.join(differs)} "
+                               "differ); remove it, or use another checkpoint_dir")
+    return state
 
 
 def _digest(*parts) -> str:
