@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo figures report test test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
+.PHONY: demo figures report test test-faults test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -48,6 +48,10 @@ $(DEMO_OUT)/report.json: | $(STAMP)
 # The fast set: everything but the training studies (slow) and the compiled targets.
 test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow and not cython and not cpp_standalone and not cuda and not cuda_build and not browser" $(PYTEST_ARGS)
+
+# Faults: Ctrl-C, SIGKILL, full disks and orphaned workers, the slow ones included (CI runs this after `make test`).
+test-faults: $(STAMP)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "faults" $(PYTEST_ARGS)
 
 # One case per model and every network on Brian2's compiled targets (cython, cpp_standalone).
 test-compiled: $(STAMP)

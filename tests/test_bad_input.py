@@ -4,6 +4,8 @@ The Python API raises :class:`~biosnn.BiosnnInputError` (a ``ValueError``) namin
 value and what is allowed; the ``biosnn`` command prints it and exits with status 2.
 """
 
+import os
+
 import numpy as np
 import pytest
 from brian2 import ms, mV
@@ -218,6 +220,9 @@ def files(tmp_path):
     (tmp_path / "mixed").mkdir()  # a report directory in which the user keeps a file of their own
     (tmp_path / "mixed" / "report.json").write_text("{}")
     (tmp_path / "mixed" / "notes.txt").write_text("mine")
+    os.mkfifo(tmp_path / "fifo.npz")                      # reading it would block forever
+    os.link(tmp_path / "w.npy", tmp_path / "w_link.npy")  # the weights under another name
+    (tmp_path / "zero.npz").symlink_to("/dev/zero")        # reading it would never end
     return tmp_path
 
 
@@ -227,6 +232,13 @@ SIMULATE = ["simulate", "lif", "--input", "{d}/spikes.npz", "--weights", "{d}/w.
 #: (extra arguments, message on stderr); every one exits with status 2 and writes nothing
 CLI_CASES = [
     (["--out", "{d}/a_dir"], "is a directory"),
+    (["--out", "{d}/spikes.npz"], "is the --input"),              # an output never replaces an input
+    (["--out", "{d}/w.npy"], "is the --weights"),
+    (["--out", "{d}/w_link.npy"], "is the --weights"),            # not even under another name
+    (["--input", "{d}/fifo.npz", "--out", "{d}/o.npz"], "is a FIFO"),
+    (["--input", "{d}/zero.npz", "--out", "{d}/o.npz"], "is a character device"),
+    (["--input", "{d}/missing.npz", "--out", "{d}/o.npz"], "does not exist"),
+    (["--threads", "100000", "--out", "{d}/o.npz"], "more than this machine's"),
     (["--out", "{d}/a_file/trace.npz"], "is a file, not a directory"),
     (["--out", "/proc/trace.npz"], "cannot write in"),
     (["--dt", "-1e-4", "--out", "{d}/o.npz"], "dt: must be a positive time, got -0.0001"),
