@@ -170,7 +170,17 @@ def cmd_perturb(args) -> int:
 
     set_threads(args.threads)      # after the checks: importing torch takes seconds
     created = not os.path.exists(args.db)
-    table = SweepTable(args.db)
+
+    def remove_created():
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+
+    try:
+        table = SweepTable(args.db)
+    except BaseException:        # a full disk while creating it: no empty database is left behind
+        if created:
+            remove_created()
+        raise
     try:
         sources = [("network", spec.network_name, file_digest(args.network)),
                    ("dataset", spec.dataset_name, file_digest(args.data))]
@@ -179,11 +189,10 @@ def cmd_perturb(args) -> int:
         try:
             summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, train=train,
                                 sources=sources, scheduler=args.scheduler, progress=not args.quiet)
-        except BiosnnInputError:
-            if created and not table.rows():
+        except BaseException:       # bad input, Ctrl-C, a full disk: a database this run created empty goes
+            if created and not _has_rows(table):
                 table.close()
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+                remove_created()
             raise
         if args.export:
             table.export(args.export)
@@ -192,6 +201,16 @@ def cmd_perturb(args) -> int:
     print(f"{args.db}: {summary['points']} points evaluated, {summary['skipped']} already stored "
           f"({summary['seconds']} s)")
     return 0
+
+
+def _has_rows(table) -> bool:
+    """Whether ``table`` holds any stored point (False when it cannot even be read: a full disk)."""
+    import sqlite3
+
+    try:
+        return bool(table.rows())
+    except (sqlite3.Error, OSError, BiosnnInputError):
+        return False
 
 
 def cmd_normalize(args) -> int:

@@ -17,6 +17,7 @@ report (``demo-report``) feed one figure set:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +104,19 @@ def render_all(roots, out, *, only=None, progress: bool = True) -> dict[str, lis
         raise BiosnnInputError("missing results under " + ", ".join(map(str, roots)) + ": " + "; ".join(problems)
                                + " (run `make demo` for the traces, or the study named in the figure's docstring)")
     out = check_output_dir(out, "figure directory")
+    created = [p for p in (out, *out.parents) if not p.exists()]
     out.mkdir(parents=True, exist_ok=True)
     written = {}
-    for figure in tqdm(chosen, desc="figures", unit="figure", disable=not progress):
-        inputs = [str(path) for pattern in figure.inputs for path in locate(roots, pattern)]
-        with expected_layout(f"{figure.module} reading {', '.join(inputs)}"):
-            written[figure.module] = module_of(figure).render(roots, out)
+    try:
+        for figure in tqdm(chosen, desc="figures", unit="figure", disable=not progress):
+            inputs = [str(path) for pattern in figure.inputs for path in locate(roots, pattern)]
+            with expected_layout(f"{figure.module} reading {', '.join(inputs)}"):
+                written[figure.module] = module_of(figure).render(roots, out)
+    except BaseException:
+        for directory in created:        # directories this call made and left empty (a full disk, Ctrl-C)
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     return written
 
 

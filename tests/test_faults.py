@@ -268,3 +268,45 @@ def test_a_full_disk_is_a_clear_error_and_leaves_nothing(full_disk, tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and "no space left on the device" in err, err
     assert list(full_disk.iterdir()) == []
+
+
+def test_a_full_disk_leaves_no_empty_figure_folder_nor_database(full_disk, sweep_files, capsys):
+    from biosnn.figures import STORED_RESULTS
+
+    out = full_disk / "figs"
+    code = main(["figures", "--results", str(STORED_RESULTS), "--quiet", "--only", "fig_lee_convergence",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no space left on the device" in err, err
+    assert list(full_disk.iterdir()) == []
+    filler = full_disk / "filler"        # leave a few kB: the database's creation may start, then fail
+    with open(filler, "wb") as handle:
+        with pytest.raises(OSError):
+            handle.write(os.urandom(1 << 20))
+    filler.unlink()
+    (full_disk / "ballast").write_bytes(b"x" * (60 << 10))
+    code = _run(PERTURB + ["--db", str(full_disk / "r.sqlite")], sweep_files)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert sorted(p.name for p in full_disk.iterdir()) == ["ballast"]
+
+
+# -- 5. silently duplicated work ---------------------------------------------------------------------------
+def test_a_model_named_twice_is_validated_once():
+    from biosnn.validate import select
+
+    assert select(["li", "li", "if", "li"]) == (["li", "if"], [])
+
+
+# -- 9. hostile results files are bad input, not tracebacks ------------------------------------------------
+@pytest.mark.parametrize("text, message", [
+    ('{"models": {"li": {"n_cases": ' + "9" * 401 + "}}}", "an integer of 401 digits"),
+    ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
+    ('{"models": ', "not readable JSON"),
+])
+def test_a_hostile_results_file_is_bad_input(tmp_path, capsys, text, message):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "report.json").write_text(text)
+    assert main(["report", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "r.html")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
