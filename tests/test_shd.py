@@ -161,7 +161,8 @@ def test_cli_normalize_writes_both_forms_and_refuses_bad_input(shd_files, tmp_pa
     ok = subprocess.run(base + ["--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
-        "binned_part.h5", "binned_norm.h5", "continuous_part.h5", "continuous_norm.h5", "summary.json"}
+        "binned_part.h5", "binned_norm.h5", "continuous_part.h5", "continuous_norm.h5", "summary.json",
+        ".biosnn-output"}                                                # the owner marker (biosnn.io)
     assert "spikes per norm sample" in ok.stdout
     bad = subprocess.run(base[:5] + ["--train", str(tmp_path / "none.h5"), "--test", str(folder / "test.h5"),
                                      "--out", str(tmp_path / "x")],
@@ -180,13 +181,13 @@ def test_an_output_directory_holding_the_inputs_or_foreign_files_is_refused(shd_
     files = [inputs / "train.h5", inputs / "test.h5"]
     cfg = NormalizeConfig(n_channels=40, epsilon=0.05)
     for out in (inputs, tmp_path):
-        with pytest.raises(BiosnnInputError, match="holds the input"):
+        with pytest.raises(BiosnnInputError, match="holds the spike file"):
             normalize(files, out, cfg)
     assert all(f.exists() for f in files)
     foreign = tmp_path / "thesis"
     foreign.mkdir()
     (foreign / "chapter1.tex").write_text("precious")
-    with pytest.raises(BiosnnInputError, match="did not write"):
+    with pytest.raises(BiosnnInputError, match="not written by this command"):
         normalize(files, foreign, cfg)
     normalize(files, tmp_path / "out", cfg)
     normalize(files, tmp_path / "out", cfg)                          # its own output: replaced

@@ -7,6 +7,17 @@ count normalisation of Yu, Sun & Goodman (2025).
 2264 test samples; SSC: 35 classes, separate train, valid and test files. :func:`read_chunks`
 streams them in chunks of samples as flat arrays: no list of ten thousand arrays is ever held.
 
+**Hostile or malformed files** are refused before a value is read (:func:`_open`): a spike file must be
+a regular file holding no external link, external storage or virtual dataset (``biosnn.io.check_hdf5``:
+those would read another local file's bytes into the output), in the layout above (:func:`_check_layout`:
+1-D integer labels, one variable-length row of numbers per label). Each chunk is checked as it is read
+(:func:`_check_chunk`): whole channel ids in range (3.0 accepted, 3.5 refused), labels below
+:data:`MAX_CLASSES`, times in seconds (a time :data:`MS_SUSPECT_RATIO` times past the duration is a file in
+milliseconds). :func:`normalize` refuses a file given twice, and, from the sizes alone, a run whose arrays
+would not fit in memory (:func:`normalize_bytes`) or whose files would not fit in memory or on the disk
+(:func:`_output_bytes`); it builds each file in memory and copies it out with an ordinary write, so a disk
+that fills meanwhile is a clean error with nothing left behind, never a crash inside HDF5.
+
 **Binning** (:func:`bin_index`): ``floor(t / bin_width)`` over ``n_bins`` bins by default (spikes at
 or after ``n_bins * bin_width`` are dropped); ``binning="digitize"`` reproduces the reference
 code: ``np.digitize(t, np.linspace(0, duration, n_bins))`` clipped to the last bin, which leaves
@@ -42,18 +53,54 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import BiosnnInputError
-from ..io import check_output_dir, file_digest, replace_directory
+from ..io import check_distinct, check_hdf5, check_input_file, check_owned_dir, file_digest, replace_directory
+from ..resources import check_fits
 from ..spikes import rank_within
+
+#: the command a normalised directory belongs to (``biosnn.io.OWNER_MARKER``): only its own output is replaced
+NORMALIZE_OWNER = "biosnn data normalize"
 
 BINNINGS = ("floor", "digitize")
 FORMS = ("binned", "continuous")
 CHUNK = 512
+
+#: SHD/SSC files are read a chunk of samples at a time, so their size on disk bounds no allocation (SSC's
+#: training file is larger than many machines' memory); what they declare is bounded by ``check_hdf5`` and
+#: :func:`normalize_bytes` instead of ``check_input_file``'s whole-file bound
+SPIKE_FILE_MAX_BYTES = sys.maxsize
+#: the most classes labels may name (labels are uint16 in the published files; SHD has 20 classes, SSC 35):
+#: a label is a class index that sizes per-class tallies and a readout layer, so a larger one is corruption
+MAX_CLASSES = 1 << 16
+#: spike times beyond this multiple of the binned duration are not late spikes of a file in seconds (SHD's
+#: last spikes are at ~1.4 s, SSC's at ~1 s) but a file in milliseconds (1000 times larger): refused, never
+#: silently dropped as "after the window"
+MS_SUSPECT_RATIO = 100
+#: the layout every spike file must have (the published SHD/SSC files, and the continuous files biosnn writes)
+SHD_LAYOUT = ("the SHD/SSC layout: spikes/times and spikes/units, one variable-length array per sample, and "
+              "labels, one integer per sample")
+#: bytes an HDF5 output file holds besides its data (superblock, object headers, chunk index, provenance
+#: attributes; 12-40 kB measured on the files of tests/test_hostile_files.py)
+H5_FILE_OVERHEAD = 64 * 1024
+#: bytes a variable-length row costs besides its values, per dataset: its 16-byte descriptor, the 16-byte
+#: header of its global-heap object and up to 8 bytes of alignment; 80 per sample for spikes/times and
+#: spikes/units together
+VLEN_ROW_BYTES = 80
+#: bytes per value of the int64 arrays normalize holds per sample or channel (positions, labels, channel maps)
+INDEX_BYTES = 8
+#: bytes per count of the [samples, channels] int32 count matrices
+COUNT_BYTES = 4
+#: bytes of one spike in a continuous output: its float32 time and uint16 channel
+SPIKE_OUT_BYTES = 6
+#: HDF5 refuses a chunk of 4 GiB or more: a binned raster is chunked below this (64 samples of SHD: 4.5 MB)
+RASTER_CHUNK_BYTES = 1 << 28
 
 
 @dataclass(frozen=True)
@@ -101,29 +148,74 @@ def bin_index(times: np.ndarray, cfg: NormalizeConfig) -> np.ndarray:
 
 # -- reading -------------------------------------------------------------------------------------------
 def _open(path):
+    """The HDF5 file at ``path``, open for reading, once it passed every check before a value is read: a
+    regular file (``check_input_file``), no external link, external storage or virtual dataset and no
+    fixed-size data larger than memory (``check_hdf5``), and the SHD/SSC layout (:func:`_check_layout`).
+    The handle is closed on every error; the caller closes it (``with _open(path) as handle``)."""
     import h5py
 
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise BiosnnInputError(f"spike file {path!r} does not exist")
+    path = os.fspath(check_input_file(path, "spike", max_bytes=SPIKE_FILE_MAX_BYTES))
     try:
         handle = h5py.File(path, "r")
     except OSError as err:
         raise BiosnnInputError(f"spike file {path!r} is not readable HDF5: {err}") from None
-    missing = [k for k in ("spikes/times", "spikes/units", "labels") if k not in handle]
-    if missing:
+    try:
+        check_hdf5(handle, path, "spike")
+        _check_layout(handle, path)
+    except BiosnnInputError:
         handle.close()
-        raise BiosnnInputError(f"spike file {path!r} lacks {', '.join(missing)} (the SHD/SSC layout: spikes/times, "
-                               "spikes/units, labels)")
-    n = handle["labels"].shape[0]
-    if n == 0:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:   # a corrupt object header
         handle.close()
-        raise BiosnnInputError(f"spike file {path!r} holds no samples")
-    if handle["spikes/times"].shape != (n,) or handle["spikes/units"].shape != (n,):
+        raise BiosnnInputError(f"spike file {path!r} is not readable HDF5: {err}") from None
+    except BaseException:
         handle.close()
-        raise BiosnnInputError(f"spike file {path!r}: {n} labels but spikes/times {handle['spikes/times'].shape} "
-                               f"and spikes/units {handle['spikes/units'].shape}")
+        raise
     return handle
+
+
+def _dataset(handle, key: str, path: str):
+    """``handle[key]``, which must be a dataset."""
+    import h5py
+
+    item = handle.get(key)
+    if not isinstance(item, h5py.Dataset):
+        kind = {"Group": "a group", "Datatype": "a named datatype"}.get(type(item).__name__, type(item).__name__)
+        raise BiosnnInputError(f"spike file {path!r}: {key} is {kind}, not a dataset ({SHD_LAYOUT})")
+    return item
+
+
+def _check_layout(handle, path: str) -> None:
+    """The SHD/SSC layout, from the declared shapes and types alone (nothing is read): ``labels`` a 1-D integer
+    dataset of at least one sample; ``spikes/times`` and ``spikes/units`` one variable-length row of numbers per
+    label. Units may be stored as floats (converted files do); each chunk is then checked to hold whole numbers
+    (:func:`read_chunks`)."""
+    import h5py
+
+    missing = [k for k in ("spikes/times", "spikes/units", "labels") if handle.get(k) is None]
+    if missing:
+        raise BiosnnInputError(f"spike file {path!r} lacks {', '.join(missing)} ({SHD_LAYOUT})")
+    labels = _dataset(handle, "labels", path)
+    if labels.ndim != 1:
+        raise BiosnnInputError(f"spike file {path!r}: labels has shape {labels.shape}; expected one label per "
+                               "sample, a 1-D dataset")
+    if labels.dtype.kind not in "iu":
+        raise BiosnnInputError(f"spike file {path!r}: labels are of type {labels.dtype}; expected integer class "
+                               "indices")
+    n = labels.shape[0]
+    if n == 0:
+        raise BiosnnInputError(f"spike file {path!r} holds no samples")
+    for key in ("spikes/times", "spikes/units"):
+        data = _dataset(handle, key, path)
+        values = h5py.check_vlen_dtype(data.dtype)
+        values = None if values is None else np.dtype(values)        # variable-length text: str or bytes
+        if data.ndim != 1 or values is None:
+            raise BiosnnInputError(f"spike file {path!r}: {key} is a fixed-size {data.dtype} dataset of shape "
+                                   f"{data.shape}; expected one variable-length array per sample ({SHD_LAYOUT})")
+        if data.shape[0] != n:
+            raise BiosnnInputError(f"spike file {path!r}: {n} labels but {key} holds {data.shape[0]} samples")
+        if values.kind not in "fiu":
+            raise BiosnnInputError(f"spike file {path!r}: {key} holds values of type {values}; expected numbers")
 
 
 def n_samples(path) -> int:
@@ -131,33 +223,68 @@ def n_samples(path) -> int:
         return int(handle["labels"].shape[0])
 
 
-def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700):
+def _check_whole_units(units: np.ndarray, where: str) -> None:
+    """Channel ids stored as floats (converted files do) are accepted when every one is a whole number: 3.0
+    names channel 3 unambiguously. 3.5 or NaN names no channel and is refused, never truncated to one."""
+    if units.dtype.kind == "f":
+        bad = ~np.isfinite(units) | (units != np.floor(units))
+        if np.any(bad):
+            raise BiosnnInputError(f"{where} hold channel id {units[np.argmax(bad)].item()!r}; channel ids are "
+                                   "whole numbers")
+
+
+def _check_chunk(times, units, labels, where: str, n_channels: int, duration: float | None) -> None:
+    """A chunk's values: finite non-negative times (in seconds: not ``MS_SUSPECT_RATIO`` times past
+    ``duration``), whole channel ids in ``[0, n_channels)``, labels in ``[0, MAX_CLASSES)``."""
+    if times.size and (not np.all(np.isfinite(times)) or times.min() < 0):
+        raise BiosnnInputError(f"{where} hold negative or non-finite spike times")
+    if duration is not None and times.size and times.max() > MS_SUSPECT_RATIO * duration:
+        raise BiosnnInputError(f"{where} hold spike times up to {times.max():g}, more than {MS_SUSPECT_RATIO} times "
+                               f"the {duration:g} s binned: they look like milliseconds, and SHD/SSC times are "
+                               "seconds; convert them to seconds (or give the duration they span)")
+    _check_whole_units(units, where)
+    if units.size and (units.min() < 0 or units.max() >= n_channels):
+        raise BiosnnInputError(f"{where} hold channels outside [0, {n_channels})")
+    if labels.size and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
+        raise BiosnnInputError(f"{where} hold labels that are not non-negative integers below {MAX_CLASSES} "
+                               f"(class indices; found {labels.min()} .. {labels.max()})")
+
+
+def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700, duration: float | None = None):
     """Yield ``(first, times, units, sample, labels)`` per chunk of samples: flat arrays, ``sample``
-    relative to ``first``; every chunk checked (finite non-negative times, channels in range)."""
+    relative to ``first``; every chunk checked (:func:`_check_chunk`: finite non-negative times, and with
+    ``duration`` given, times in seconds; channels in range; labels class indices)."""
     with _open(path) as handle:
         times_ds, units_ds, labels_ds = handle["spikes/times"], handle["spikes/units"], handle["labels"]
         total = labels_ds.shape[0]
         for first in range(0, total, chunk):
             stop = min(first + chunk, total)
-            t_parts, u_parts = times_ds[first:stop], units_ds[first:stop]
+            where = f"{os.fspath(path)!r}: samples {first}..{stop - 1}"
+            try:
+                t_parts, u_parts = times_ds[first:stop], units_ds[first:stop]
+                labels = np.asarray(labels_ds[first:stop])
+            except (OSError, RuntimeError, ValueError) as err:    # a damaged chunk or heap
+                raise BiosnnInputError(f"{where} cannot be read: {err}") from None
             lengths = np.fromiter((len(t) for t in t_parts), np.int64, stop - first)
             if not np.array_equal(lengths, np.fromiter((len(u) for u in u_parts), np.int64, stop - first)):
                 bad = first + int(np.flatnonzero(lengths != [len(u) for u in u_parts])[0])
                 raise BiosnnInputError(f"{os.fspath(path)!r}: sample {bad} has different numbers of times and units")
             times = np.concatenate(t_parts).astype(np.float64) if lengths.sum() else np.zeros(0)
-            units = np.concatenate(u_parts).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
-            if times.size and (not np.all(np.isfinite(times)) or times.min() < 0):
-                raise BiosnnInputError(f"{os.fspath(path)!r}: samples {first}..{stop - 1} hold negative or "
-                                       "non-finite spike times")
-            if units.size and (units.min() < 0 or units.max() >= n_channels):
-                raise BiosnnInputError(f"{os.fspath(path)!r}: samples {first}..{stop - 1} hold channels outside "
-                                       f"[0, {n_channels})")
-            labels = np.asarray(labels_ds[first:stop])
-            if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0):
-                raise BiosnnInputError(f"{os.fspath(path)!r}: samples {first}..{stop - 1} hold labels that are not "
-                                       "non-negative integers")
-            labels = labels.astype(np.int64)
-            yield first, times, units, np.repeat(np.arange(stop - first), lengths), labels
+            units = np.concatenate(u_parts) if lengths.sum() else np.zeros(0, np.int64)
+            _check_chunk(times, units, labels, where, n_channels, duration)
+            yield (first, times, units.astype(np.int64), np.repeat(np.arange(stop - first), lengths),
+                   labels.astype(np.int64))
+
+
+def _n_channels(handle, path) -> int:
+    """The channels of a file: a normalised file's kept channels (``provenance/channels``), else SHD's 700."""
+    if "provenance/channels" not in handle:
+        return 700
+    channels = _dataset(handle, "provenance/channels", os.fspath(path))
+    if channels.ndim != 1 or not channels.shape[0]:
+        raise BiosnnInputError(f"spike file {os.fspath(path)!r}: provenance/channels has shape {channels.shape}; "
+                               "expected the kept channels, a non-empty 1-D dataset")
+    return int(channels.shape[0])
 
 
 def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None = None):
@@ -171,8 +298,10 @@ def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None 
     if not (np.isfinite(duration) and duration > 0):
         raise BiosnnInputError(f"duration must be a positive time (s), got {duration!r}")
     with _open(path) as handle:
-        n_channels = int(handle["provenance/channels"].shape[0]) if "provenance/channels" in handle else 700
+        n_channels = _n_channels(handle, path)
         total = int(handle["labels"].shape[0])
+    # the position of every sample, the ids of a chunk's samples and the labels: int64 per sample
+    check_fits(3 * total * INDEX_BYTES, f"reading the {total} samples of {os.fspath(path)!r}")
     wanted = np.arange(total) if samples is None else np.asarray(samples, dtype=np.int64)
     if wanted.size and (wanted.min() < 0 or wanted.max() >= total or np.any(np.diff(wanted) <= 0)):
         raise BiosnnInputError(f"samples must be ascending indices in [0, {total})")
@@ -180,7 +309,7 @@ def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None 
     position[wanted] = np.arange(wanted.size)
     times, units, rows, labels = [], [], [], np.zeros(wanted.size, np.int64)
     dropped = 0
-    for first, t, u, s, lab in read_chunks(path, n_channels=n_channels):
+    for first, t, u, s, lab in read_chunks(path, n_channels=n_channels, duration=duration):
         ids = first + np.arange(lab.size)
         keep_sample = position[ids] >= 0
         labels[position[ids[keep_sample]]] = lab[keep_sample]
@@ -215,13 +344,90 @@ def _chunks(files, cfg: NormalizeConfig, chunk: int):
     """``(global sample ids, times, units, sample within chunk, labels)`` over ``files`` in order."""
     offset = 0
     for path in files:
-        for first, times, units, sample, labels in read_chunks(path, chunk=chunk, n_channels=cfg.n_channels):
+        for first, times, units, sample, labels in read_chunks(path, chunk=chunk, n_channels=cfg.n_channels,
+                                                               duration=cfg.duration):
             yield offset + first + np.arange(labels.size), times, units, sample, labels
         offset += n_samples(path)
 
 
+# -- memory and disk: sizes known before the work ---------------------------------------------------------
+def _sizes_text(n_total: int, cfg: NormalizeConfig) -> str:
+    return (f"{n_total} samples x {cfg.n_channels} channels (--channels) x {cfg.n_bins} bins (--bins) (lower "
+            "--channels or --bins, or give fewer samples)")
+
+
+def _counting_bytes(n_total: int, cfg: NormalizeConfig, forms, chunk: int) -> int:
+    """Peak bytes of :func:`count_events`: every form's blocks of counts and their concatenation ([S, channels]
+    int32, twice), one chunk's bincount (int64) and its int32 copy, the labels and their blocks (int64)."""
+    rows, channels = min(chunk, n_total), cfg.n_channels
+    return (2 * len(forms) * n_total * channels * COUNT_BYTES + rows * channels * (INDEX_BYTES + COUNT_BYTES)
+            + 2 * n_total * INDEX_BYTES)
+
+
+def _writing_bytes(n_total: int, cfg: NormalizeConfig, forms, chunk: int) -> int:
+    """Bytes :func:`_write` allocates besides the files it builds: per form the output position of every sample
+    and two channel maps (int64), the labels, and one chunk's binary raster [rows, channels, bins] (uint8)."""
+    rows = min(chunk, n_total)
+    raster = rows * cfg.n_channels * cfg.n_bins if "binned" in forms else 0
+    return len(forms) * (n_total + 2 * cfg.n_channels) * INDEX_BYTES + 2 * n_total * INDEX_BYTES + raster
+
+
+def normalize_bytes(n_total: int, cfg: NormalizeConfig, forms=FORMS, chunk: int = CHUNK) -> int:
+    """Bytes :func:`normalize` holds at its peak, from the sizes alone (before a spike is read): the largest of
+    counting (:func:`_counting_bytes`), selecting (every form's counts held, then :func:`select`'s copy of one
+    form's counts, its two boolean masks and the kept block) and writing (:func:`_writing_bytes`), plus
+    ``digitize``'s bin edges. The normalised files, built in memory, are checked once their size is known
+    (after the selection: :func:`_output_bytes`)."""
+    counts = n_total * cfg.n_channels * COUNT_BYTES
+    held = len(forms) * counts + 2 * n_total * INDEX_BYTES
+    selecting = held + 2 * counts + 2 * n_total * cfg.n_channels
+    edges = cfg.n_bins * INDEX_BYTES if cfg.binning == "digitize" else 0
+    return max(_counting_bytes(n_total, cfg, forms, chunk), selecting,
+               held + _writing_bytes(n_total, cfg, forms, chunk)) + edges
+
+
+def _output_bytes(form: str, sel: Selection, c: np.ndarray, cfg: NormalizeConfig) -> dict:
+    """``{stage: bytes}`` of a form's part and norm files: their data (``X``, or the spikes of the kept samples
+    and channels, from the counts ``c`` of the form) and provenance, and HDF5's own (:data:`H5_FILE_OVERHEAD`,
+    :data:`VLEN_ROW_BYTES`)."""
+    n_out, kept = int(sel.samples.size), int(sel.channels.size)
+    fixed = H5_FILE_OVERHEAD + INDEX_BYTES * (2 * n_out + 2 * kept + sel.removed.size + sel.dropped.size)
+    if form == "binned":
+        return {stage: fixed + n_out * kept * cfg.n_bins for stage in ("part", "norm")}
+    part = int(c[np.ix_(sel.samples, sel.channels)].sum(dtype=np.int64))
+    return {stage: fixed + n_out * VLEN_ROW_BYTES + spikes * SPIKE_OUT_BYTES
+            for stage, spikes in (("part", part), ("norm", n_out * int(sel.c_min.sum())))}
+
+
+def _check_room(directory: Path, n_bytes: int, out_dir) -> None:
+    """Refuse, before a file is written, to write ``n_bytes`` where the file system of ``directory`` has less
+    free space (a write that fails anyway, the space taken meanwhile, is still a clean error: :meth:`_Output.close`)."""
+    free = shutil.disk_usage(directory).free
+    if n_bytes > free:
+        raise BiosnnInputError(f"--out {str(out_dir)!r}: the normalised files need about {n_bytes / 2 ** 20:.3g} MiB "
+                               f"and its file system has {free / 2 ** 20:.3g} MiB free (no space left on the device); "
+                               "nothing was written")
+
+
+def _check_repeated(files) -> None:
+    """Each spike file once: the same file given twice (as --train and --test, under another name, a hard link or
+    a symbolic link) would count every one of its samples twice."""
+    seen = {}
+    for path in files:
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            raise BiosnnInputError(f"spike file {str(path)!r} is the same file as {str(seen[key])!r} (given twice, "
+                                   "or under another name or a link): its samples would be counted twice; give each "
+                                   "set (train, test, valid) once")
+        seen[key] = path
+
+
 def count_events(files, cfg: NormalizeConfig, forms=FORMS, *, chunk: int = CHUNK) -> tuple[dict, np.ndarray]:
-    """``({form: c [S, n_channels] int32}, labels [S])`` over ``files`` in order, in one reading."""
+    """``({form: c [S, n_channels] int32}, labels [S])`` over ``files`` in order, in one reading (refused before
+    it starts when the counts would not fit in memory)."""
+    n_total = sum(n_samples(f) for f in files)
+    check_fits(_counting_bytes(n_total, cfg, forms, chunk), f"counting {_sizes_text(n_total, cfg)}")
     blocks = {form: [] for form in forms}
     all_labels = []
     for ids, times, units, sample, labels in _chunks(files, cfg, chunk):
@@ -251,6 +457,9 @@ class Selection:
 def select(c: np.ndarray, labels: np.ndarray, cfg: NormalizeConfig) -> Selection:
     """Whole -> part (steps 1-3 of the module docstring) on counts ``c [S, N]``."""
     n = c.shape[0]
+    if labels.size and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
+        raise BiosnnInputError(f"labels must be class indices in [0, {MAX_CLASSES}), got {labels.min()} .. "
+                               f"{labels.max()}")
     eligible = np.arange(n)
     if cfg.full_batches:
         eligible = eligible[:(n // cfg.full_batches) * cfg.full_batches]
@@ -301,18 +510,32 @@ def _subsample(s, u, sample_ids, c_min_of_unit, cfg):
     return keep
 
 
+def _raster_chunks(n_out: int, n_channels: int, n_bins: int) -> tuple:
+    """HDF5 chunks of a binned raster: 64 samples of every channel and bin (as published), fewer samples, channels
+    or bins where a chunk would exceed :data:`RASTER_CHUNK_BYTES` (HDF5 refuses chunks of 4 GiB)."""
+    bins = min(n_bins, RASTER_CHUNK_BYTES)
+    channels = max(1, min(n_channels, RASTER_CHUNK_BYTES // bins))
+    return max(1, min(n_out, 64, RASTER_CHUNK_BYTES // (channels * bins))), channels, bins
+
+
 class _Output:
-    """One output file (a form and a stage) written row block by row block."""
+    """One output file (a form and a stage) written row block by row block.
+
+    The file is built in memory (HDF5's core driver, no backing store) and written to ``path`` by an ordinary
+    write when it is complete (:meth:`close`): a full disk is then an ``OSError`` (``ENOSPC``) raised by Python,
+    never a failed write inside HDF5, which leaves its files unclosable and crashes the interpreter
+    (a segmentation fault) as they are freed."""
 
     def __init__(self, path: Path, form: str, sel: Selection, cfg: NormalizeConfig):
         import h5py
 
-        self.form, self.sel, self.cfg = form, sel, cfg
-        self.h5 = h5py.File(path, "w")
+        self.path, self.form, self.sel, self.cfg = path, form, sel, cfg
+        self.h5 = h5py.File(path, "w", driver="core", backing_store=False)
         n_out = sel.samples.size
         if form == "binned":
             self.x = self.h5.create_dataset("X", (n_out, sel.channels.size, cfg.n_bins), np.uint8,
-                                            chunks=(min(max(n_out, 1), 64), max(sel.channels.size, 1), cfg.n_bins))
+                                            chunks=_raster_chunks(max(n_out, 1), max(sel.channels.size, 1),
+                                                                  cfg.n_bins))
             self.x.attrs["layout"] = "samples, channels, bins (the published shd_norm layout)"
         else:
             self.times = self.h5.create_dataset("spikes/times", (n_out,), h5py.vlen_dtype(np.float32))
@@ -345,22 +568,44 @@ class _Output:
         for name in ("channels", "c_min", "samples", "removed", "dropped"):
             key = {"samples": "kept_samples", "removed": "removed_samples", "dropped": "dropped_channels"}.get(name, name)
             prov.create_dataset(key, data=getattr(self.sel, name))
+        self.h5.flush()
+        image = self.h5.id.get_file_image()
         self.h5.close()
+        with open(self.path, "wb") as handle:        # a full disk: OSError (ENOSPC), the directory then removed
+            handle.write(image)
+
+    def discard(self) -> None:
+        """Drop the file (built in memory: nothing was written)."""
+        if self.h5:
+            self.h5.close()
 
 
 def _write(out: Path, files, cfg: NormalizeConfig, selections: dict, provenance: dict, chunk: int) -> None:
     """Every form's part and norm files in one reading of the sources."""
     total = sum(n_samples(f) for f in files)
     plan = {}
-    for form, sel in selections.items():
-        position = np.full(total, -1)
-        position[sel.samples] = np.arange(sel.samples.size)
-        new_channel = np.full(cfg.n_channels, -1)
-        new_channel[sel.channels] = np.arange(sel.channels.size)
-        c_min_of_unit = np.zeros(cfg.n_channels, np.int64)
-        c_min_of_unit[sel.channels] = sel.c_min
-        outputs = {stage: _Output(out / f"{form}_{stage}.h5", form, sel, cfg) for stage in ("part", "norm")}
-        plan[form] = (position, new_channel, c_min_of_unit, outputs, np.zeros(sel.samples.size, np.int64))
+    try:
+        for form, sel in selections.items():
+            position = np.full(total, -1)
+            position[sel.samples] = np.arange(sel.samples.size)
+            new_channel = np.full(cfg.n_channels, -1)
+            new_channel[sel.channels] = np.arange(sel.channels.size)
+            c_min_of_unit = np.zeros(cfg.n_channels, np.int64)
+            c_min_of_unit[sel.channels] = sel.c_min
+            outputs = {stage: _Output(out / f"{form}_{stage}.h5", form, sel, cfg) for stage in ("part", "norm")}
+            plan[form] = (position, new_channel, c_min_of_unit, outputs, np.zeros(sel.samples.size, np.int64))
+        _fill(plan, files, cfg, chunk)
+        for form, (_, _, _, outputs, labels_out) in plan.items():
+            for stage, output in outputs.items():
+                output.close(labels_out, provenance | {"form": form, "stage": stage})
+    finally:
+        for *_, outputs, _ in plan.values():
+            for output in outputs.values():
+                output.discard()
+
+
+def _fill(plan: dict, files, cfg: NormalizeConfig, chunk: int) -> None:
+    """Every output's rows, in one reading of the sources."""
     for ids, times, units, sample, labels in _chunks(files, cfg, chunk):
         for form, (position, new_channel, c_min_of_unit, outputs, labels_out) in plan.items():
             kept_rows = position[ids][position[ids] >= 0]
@@ -375,9 +620,6 @@ def _write(out: Path, files, cfg: NormalizeConfig, selections: dict, provenance:
             outputs["part"].write(position[ids[s]], new_channel[u], t, first_row, n_rows)
             keep = _subsample(s, u, ids, c_min_of_unit, cfg)
             outputs["norm"].write(position[ids[s[keep]]], new_channel[u[keep]], t[keep], first_row, n_rows)
-    for form, (_, _, _, outputs, labels_out) in plan.items():
-        for stage, output in outputs.items():
-            output.close(labels_out, provenance | {"form": form, "stage": stage})
 
 
 def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms=FORMS, chunk: int = CHUNK,
@@ -394,17 +636,13 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
     for f in files:
         with _open(f):
             pass
-    out = Path(check_output_dir(out_dir, "--out")).resolve()
-    for f in files:
-        if out == f.resolve().parent or out in f.resolve().parents:
-            raise BiosnnInputError(f"--out {str(out_dir)!r} holds the input {str(f)!r}: it is replaced as a whole, so "
-                                   "choose a directory of its own")
-    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").exists():
-        raise BiosnnInputError(f"--out {str(out_dir)!r} is a directory that biosnn did not write (no summary.json); "
-                               "it is replaced as a whole, so choose a new or empty directory")
+    _check_repeated(files)
+    check_distinct([(out_dir, "--out")], [(f, "spike file") for f in files])
+    check_owned_dir(out_dir, NORMALIZE_OWNER, "--out")
     total = sum(n_samples(f) for f in files)
     if cfg.full_batches > total:
         raise BiosnnInputError(f"full_batches={cfg.full_batches} is more than the {total} samples: nothing would be kept")
+    check_fits(normalize_bytes(total, cfg, forms, chunk), f"normalising {_sizes_text(total, cfg)}")
     provenance = dict(parameters=asdict(cfg), sources=[{"file": f.name, "sha256": file_digest(f),
                                                         "samples": n_samples(f)} for f in files])
     summary = {}
@@ -421,6 +659,11 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
                 raise BiosnnInputError(f"{form} form: nothing survives the normalisation ({sel.samples.size} samples, "
                                        f"{sel.channels.size} channels kept with theta={cfg.theta}, "
                                        f"epsilon={cfg.epsilon}); lower theta or raise epsilon")
+        sizes = [n for form, sel in selections.items() for n in _output_bytes(form, sel, c[form], cfg).values()]
+        del c                                        # the files are built in memory: the counts are done with
+        check_fits(_writing_bytes(total, cfg, forms, chunk) + sum(sizes) + max(sizes),   # + one file's copy
+                   f"building the normalised files ({sum(sizes) / 2 ** 20:.3g} MiB) in memory")
+        _check_room(tmp, sum(sizes), out_dir)
         _write(tmp, files, cfg, selections, provenance, chunk)
         bar.update()
         bar.close()
@@ -432,5 +675,5 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
                                  dropped_channels=int(sel.dropped.size))
         (tmp / "summary.json").write_text(json.dumps(summary | {"provenance": provenance}, indent=1))
 
-    replace_directory(out_dir, build)
+    replace_directory(out_dir, build, NORMALIZE_OWNER)
     return summary

@@ -36,6 +36,8 @@ NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI", "IF", "I")
 
 #: the largest dense matrix a convolution becomes (entries; 8 bytes each)
 MAX_DENSE_ENTRIES = 20_000_000
+#: bytes per entry of the dense float64 matrices an import builds
+ENTRY_BYTES = 8
 
 #: node types biosnn cannot represent, and why
 UNSUPPORTED = {
@@ -115,7 +117,24 @@ def input_shape(node) -> tuple:
     shape = node.input_type["input"] if node.input_type else None
     if shape is None:
         raise BiosnnInputError("NIR graph: the Input node has no shape")
-    return tuple(int(s) for s in np.atleast_1d(np.asarray(shape)))
+    return _dims("the Input node's shape", shape)
+
+
+def _dims(what: str, shape) -> tuple:
+    """A declared shape as positive whole numbers (a file may declare anything)."""
+    dims = np.atleast_1d(np.asarray(shape))
+    if dims.ndim != 1 or dims.dtype.kind not in "iuf" or not np.all(np.isfinite(dims)) \
+            or np.any(dims < 1) or np.any(dims != np.floor(dims)):
+        raise BiosnnInputError(f"NIR graph: {what} is {np.asarray(shape).tolist()!r}; expected positive whole numbers")
+    return tuple(int(s) for s in dims)
+
+
+def check_dense(name: str, kind: str | None, n_entries: int, what: str) -> None:
+    """Refuse, before it is allocated, a dense float64 build of ``n_entries`` entries at NIR node ``name`` (of type
+    ``kind``) that would not fit in memory (a small file can declare shapes whose dense matrices take terabytes)."""
+    from ..resources import check_fits
+
+    check_fits(int(n_entries) * ENTRY_BYTES, f"NIR node {name!r}{f' ({kind})' if kind else ''}: {what}")
 
 
 def sample_shape(graph, order: list[str]) -> tuple:
@@ -133,7 +152,7 @@ def sample_shape(graph, order: list[str]) -> tuple:
 
 
 def _size(shape) -> int:
-    return int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    return int(np.prod(shape, dtype=object)) if len(shape) else 1     # Python integers: no int64 overflow
 
 
 def _apply(hop: Hop, name: str, m: np.ndarray, shape: tuple) -> None:
@@ -143,6 +162,9 @@ def _apply(hop: Hop, name: str, m: np.ndarray, shape: tuple) -> None:
     if m.shape[1] != _size(hop.shape):
         raise BiosnnInputError(f"NIR node {name!r}: takes {m.shape[1]} values but receives {_size(hop.shape)} "
                                f"(shape {hop.shape})")
+    if hop.matrix is not None:
+        check_dense(name, None, m.shape[0] * hop.matrix.shape[1], f"composing its {m.shape[0]} x {m.shape[1]} "
+                    f"map with the hop's {hop.matrix.shape[0]} x {hop.matrix.shape[1]} matrix")
     hop.matrix = m if hop.matrix is None else m @ hop.matrix
     if hop.bias is not None:      # an affine map after an affine map: W (M x + c) = W M x + W c
         hop.bias = m @ hop.bias
@@ -192,13 +214,14 @@ def _scale(hop, name, node):
     n = _size(hop.shape)
     if s.size not in (1, n) or not np.all(np.isfinite(s)):
         raise BiosnnInputError(f"NIR node {name!r} (Scale): {s.size} finite factors expected for {n} values")
+    check_dense(name, type_name(node), n * n, f"its {n} x {n} diagonal matrix")
     _apply(hop, name, np.diag(np.broadcast_to(s, (n,)).astype(np.float64)), hop.shape)
 
 
 def _flatten(hop, name, node):
     n = _size(hop.shape)
     out = node.output_type.get("output") if node.output_type else None
-    shape = (n,) if out is None else tuple(int(s) for s in np.atleast_1d(out))
+    shape = (n,) if out is None else _dims(f"node {name!r}'s output shape", out)
     if _size(shape) != n:
         raise BiosnnInputError(f"NIR node {name!r} (Flatten): {n} values in, {_size(shape)} out")
     hop.shape = shape            # the identity on C-ordered vectors
@@ -226,7 +249,7 @@ def _conv(hop, name, node):
                else np.atleast_1d(np.asarray(declared))[1:] if declared is not None else None)
     if spatial is None or len(spatial) != dims:
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): no {dims}-D input_shape")
-    shape = (w.shape[1] * groups, *(int(s) for s in spatial))
+    shape = (w.shape[1] * groups, *_dims(f"node {name!r}'s input_shape", spatial))
     n_in = _size(shape)
     if n_in != _size(hop.shape):
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): expects input {shape} ({n_in} values), "
@@ -235,11 +258,22 @@ def _conv(hop, name, node):
     conv = torch.nn.functional.conv1d if dims == 1 else torch.nn.functional.conv2d
     kwargs = dict(stride=tuple(int(s) for s in np.atleast_1d(node.stride)), padding=padding,
                   dilation=tuple(int(d) for d in np.atleast_1d(node.dilation)), groups=groups)
-    probe = conv(torch.zeros((1, *shape), dtype=torch.float64), torch.as_tensor(w), **kwargs)
+    # the identity basis (n_in x n_in) and the probe's output: at most every position of every channel, the
+    # input padded by the largest padding on every side
+    pad = 0 if isinstance(padding, str) else max((0, *padding))
+    check_dense(name, type_name(node), n_in * n_in + w.shape[0] * _size(tuple(d + 2 * pad for d in shape[1:])),
+                f"its dense matrix (built from the {n_in} x {n_in} identity basis)")
+    try:
+        probe = conv(torch.zeros((1, *shape), dtype=torch.float64), torch.as_tensor(w), **kwargs)
+    except (RuntimeError, ValueError) as err:       # a stride, padding or dilation torch cannot take
+        raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): not a convolution torch can compute "
+                               f"({kwargs}): {err}") from None
     n_out = int(probe[0].numel())
     if n_in * n_out > MAX_DENSE_ENTRIES:
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): its dense matrix would hold "
                                f"{n_in * n_out:.3g} entries (> {MAX_DENSE_ENTRIES:.3g}); biosnn keeps weights dense")
+    check_dense(name, type_name(node), n_in * n_in + 2 * n_in * n_out,
+                f"its dense {n_out} x {n_in} matrix (built from the {n_in} x {n_in} identity basis)")
     bias = _bias_values(node)
     if bias.size not in (1, w.shape[0]):
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): {bias.size} bias values for {w.shape[0]} "
@@ -271,6 +305,8 @@ def _pool(hop, name, node):
         raise BiosnnInputError(f"NIR node {name!r} ({type_name(node)}): kernel {kernel}, stride {stride}, padding "
                                f"{padding}: kernel and stride must be >= 1, padding at most half the kernel")
     n_in = _size(hop.shape)
+    check_dense(name, type_name(node), 2 * n_in * n_in, f"its dense matrix (built from the {n_in} x {n_in} identity "
+                "basis)")           # the basis, and a pooled output no larger than its input (padding <= kernel / 2)
     pool = lambda x: torch.nn.functional.avg_pool2d(x, kernel, stride, padding, count_include_pad=True)  # noqa
     out_shape = tuple(pool(torch.zeros((1, *hop.shape), dtype=torch.float64)).shape[1:])
     if n_in * _size(out_shape) > MAX_DENSE_ENTRIES:

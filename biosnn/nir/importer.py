@@ -79,20 +79,66 @@ def require_nir():
 
 
 def read(path):
-    """Read a NIR file (HDF5, ``nir.write``); a clear error when it is missing or unreadable.
+    """Read a NIR file (HDF5, ``nir.write``); a clear error when it is missing, unreadable or hostile.
+
+    The file passes ``check_input_file`` (a regular file that fits in memory) and is opened once: through that
+    one open file, ``check_hdf5`` refuses external links, external storage and virtual datasets (which would
+    read another file's bytes into a weight) and fixed-size data larger than memory before ``nir.read`` reads
+    a value; the same open file is then what ``nir.read`` reads (never a file swapped in meanwhile). Fields
+    that should hold numbers and hold text are refused by :func:`from_nir`.
 
     NIR's own type check is left to biosnn, which checks every size along the chain itself: norse 1.1.0's
     ``to_nir`` writes the Input shape with the batch dimension (``[1, n]``), which ``nir.read`` refuses
     against the ``[n]`` of the next node."""
+    import h5py
+
+    from ..io import check_hdf5, check_input_file
+
     nir = require_nir()
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise BiosnnInputError(f"NIR file {path!r} does not exist")
+    path = os.fspath(check_input_file(path, "NIR"))
     try:
-        return nir.read(path, type_check=False)
+        with open(path, "rb") as raw:
+            with h5py.File(raw, "r") as handle:
+                check_hdf5(handle, path, "NIR")
+            raw.seek(0)
+            return nir.read(raw, type_check=False)
+    except BiosnnInputError:
+        raise
     except Exception as err:  # h5py and nir raise many kinds for a malformed file
         raise BiosnnInputError(f"NIR file {path!r} is not a readable NIR graph ({type(err).__name__}: {err})") \
             from None
+
+
+#: node fields that hold words, not numbers: a convolution's padding may be "same" or "valid", metadata is
+#: free text, and a graph's own fields name its nodes
+TEXT_FIELDS = frozenset({"padding", "metadata", "nodes", "edges"})
+
+
+def _not_numbers(value) -> str | None:
+    """What ``value`` holds when it is not numbers (text, objects), else None."""
+    if isinstance(value, (str, bytes)):
+        return f"the text {value[:40]!r}"
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
+        return f"values of type {value.dtype} ({value.ravel()[:1].tolist()}...)" if value.size else \
+            f"values of type {value.dtype}"
+    return None
+
+
+def check_numbers(graph) -> None:
+    """Every field of every node that should hold numbers does (weights, time constants, thresholds, the
+    shapes of ``input_type`` / ``output_type``): a field of text, from a crafted or corrupt file, is refused
+    naming the node and the field, not left to fail as a conversion deep in the import."""
+    for name, node in dict(graph.nodes).items():
+        for field_name, value in vars(node).items():
+            if field_name in TEXT_FIELDS or value is None:
+                continue
+            values = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, item in values:
+                found = _not_numbers(item)
+                if found:
+                    where = field_name if key is None else f"{field_name}[{key!r}]"
+                    raise BiosnnInputError(f"NIR node {name!r} ({chain.type_name(node)}): {where} holds {found}; "
+                                           "expected numbers")
 
 
 def _metadata(node) -> dict:
@@ -404,6 +450,22 @@ def _with_bias(name, node, layer: _Layer, constant: np.ndarray, arrival: int, di
     return _Layer(spec, layer.scale, layer.held, layer.current, note, layer.bias_gain)
 
 
+#: per-neuron float64 arrays a layer's conversion builds (time constants, potentials, scale, bias gain, r, w_in, ...)
+PER_NEURON_ARRAYS = 12
+
+
+def _check_layer_memory(name: str, node, hop: chain.Hop, n: int) -> None:
+    """Refuse, before it is built, a layer whose arrays would not fit in memory (sizes a file declares): its
+    per-neuron parameters, the identity matrix of a hop without a linear node, the scaled weights and their
+    transposed copy, and per-synapse delays."""
+    synapses = n * hop.n_in
+    entries = PER_NEURON_ARRAYS * n + (synapses if hop.matrix is None else 0) + 2 * synapses
+    if hop.post_delay is not None:
+        entries += 2 * synapses
+    chain.check_dense(name, chain.type_name(node), entries, f"a layer of {n} neurons fed by {hop.n_in} "
+                      "(its weights, delays and parameters)")
+
+
 def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
     """Read a NIR graph (an ``nir.NIRGraph`` or a path to a ``.nir`` file) under ``discretization``.
 
@@ -419,11 +481,13 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
         graph = read(graph)
     if chain.type_name(graph) != "NIRGraph":
         raise BiosnnInputError(f"from_nir: expected a nir.NIRGraph or a .nir path, got {type(graph).__name__}")
+    check_numbers(graph)
     order = chain.path(graph)
     shape, hops, neuron_names = chain.hops(graph, order, discretization.dt)
     layers, weights, delays, notes, converted = [], [], [], [], []
     for k, (hop, name) in enumerate(zip(hops, neuron_names)):
         n = hop.matrix.shape[0] if hop.matrix is not None else hop.n_in
+        _check_layer_memory(name, graph.nodes[name], hop, n)
         converted.append(NEURON_CONVERTERS[chain.type_name(graph.nodes[name])](name, graph.nodes[name], n, k,
                                                                               discretization))
     arrivals, _ = framework_alignment(converted[0].held, [layer.current for layer in converted])
