@@ -356,7 +356,7 @@ def load_npz(path, what: str) -> dict:
     """Every array of an ``.npz`` (no pickles); a missing, non-regular or corrupt file, or one whose
     arrays would not fit in memory once read (a small compressed file can declare a huge array),
     raises a :class:`~biosnn.errors.BiosnnInputError` naming ``what`` the file should hold."""
-    from .resources import check_fits
+    from .resources import FILE_HINT, check_fits
 
     path = os.fspath(check_input_file(path, what))
     try:
@@ -366,7 +366,7 @@ def load_npz(path, what: str) -> dict:
         declared = 0          # not an archive: np.load says what it is
     except (OSError, ValueError, EOFError, SyntaxError, KeyError) as err:
         raise BiosnnInputError(f"{what} file {path!r} is not a readable .npz: {err}") from None
-    check_fits(declared, f"reading the {what} file {path!r}")
+    check_fits(declared, f"reading the {what} file {path!r}", FILE_HINT)
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
@@ -378,7 +378,7 @@ def load_npz(path, what: str) -> dict:
 
 def load_npy(path, what: str) -> np.ndarray:
     """One ``.npy`` array (no pickles), its declared size checked against memory before it is read."""
-    from .resources import check_fits
+    from .resources import FILE_HINT, check_fits
 
     path = os.fspath(check_input_file(path, what))
     try:
@@ -389,7 +389,8 @@ def load_npy(path, what: str) -> np.ndarray:
                 read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
                     np.lib.format.read_array_header_2_0
                 shape, _, dtype = read_header(handle)
-                check_fits(int(np.prod(shape, dtype=object)) * dtype.itemsize, f"reading the {what} file {path!r}")
+                check_fits(int(np.prod(shape, dtype=object)) * dtype.itemsize, f"reading the {what} file {path!r}",
+                           FILE_HINT)
         value = np.load(path, allow_pickle=False)
     except BiosnnInputError:
         raise

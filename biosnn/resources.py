@@ -81,10 +81,16 @@ def memory_limit() -> int:
     return int(MEMORY_FRACTION * available_memory())
 
 
-def check_fits(n_bytes: int, what: str) -> None:
-    """Refuse (before allocating) a run of ``what`` that needs ``n_bytes``, more than :func:`memory_limit`."""
+#: what to change when a simulation does not fit (the default advice of :func:`check_fits`)
+SIMULATION_HINT = "shorten the duration, use a coarser dt, fewer samples per batch or fewer neurons"
+#: what to do when a file declares more than fits: it is not a simulation to shrink
+FILE_HINT = "the file declares more data than this machine holds: check that it is the file you meant"
+
+
+def check_fits(n_bytes: int, what: str, hint: str = SIMULATION_HINT) -> None:
+    """Refuse (before allocating) ``what``, which needs ``n_bytes``, when that exceeds
+    :func:`memory_limit`; the message gives both numbers and ``hint`` (what to change)."""
     limit = available_memory()
     if n_bytes > MEMORY_FRACTION * limit:
         raise BiosnnInputError(f"{what} needs about {_human(n_bytes)}, more than the {_human(MEMORY_FRACTION * limit)} "
-                               f"this machine can give it ({MEMORY_FRACTION:.0%} of {_human(limit)} available): "
-                               "shorten the duration, use a coarser dt, fewer samples per batch or fewer neurons")
+                               f"this machine can give it ({MEMORY_FRACTION:.0%} of {_human(limit)} available): {hint}")

@@ -62,7 +62,10 @@ import numpy as np
 
 from ..errors import BiosnnInputError
 from ..io import check_distinct, check_hdf5, check_input_file, check_owned_dir, file_digest, replace_directory
-from ..resources import check_fits
+from ..resources import FILE_HINT, check_fits
+
+#: what to change when a normalisation does not fit in memory
+NORMALIZE_HINT = "use fewer bins or channels (--bins, --channels), one form (--forms), or check the files' sample counts"
 from ..spikes import rank_within
 
 #: the command a normalised directory belongs to (``biosnn.io.OWNER_MARKER``): only its own output is replaced
@@ -301,7 +304,7 @@ def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None 
         n_channels = _n_channels(handle, path)
         total = int(handle["labels"].shape[0])
     # the position of every sample, the ids of a chunk's samples and the labels: int64 per sample
-    check_fits(3 * total * INDEX_BYTES, f"reading the {total} samples of {os.fspath(path)!r}")
+    check_fits(3 * total * INDEX_BYTES, f"reading the {total} samples of {os.fspath(path)!r}", FILE_HINT)
     wanted = np.arange(total) if samples is None else np.asarray(samples, dtype=np.int64)
     if wanted.size and (wanted.min() < 0 or wanted.max() >= total or np.any(np.diff(wanted) <= 0)):
         raise BiosnnInputError(f"samples must be ascending indices in [0, {total})")
@@ -427,7 +430,7 @@ def count_events(files, cfg: NormalizeConfig, forms=FORMS, *, chunk: int = CHUNK
     """``({form: c [S, n_channels] int32}, labels [S])`` over ``files`` in order, in one reading (refused before
     it starts when the counts would not fit in memory)."""
     n_total = sum(n_samples(f) for f in files)
-    check_fits(_counting_bytes(n_total, cfg, forms, chunk), f"counting {_sizes_text(n_total, cfg)}")
+    check_fits(_counting_bytes(n_total, cfg, forms, chunk), f"counting {_sizes_text(n_total, cfg)}", NORMALIZE_HINT)
     blocks = {form: [] for form in forms}
     all_labels = []
     for ids, times, units, sample, labels in _chunks(files, cfg, chunk):
@@ -642,7 +645,7 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
     total = sum(n_samples(f) for f in files)
     if cfg.full_batches > total:
         raise BiosnnInputError(f"full_batches={cfg.full_batches} is more than the {total} samples: nothing would be kept")
-    check_fits(normalize_bytes(total, cfg, forms, chunk), f"normalising {_sizes_text(total, cfg)}")
+    check_fits(normalize_bytes(total, cfg, forms, chunk), f"normalising {_sizes_text(total, cfg)}", NORMALIZE_HINT)
     provenance = dict(parameters=asdict(cfg), sources=[{"file": f.name, "sha256": file_digest(f),
                                                         "samples": n_samples(f)} for f in files])
     summary = {}
@@ -662,7 +665,7 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
         sizes = [n for form, sel in selections.items() for n in _output_bytes(form, sel, c[form], cfg).values()]
         del c                                        # the files are built in memory: the counts are done with
         check_fits(_writing_bytes(total, cfg, forms, chunk) + sum(sizes) + max(sizes),   # + one file's copy
-                   f"building the normalised files ({sum(sizes) / 2 ** 20:.3g} MiB) in memory")
+                   f"building the normalised files ({sum(sizes) / 2 ** 20:.3g} MiB) in memory", NORMALIZE_HINT)
         _check_room(tmp, sum(sizes), out_dir)
         _write(tmp, files, cfg, selections, provenance, chunk)
         bar.update()

@@ -132,9 +132,9 @@ def _dims(what: str, shape) -> tuple:
 def check_dense(name: str, kind: str | None, n_entries: int, what: str) -> None:
     """Refuse, before it is allocated, a dense float64 build of ``n_entries`` entries at NIR node ``name`` (of type
     ``kind``) that would not fit in memory (a small file can declare shapes whose dense matrices take terabytes)."""
-    from ..resources import check_fits
+    from ..resources import FILE_HINT, check_fits
 
-    check_fits(int(n_entries) * ENTRY_BYTES, f"NIR node {name!r}{f' ({kind})' if kind else ''}: {what}")
+    check_fits(int(n_entries) * ENTRY_BYTES, f"NIR node {name!r}{f' ({kind})' if kind else ''}: {what}", FILE_HINT)
 
 
 def sample_shape(graph, order: list[str]) -> tuple:
