@@ -261,7 +261,7 @@ def cmd_validate_nir(args) -> int:
     check_input_file(args.graph, "NIR")
     check_input_file(args.input, "--input")
     if args.out:
-        check_distinct([(args.out, "--out")], [(args.graph, "the NIR graph"), (args.input, "--input")])
+        check_distinct([(args.out, "--out")], [(args.graph, "NIR graph"), (args.input, "--input")])
         check_owned_dir(args.out, VALIDATE_NIR_OWNER, "--out")
     inputs = _load_nir_input(args.input)
     from .nir.frameworks import FRAMEWORKS

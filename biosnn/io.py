@@ -134,11 +134,20 @@ def _check_creatable(path: Path, directory: Path, what: str) -> None:
 
 
 def check_output_file(path, what: str = "output") -> Path:
-    """An output file that can be written: not a directory, in a writable (or creatable) directory."""
+    """An output file that can be written: not a directory, a device, a FIFO or a socket (an atomic write
+    would replace the node itself: as root, ``--out /dev/null`` would delete the device), in a writable
+    (or creatable) directory, and not inside a directory another command owns (:data:`OWNER_MARKER`:
+    that command replaces its directory as a whole, and the file would be lost, or replace its files)."""
     path = Path(path)
     if path.is_dir():
         raise BiosnnInputError(f"{what} {str(path)!r} is a directory; give a file name")
-    _check_creatable(path, path.parent if str(path.parent) else Path("."), what)
+    if path.exists() and not path.is_file():
+        raise BiosnnInputError(f"{what} {str(path)!r} is {_file_kind(os.stat(path).st_mode)}; give a regular file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if (parent / OWNER_MARKER).exists() or (parent / OWNER_MARKER).is_symlink():
+        raise BiosnnInputError(f"{what} {str(path)!r} is inside a directory written (and replaced as a whole) by "
+                               "another biosnn command; write it elsewhere")
+    _check_creatable(path, parent, what)
     if path.exists() and not os.access(path, os.W_OK):
         raise BiosnnInputError(f"{what} {str(path)!r} exists and is not writable")
     return path
@@ -192,6 +201,9 @@ def check_owned_dir(path, owner: str, what: str = "output directory") -> Path:
     empty, or written by the same command (its :data:`OWNER_MARKER` says so). Anything else is a user's
     folder (or another command's output) and is refused, never replaced."""
     path = check_output_dir(path, what)
+    if path.is_symlink():
+        raise BiosnnInputError(f"{what} {str(path)!r} is a symbolic link; it would be replaced as a whole: give the "
+                               "directory itself")
     if path.is_dir():
         names = sorted(os.listdir(path))
         if names:

@@ -310,3 +310,46 @@ def test_a_hostile_results_file_is_bad_input(tmp_path, capsys, text, message):
     assert main(["report", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "r.html")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+# -- review findings: device outputs, symlinked directories, owned folders, ignored Ctrl-C -------------------
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path, capsys):
+    """As root, an atomic write over ``--out /dev/null`` would delete the device: a FIFO stands in for it."""
+    SpikeTrains([0.001], [0], 1, 0.01).save(tmp_path / "s.npz")
+    np.save(tmp_path / "w.npy", np.full((1, 2), 0.3))
+    os.mkfifo(tmp_path / "out.npz")
+    argv = ["simulate", "lif", "--input", str(tmp_path / "s.npz"), "--weights", str(tmp_path / "w.npy"), "--dt",
+            "1e-4", "--duration", "0.01", "--backend", "torch", "--out", str(tmp_path / "out.npz")]
+    assert main(argv) == 2 and "is a FIFO" in capsys.readouterr().err
+    assert (tmp_path / "out.npz").is_fifo()
+
+
+def test_a_symlinked_directory_output_and_a_file_inside_an_owned_folder_are_refused(tmp_path, capsys):
+    report = tmp_path / "report"
+    assert main(["validate", "--models", "li", "--quiet", "--out", str(report)]) == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "mine")
+    assert main(["validate", "--models", "li", "--quiet", "--out", str(tmp_path / "link")]) == 2
+    assert "is a symbolic link" in capsys.readouterr().err
+    assert (tmp_path / "link").is_symlink() and list((tmp_path / "mine").iterdir()) == []
+    before = (report / "report.md").read_bytes()
+    for name in ("report.md", ".biosnn-output", "page.html"):
+        assert main(["report", "--results", str(report), "--out", str(report / name)]) == 2
+        assert "inside a directory written" in capsys.readouterr().err
+    assert (report / "report.md").read_bytes() == before and not (report / "page.html").exists()
+
+
+@pytest.mark.slow
+def test_an_ignored_ctrl_c_stays_ignored_after_brian2_is_imported(tmp_path):
+    """A background job starts with SIGINT ignored; Brian2's import-time handler then crashed on Ctrl-C
+    (``TypeError: 'Handlers' object is not callable``). biosnn puts the previous disposition back."""
+    SpikeTrains(np.linspace(0.001, 2.9, 300), np.zeros(300, int), 1, 3.0).save(tmp_path / "s.npz")
+    np.save(tmp_path / "w.npy", np.full((1, 4), 0.3))
+    process = _biosnn("simulate", "lif", "--input", str(tmp_path / "s.npz"), "--weights", str(tmp_path / "w.npy"),
+                      "--dt", "1e-4", "--duration", "3", "--backend", "brian2", "--out", str(tmp_path / "t.npz"),
+                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    time.sleep(5.0)     # Brian2 imported, the 30,000-step run in progress
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0 and "Traceback" not in stderr, stderr
+    assert (tmp_path / "t.npz").exists()
