@@ -189,8 +189,11 @@ def cmd_perturb(args) -> int:
         try:
             summary = run_sweep(table, net, data, spec, grid, args.seeds, jobs=args.jobs, train=train,
                                 sources=sources, scheduler=args.scheduler, progress=not args.quiet)
-        except BaseException:       # bad input, Ctrl-C, a full disk: a database this run created empty goes
-            if created and not _has_rows(table):
+        except BaseException as err:   # bad input, Ctrl-C, a full disk: a database this run created empty goes
+            from .sweep_table import is_locked
+
+            # (not when another sweep holds it: it may be that sweep's database, still empty)
+            if created and not is_locked(err) and not _has_rows(table) and not table.unsaved_files():
                 table.close()
                 remove_created()
             raise

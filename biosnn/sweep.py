@@ -30,14 +30,27 @@ only the rows not yet stored (a killed sweep resumes; a backend or dt added
 later is computed alone); ``jobs > 1`` evaluates points in that many local
 processes, ``scheduler`` on a dask.distributed cluster (the parent alone writes
 the database, so every point is stored exactly once even when a worker dies).
+
+Local worker processes die with the sweep: on Linux each asks the kernel for
+SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``), so a sweep killed
+with SIGKILL leaves no worker (nor multiprocessing's resource tracker, which
+ends when the last process holding its pipe does); dask's LocalCluster workers
+already exit when their nanny's pipe closes. Ctrl-C belongs to the parent: the
+workers ignore SIGINT (which a terminal sends to the whole process group), and
+the parent cancels the queued points, terminates the workers and exits (status
+130 from the CLI) with every stored point whole; rerunning computes the rest.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import hashlib
 import multiprocessing
+import os
+import signal
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -48,6 +61,7 @@ from .data.dataset import SpikeDataset
 from .errors import BiosnnInputError
 from .network import FeedForwardNet
 from .perturb import get_perturbation, perturb
+from .results import MAX_SEED
 from .schedule import TimeGrid
 from .spikes import SpikeTrains
 
@@ -55,6 +69,10 @@ from .spikes import SpikeTrains
 #: :func:`biosnn.data.tasks.fit_rate_classifier` (fitted on a training set's spike counts)
 BACKENDS = ("torch", "brian2", "rate_logistic", "rate_mlp")
 RATE_BACKENDS = {"rate_logistic": "logistic", "rate_mlp": "mlp"}
+#: Linux's prctl option that sends a signal to a process when its parent dies (<linux/prctl.h>)
+PR_SET_PDEATHSIG = 1
+#: seconds the parent waits for a terminated worker before it kills it (a worker frees its memory at once)
+WORKER_STOP_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -227,6 +245,62 @@ def evaluate_point(net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, kin
     return rows
 
 
+def _ignore_interrupt(signum, frame) -> None:
+    """A worker's SIGINT handler: Ctrl-C is the parent's to handle (a callable, not ``SIG_IGN``: Brian2's
+    handler, installed when a worker imports it, calls the one it replaced)."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Initializer of a local worker process: leave Ctrl-C to the parent; on Linux also ask the kernel to
+    SIGKILL the worker when its parent dies, and exit at once if the parent died before that took effect.
+    The kernel's parent is the thread that spawned the worker: :func:`_evaluated` spawns from the thread
+    that runs the sweep, which lives as long as the sweep."""
+    signal.signal(signal.SIGINT, _ignore_interrupt)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):     # no prctl in this libc: the worker may outlive a killed parent
+        return
+    if os.getppid() != parent:            # the parent died before prctl: nobody is left to signal us
+        os._exit(1)
+
+
+def dask_setup(worker) -> None:
+    """The dask preload of the LocalCluster's worker processes (``preload=["biosnn.sweep"]``, run in each
+    worker's main thread): as local workers, they leave Ctrl-C to the sweep, which closes the cluster."""
+    signal.signal(signal.SIGINT, _ignore_interrupt)
+
+
+def _stop_cluster(cluster) -> None:
+    """End a LocalCluster's worker processes at once (a task in progress is dropped, never stored), where
+    ``cluster.close()`` would give each busy worker 4 s: every nanny is told not to restart its worker
+    (``Nanny.close_gracefully``), then the worker is killed."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        with contextlib.suppress(Exception):      # a nanny or worker already gone: close() ends the rest
+            nanny.close_gracefully(reason="biosnn sweep stopped")
+            if nanny.pid:
+                os.kill(nanny.pid, signal.SIGKILL)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued points and end the workers at once (a point in progress is dropped, never
+    stored): what a sweep that stops early (Ctrl-C, an error) does instead of waiting for the queue."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())   # taken before shutdown clears it
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    deadline = time.monotonic() + WORKER_STOP_S
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
 def _evaluate_on_worker(*args) -> list[dict]:
     """A point in a worker process (local or dask): one torch thread, then the point (a worker restarted
     after a failure gets the same setting)."""
@@ -244,7 +318,8 @@ def _dask_client(scheduler: str, jobs: int):
     except ImportError:
         raise BiosnnInputError("--scheduler needs dask.distributed: pip install 'biosnn[cluster]'") from None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                               preload=[__name__])    # dask_setup: the workers leave Ctrl-C to this process
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="10s"), None
@@ -266,6 +341,10 @@ def _evaluated(work, model, rate_models, *, jobs: int, scheduler: str | None):
                        for point, runs in work]
             for future in dask_completed(futures):
                 yield future.result()
+        except BaseException:           # Ctrl-C, an error, or the consumer closing early
+            if cluster is not None:
+                _stop_cluster(cluster)
+            raise
         finally:
             client.close()
             if cluster is not None:
@@ -275,10 +354,29 @@ def _evaluated(work, model, rate_models, *, jobs: int, scheduler: str | None):
             yield evaluate_point(*model, *point, runs, rate_models)
     else:
         context = multiprocessing.get_context("spawn")   # torch's threads do not survive a fork
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),))
+        try:
             futures = [pool.submit(_evaluate_on_worker, *model, *point, runs, rate_models) for point, runs in work]
             for future in as_completed(futures):
                 yield future.result()
+        except BaseException:           # Ctrl-C, an error, or the consumer closing early: do not wait for the queue
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _keep_unsaved(table) -> None:
+    """A sweep that stops early (Ctrl-C, an error) with evaluated points it could not store (the database
+    was locked): save them beside the database for the next sweep, and say where."""
+    if not table.pending:
+        return
+    try:
+        path, points = table.save_unsaved()
+    except OSError as err:
+        print(f"biosnn: {len(table.pending)} evaluated points could not be stored nor saved ({err})", file=sys.stderr)
+        return
+    print(f"biosnn: {len(points)} evaluated points not stored yet are in {str(path)!r}; the next sweep on "
+          f"{str(table.path)!r} imports them", file=sys.stderr)
 
 
 def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, grid, seeds, *, jobs: int = 1,
@@ -299,11 +397,17 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
     seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
         raise BiosnnInputError(f"seeds must be non-negative integers, got {seeds}")
+    if any(int(s) > MAX_SEED for s in seeds):    # the table's seed is an SQLite INTEGER (signed 64-bit)
+        raise BiosnnInputError(f"seeds must be at most 2**63-1 = {MAX_SEED}, got {max(int(s) for s in seeds)}")
     seeds = list(dict.fromkeys(int(s) for s in seeds))
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise BiosnnInputError(f"jobs must be a positive integer, got {jobs!r}")
     if net.n_inputs != data.n_inputs:
         raise BiosnnInputError(f"the network takes {net.n_inputs} inputs, the dataset has {data.n_inputs} channels")
+    if net.layers[-1].n < data.n_classes:
+        raise BiosnnInputError(f"the network's readout has {net.layers[-1].n} outputs, fewer than the dataset's "
+                               f"{data.n_classes} classes: it cannot predict every class; give the network trained "
+                               "on this dataset")
     rate = [b for b in spec.backends if b in RATE_BACKENDS]
     if rate and train is None:
         raise BiosnnInputError(f"{', '.join(rate)}: give the training set the rate classifiers are fitted on")
@@ -317,6 +421,7 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
         raise BiosnnInputError(f"the rate classifiers cannot be fitted on this training set: {err}") from None
     for kind, name, digest in sources:
         table.register(name, kind, digest)
+    table.import_unsaved()          # points a sweep could not store before it ended (the database was locked)
     stored = table.stored()
     work = []
     for kind, strength in grid:
@@ -331,8 +436,12 @@ def run_sweep(table, net: FeedForwardNet, data: SpikeDataset, spec: SweepSpec, g
         with tqdm(total=len(work), desc="sweep", unit="point", disable=not progress) as bar, \
                 contextlib.closing(results):
             for rows in results:        # closing: workers and clusters stop here, also when a write fails
-                table.write_point(rows)
+                table.save_point(rows)  # kept in memory while another writer holds the database
                 bar.update()
+        table.finish()
+    except BaseException:
+        _keep_unsaved(table)
+        raise
     finally:
         close_compiled()            # points evaluated in this process: Brian2 back on its runtime device
     seconds = time.perf_counter() - start
