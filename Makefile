@@ -13,13 +13,13 @@ PYTEST_ARGS ?=
 # worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo figures report test test-faults test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
+.PHONY: demo figures report test test-faults test-wheel lint test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	# spikingjelly is only a test oracle; its torchvision dependency breaks with this torch.
 	$(PY) -m pip install --quiet --no-deps spikingjelly==0.0.0.0.14
 	# NIR round trips (tests/test_nir_frameworks.py): norse's requirements would replace torch (--no-deps); spikingjelly
@@ -36,11 +36,11 @@ demo: $(STAMP)
 # Every publication figure (PDF + 300 dpi PNG) from the stored study results and the demo's report
 # (the demo runs first when its report is missing).
 figures: $(STAMP) $(DEMO_OUT)/report.json
-	$(VENV)/bin/biosnn figures --results figures/results $(DEMO_OUT) --out $(FIGURES_OUT)
+	$(VENV)/bin/biosnn figures --results biosnn/reporting/figures/results $(DEMO_OUT) --out $(FIGURES_OUT)
 
 # One self-contained HTML page of the validation, the studies and every figure (after make demo).
 report: figures
-	$(VENV)/bin/biosnn report --results $(DEMO_OUT) figures/results --figures $(FIGURES_OUT) --out $(REPORT_OUT)
+	$(VENV)/bin/biosnn report --results $(DEMO_OUT) biosnn/reporting/figures/results --figures $(FIGURES_OUT) --out $(REPORT_OUT)
 
 $(DEMO_OUT)/report.json: | $(STAMP)
 	$(MAKE) demo
@@ -53,6 +53,15 @@ test: $(STAMP)
 test-faults: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "faults" $(PYTEST_ARGS)
 
+# The wheel as a user installs it: built, installed (not editable) into a fresh venv, its commands run.
+test-wheel: $(STAMP)
+	tools/wheel_smoke.sh $(PY)
+
+# Lint and format (ruff, configured in pyproject.toml); CI runs it.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 # One case per model and every network on Brian2's compiled targets (cython, cpp_standalone).
 test-compiled: $(STAMP)
 	$(PY) -m pytest -m "(cython or cpp_standalone) and not slow" $(PYTEST_ARGS)
@@ -60,13 +69,13 @@ test-compiled: $(STAMP)
 # brian2cuda projects generated and nvcc-compiled without a GPU (skips without nvcc); compiled projects are
 # cached by the hash of their sources in $$BIOSNN_CUDA_BUILD_CACHE or pytest's cache (minutes uncached).
 test-cuda-build: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[cuda]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[cuda]'
 	$(PY) -m pytest -m cuda_build $(PYTEST_ARGS)
 
 # The report's browser check: Debian's chromium (installed when missing; as root) and playwright.
 browser: $(STAMP)
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
-	$(PY) -m pip install --quiet -e '.[browser]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[browser]'
 
 # Opens `biosnn report`'s page in headless chromium: images decoded, no console error, sortable tables;
 # a screenshot goes to pytest's tmp directory (and to $$BIOSNN_SCREENSHOT when set).
@@ -91,7 +100,7 @@ bench: $(STAMP)
 # Cost against network size (1k .. 1M neurons) and steps, both backends, and its figure (about 5 minutes).
 bench-scaling: $(STAMP)
 	$(PY) benchmarks/bench_scaling.py
-	$(PY) figures/fig_scaling.py --results benchmarks/results --out benchmarks/results
+	$(PY) -m biosnn.reporting.figures.fig_scaling --results benchmarks/results --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis

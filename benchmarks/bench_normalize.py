@@ -20,8 +20,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from biosnn.core.io import atomic_write_json
 from biosnn.data.shd import NormalizeConfig, normalize
-from biosnn.io import atomic_write_json
 
 
 def write_shaped(path: Path, n_samples: int, mean_spikes: int, rng: np.random.Generator) -> None:
@@ -54,8 +54,14 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     summary = normalize(files, work / "normalized", NormalizeConfig(full_batches=256), progress=True)
     seconds = time.perf_counter() - start
-    result = dict(seconds=round(seconds, 1), mean_spikes=args.spikes, samples=10420, summary=summary,
-                  machine=platform.machine(), processor=platform.processor())
+    result = dict(
+        seconds=round(seconds, 1),
+        mean_spikes=args.spikes,
+        samples=10420,
+        summary=summary,
+        machine=platform.machine(),
+        processor=platform.processor(),
+    )
     atomic_write_json(args.out, result)
     print(json.dumps(result, indent=1))
     return 0

@@ -18,7 +18,7 @@ import torch
 
 import biosnn
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.torch.module import Layer
+from biosnn.torch.layer import Layer
 
 
 def timed(fn, repeat=1):
@@ -44,7 +44,8 @@ def main(argv=None) -> int:
 
     layer = Layer("lif", dt=dt, n_neurons=n, params={"tau_m": 0.02}).to(args.device)
     drive = torch.as_tensor(spikes.to_raster(dt, int(round(dur / dt))), dtype=torch.float32) @ torch.as_tensor(
-        weights, dtype=torch.float32)
+        weights, dtype=torch.float32
+    )
     drive = drive.to(args.device)
 
     def synchronize():
@@ -75,8 +76,10 @@ def main(argv=None) -> int:
         print("spikingjelly not installed: peer skipped")
     for target in args.targets:
         results[f"biosnn brian2 {target} (float64)"] = timed(
-            lambda: biosnn.simulate("lif", spikes, weights, backend="brian2", target=target, dt=dt, duration=dur,
-                                    params={"tau_m": 0.02}))
+            lambda: biosnn.simulate(
+                "lif", spikes, weights, backend="brian2", target=target, dt=dt, duration=dur, params={"tau_m": 0.02}
+            )
+        )
     base = results[f"biosnn torch mirror ({args.device}, float32)"]
     print(f"LIF layer {n_in}->{n}, batch {batch}, {int(round(dur / dt))} steps, dt {dt:g}s")
     for name, seconds in results.items():

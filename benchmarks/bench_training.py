@@ -99,18 +99,27 @@ def build(peer: str, network: str, weights):
     import torch
 
     if peer in ("biosnn", "biosnn_phases"):
-        from biosnn.network import LayerSpec
-        from biosnn.torch.feedforward import FeedForward
+        from biosnn.models.network import LayerSpec
+        from biosnn.torch.network import FeedForward
 
         rng = np.random.default_rng(1)
         if network == "gamma":
-            layers = [LayerSpec("gamma_cascade", n, dict(GAMMA, bucket_weight=rng.uniform(0, 1, (n, 3))))
-                      for n in SIZES[1:]]
+            layers = [
+                LayerSpec("gamma_cascade", n, dict(GAMMA, bucket_weight=rng.uniform(0, 1, (n, 3)))) for n in SIZES[1:]
+            ]
         else:
             layers = [LayerSpec("plif" if network == "plif" else "lif", n, dict(tau_m=TAU)) for n in SIZES[1:]]
         delays = [rng.uniform(0, MAX_DELAY / 2, n) for n in SIZES[:-1]] if network == "delay" else None
-        net = FeedForward(SIZES[0], layers, dt=DT, weights=weights, delays=delays, learn_delays=network == "delay",
-                          d_max=MAX_DELAY if network == "delay" else None, fused=peer == "biosnn").float()
+        net = FeedForward(
+            SIZES[0],
+            layers,
+            dt=DT,
+            weights=weights,
+            delays=delays,
+            learn_delays=network == "delay",
+            d_max=MAX_DELAY if network == "delay" else None,
+            fused=peer == "biosnn",
+        ).float()
         return net, lambda x: net(x)[-1]
     spike = SpikeFn.make()
     ws = torch.nn.ParameterList(torch.nn.Parameter(torch.as_tensor(w, dtype=torch.float32)) for w in weights)
@@ -119,7 +128,7 @@ def build(peer: str, network: str, weights):
 
         def forward(x):
             for w in ws:
-                drive = torch.cat([torch.zeros_like(x[:1]), x[:-1]]) @ w       # one step of synaptic latency
+                drive = torch.cat([torch.zeros_like(x[:1]), x[:-1]]) @ w  # one step of synaptic latency
                 v = torch.zeros(x.shape[1], w.shape[1])
                 out = []
                 for t in range(x.shape[0]):
@@ -131,7 +140,7 @@ def build(peer: str, network: str, weights):
             return x
 
         return ws, forward
-    if peer in ("spikingjelly", "spikingjelly2"):     # the same nodes in the two APIs
+    if peer in ("spikingjelly", "spikingjelly2"):  # the same nodes in the two APIs
         if peer == "spikingjelly":
             from spikingjelly.clock_driven import neuron, surrogate
 
@@ -156,8 +165,15 @@ def build(peer: str, network: str, weights):
         import snntorch
         from snntorch import surrogate as snn_surrogate
 
-        cells = torch.nn.ModuleList(snntorch.Leaky(beta=math.exp(-DT / TAU), threshold=1.0, reset_mechanism="zero",
-                                                   spike_grad=snn_surrogate.fast_sigmoid(slope=100)) for _ in weights)
+        cells = torch.nn.ModuleList(
+            snntorch.Leaky(
+                beta=math.exp(-DT / TAU),
+                threshold=1.0,
+                reset_mechanism="zero",
+                spike_grad=snn_surrogate.fast_sigmoid(slope=100),
+            )
+            for _ in weights
+        )
         module = torch.nn.ModuleList([ws, cells])
 
         def forward(x):
@@ -175,10 +191,20 @@ def build(peer: str, network: str, weights):
     if peer == "norse":
         from norse.torch import LIF, LIFParameters
 
-        cells = torch.nn.ModuleList(LIF(LIFParameters(tau_mem_inv=torch.tensor(1 / TAU), v_th=torch.tensor(1.0),
-                                                      v_reset=torch.tensor(0.0), v_leak=torch.tensor(0.0),
-                                                      method="super", alpha=torch.tensor(100.0)), dt=DT)
-                                    for _ in weights)
+        cells = torch.nn.ModuleList(
+            LIF(
+                LIFParameters(
+                    tau_mem_inv=torch.tensor(1 / TAU),
+                    v_th=torch.tensor(1.0),
+                    v_reset=torch.tensor(0.0),
+                    v_leak=torch.tensor(0.0),
+                    method="super",
+                    alpha=torch.tensor(100.0),
+                ),
+                dt=DT,
+            )
+            for _ in weights
+        )
         module = torch.nn.ModuleList([ws, cells])
 
         def forward(x):
@@ -210,7 +236,7 @@ def run_peer(peer: str, network: str, steps: int, repeats: int) -> dict:
             forward(x)
 
     out = {}
-    if peer in SAME_CONVENTIONS:         # the untrained network's output spike counts, for the check
+    if peer in SAME_CONVENTIONS:  # the untrained network's output spike counts, for the check
         with torch.no_grad():
             out["spikes"] = forward(x).sum(0).tolist()
     for name, fn in (("inference", inference), ("train_step", train_step)):
@@ -232,8 +258,23 @@ def measure(peer: str, network: str, steps: int, repeats: int) -> dict:
         if not SPIKINGJELLY2.is_dir():
             return {"error": f"spikingjelly 2.0.0 not installed in {SPIKINGJELLY2} (make bench installs it)"}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SPIKINGJELLY2), env.get("PYTHONPATH")) if p)
-    child = subprocess.run([sys.executable, __file__, "--peer", peer, "--networks", network, "--steps", str(steps),
-                            "--repeats", str(repeats)], capture_output=True, text=True, env=env)
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--peer",
+            peer,
+            "--networks",
+            network,
+            "--steps",
+            str(steps),
+            "--repeats",
+            str(repeats),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if child.returncode != 0:
         return {"error": child.stderr.strip().splitlines()[-1] if child.stderr.strip() else "failed"}
     return json.loads(child.stdout.strip().splitlines()[-1])
@@ -260,45 +301,64 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS))
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix of the result files: training[_TAG].json and .md")
-    parser.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)     # one measurement (child process)
+    parser.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)  # one measurement (child process)
     args = parser.parse_args(argv)
     if args.peer:
         print(json.dumps(run_peer(args.peer, args.networks[0], args.steps[0], args.repeats)))
         return 0
     if args.rounds < 1 or args.repeats < 1 or min(args.steps) < 1:
         parser.error("--rounds, --repeats and --steps must be positive")
-    from biosnn.io import atomic_write_json, atomic_write_text, check_output_dir
+    from biosnn.core.io import atomic_write_json, atomic_write_text, check_output_dir
 
     out = Path(args.out)
     check_output_dir(out)
-    cases = [(network, steps, peer) for network in args.networks for steps in args.steps
-             for peer in NETWORK_PEERS[network] if peer in args.peers]
+    cases = [
+        (network, steps, peer)
+        for network in args.networks
+        for steps in args.steps
+        for peer in NETWORK_PEERS[network]
+        if peer in args.peers
+    ]
     rounds = {case: [] for case in cases}
-    for r in range(args.rounds):                 # interleaved: every case once per round
+    for r in range(args.rounds):  # interleaved: every case once per round
         for case in cases:
             network, steps, peer = case
             rounds[case].append(measure(peer, network, steps, args.repeats))
             print(f"round {r + 1}/{args.rounds}: {network} T={steps} {peer}", file=sys.stderr, flush=True)
-    results = {"machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_threads": 1,
-                           "device": "cpu"},
-               "settings": {"rounds": args.rounds, "repeats": args.repeats, "batch": BATCH, "sizes": SIZES},
-               "runs": []}
-    lines = ["| network | T | peer | train step (s) | ratio | inference (s) | ratio | peak RSS (MB) |",
-             "|---|---|---|---|---|---|---|---|"]
+    results = {
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpu_threads": 1,
+            "device": "cpu",
+        },
+        "settings": {"rounds": args.rounds, "repeats": args.repeats, "batch": BATCH, "sizes": SIZES},
+        "runs": [],
+    }
+    lines = [
+        "| network | T | peer | train step (s) | ratio | inference (s) | ratio | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     notes = []
     for network in args.networks:
         for steps in args.steps:
-            measured = {peer: best_of(rounds[(network, steps, peer)]) for peer in NETWORK_PEERS[network]
-                        if (network, steps, peer) in rounds}
+            measured = {
+                peer: best_of(rounds[(network, steps, peer)])
+                for peer in NETWORK_PEERS[network]
+                if (network, steps, peer) in rounds
+            }
             counts = {peer: np.asarray(m.pop("spikes")) for peer, m in measured.items() if "spikes" in m}
             agreement = {}
             if "biosnn" in counts:
                 for peer, c in counts.items():
                     if peer != "biosnn":
                         agreement[peer] = float(np.mean(c == counts["biosnn"]))
-                notes.append(f"{network}, T = {steps}: output spike counts ({int(counts['biosnn'].sum())} spikes) "
-                             "equal to biosnn's on " + (", ".join(f"{100 * a:.1f}% ({p})" for p, a in agreement.items())
-                                                       or "n/a") + " of entries.")
+                notes.append(
+                    f"{network}, T = {steps}: output spike counts ({int(counts['biosnn'].sum())} spikes) "
+                    "equal to biosnn's on "
+                    + (", ".join(f"{100 * a:.1f}% ({p})" for p, a in agreement.items()) or "n/a")
+                    + " of entries."
+                )
             base = measured.get("biosnn", {})
             for peer, m in measured.items():
                 if "error" in m:
@@ -306,18 +366,25 @@ def main(argv=None) -> int:
                     continue
                 ratio_t = m["train_step"] / base["train_step"] if "train_step" in base else float("nan")
                 ratio_i = m["inference"] / base["inference"] if "inference" in base else float("nan")
-                lines.append(f"| {network} | {steps} | {peer} | {m['train_step']:.4f} | {ratio_t:.2f} | "
-                             f"{m['inference']:.4f} | {ratio_i:.2f} | {m['peak_rss_mb']:.0f} |")
-            results["runs"].append({"network": network, "steps": steps, "measured": measured,
-                                    "spike_counts_equal_to_biosnn": agreement})
+                lines.append(
+                    f"| {network} | {steps} | {peer} | {m['train_step']:.4f} | {ratio_t:.2f} | "
+                    f"{m['inference']:.4f} | {ratio_i:.2f} | {m['peak_rss_mb']:.0f} |"
+                )
+            results["runs"].append(
+                {"network": network, "steps": steps, "measured": measured, "spike_counts_equal_to_biosnn": agreement}
+            )
     text = "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
     stem = "training" + (f"_{args.tag}" if args.tag else "")
     atomic_write_json(out / f"{stem}.json", results)
     atomic_write_text(out / f"{stem}.md", text)
     print(text)
-    unequal = [f"{run['network']} T={run['steps']} {peer}" for run in results["runs"]
-               for peer, a in run["spike_counts_equal_to_biosnn"].items() if a != 1.0]
-    if unequal:                  # the same computation must give the same spikes: not a comparison otherwise
+    unequal = [
+        f"{run['network']} T={run['steps']} {peer}"
+        for run in results["runs"]
+        for peer, a in run["spike_counts_equal_to_biosnn"].items()
+        if a != 1.0
+    ]
+    if unequal:  # the same computation must give the same spikes: not a comparison otherwise
         print(f"error: output spike counts differ from biosnn's: {', '.join(unequal)}", file=sys.stderr)
         return 1
     return 0

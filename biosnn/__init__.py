@@ -7,33 +7,68 @@ Public interface::
     biosnn.simulate_network(net, inputs, *, backend, dt, duration, ...) -> [LayerActivity]
     biosnn.FeedForwardNet, biosnn.LayerSpec, biosnn.SpikeTrains, biosnn.Trace, biosnn.REGISTRY
 
-The names are loaded on first use (PEP 562), so ``import biosnn`` and the
-``biosnn`` command start without importing Brian2 or torch.
+The layers are subpackages, each reachable after ``import biosnn`` (``biosnn.torch.Layer``,
+``biosnn.brian``, ...): ``core`` (specs, the time grid, files), ``models`` (one spec per model),
+``brian`` (the reference), ``torch`` (the mirror), ``training``, ``equivalence`` (the contract and
+its ground truths), ``studies``, ``data``, ``nir`` and ``reporting``.
+
+Names and subpackages are loaded on first use (PEP 562), so ``import biosnn`` and the ``biosnn``
+command start without importing Brian2 or torch; type checkers and IDEs see them through the
+``TYPE_CHECKING`` imports below.
 """
 
+from __future__ import annotations
+
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from .errors import BiosnnInputError
+from .core.errors import BiosnnInputError
+from .core.version import __version__
 
-__version__ = "0.2.0"
+if TYPE_CHECKING:
+    from . import brian, core, data, equivalence, models, nir, reporting, studies, torch, training  # noqa: F401
+    from .core.spikes import SpikeTrains
+    from .core.trace import Trace
+    from .models import REGISTRY, get_spec
+    from .models.network import FeedForwardNet, LayerSpec
+    from .simulation import simulate, simulate_network
 
 _LAZY = {
-    "REGISTRY": ".equations", "get_spec": ".equations", "simulate": ".simulation",
-    "simulate_network": ".simulation", "FeedForwardNet": ".network", "LayerSpec": ".network",
-    "SpikeTrains": ".spikes", "Trace": ".trace",
+    "REGISTRY": ".models",
+    "get_spec": ".models",
+    "simulate": ".simulation",
+    "simulate_network": ".simulation",
+    "FeedForwardNet": ".models.network",
+    "LayerSpec": ".models.network",
+    "SpikeTrains": ".core.spikes",
+    "Trace": ".core.trace",
 }
+_SUBPACKAGES = ("core", "models", "brian", "torch", "training", "equivalence", "studies", "data", "nir", "reporting")
 
-__all__ = ["REGISTRY", "get_spec", "BiosnnInputError", "simulate", "simulate_network", "FeedForwardNet", "LayerSpec",
-           "SpikeTrains", "Trace", "__version__"]
+__all__ = [
+    "REGISTRY",
+    "get_spec",
+    "BiosnnInputError",
+    "simulate",
+    "simulate_network",
+    "FeedForwardNet",
+    "LayerSpec",
+    "SpikeTrains",
+    "Trace",
+    "__version__",
+]
 
 
-def __getattr__(name):
+def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'biosnn' has no attribute {name!r}")
+    elif name in _SUBPACKAGES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'biosnn' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))

@@ -1,24 +1,23 @@
 """``biosnn.simulate`` and ``biosnn.simulate_network``: one entry point per job, two backends.
 
-A single layer is a one-layer :class:`~biosnn.network.FeedForwardNet`; both
+A single layer is a one-layer :class:`~biosnn.models.network.FeedForwardNet`; both
 functions go through the same runner of the chosen backend
 (``biosnn/brian/network.py`` or ``biosnn/torch/run.py``).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-import numpy as np
-
-from .activity import LayerActivity
-from .equations import get_spec
-from .errors import BiosnnInputError
-from .inputs import check_weights, make_stimulus
-from .network import FeedForwardNet, LayerSpec
-from .resources import check_fits, estimate
-from .schedule import DISCRETIZATIONS, TimeGrid
-from .trace import Trace
+from .core.activity import LayerActivity
+from .core.errors import BiosnnInputError
+from .core.inputs import check_weights, make_stimulus
+from .core.resources import check_fits
+from .core.schedule import DISCRETIZATIONS, TimeGrid
+from .core.trace import Trace
+from .models import get_spec
+from .models.footprint import estimate
+from .models.network import FeedForwardNet, LayerSpec
 
 BACKENDS = ("brian2", "torch")
 DTYPES = ("float64", "float32")
@@ -46,8 +45,7 @@ def _check_run(backend: str, target: str | None, dtype) -> str:
 
 def _check_discretization(net: FeedForwardNet, discretization: str, dt: float) -> None:
     if discretization not in DISCRETIZATIONS:
-        raise BiosnnInputError(
-            f"unknown discretization {discretization!r}; choose one of {', '.join(DISCRETIZATIONS)}")
+        raise BiosnnInputError(f"unknown discretization {discretization!r}; choose one of {', '.join(DISCRETIZATIONS)}")
     for k, layer in enumerate(net.layers):
         spec = get_spec(layer.model)
         spec.check_discretization(discretization)
@@ -55,12 +53,23 @@ def _check_discretization(net: FeedForwardNet, discretization: str, dt: float) -
             spec.check_euler_stable(net.resolved_params(k, dt), dt, layer.synapse)
 
 
-def simulate_network(net: FeedForwardNet, inputs, *, backend: str, dt, duration, target: str | None = None,
-                     schedule: str = "exact", discretization: str = "exact", dtype="float64",
-                     record: bool = False, copies: int | None = None) -> list[LayerActivity]:
-    """Simulate a feed-forward network description; one :class:`~biosnn.activity.LayerActivity` per layer.
+def simulate_network(
+    net: FeedForwardNet,
+    inputs,
+    *,
+    backend: str,
+    dt,
+    duration,
+    target: str | None = None,
+    schedule: str = "exact",
+    discretization: str = "exact",
+    dtype="float64",
+    record: bool = False,
+    copies: int | None = None,
+) -> list[LayerActivity]:
+    """Simulate a feed-forward network description; one :class:`~biosnn.core.activity.LayerActivity` per layer.
 
-    ``inputs``: :class:`~biosnn.spikes.SpikeTrains` (batched when they carry
+    ``inputs``: :class:`~biosnn.core.spikes.SpikeTrains` (batched when they carry
     ``samples``), or a held drive ``[T, N_in]`` / ``[T, B, N_in]`` when the first
     layer's synapse kind is ``held``. ``record``: keep every layer's recorded
     variables at the start of every step (the torch backend always does).
@@ -71,24 +80,24 @@ def simulate_network(net: FeedForwardNet, inputs, *, backend: str, dt, duration,
     Other arguments as :func:`simulate`.
     """
     dtype = _check_run(backend, target, dtype)
-    copies = check_copies(copies, backend)
+    if copies is not None:
+        from .brian.layout import check_copies  # only here: importing the Brian2 backend imports Brian2
+
+        copies = check_copies(copies, backend)
     grid = TimeGrid.from_duration(dt, duration, schedule)
     for layer in net.layers:
         get_spec(layer.model).check_schedule(grid.schedule)
     _check_discretization(net, discretization, grid.dt)
-    return _run(net, _stimulus(net, inputs, grid), backend=backend, target=target, discretization=discretization,
-                dtype=dtype, record=record, copies=copies)
-
-
-def check_copies(copies, backend: str) -> int | None:
-    """``copies``: None or a positive integer, for the Brian2 backend only."""
-    if copies is None:
-        return None
-    if backend != "brian2":
-        raise BiosnnInputError("copies applies to the Brian2 backend (the torch mirror holds one copy per batch)")
-    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
-        raise BiosnnInputError(f"copies must be a positive integer, got {copies!r}")
-    return int(copies)
+    return _run(
+        net,
+        _stimulus(net, inputs, grid),
+        backend=backend,
+        target=target,
+        discretization=discretization,
+        dtype=dtype,
+        record=record,
+        copies=copies,
+    )
 
 
 def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
@@ -97,8 +106,10 @@ def _stimulus(net: FeedForwardNet, inputs, grid: TimeGrid):
 
 
 def _run(net, stimulus, *, backend, target, discretization, dtype, record, copies=None) -> list[LayerActivity]:
-    check_fits(estimate(net, stimulus, backend=backend, record=record, dtype=dtype, copies=copies),
-               f"this {backend} simulation")
+    check_fits(
+        estimate(net, stimulus, backend=backend, record=record, dtype=dtype, copies=copies),
+        f"this {backend} simulation",
+    )
     if backend == "brian2":
         from .brian.network import run_network
 
@@ -108,15 +119,28 @@ def _run(net, stimulus, *, backend, target, discretization, dtype, record, copie
     return run_network(net, stimulus, discretization=discretization, dtype=dtype)
 
 
-def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params: Mapping | None = None,
-             target: str | None = None, discretization: str = "exact", dtype="float64",
-             synapse: str | None = None, reset: str | None = None, schedule: str = "exact") -> Trace:
+def simulate(
+    model: str,
+    inputs,
+    weights,
+    *,
+    backend: str,
+    dt,
+    duration,
+    params: Mapping | None = None,
+    target: str | None = None,
+    discretization: str = "exact",
+    dtype="float64",
+    synapse: str | None = None,
+    reset: str | None = None,
+    schedule: str = "exact",
+) -> Trace:
     """Simulate one layer of ``model`` driven by ``inputs`` through ``weights``.
 
     Parameters
     ----------
     model : str
-        A name in the registry (``biosnn.equations.REGISTRY``): ``"lif"``, ``"plif"``, ...
+        A name in the registry (``biosnn.models.REGISTRY``): ``"lif"``, ``"plif"``, ...
     inputs : SpikeTrains or array
         Input spikes for ``delta``/``current``/``cascade`` synapses (batched when they
         carry ``samples``), or a held drive ``[T, N_in]`` / ``[T, B, N_in]`` for ``held``.
@@ -133,7 +157,7 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
     dtype : float64 or float32 (torch only; Brian2 runs in float64)
     synapse : the spec's synapse kinds (``delta``, ``current``, ``held``; ``cascade``); default: the first
     reset : the spec's resets (``hard``, ``subtract``, ...); default: the first
-    schedule : {"exact", "brian2_default"}; see ``biosnn.schedule``.
+    schedule : {"exact", "brian2_default"}; see ``biosnn.core.schedule``.
 
     Returns
     -------
@@ -151,10 +175,18 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
     net = FeedForwardNet(w.shape[0], (LayerSpec(model, w.shape[1], resolved, synapse, reset),), (w,))
     _check_discretization(net, discretization, grid.dt)
     stimulus = _stimulus(net, inputs, grid)
-    layer = _run(net, stimulus, backend=backend, target=target, discretization=discretization, dtype=dtype,
-                 record=True)[-1]
-    meta = dict(model=model, params=resolved, synapse=synapse, reset=reset, discretization=discretization,
-                dtype=dtype, schedule=grid.describe())
+    layer = _run(
+        net, stimulus, backend=backend, target=target, discretization=discretization, dtype=dtype, record=True
+    )[-1]
+    meta = dict(
+        model=model,
+        params=resolved,
+        synapse=synapse,
+        reset=reset,
+        discretization=discretization,
+        dtype=dtype,
+        schedule=grid.describe(),
+    )
     if backend == "brian2":
         import brian2
 
@@ -162,5 +194,6 @@ def simulate(model: str, inputs, weights, *, backend: str, dt, duration, params:
         target_name = target or "numpy"
     else:
         target_name = f"cpu-{dtype}"
-    return layer.to_trace(t=grid.times, dt=grid.dt, batched=stimulus.batched, backend=backend, target=target_name,
-                          meta=meta)
+    return layer.to_trace(
+        t=grid.times, dt=grid.dt, batched=stimulus.batched, backend=backend, target=target_name, meta=meta
+    )

@@ -40,6 +40,7 @@ def model(request):
 @pytest.fixture
 def load_script():
     """``load_script(folder, name)``: the module of ``<repo>/<folder>/<name>.py`` (figures/, validation/)."""
+
     def load(folder: str, name: str):
         spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / folder / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
@@ -51,8 +52,8 @@ def load_script():
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread():
-    """The suite's small models run fastest on one torch thread (biosnn/threads.py)."""
-    from biosnn.threads import set_threads
+    """The suite's small models run fastest on one torch thread (biosnn/core/threads.py)."""
+    from biosnn.core.threads import set_threads
 
     set_threads(1)
 

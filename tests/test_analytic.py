@@ -5,13 +5,12 @@ v(t) = X (1 - exp(-t/tau)) crosses v_th at T* = tau ln(X / (X - v_th)).
 Under the exact discretization v(t_n) is the exact solution at grid points and
 the threshold is tested at the end of each step, so every interspike interval
 is ceil(T*/dt) steps and the first spike is labelled ceil(T*/dt) - 1 (start of
-its step; biosnn/schedule.py).
+its step; biosnn/core/schedule.py).
 """
 
 import math
 
 import numpy as np
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +22,9 @@ GRID_MARGIN = 1e-6
 
 def _run(backend, X, tau, dt, n_steps):
     drive = np.full((n_steps, 1), X)
-    return biosnn.simulate("lif", drive, np.eye(1), backend=backend, dt=dt, duration=n_steps * dt,
-                           params={"tau_m": tau}, synapse="held")
+    return biosnn.simulate(
+        "lif", drive, np.eye(1), backend=backend, dt=dt, duration=n_steps * dt, params={"tau_m": tau}, synapse="held"
+    )
 
 
 @settings(max_examples=10, deadline=None)

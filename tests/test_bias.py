@@ -28,7 +28,7 @@ CLOSED_FORM_ATOL = 1e-12
 #: Euler against its closed form v_n = v_eq + (v_0 - v_eq)(1 - dt/tau)^n: the same arithmetic, reordered
 EULER_ATOL = 1e-12
 
-BIAS = np.array([-0.3, 0.2, 0.7])   # per neuron
+BIAS = np.array([-0.3, 0.2, 0.7])  # per neuron
 TAU_M, TAU_S, V_REST = 8e-3, 3e-3, 0.1
 
 
@@ -38,11 +38,20 @@ def _run(model, synapse, backend, discretization="exact", params=None):
     kw = dict(bias=BIAS, v_rest=V_REST, tau_s=TAU_S, **(params or {}))
     if model in ("lif", "li"):
         kw["tau_m"] = TAU_M
-    return biosnn.simulate(model, inputs, np.zeros((1, 3)), backend=backend, dt=DT, duration=N_STEPS * DT,
-                           synapse=synapse, discretization=discretization, params=kw)
+    return biosnn.simulate(
+        model,
+        inputs,
+        np.zeros((1, 3)),
+        backend=backend,
+        dt=DT,
+        duration=N_STEPS * DT,
+        synapse=synapse,
+        discretization=discretization,
+        params=kw,
+    )
 
 
-T = np.arange(N_STEPS) * DT   # the record holds v at the start of each step
+T = np.arange(N_STEPS) * DT  # the record holds v at the start of each step
 
 
 def _lif_delta(t):
@@ -63,21 +72,29 @@ def _if_current(t):
     return V_REST + BIAS * t - BIAS * TAU_S * -np.expm1(-t / TAU_S)
 
 
-CASES = [("lif", "delta", _lif_delta), ("lif", "held", _lif_delta), ("lif", "current", _lif_current),
-         ("li", "delta", _lif_delta), ("li", "current", _lif_current),
-         ("if", "delta", _if_delta), ("if", "held", _if_delta), ("if", "current", _if_current),
-         ("integrator", "delta", _if_delta), ("integrator", "held", _if_delta),
-         ("integrator", "current", _if_current)]
+CASES = [
+    ("lif", "delta", _lif_delta),
+    ("lif", "held", _lif_delta),
+    ("lif", "current", _lif_current),
+    ("li", "delta", _lif_delta),
+    ("li", "current", _lif_current),
+    ("if", "delta", _if_delta),
+    ("if", "held", _if_delta),
+    ("if", "current", _if_current),
+    ("integrator", "delta", _if_delta),
+    ("integrator", "held", _if_delta),
+    ("integrator", "current", _if_current),
+]
 
 
 @pytest.mark.parametrize("backend", ["brian2", "torch"])
 @pytest.mark.parametrize("model, synapse, closed_form", CASES, ids=[f"{m}-{s}" for m, s, _ in CASES])
 def test_constant_input_follows_the_closed_form(model, synapse, closed_form, backend):
-    params = {"v_th": 50.0} if model in ("lif", "if") else None      # far away: the relaxation alone
+    params = {"v_th": 50.0} if model in ("lif", "if") else None  # far away: the relaxation alone
     trace = _run(model, synapse, backend, params=params)
     v = trace.v[:, 0, :] if trace.v.ndim == 3 else trace.v
     np.testing.assert_allclose(v, closed_form(T), rtol=0, atol=CLOSED_FORM_ATOL)
-    assert np.abs(v[-1] - V_REST).min() > 1e-3        # every neuron has moved
+    assert np.abs(v[-1] - V_REST).min() > 1e-3  # every neuron has moved
 
 
 @pytest.mark.parametrize("backend", ["brian2", "torch"])
@@ -95,8 +112,15 @@ def test_a_suprathreshold_bias_fires_at_the_analytic_period(backend):
     delay per period at most: the threshold is tested on the grid, the hard reset happens at the step's end)."""
     bias = np.array([1.5, 2.0, 4.0])
     duration = 0.2
-    trace = biosnn.simulate("lif", biosnn.SpikeTrains([], [], 1, duration), np.zeros((1, 3)), backend=backend,
-                            dt=DT, duration=duration, params={"bias": bias, "tau_m": 10e-3})
+    trace = biosnn.simulate(
+        "lif",
+        biosnn.SpikeTrains([], [], 1, duration),
+        np.zeros((1, 3)),
+        backend=backend,
+        dt=DT,
+        duration=duration,
+        params={"bias": bias, "tau_m": 10e-3},
+    )
     for j, b in enumerate(bias):
         period = 10e-3 * math.log(b / (b - 1.0))
         steps = trace.spike_steps[trace.spike_units == j]
@@ -124,11 +148,25 @@ def test_bias_zero_leaves_every_run_bit_for_bit():
 
 def test_bias_needs_one_value_per_neuron():
     with pytest.raises(biosnn.BiosnnInputError, match="bias"):
-        biosnn.simulate("lif", biosnn.SpikeTrains([], [], 1, 0.01), np.zeros((1, 3)), backend="torch", dt=DT,
-                        duration=0.01, params={"bias": np.zeros(2)})
+        biosnn.simulate(
+            "lif",
+            biosnn.SpikeTrains([], [], 1, 0.01),
+            np.zeros((1, 3)),
+            backend="torch",
+            dt=DT,
+            duration=0.01,
+            params={"bias": np.zeros(2)},
+        )
     with pytest.raises(biosnn.BiosnnInputError, match="bias"):
-        biosnn.simulate("lif", biosnn.SpikeTrains([], [], 1, 0.01), np.zeros((1, 3)), backend="torch", dt=DT,
-                        duration=0.01, params={"bias": np.array([0.0, np.nan, 0.0])})
+        biosnn.simulate(
+            "lif",
+            biosnn.SpikeTrains([], [], 1, 0.01),
+            np.zeros((1, 3)),
+            backend="torch",
+            dt=DT,
+            duration=0.01,
+            params={"bias": np.array([0.0, np.nan, 0.0])},
+        )
 
 
 ONSET_STEPS = 37
@@ -147,17 +185,25 @@ def test_the_bias_switches_on_at_its_onset(model, synapse, closed_form, copies):
     if model in ("lif", "if"):
         params["v_th"] = 50.0
     expected = np.full((N_STEPS, 3), V_REST)
-    expected[ONSET_STEPS:] = closed_form(T[:N_STEPS - ONSET_STEPS])
+    expected[ONSET_STEPS:] = closed_form(T[: N_STEPS - ONSET_STEPS])
     net = biosnn.FeedForwardNet(1, (biosnn.LayerSpec(model, 3, params, synapse=synapse),), (np.zeros((1, 3)),))
     for backend in ("brian2", "torch"):
         extra = {"copies": copies} if backend == "brian2" else {}
-        (layer,) = biosnn.simulate_network(net, inputs, backend=backend, dt=DT, duration=N_STEPS * DT, record=True,
-                                           **extra)
+        (layer,) = biosnn.simulate_network(
+            net, inputs, backend=backend, dt=DT, duration=N_STEPS * DT, record=True, **extra
+        )
         for b in range(2):
             np.testing.assert_allclose(layer.v[:, b, :], expected, rtol=0, atol=CLOSED_FORM_ATOL)
 
 
 def test_an_onset_off_the_grid_is_refused_before_any_work():
     with pytest.raises(biosnn.BiosnnInputError, match="bias_onset is a whole number of steps"):
-        biosnn.simulate("lif", biosnn.SpikeTrains([], [], 1, 0.01), np.zeros((1, 3)), backend="brian2", dt=DT,
-                        duration=0.01, params={"bias": 0.5, "bias_onset": 2.5 * DT})
+        biosnn.simulate(
+            "lif",
+            biosnn.SpikeTrains([], [], 1, 0.01),
+            np.zeros((1, 3)),
+            backend="brian2",
+            dt=DT,
+            duration=0.01,
+            params={"bias": 0.5, "bias_onset": 2.5 * DT},
+        )

@@ -16,11 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-import biosnn
 from biosnn import BiosnnInputError
 from biosnn.cli import main
-from biosnn.io import atomic_save_npz, replace_directory
-from biosnn.results import StudyResults, run_key
+from biosnn.core.io import atomic_save_npz, replace_directory
+from biosnn.core.results import StudyResults, run_key
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,16 +97,20 @@ def test_start_up_imports_neither_brian2_nor_torch():
     """``biosnn --help``, ``--version`` and ``models`` (and ``import biosnn``) import neither: measured
     0.2 s each on a 2-core machine, against 2.7 s when Brian2 was imported eagerly."""
     for command in ("['models']", "['--help']", "['--version']"):
-        result = _python("import sys\nfrom biosnn.cli import main\ntry:\n    main(" + command + ")\n"
-                         "except SystemExit:\n    pass\nprint('brian2' in sys.modules, 'torch' in sys.modules)")
+        result = _python(
+            "import sys\nfrom biosnn.cli import main\ntry:\n    main(" + command + ")\n"
+            "except SystemExit:\n    pass\nprint('brian2' in sys.modules, 'torch' in sys.modules)"
+        )
         assert result.stdout.strip().splitlines()[-1] == "False False", (command, result.stderr)
 
 
 def test_brian2_leaves_the_users_exceptions_and_tmp_alone(tmp_path):
     """Importing the Brian2 backend keeps the user's exception hook and removes Brian2's /tmp files."""
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    code = ("import biosnn\nbiosnn.simulate('lif', biosnn.SpikeTrains([0.001], [0], 1, 0.01), [[1.5]], "
-            "backend='brian2', dt=1e-4, duration=0.01)\nraise biosnn.BiosnnInputError('my own error')")
+    code = (
+        "import biosnn\nbiosnn.simulate('lif', biosnn.SpikeTrains([0.001], [0], 1, 0.01), [[1.5]], "
+        "backend='brian2', dt=1e-4, duration=0.01)\nraise biosnn.BiosnnInputError('my own error')"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode == 1 and "BiosnnInputError: my own error" in result.stderr
     assert "Brian 2 encountered an unexpected error" not in result.stderr
@@ -135,7 +138,7 @@ def test_checkpoints_resume_only_the_same_run(tmp_path):
 
 
 def test_study_results_are_keyed_on_everything(tmp_path, monkeypatch):
-    from biosnn import results as results_module
+    from biosnn.core import results as results_module
 
     path = tmp_path / "study.json"
     results = StudyResults(path, "my_study", {"epochs": 15})
@@ -156,8 +159,9 @@ def test_study_results_are_keyed_on_everything(tmp_path, monkeypatch):
         StudyResults(path, "my_study")
 
 
-@pytest.mark.parametrize("script", ["lee_convergence", "brian2_schedule_exactness", "delay_rounding",
-                                    "gamma_dt_table", "lee_digits"])
+@pytest.mark.parametrize(
+    "script", ["lee_convergence", "brian2_schedule_exactness", "delay_rounding", "gamma_dt_table", "lee_digits"]
+)
 def test_every_study_takes_a_list_of_non_negative_seeds(script, load_script, tmp_path, capsys):
     module = load_script("validation", script)
     with pytest.raises(SystemExit) as err:
@@ -172,17 +176,19 @@ def test_the_brian2_backend_imports_in_a_worker_thread():
     import subprocess
     import sys
 
-    code = ("import signal, threading\n"
-            "before = signal.getsignal(signal.SIGINT)\n"
-            "errors = []\n"
-            "def work():\n"
-            "    try:\n"
-            "        import biosnn.brian\n"
-            "    except Exception as err:\n"
-            "        errors.append(repr(err))\n"
-            "t = threading.Thread(target=work); t.start(); t.join()\n"
-            "assert not errors, errors\n"
-            "assert signal.getsignal(signal.SIGINT) is before\n"
-            "assert signal.signal is signal.__dict__['signal']\n")
+    code = (
+        "import signal, threading\n"
+        "before = signal.getsignal(signal.SIGINT)\n"
+        "errors = []\n"
+        "def work():\n"
+        "    try:\n"
+        "        import biosnn.brian\n"
+        "    except Exception as err:\n"
+        "        errors.append(repr(err))\n"
+        "t = threading.Thread(target=work); t.start(); t.join()\n"
+        "assert not errors, errors\n"
+        "assert signal.getsignal(signal.SIGINT) is before\n"
+        "assert signal.signal is signal.__dict__['signal']\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

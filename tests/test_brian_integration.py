@@ -9,7 +9,7 @@ from brian2.stateupdaters.base import StateUpdateMethod
 
 from biosnn.brian import integration
 from biosnn.brian.targets import brian_target
-from biosnn.equations import get_spec
+from biosnn.models import get_spec
 
 #: the same exact solution evaluated by two float64 codes (closed form vs propagator literals)
 ROUNDING = 1e-13
@@ -22,8 +22,15 @@ def _run(method, tau_m, tau_s, dt, synapse="current", refractory=0.0, n_steps=20
     namespace = {"tau_m": tau_m * brian2.second, "tau_s": tau_s * brian2.second, "v_rest": 0.0}
     with brian_target("numpy"):
         brian2.defaultclock.dt = dt * brian2.second
-        group = brian2.NeuronGroup(1, spec.brian_equations(synapse, params), threshold="v > 1e9", reset="v = 0",
-                                   refractory=refractory * brian2.ms, method=method, namespace=namespace)
+        group = brian2.NeuronGroup(
+            1,
+            spec.brian_equations(synapse, params),
+            threshold="v > 1e9",
+            reset="v = 0",
+            refractory=refractory * brian2.ms,
+            method=method,
+            namespace=namespace,
+        )
         group.v = 0.3
         if synapse == "current":
             group.I = 1.2
@@ -54,8 +61,10 @@ def test_refractory_neurons_get_the_clamped_propagator():
     update = next(line for line in code.splitlines() if line.startswith("_v = "))
     assert update.endswith("+ (1 - int(not_refractory))*(1.0*v)") and update.startswith("_v = int(not_refractory)*(")
     # the current is never clamped: tau_s dI/dt = bias - I, I' = e^{-dt/tau_s} I + tau_s (1 - e^{-dt/tau_s}) bias/tau_s
-    assert next(line for line in code.splitlines() if line.startswith("_I = ")) == \
-        f"_I = {math.exp(-1e-4 / 3e-3)!r}*I + {-3e-3 * math.expm1(-1e-4 / 3e-3)!r}*(bias/tau_s)"
+    assert (
+        next(line for line in code.splitlines() if line.startswith("_I = "))
+        == f"_I = {math.exp(-1e-4 / 3e-3)!r}*I + {-3e-3 * math.expm1(-1e-4 / 3e-3)!r}*(bias/tau_s)"
+    )
 
 
 def test_euler_is_derived_once_per_structure(monkeypatch):

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from biosnn import SpikeTrains, Trace
+from biosnn import Trace
 from biosnn.cli import main
-from biosnn.compare import V_TOLERANCE
 from biosnn.data.synthetic import poisson_spike_trains
+from biosnn.equivalence.contract import V_TOLERANCE
 
 
 @pytest.fixture
@@ -28,9 +28,28 @@ def test_simulate_both_backends_agree(files):
     outs = {}
     for backend in ("brian2", "torch"):
         out = tmp / f"{backend}.npz"
-        code = main(["simulate", "lif", "--input", str(spikes), "--weights", str(weights), "--dt", "1e-4",
-                     "--duration", "0.05", "--backend", backend, "--param", "tau_m=0.01", "--reset", "subtract",
-                     "--out", str(out)])
+        code = main(
+            [
+                "simulate",
+                "lif",
+                "--input",
+                str(spikes),
+                "--weights",
+                str(weights),
+                "--dt",
+                "1e-4",
+                "--duration",
+                "0.05",
+                "--backend",
+                backend,
+                "--param",
+                "tau_m=0.01",
+                "--reset",
+                "subtract",
+                "--out",
+                str(out),
+            ]
+        )
         assert code == 0
         outs[backend] = Trace.load(out)
     a, b = outs["brian2"], outs["torch"]
@@ -41,16 +60,33 @@ def test_simulate_both_backends_agree(files):
         assert {"t", "v", "spike_times", "spike_units", "dt", "meta"} <= set(raw.files)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--param", "tau_m=-1"], "out of range"),
-    (["--param", "bogus=1"], "unknown parameter"),
-    (["--dt", "0"], "dt: must be a positive time"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--param", "tau_m=-1"], "out of range"),
+        (["--param", "bogus=1"], "unknown parameter"),
+        (["--dt", "0"], "dt: must be a positive time"),
+    ],
+)
 def test_simulate_bad_input_exit_2_and_writes_nothing(files, capsys, args, message):
     tmp, spikes, weights = files
     out = tmp / "never.npz"
-    base = ["simulate", "lif", "--input", str(spikes), "--weights", str(weights), "--dt", "1e-4",
-            "--duration", "0.05", "--backend", "torch", "--out", str(out)]
+    base = [
+        "simulate",
+        "lif",
+        "--input",
+        str(spikes),
+        "--weights",
+        str(weights),
+        "--dt",
+        "1e-4",
+        "--duration",
+        "0.05",
+        "--backend",
+        "torch",
+        "--out",
+        str(out),
+    ]
     code = main(base + args)
     assert code == 2
     assert message in capsys.readouterr().err
@@ -59,8 +95,24 @@ def test_simulate_bad_input_exit_2_and_writes_nothing(files, capsys, args, messa
 
 def test_simulate_missing_input_file(files, capsys):
     tmp, _, weights = files
-    code = main(["simulate", "lif", "--input", str(tmp / "nope.npz"), "--weights", str(weights), "--dt", "1e-4",
-                 "--duration", "0.05", "--backend", "torch", "--out", str(tmp / "o.npz")])
+    code = main(
+        [
+            "simulate",
+            "lif",
+            "--input",
+            str(tmp / "nope.npz"),
+            "--weights",
+            str(weights),
+            "--dt",
+            "1e-4",
+            "--duration",
+            "0.05",
+            "--backend",
+            "torch",
+            "--out",
+            str(tmp / "o.npz"),
+        ]
+    )
     assert code == 2 and "does not exist" in capsys.readouterr().err
 
 
@@ -74,7 +126,9 @@ def test_validate_writes_report_and_figures(tmp_path):
     assert all(c["agreement"]["spikes_identical"] and c["agreement"]["n_spikes_a"] > 0 for c in model["cases"])
     network = report["networks"]["network_default_schedule"]
     assert network["passed"] and len(network["layers"]) == 2 and network["agreement"]["n_spikes_a"] > 0
-    assert (out / "overlay_lee_refractory.png").stat().st_size > 10_000 and (out / "overlay_lee_refractory.pdf").exists()
+    assert (out / "overlay_lee_refractory.png").stat().st_size > 10_000 and (
+        out / "overlay_lee_refractory.pdf"
+    ).exists()
     text = (out / "report.md").read_text()
     assert "| lee_refractory | PASS |" in text and "| network_default_schedule | PASS |" in text
 

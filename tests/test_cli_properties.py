@@ -31,11 +31,43 @@ EXAMPLES = 40
 ALARM_SECONDS = 120
 
 #: file kinds every path option is drawn from; ``{d}`` is the sandbox
-FILE_KINDS = ("missing.npz", "a_dir", "fifo", "zero", "empty.npz", "garbage.npz", "truncated.npz", "a_file/x.npz",
-              "spikes.npz", "w.npy", "net.npz", "data.npz", "graph.nir", "raster.npy", "timing/sweep.sqlite",
-              "train.h5", "held.npy", "")
-NUMBERS = ("-1", "0", "1e-4", "1e-3", "0.01", "nan", "inf", "-inf", "1e308", "18446744073709551616", "abc", "",
-           "1e-300", "3", "-0")
+FILE_KINDS = (
+    "missing.npz",
+    "a_dir",
+    "fifo",
+    "zero",
+    "empty.npz",
+    "garbage.npz",
+    "truncated.npz",
+    "a_file/x.npz",
+    "spikes.npz",
+    "w.npy",
+    "net.npz",
+    "data.npz",
+    "graph.nir",
+    "raster.npy",
+    "timing/sweep.sqlite",
+    "train.h5",
+    "held.npy",
+    "",
+)
+NUMBERS = (
+    "-1",
+    "0",
+    "1e-4",
+    "1e-3",
+    "0.01",
+    "nan",
+    "inf",
+    "-inf",
+    "1e308",
+    "18446744073709551616",
+    "abc",
+    "",
+    "1e-300",
+    "3",
+    "-0",
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +89,27 @@ def sandbox(tmp_path_factory):
     write_nir(d / "graph.nir", net, dt=1e-3)
     np.save(d / "raster.npy", np.zeros((20, data.n_inputs)))
     (d / "timing").mkdir()
-    assert main(["perturb", "--network", str(d / "net.npz"), "--data", str(d / "data.npz"), "--train-dt", "1e-3",
-                 "--db", str(d / "timing" / "sweep.sqlite"), "--grid", "deletion=0.5", "--backends", "torch",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "perturb",
+                "--network",
+                str(d / "net.npz"),
+                "--data",
+                str(d / "data.npz"),
+                "--train-dt",
+                "1e-3",
+                "--db",
+                str(d / "timing" / "sweep.sqlite"),
+                "--grid",
+                "deletion=0.5",
+                "--backends",
+                "torch",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     from shd_layout import random_shd_samples, write_shd_file
 
     samples, labels = random_shd_samples(np.random.default_rng(0), 8, n_channels=20, n_classes=2)
@@ -84,10 +134,16 @@ def _option(name, values):
 
 def _command(head, required, optional):
     """``head`` + every ``required`` option + any subset of ``optional`` (each ``(name, strategy)``)."""
-    chosen = st.lists(st.sampled_from(optional), unique_by=lambda o: o[0], max_size=len(optional)) \
-        .flatmap(lambda picked: st.tuples(*(_option(n, v) for n, v in picked))) if optional else st.just(())
-    return st.tuples(st.tuples(*(_option(n, v) for n, v in required)), chosen) \
-        .map(lambda parts: head + [x for pair in (*parts[0], *parts[1]) for x in pair])
+    chosen = (
+        st.lists(st.sampled_from(optional), unique_by=lambda o: o[0], max_size=len(optional)).flatmap(
+            lambda picked: st.tuples(*(_option(n, v) for n, v in picked))
+        )
+        if optional
+        else st.just(())
+    )
+    return st.tuples(st.tuples(*(_option(n, v) for n, v in required)), chosen).map(
+        lambda parts: head + [x for pair in (*parts[0], *parts[1]) for x in pair]
+    )
 
 
 NUMBER = st.sampled_from(NUMBERS)
@@ -95,33 +151,85 @@ OUT = _paths(("out.npz", "a_dir", "a_file/x.npz", "spikes.npz", "w.npy", "fifo",
 OUT_DIR = _paths(("report", "a_dir", "a_file", "a_file/x", "spikes.npz", "timing", ""))
 
 COMMANDS = {
-    "simulate": _command(["simulate", "lif"],
-                         [("--input", _paths()), ("--weights", _paths()), ("--dt", NUMBER), ("--duration", NUMBER),
-                          ("--backend", st.sampled_from(["torch", "brian2", "nest"])), ("--out", OUT)],
-                         [("--synapse", st.sampled_from(["delta", "held", "current", "x"])),
-                          ("--param", st.sampled_from(["tau_m=0.01", "tau_m=-1", "tau_m=nan", "x=1", "tau_m"])),
-                          ("--threads", NUMBER), ("--dtype", st.sampled_from(["float32", "float16"]))]),
-    "perturb": _command(["perturb", "--quiet", "--backends", "torch"],
-                        [("--network", _paths()), ("--data", _paths()), ("--train-dt", NUMBER),
-                         ("--db", _paths(("new.sqlite", "timing/sweep.sqlite", "fifo", "zero", "garbage.npz",
-                                          "net.npz", "a_dir", "empty.npz"))),
-                         ("--grid", st.sampled_from(["deletion=0.5", "deletion=2", "deletion=nan", "bogus=1",
-                                                     "deletion", "spike_jitter=-1"]))],
-                        [("--seeds", NUMBER), ("--export", OUT), ("--jobs", NUMBER), ("--copies", NUMBER),
-                         ("--train-data", _paths())]),
-    "normalize": _command(["data", "normalize", "--quiet"],
-                          [("--train", _paths()), ("--test", _paths()), ("--out", OUT_DIR)],
-                          [("--bins", NUMBER), ("--channels", NUMBER), ("--duration", NUMBER), ("--theta", NUMBER),
-                           ("--epsilon", NUMBER), ("--seed", NUMBER)]),
-    "report": _command(["report"], [("--results", _paths(("", "a_dir", "timing", "fifo", "missing.npz"))),
-                                    ("--out", OUT)],
-                       [("--figures", _paths(("a_dir", "fifo", "zero", "missing.npz")))]),
-    "figures": _command(["figures", "--quiet", "--only", "fig_perturbation_accuracy"],
-                        [("--results", _paths(("", "a_dir", "fifo", "missing.npz"))), ("--out", OUT_DIR)], []),
-    "validate-nir": _command(["validate-nir", "--framework", "snntorch"],
-                             [("--input", _paths()), ("--out", OUT_DIR)], [("--dt", NUMBER), ("--threads", NUMBER)]),
-    "validate": _command(["validate", "--models", "li", "--quiet"], [("--out", OUT_DIR)],
-                         [("--seed", NUMBER), ("--threads", NUMBER), ("--target", st.sampled_from(["numpy", "x"]))]),
+    "simulate": _command(
+        ["simulate", "lif"],
+        [
+            ("--input", _paths()),
+            ("--weights", _paths()),
+            ("--dt", NUMBER),
+            ("--duration", NUMBER),
+            ("--backend", st.sampled_from(["torch", "brian2", "nest"])),
+            ("--out", OUT),
+        ],
+        [
+            ("--synapse", st.sampled_from(["delta", "held", "current", "x"])),
+            ("--param", st.sampled_from(["tau_m=0.01", "tau_m=-1", "tau_m=nan", "x=1", "tau_m"])),
+            ("--threads", NUMBER),
+            ("--dtype", st.sampled_from(["float32", "float16"])),
+        ],
+    ),
+    "perturb": _command(
+        ["perturb", "--quiet", "--backends", "torch"],
+        [
+            ("--network", _paths()),
+            ("--data", _paths()),
+            ("--train-dt", NUMBER),
+            (
+                "--db",
+                _paths(
+                    (
+                        "new.sqlite",
+                        "timing/sweep.sqlite",
+                        "fifo",
+                        "zero",
+                        "garbage.npz",
+                        "net.npz",
+                        "a_dir",
+                        "empty.npz",
+                    )
+                ),
+            ),
+            (
+                "--grid",
+                st.sampled_from(
+                    ["deletion=0.5", "deletion=2", "deletion=nan", "bogus=1", "deletion", "spike_jitter=-1"]
+                ),
+            ),
+        ],
+        [("--seeds", NUMBER), ("--export", OUT), ("--jobs", NUMBER), ("--copies", NUMBER), ("--train-data", _paths())],
+    ),
+    "normalize": _command(
+        ["data", "normalize", "--quiet"],
+        [("--train", _paths()), ("--test", _paths()), ("--out", OUT_DIR)],
+        [
+            ("--bins", NUMBER),
+            ("--channels", NUMBER),
+            ("--duration", NUMBER),
+            ("--theta", NUMBER),
+            ("--epsilon", NUMBER),
+            ("--seed", NUMBER),
+        ],
+    ),
+    "report": _command(
+        ["report"],
+        [("--results", _paths(("", "a_dir", "timing", "fifo", "missing.npz"))), ("--out", OUT)],
+        [("--figures", _paths(("a_dir", "fifo", "zero", "missing.npz")))],
+    ),
+    "figures": _command(
+        ["figures", "--quiet", "--only", "fig_perturbation_accuracy"],
+        [("--results", _paths(("", "a_dir", "fifo", "missing.npz"))), ("--out", OUT_DIR)],
+        [],
+    ),
+    "validate-nir": _command(
+        ["validate-nir", "--framework", "snntorch"],
+        [("--input", _paths()), ("--out", OUT_DIR)],
+        [("--dt", NUMBER), ("--threads", NUMBER)],
+    ),
+    "validate": _command(
+        ["validate", "--models", "li", "--quiet"],
+        [("--out", OUT_DIR)],
+        [("--seed", NUMBER), ("--threads", NUMBER), ("--target", st.sampled_from(["numpy", "x"]))],
+    ),
 }
 
 
@@ -152,7 +260,7 @@ def _run(argv: list[str]) -> int:
     signal.alarm(ALARM_SECONDS)
     try:
         return main(argv)
-    except SystemExit as err:      # argparse: --help (0) or a usage error (2)
+    except SystemExit as err:  # argparse: --help (0) or a usage error (2)
         return err.code
     finally:
         signal.alarm(0)
@@ -162,8 +270,9 @@ def _run(argv: list[str]) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_hostile_arguments_exit_0_or_2_and_write_nothing_on_2(sandbox, command, capsys):
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(argv=COMMANDS[command])
     def check(argv):
         argv = [a.replace("{d}", str(sandbox)) for a in argv]
@@ -176,8 +285,8 @@ def test_hostile_arguments_exit_0_or_2_and_write_nothing_on_2(sandbox, command, 
         assert code != INTERRUPTED and "Traceback" not in err, (argv, err)
         if code == 2:
             assert _snapshot(sandbox) == before, argv
-        elif code == 0 or code == 1:   # a command that ran: its outputs go, the inputs stay
-            for path in sorted(set(_snapshot(sandbox)) - set(before), reverse=True):   # files before their folders
+        elif code == 0 or code == 1:  # a command that ran: its outputs go, the inputs stay
+            for path in sorted(set(_snapshot(sandbox)) - set(before), reverse=True):  # files before their folders
                 if path.is_dir() and not path.is_symlink():
                     path.rmdir()
                 else:

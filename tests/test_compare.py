@@ -2,15 +2,14 @@
 
 import numpy as np
 
-from biosnn.activity import LayerActivity
-from biosnn.compare import V_TOLERANCE, compare_activities, compare_traces
-from biosnn.trace import Trace
+from biosnn.core.activity import LayerActivity
+from biosnn.core.trace import Trace
+from biosnn.equivalence.contract import V_TOLERANCE, compare_activities, compare_traces
 
 
 def _activity(v, steps=(3,)):
     v = np.asarray(v, dtype=np.float64)
-    return LayerActivity(1, 1, np.array(steps), np.zeros(len(steps)), np.zeros(len(steps)), "v",
-                         {"v": v}, {"v": v[-1]})
+    return LayerActivity(1, 1, np.array(steps), np.zeros(len(steps)), np.zeros(len(steps)), "v", {"v": v}, {"v": v[-1]})
 
 
 def test_non_finite_values_fail_even_where_both_backends_agree():
@@ -19,8 +18,9 @@ def test_non_finite_values_fail_even_where_both_backends_agree():
     assert compare_activities(_activity(good), _activity(good)).passes(V_TOLERANCE)
     assert not compare_activities(_activity(good), _activity(nan)).passes(V_TOLERANCE)
     assert not compare_activities(_activity(nan), _activity(nan)).passes(V_TOLERANCE)
-    trace = Trace.from_spike_steps(t=np.arange(3) * 1e-4, v=np.array([0.0, np.inf, 0.1]), steps=[], units=[],
-                                   samples=[], dt=1e-4, backend="x")
+    trace = Trace.from_spike_steps(
+        t=np.arange(3) * 1e-4, v=np.array([0.0, np.inf, 0.1]), steps=[], units=[], samples=[], dt=1e-4, backend="x"
+    )
     assert not compare_traces(trace, trace).passes(V_TOLERANCE)
 
 

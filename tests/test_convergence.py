@@ -29,8 +29,17 @@ def fitted_order(dts, errors) -> float:
 
 def _held(model, backend, discretization, dt, X, params):
     n = int(round(T_END / dt))
-    trace = biosnn.simulate(model, np.full((n + 1, 1), X), np.eye(1), backend=backend, dt=dt, duration=(n + 1) * dt,
-                            synapse="held", discretization=discretization, params=params)
+    trace = biosnn.simulate(
+        model,
+        np.full((n + 1, 1), X),
+        np.eye(1),
+        backend=backend,
+        dt=dt,
+        duration=(n + 1) * dt,
+        synapse="held",
+        discretization=discretization,
+        params=params,
+    )
     return trace, n
 
 
@@ -48,8 +57,17 @@ def current_error(backend, discretization, dt):
     tau_m, tau_s, w = 5e-3, 2e-3, 1.0
     n = int(round(T_END / dt))
     spikes = biosnn.SpikeTrains([0.0], [0], 1, (n + 3) * dt)
-    trace = biosnn.simulate("lif", spikes, np.array([[w]]), backend=backend, dt=dt, duration=(n + 3) * dt,
-                            synapse="current", discretization=discretization, params={"tau_m": tau_m, "tau_s": tau_s})
+    trace = biosnn.simulate(
+        "lif",
+        spikes,
+        np.array([[w]]),
+        backend=backend,
+        dt=dt,
+        duration=(n + 3) * dt,
+        synapse="current",
+        discretization=discretization,
+        params={"tau_m": tau_m, "tau_s": tau_s},
+    )
     a, b = 1 / tau_m, 1 / tau_s
     exact = w * a * (math.exp(-b * T_END) - math.exp(-a * T_END)) / (a - b)
     return abs(trace.v[n + 2, 0] - exact)
@@ -61,9 +79,17 @@ def adaptation_error(backend, discretization, dt):
     n = int(round(T_END / dt))
     drive = np.zeros((n + 2, 1))
     drive[0] = 1e4  # crosses threshold within the first step
-    trace = biosnn.simulate("adaptive_lif", drive, np.eye(1), backend=backend, dt=dt, duration=(n + 2) * dt,
-                            synapse="held", discretization=discretization,
-                            params={"tau_m": 5e-3, "tau_a": tau_a, "t_ref": 0.0})
+    trace = biosnn.simulate(
+        "adaptive_lif",
+        drive,
+        np.eye(1),
+        backend=backend,
+        dt=dt,
+        duration=(n + 2) * dt,
+        synapse="held",
+        discretization=discretization,
+        params={"tau_m": 5e-3, "tau_a": tau_a, "t_ref": 0.0},
+    )
     assert trace.spike_steps.tolist() == [0]
     return abs(trace.states["a"][n + 1, 0] - math.exp(-T_END / tau_a))
 

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.network import FeedForwardNet, LayerSpec
+from biosnn.models.network import FeedForwardNet, LayerSpec
 
 pytestmark = pytest.mark.cuda_build
 
@@ -54,16 +54,19 @@ def _missing() -> str | None:
 
 def _lif_delta(rng):
     """(a) one LIF layer, delta synapses, spike inputs."""
-    return FeedForwardNet(N_IN, (LayerSpec("lif", 6, {"tau_m": 10e-3, "v_th": 0.75}),),
-                          (rng.uniform(-0.1, 0.6, (N_IN, 6)),))
+    return FeedForwardNet(
+        N_IN, (LayerSpec("lif", 6, {"tau_m": 10e-3, "v_th": 0.75}),), (rng.uniform(-0.1, 0.6, (N_IN, 6)),)
+    )
 
 
 def _current_gamma(rng):
     """(b) LIF with current synapses -> a gamma cascade layer."""
     gamma = dict(bucket_tau=(3e-3, 3e-3, 6e-3), theta0=0.05, bucket_weight=rng.uniform(0, 1, (4, 3)))
-    return FeedForwardNet(N_IN, (LayerSpec("lif", 6, {"tau_m": 10e-3, "tau_s": 4e-3}, synapse="current"),
-                                 LayerSpec("gamma_cascade", 4, gamma)),
-                          (rng.uniform(0.0, 0.6, (N_IN, 6)), rng.uniform(0.0, 0.6, (6, 4))))
+    return FeedForwardNet(
+        N_IN,
+        (LayerSpec("lif", 6, {"tau_m": 10e-3, "tau_s": 4e-3}, synapse="current"), LayerSpec("gamma_cascade", 4, gamma)),
+        (rng.uniform(0.0, 0.6, (N_IN, 6)), rng.uniform(0.0, 0.6, (6, 4))),
+    )
 
 
 NETWORKS = {"lif_delta": _lif_delta, "current_gamma": _current_gamma}
@@ -100,8 +103,9 @@ def _make(directory: Path) -> subprocess.CompletedProcess:
     import brian2
 
     make = brian2.prefs.devices.cpp_standalone  # brian2cuda compiles with these, as cpp_standalone does
-    return subprocess.run([make.make_cmd_unix, *make.extra_make_args_unix], cwd=directory, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [make.make_cmd_unix, *make.extra_make_args_unix], cwd=directory, capture_output=True, text=True
+    )
 
 
 def _build(name: str, root: Path) -> Project:
@@ -112,8 +116,15 @@ def _build(name: str, root: Path) -> Project:
     staging = root / f"{name}-staging"
     shutil.rmtree(staging, ignore_errors=True)
     t0 = time.perf_counter()
-    build_cuda_project(net, _spikes(), str(staging), dt=DT, duration=DURATION, compile=False,
-                       gpu=GpuTarget(COMPUTE_CAPABILITY, nvcc_release()))
+    build_cuda_project(
+        net,
+        _spikes(),
+        str(staging),
+        dt=DT,
+        duration=DURATION,
+        compile=False,
+        gpu=GpuTarget(COMPUTE_CAPABILITY, nvcc_release()),
+    )
     generate_s = time.perf_counter() - t0
     key = source_hash(staging)
     final = root / f"{name}-{key}"
@@ -133,8 +144,11 @@ def _build(name: str, root: Path) -> Project:
 
 
 def _prune(root: Path, name: str) -> None:
-    compiled = sorted((d for d in root.glob(f"{name}-*") if (d / "main").is_file()),
-                      key=lambda d: (d / "main").stat().st_mtime, reverse=True)
+    compiled = sorted(
+        (d for d in root.glob(f"{name}-*") if (d / "main").is_file()),
+        key=lambda d: (d / "main").stat().st_mtime,
+        reverse=True,
+    )
     for old in compiled[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -193,7 +207,7 @@ def _check_makefile(project: Project) -> None:
 def test_project_compiles(cuda_project, name):
     project = _compiled(cuda_project(name))
     _check_makefile(project)
-    for k, layer in enumerate(project.net.layers):
+    for k, _layer in enumerate(project.net.layers):
         for kind in ("stateupdater", "spike_thresholder", "spike_resetter"):
             assert (project.directory / "code_objects" / f"layer{k}_{kind}_codeobject.o").is_file(), (k, kind)
         assert (project.directory / "code_objects" / f"spikes{k}_codeobject.o").is_file()
@@ -241,8 +255,15 @@ def test_build_leaves_brian2_as_it_was(tmp_path):
     backend = "devices.cuda_standalone.cuda_backend."
     before = {name: brian2.prefs[name] for name in brian2.prefs if name.startswith(("codegen.cpp", backend))}
     net = NETWORKS["lif_delta"](np.random.default_rng(3))
-    directory = build_cuda_project(net, _spikes(), str(tmp_path / "p"), dt=DT, duration=DURATION, compile=False,
-                                   gpu=GpuTarget(COMPUTE_CAPABILITY, 13.0))
+    directory = build_cuda_project(
+        net,
+        _spikes(),
+        str(tmp_path / "p"),
+        dt=DT,
+        duration=DURATION,
+        compile=False,
+        gpu=GpuTarget(COMPUTE_CAPABILITY, 13.0),
+    )
     assert Path(directory, "makefile").is_file() and not Path(directory, "main").exists()
     assert type(brian2.get_device()).__name__ == "RuntimeDevice"
     assert {name: brian2.prefs[name] for name in before} == before

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from biosnn import schedule
+from biosnn.core import schedule
 from biosnn.torch.delay import AxonalDelay, shift_per_neuron, unshift_per_neuron
 
 #: two orders of the same float64 sum
@@ -111,12 +111,14 @@ def test_decimal_delays_are_whole_steps_in_both_backends():
 def test_description_delays_give_identical_spikes(delay):
     """A 4.9 ms delay (49 steps, a floor trap) and one beyond the default d_max: both backends agree."""
     from biosnn import SpikeTrains, simulate_network
-    from biosnn.network import FeedForwardNet, LayerSpec
+    from biosnn.models.network import FeedForwardNet, LayerSpec
 
     net = FeedForwardNet(1, (LayerSpec("lif", 1, {"tau_m": 20e-3}),), (np.array([[1.5]]),), (np.array([delay]),))
     spikes = SpikeTrains(np.array([1e-3]), np.array([0]), 1, 40e-3)
-    steps = [simulate_network(net, spikes, backend=b, dt=1e-4, duration=40e-3)[0].spike_steps.tolist()
-             for b in ("brian2", "torch")]
+    steps = [
+        simulate_network(net, spikes, backend=b, dt=1e-4, duration=40e-3)[0].spike_steps.tolist()
+        for b in ("brian2", "torch")
+    ]
     assert steps[0] == steps[1] == [10 + 1 + int(round(delay / 1e-4))]
 
 

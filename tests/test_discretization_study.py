@@ -3,7 +3,7 @@ computations, and every case's declared order against the slope it measures.
 
 Two runs are checked: a quick study run here (a factor 8 in dt, 24 short trials: the deterministic cases
 with the study's own tolerances, the statistical ones with the wider :data:`QUICK_TOLERANCES`), and
-the stored full study (``figures/results/discretization.json``) with the study's tolerances
+the stored full study (``biosnn/reporting/figures/results/discretization.json``) with the study's tolerances
 (``ORDER_TOLERANCES``). NEST's cases skip, saying so, only where NEST cannot be imported.
 """
 
@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 import biosnn
-from biosnn.errors import BiosnnInputError
-from biosnn.event_driven import lif_delta_event_driven
-from biosnn.oracle import current_synapse_response
+from biosnn.core.errors import BiosnnInputError
+from biosnn.equivalence.event_driven import lif_delta_event_driven
+from biosnn.equivalence.oracle import current_synapse_response
 from biosnn.studies import discretization as D
 
-STORED = Path(__file__).resolve().parents[1] / "figures" / "results" / "discretization.json"
+STORED = Path(__file__).resolve().parents[1] / "biosnn" / "reporting" / "figures" / "results" / "discretization.json"
 NO_NEST = "NEST is not installed (pip install nest-simulator==3.10.0, Linux x86_64 wheels)"
 
 #: the quick study has a fifth of the spikes over a factor 8 in dt, so its statistical slopes stray further
@@ -51,6 +51,7 @@ def nest():
 
 # -- measures ---------------------------------------------------------------------------------------
 
+
 def _van_rossum_pairwise(a, b, tau):
     """The van Rossum distance from the pairwise closed form (van Rossum 2001; Houghton & Kreuz 2012):
     D^2 = 1/2 [sum_ij e^{-|a_i - a_j|/tau} + sum_ij e^{-|b_i - b_j|/tau} - 2 sum_ij e^{-|a_i - b_j|/tau}]."""
@@ -63,8 +64,9 @@ def _van_rossum_pairwise(a, b, tau):
 def test_van_rossum_of_two_single_spikes_is_the_closed_form(delta):
     """Two spikes delta apart: D^2 = 1 - e^{-delta/tau}; one spike against none: D^2 = 1/2."""
     tau = D.VAN_ROSSUM_TAU
-    assert D.van_rossum_distance([0.01], [0.01 + delta], tau) == pytest.approx(math.sqrt(1 - math.exp(-delta / tau)),
-                                                                               rel=1e-12)
+    assert D.van_rossum_distance([0.01], [0.01 + delta], tau) == pytest.approx(
+        math.sqrt(1 - math.exp(-delta / tau)), rel=1e-12
+    )
     assert D.van_rossum_distance([0.01], [], tau) == pytest.approx(math.sqrt(0.5), rel=1e-15)
     assert D.van_rossum_distance([0.01, 0.02], [0.01, 0.02], tau) == 0.0
 
@@ -94,23 +96,27 @@ def test_van_rossum_rms_counts_silent_trains():
 def test_matching_pairs_nearest_spikes_of_one_neuron_within_the_window():
     ms = 1e-3
     reference = D.SpikeList(np.array([1, 2, 3, 1]) * ms, np.array([0, 0, 0, 1]), np.array([0, 0, 0, 0]))
-    estimate = D.SpikeList(np.array([1.1, 2.05, 5.0, 1.0, 1.2]) * ms, np.array([0, 0, 0, 0, 1]),
-                           np.array([0, 0, 0, 1, 0]))
+    estimate = D.SpikeList(
+        np.array([1.1, 2.05, 5.0, 1.0, 1.2]) * ms, np.array([0, 0, 0, 0, 1]), np.array([0, 0, 0, 1, 0])
+    )
     m = D.match_spikes(reference, estimate, window=0.5 * ms)
     assert sorted(np.round(m.errors / ms, 12)) == [0.05, 0.1, 0.2]  # unit 1 of sample 1 is another neuron
     assert (m.missed, m.extra, m.n_reference) == (1, 2, 4)
     assert m.mismatch_fraction == 0.75
     # a spike is used once: two reference spikes near one estimate leave one of them missed
-    twice = D.match_spikes(D.SpikeList(np.array([1.0, 1.1]) * ms, np.zeros(2, int), np.zeros(2, int)),
-                           D.SpikeList(np.array([1.05]) * ms, np.zeros(1, int), np.zeros(1, int)), window=ms)
+    twice = D.match_spikes(
+        D.SpikeList(np.array([1.0, 1.1]) * ms, np.zeros(2, int), np.zeros(2, int)),
+        D.SpikeList(np.array([1.05]) * ms, np.zeros(1, int), np.zeros(1, int)),
+        window=ms,
+    )
     assert (twice.errors.size, twice.missed, twice.extra) == (1, 1, 0)
 
 
 @pytest.mark.parametrize("order", [0.5, 1.0, 2.0])
 def test_fitted_order_is_the_slope_of_log_error_against_log_dt(order):
     dts = D.DTS
-    assert D.fitted_order(dts, [3.0 * dt ** order for dt in dts]) == pytest.approx(order, abs=1e-12)
-    with_zero = [3.0 * dt ** order for dt in dts[:-1]] + [0.0]   # a zero error has no logarithm: left out
+    assert D.fitted_order(dts, [3.0 * dt**order for dt in dts]) == pytest.approx(order, abs=1e-12)
+    with_zero = [3.0 * dt**order for dt in dts[:-1]] + [0.0]  # a zero error has no logarithm: left out
     assert D.fitted_order(dts, with_zero) == pytest.approx(order, abs=1e-12)
     assert math.isnan(D.fitted_order(dts[:2], [0.0, 1e-3]))
 
@@ -124,9 +130,14 @@ def test_declared_orders_and_ranges():
 
 
 def test_bad_input_is_refused_before_any_work():
-    for dts, match in [((1e-4, 2e-4), "strictly decreasing"), ((1e-4, 1e-4), "strictly decreasing"),
-                       ((1e-4,), "at least two"), ((1e-4, -5e-5), "positive"), ((1e-4, 3e-5), "does not divide"),
-                       ("fast", "time steps")]:
+    for dts, match in [
+        ((1e-4, 2e-4), "strictly decreasing"),
+        ((1e-4, 1e-4), "strictly decreasing"),
+        ((1e-4,), "at least two"),
+        ((1e-4, -5e-5), "positive"),
+        ((1e-4, 3e-5), "does not divide"),
+        ("fast", "time steps"),
+    ]:
         with pytest.raises(BiosnnInputError, match=match):
             D.check_dts(dts)
     with pytest.raises(BiosnnInputError, match="one per dt"):
@@ -157,8 +168,7 @@ def test_spike_estimates_undo_the_grid_exactly_for_inputs_on_the_grid():
     lag = D.delivery_lag_steps(held=False, spikes=True)
     assert lag == 2 and D.delivery_lag_steps(held=True, spikes=True) == 1
     assert D.delivery_lag_steps(held=True, spikes=False) == 0
-    estimate = D.SpikeList(D.estimated_spike_times(trace.spike_times, dt, lag), trace.spike_units,
-                           trace.spike_samples)
+    estimate = D.SpikeList(D.estimated_spike_times(trace.spike_times, dt, lag), trace.spike_units, trace.spike_samples)
     matched = D.match_spikes(exact, estimate, window=0.1 * dt)
     assert exact.times.size > 10 and matched.unmatched == 0
     assert matched.errors.max() < 1e-15
@@ -166,14 +176,17 @@ def test_spike_estimates_undo_the_grid_exactly_for_inputs_on_the_grid():
 
 # -- declared against measured orders: a quick study -------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def quick():
     return D.run_study(D.QUICK, conventions=False)
 
 
 def _orders(result):
-    return {(o["model"], o["discretization"], o["reference"], o["scenario"], o["synapse"], o["measure"]): o
-            for o in result["orders"]}
+    return {
+        (o["model"], o["discretization"], o["reference"], o["scenario"], o["synapse"], o["measure"]): o
+        for o in result["orders"]
+    }
 
 
 def test_every_model_and_discretization_is_studied(quick):
@@ -222,19 +235,22 @@ def test_off_grid_orders_are_the_declared_ones(quick):
 def test_spikingjelly_convention_is_euler_once_labels_carry_no_latency(quick):
     """spikingjelly feeds a spike into its own step's Euler charge: labels one step earlier than biosnn's Euler
     with delta synapses, the same spikes (and membrane) on the continuous time axis."""
-    rows = {(r["model"], r["synapse"], r["discretization"], r["dt"]): r for r in quick["rows"]
-            if r["scenario"] == "off_grid"}
+    rows = {
+        (r["model"], r["synapse"], r["discretization"], r["dt"]): r
+        for r in quick["rows"]
+        if r["scenario"] == "off_grid"
+    }
     compared = 0
     for (model, synapse, discretization, dt), row in rows.items():
         if discretization == "spikingjelly":
             compared += 1
             euler = rows[(model, synapse, "euler", dt)]
             assert ("n_spikes" in row) == ("n_spikes" in euler) == (biosnn.get_spec(model).threshold is not None)
-            if "n_spikes" in euler:             # a non-spiking integrator has its membrane alone
+            if "n_spikes" in euler:  # a non-spiking integrator has its membrane alone
                 assert row["n_spikes"] == euler["n_spikes"] and row["missed"] == euler["missed"]
                 assert row["spike_time_error_median"] == pytest.approx(euler["spike_time_error_median"], abs=1e-15)
                 assert row["van_rossum"] == pytest.approx(euler["van_rossum"], rel=1e-9)
-            if "state_error_mean" in euler:     # the event-driven ground truth gives spikes only
+            if "state_error_mean" in euler:  # the event-driven ground truth gives spikes only
                 # the same membrane sample for sample, but spikingjelly's record reaches one step further on
                 # the continuous axis (its lag is one step shorter): one more sample in its mean
                 # (N samples per trace against N + 1: the means differ by at most the largest error / (N + 1);
@@ -247,6 +263,7 @@ def test_spikingjelly_convention_is_euler_once_labels_carry_no_latency(quick):
 
 # -- the stored full study ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def stored():
     return json.loads(STORED.read_text())
@@ -257,14 +274,15 @@ def test_stored_study_meets_every_declared_order(stored):
     assert stored["command"].startswith("python validation/discretization_study.py --out ")
     failures = [o for o in stored["orders"] if not o["within_tolerance"]]
     assert not failures
-    for o in stored["orders"]:   # the file's own verdict, recomputed from its numbers and the code's tolerances
+    for o in stored["orders"]:  # the file's own verdict, recomputed from its numbers and the code's tolerances
         if o["declared_order"] == "exact":
             assert o["max_error"] < D.EXACT_TOLERANCE
         else:
             assert _outside(o) <= D.ORDER_TOLERANCES[o["measure"]].value, o
             assert o["tolerance"] == D.ORDER_TOLERANCES[o["measure"]].value
     assert {"nest_iaf_psc_exp_ps", "event_driven", "event_driven_lee", "brian2_fine"} <= {
-        o["reference"] for o in stored["orders"]}
+        o["reference"] for o in stored["orders"]
+    }
 
 
 def test_stored_orders_are_fitted_from_the_stored_rows(stored):
@@ -272,9 +290,11 @@ def test_stored_orders_are_fitted_from_the_stored_rows(stored):
     for o in stored["orders"]:
         if o["declared_order"] == "exact":
             continue
-        errors = [r[o["measure"]] for r in stored["rows"] if all(r[k] == o[k] for k in
-                                                                  ("model", "discretization", "reference",
-                                                                   "scenario", "synapse"))]
+        errors = [
+            r[o["measure"]]
+            for r in stored["rows"]
+            if all(r[k] == o[k] for k in ("model", "discretization", "reference", "scenario", "synapse"))
+        ]
         assert D.fitted_order(dts, errors) == pytest.approx(o["measured_order"], abs=1e-12)
 
 
@@ -285,6 +305,7 @@ def test_stored_study_holds_the_convention_examples(stored):
 
 
 # -- NEST as ground truth -------------------------------------------------------------------------------
+
 
 def test_nest_precise_crossing_is_the_oracle_crossing(nest):
     """One current pulse: iaf_psc_exp_ps's spike time is the root of the 120-digit oracle's membrane."""
@@ -306,7 +327,7 @@ def test_event_driven_lif_equals_nest_iaf_psc_delta_ps(nest):
     rng = np.random.default_rng(7)
     spikes = D.off_grid_inputs(rng, 10, 3, 0.1, 60.0, margin=1e-3)
     weights = rng.uniform(-0.1, 0.5, (10, 4))
-    params = biosnn.equations.get_spec("lif").resolve({"t_ref": 2e-3, "tau_m": 0.01}, 1e-4)
+    params = biosnn.models.get_spec("lif").resolve({"t_ref": 2e-3, "tau_m": 0.01}, 1e-4)
     problem = D.Problem("lif", "delta", spikes, weights, params, "hard", 0.1)
     exact = D.SpikeList(*lif_delta_event_driven(spikes, weights, tau_m=0.01, t_ref=2e-3))
     theirs, _ = D.nest_run(problem, "iaf_psc_delta_ps", 1e-4, precise=True)
@@ -341,11 +362,14 @@ def test_delay_rounding_and_input_slot_examples():
 
 # -- the command line -------------------------------------------------------------------------------------
 
+
 def test_command_line_writes_the_study_and_refuses_bad_input(load_script, tmp_path, capsys):
     script = load_script("validation", "discretization_study")
-    for argv, message in [(["--out", str(tmp_path)], "is a directory"), (["--models", "hodgkin_huxley"],
-                                                                          "unknown model"),
-                          (["--seed", "-1"], "non-negative integer")]:
+    for argv, message in [
+        (["--out", str(tmp_path)], "is a directory"),
+        (["--models", "hodgkin_huxley"], "unknown model"),
+        (["--seed", "-1"], "non-negative integer"),
+    ]:
         with pytest.raises(SystemExit) as err:
             script.main(argv if argv[0] == "--out" else ["--out", str(tmp_path / "bad.json"), *argv])
         assert err.value.code == 2 and message in capsys.readouterr().err
@@ -355,6 +379,6 @@ def test_command_line_writes_the_study_and_refuses_bad_input(load_script, tmp_pa
     result = json.loads(out.read_text())
     assert result["command"] == f"python validation/discretization_study.py --out {out} --quick --models li"
     assert result["study"] == "discretization" and {r["model"] for r in result["rows"]} == {"li"}
-    assert len(result["rows"]) == 4 * len(D.QUICK.dts)          # exact, euler: on and off the grid
+    assert len(result["rows"]) == 4 * len(D.QUICK.dts)  # exact, euler: on and off the grid
     assert {o["measure"] for o in result["orders"]} == {"state_error_max", "state_error_mean"}
     assert all({"name", "description"} <= set(c) for c in result["conventions"])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import biosnn
-from biosnn.event_driven import lif_delta_event_driven
+from biosnn.equivalence.event_driven import lif_delta_event_driven
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
 from brian2_schedule_exactness import measure, on_grid_inputs  # noqa: E402
@@ -37,8 +37,16 @@ def test_event_driven_matches_both_backends(reset, t_ref):
     assert ev_t.size > 10
     expected = sorted(zip(ev_u.tolist(), (np.rint(ev_t / dt).astype(int) + 1).tolist()))
     for backend in ("brian2", "torch"):
-        trace = biosnn.simulate("lif", spikes, weights, backend=backend, dt=dt, duration=duration,
-                                params={"tau_m": 15e-3, "t_ref": t_ref}, reset=reset)
+        trace = biosnn.simulate(
+            "lif",
+            spikes,
+            weights,
+            backend=backend,
+            dt=dt,
+            duration=duration,
+            params={"tau_m": 15e-3, "t_ref": t_ref},
+            reset=reset,
+        )
         assert sorted(zip(trace.spike_units.tolist(), trace.spike_steps.tolist())) == expected
 
 
@@ -46,8 +54,10 @@ def test_default_schedule_torch_mirror_loses_the_same_spikes():
     rng = np.random.default_rng(3)
     spikes = on_grid_inputs(rng, 20, 400, 0.2, 1e-4)
     weights = rng.uniform(0.0, 0.5, size=(20, 5))
-    traces = [biosnn.simulate("lif", spikes, weights, backend=b, dt=1e-4, duration=0.2, schedule="brian2_default")
-              for b in ("brian2", "torch")]
+    traces = [
+        biosnn.simulate("lif", spikes, weights, backend=b, dt=1e-4, duration=0.2, schedule="brian2_default")
+        for b in ("brian2", "torch")
+    ]
     assert traces[0].spike_keys() == traces[1].spike_keys()
 
 
@@ -64,7 +74,8 @@ def test_physiological_units_match_the_event_driven_solution(reset):
     assert ev_t.size > 20
     expected = sorted(zip(ev_u.tolist(), (np.rint(ev_t / dt).astype(int) + 1).tolist()))
     for backend in ("brian2", "torch"):
-        trace = biosnn.simulate("lif", spikes, weights, backend=backend, dt=dt, duration=duration, params=params,
-                                reset=reset)
+        trace = biosnn.simulate(
+            "lif", spikes, weights, backend=backend, dt=dt, duration=duration, params=params, reset=reset
+        )
         assert sorted(zip(trace.spike_units.tolist(), trace.spike_steps.tolist())) == expected, backend
         assert -80.0 < trace.v.min() and trace.v.max() < -50.0 + 9.0 * 10

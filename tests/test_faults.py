@@ -52,12 +52,20 @@ def test_a_planted_checkpoint_runs_no_code(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("state, match", [
-    ({"run_key": "abc"}, "does not hold a biosnn training state"),
-    ([1, 2, 3], "does not hold a biosnn training state"),
-    ({k: 0 for k in ("model", "optimizer", "scheduler", "generator", "torch_rng", "history", "epoch", "run_key")},
-     "run key is not a dict"),
-])
+@pytest.mark.parametrize(
+    "state, match",
+    [
+        ({"run_key": "abc"}, "does not hold a biosnn training state"),
+        ([1, 2, 3], "does not hold a biosnn training state"),
+        (
+            {
+                k: 0
+                for k in ("model", "optimizer", "scheduler", "generator", "torch_rng", "history", "epoch", "run_key")
+            },
+            "run key is not a dict",
+        ),
+    ],
+)
 def test_a_foreign_checkpoint_is_refused_clearly(tmp_path, state, match):
     torch.save(state, tmp_path / "last.pt")
     with pytest.raises(BiosnnInputError, match=match):
@@ -84,9 +92,27 @@ def sweep_files(tmp_path_factory):
     net.save(folder / "net.npz")
     data.save(folder / "data.npz")
     (folder / "timing").mkdir()
-    assert main(["perturb", "--network", str(folder / "net.npz"), "--data", str(folder / "data.npz"), "--train-dt",
-                 "1e-3", "--db", str(folder / "timing" / "sweep.sqlite"), "--grid", "deletion=0.5", "--backends", "torch",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "perturb",
+                "--network",
+                str(folder / "net.npz"),
+                "--data",
+                str(folder / "data.npz"),
+                "--train-dt",
+                "1e-3",
+                "--db",
+                str(folder / "timing" / "sweep.sqlite"),
+                "--grid",
+                "deletion=0.5",
+                "--backends",
+                "torch",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return folder
 
 
@@ -101,18 +127,33 @@ def _run(argv, folder):
         return err.code
 
 
-PERTURB = ["perturb", "--network", "{d}/net.npz", "--data", "{d}/data.npz", "--train-dt", "1e-3",
-           "--grid", "deletion=0.5", "--backends", "torch", "--quiet"]
+PERTURB = [
+    "perturb",
+    "--network",
+    "{d}/net.npz",
+    "--data",
+    "{d}/data.npz",
+    "--train-dt",
+    "1e-3",
+    "--grid",
+    "deletion=0.5",
+    "--backends",
+    "torch",
+    "--quiet",
+]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (PERTURB + ["--db", "{d}/timing/sweep.sqlite", "--export", "{d}/timing/sweep.sqlite"], "is the --db"),
-    (PERTURB + ["--db", "{d}/net.npz"], "is the --network"),
-    (PERTURB + ["--db", "{d}/new.sqlite", "--export", "{d}/data.npz"], "is the --data"),
-    (PERTURB + ["--db", "{d}/new.sqlite", "--train-data", "{d}/data.npz"], "is the --data"),
-    (["report", "--results", "{d}", "--out", "{d}/timing/sweep.sqlite"], "is the input"),
-    (["figures", "--results", "{d}", "--out", "{d}/net.npz"], "is a file, not a directory"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (PERTURB + ["--db", "{d}/timing/sweep.sqlite", "--export", "{d}/timing/sweep.sqlite"], "is the --db"),
+        (PERTURB + ["--db", "{d}/net.npz"], "is the --network"),
+        (PERTURB + ["--db", "{d}/new.sqlite", "--export", "{d}/data.npz"], "is the --data"),
+        (PERTURB + ["--db", "{d}/new.sqlite", "--train-data", "{d}/data.npz"], "is the --data"),
+        (["report", "--results", "{d}", "--out", "{d}/timing/sweep.sqlite"], "is the input"),
+        (["figures", "--results", "{d}", "--out", "{d}/net.npz"], "is a file, not a directory"),
+    ],
+)
 def test_an_output_never_replaces_an_input(sweep_files, capsys, argv, message):
     before = _digests(sweep_files)
     assert _run(argv, sweep_files) == 2
@@ -129,7 +170,7 @@ def test_a_directory_output_replaces_only_its_own_command_output(sweep_files, tm
     assert "not written by this command" in capsys.readouterr().err
     assert [p.name for p in mine.iterdir()] == ["chapter.tex"]
     (mine / "chapter.tex").unlink()
-    (mine / ".biosnn-output").write_text("biosnn data normalize\n")   # another command's directory
+    (mine / ".biosnn-output").write_text("biosnn data normalize\n")  # another command's directory
     assert main(["validate", "--models", "li", "--quiet", "--out", str(mine)]) == 2
     assert "written by `biosnn data normalize`" in capsys.readouterr().err
 
@@ -137,6 +178,7 @@ def test_a_directory_output_replaces_only_its_own_command_output(sweep_files, tm
 # -- 7. non-regular files and huge figures -----------------------------------------------------------------
 def _guarded(argv, folder, seconds=60):
     """``main(argv)`` with an alarm: a reader blocked on a FIFO fails the test instead of hanging it."""
+
     def hung(*_):
         raise AssertionError(f"{argv[0]} hung on a non-regular file")
 
@@ -149,12 +191,18 @@ def _guarded(argv, folder, seconds=60):
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (PERTURB + ["--db", "{d}/new.sqlite"], "is a FIFO"),
-    (["validate-nir", "{d}/special/graph.nir", "--input", "{d}/special/x.npy", "--framework", "snntorch"], "is a FIFO"),
-    (["report", "--results", "{d}/special", "--out", "{d}/r.html"], "no results found"),   # a FIFO is no result
-    (["report", "--results", "{d}", "--figures", "{d}/special", "--out", "{d}/r.html"], "is a character device"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (PERTURB + ["--db", "{d}/new.sqlite"], "is a FIFO"),
+        (
+            ["validate-nir", "{d}/special/graph.nir", "--input", "{d}/special/x.npy", "--framework", "snntorch"],
+            "is a FIFO",
+        ),
+        (["report", "--results", "{d}/special", "--out", "{d}/r.html"], "no results found"),  # a FIFO is no result
+        (["report", "--results", "{d}", "--figures", "{d}/special", "--out", "{d}/r.html"], "is a character device"),
+    ],
+)
 def test_non_regular_inputs_are_refused_before_opening(sweep_files, tmp_path, capsys, argv, message):
     special = tmp_path / "special"
     special.mkdir()
@@ -181,8 +229,15 @@ STOP_SECONDS = 10.0
 
 
 def _biosnn(*argv, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "biosnn.cli", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "biosnn.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+        **kwargs,
+    )
 
 
 def _interrupt_when(process, ready, timeout=120.0) -> float:
@@ -204,10 +259,24 @@ def test_ctrl_c_stops_brian2_simulate_with_status_130_and_no_output(tmp_path):
     SpikeTrains(np.linspace(0.001, 19.0, 2000), np.zeros(2000, int), 1, 20.0).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 4), 0.3))
     out = tmp_path / "trace.npz"
-    process = _biosnn("simulate", "lif", "--input", str(tmp_path / "s.npz"), "--weights", str(tmp_path / "w.npy"),
-                      "--dt", "1e-4", "--duration", "20", "--backend", "brian2", "--out", str(out),
-                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(8.0)   # imports (about 3 s) and the start of the 200,000-step run (about 40 s in all)
+    process = _biosnn(
+        "simulate",
+        "lif",
+        "--input",
+        str(tmp_path / "s.npz"),
+        "--weights",
+        str(tmp_path / "w.npy"),
+        "--dt",
+        "1e-4",
+        "--duration",
+        "20",
+        "--backend",
+        "brian2",
+        "--out",
+        str(out),
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    time.sleep(8.0)  # imports (about 3 s) and the start of the 200,000-step run (about 40 s in all)
     seconds = _interrupt_when(process, lambda: True)
     stdout, stderr = process.communicate()
     assert process.returncode == INTERRUPTED, stderr
@@ -230,6 +299,7 @@ def test_a_brian2_run_stopped_early_is_never_read(monkeypatch):
         def stop_at_half(t):
             if t >= duration / 2:
                 self.stop()
+
         self.add(stop_at_half)
         return original(self, duration, **kwargs)
 
@@ -237,8 +307,7 @@ def test_a_brian2_run_stopped_early_is_never_read(monkeypatch):
     with pytest.raises(SimulationIncomplete, match=r"stopped after 5\d of 100 steps"):
         import biosnn
 
-        biosnn.simulate("lif", SpikeTrains([0.001], [0], 1, 0.01), [[1.5]], backend="brian2", dt=1e-4,
-                        duration=0.01)
+        biosnn.simulate("lif", SpikeTrains([0.001], [0], 1, 0.01), [[1.5]], backend="brian2", dt=1e-4, duration=0.01)
 
 
 # -- 7. a full disk: a clear exit 2, nothing partial -------------------------------------------------------
@@ -259,8 +328,24 @@ def full_disk(tmp_path):
 def test_a_full_disk_is_a_clear_error_and_leaves_nothing(full_disk, tmp_path, capsys):
     SpikeTrains(np.linspace(0.001, 0.09, 50), np.zeros(50, int), 1, 0.1).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 50), 0.3))
-    code = main(["simulate", "lif", "--input", str(tmp_path / "s.npz"), "--weights", str(tmp_path / "w.npy"),
-                 "--dt", "1e-4", "--duration", "0.1", "--backend", "torch", "--out", str(full_disk / "trace.npz")])
+    code = main(
+        [
+            "simulate",
+            "lif",
+            "--input",
+            str(tmp_path / "s.npz"),
+            "--weights",
+            str(tmp_path / "w.npy"),
+            "--dt",
+            "1e-4",
+            "--duration",
+            "0.1",
+            "--backend",
+            "torch",
+            "--out",
+            str(full_disk / "trace.npz"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no space left on the device" in err, err
     assert list(full_disk.iterdir()) == []
@@ -271,15 +356,16 @@ def test_a_full_disk_is_a_clear_error_and_leaves_nothing(full_disk, tmp_path, ca
 
 
 def test_a_full_disk_leaves_no_empty_figure_folder_nor_database(full_disk, sweep_files, capsys):
-    from biosnn.figures import STORED_RESULTS
+    from biosnn.reporting.figures import STORED_RESULTS
 
     out = full_disk / "figs"
-    code = main(["figures", "--results", str(STORED_RESULTS), "--quiet", "--only", "fig_lee_convergence",
-                 "--out", str(out)])
+    code = main(
+        ["figures", "--results", str(STORED_RESULTS), "--quiet", "--only", "fig_lee_convergence", "--out", str(out)]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no space left on the device" in err, err
     assert list(full_disk.iterdir()) == []
-    filler = full_disk / "filler"        # leave a few kB: the database's creation may start, then fail
+    filler = full_disk / "filler"  # leave a few kB: the database's creation may start, then fail
     with open(filler, "wb") as handle:
         with pytest.raises(OSError):
             handle.write(os.urandom(1 << 20))
@@ -293,17 +379,20 @@ def test_a_full_disk_leaves_no_empty_figure_folder_nor_database(full_disk, sweep
 
 # -- 5. silently duplicated work ---------------------------------------------------------------------------
 def test_a_model_named_twice_is_validated_once():
-    from biosnn.validate import select
+    from biosnn.equivalence.validate import select
 
     assert select(["li", "li", "if", "li"]) == (["li", "if"], [])
 
 
 # -- 9. hostile results files are bad input, not tracebacks ------------------------------------------------
-@pytest.mark.parametrize("text, message", [
-    ('{"models": {"li": {"n_cases": ' + "9" * 401 + "}}}", "an integer of 401 digits"),
-    ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
-    ('{"models": ', "not readable JSON"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"models": {"li": {"n_cases": ' + "9" * 401 + "}}}", "an integer of 401 digits"),
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
+        ('{"models": ', "not readable JSON"),
+    ],
+)
 def test_a_hostile_results_file_is_bad_input(tmp_path, capsys, text, message):
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "report.json").write_text(text)
@@ -318,8 +407,22 @@ def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path, capsys
     SpikeTrains([0.001], [0], 1, 0.01).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 2), 0.3))
     os.mkfifo(tmp_path / "out.npz")
-    argv = ["simulate", "lif", "--input", str(tmp_path / "s.npz"), "--weights", str(tmp_path / "w.npy"), "--dt",
-            "1e-4", "--duration", "0.01", "--backend", "torch", "--out", str(tmp_path / "out.npz")]
+    argv = [
+        "simulate",
+        "lif",
+        "--input",
+        str(tmp_path / "s.npz"),
+        "--weights",
+        str(tmp_path / "w.npy"),
+        "--dt",
+        "1e-4",
+        "--duration",
+        "0.01",
+        "--backend",
+        "torch",
+        "--out",
+        str(tmp_path / "out.npz"),
+    ]
     assert main(argv) == 2 and "is a FIFO" in capsys.readouterr().err
     assert (tmp_path / "out.npz").is_fifo()
 
@@ -345,11 +448,39 @@ def test_an_ignored_ctrl_c_stays_ignored_after_brian2_is_imported(tmp_path):
     (``TypeError: 'Handlers' object is not callable``). biosnn puts the previous disposition back."""
     SpikeTrains(np.linspace(0.001, 2.9, 300), np.zeros(300, int), 1, 3.0).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 4), 0.3))
-    process = _biosnn("simulate", "lif", "--input", str(tmp_path / "s.npz"), "--weights", str(tmp_path / "w.npy"),
-                      "--dt", "1e-4", "--duration", "3", "--backend", "brian2", "--out", str(tmp_path / "t.npz"),
-                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    time.sleep(5.0)     # Brian2 imported, the 30,000-step run in progress
+    process = _biosnn(
+        "simulate",
+        "lif",
+        "--input",
+        str(tmp_path / "s.npz"),
+        "--weights",
+        str(tmp_path / "w.npy"),
+        "--dt",
+        "1e-4",
+        "--duration",
+        "3",
+        "--backend",
+        "brian2",
+        "--out",
+        str(tmp_path / "t.npz"),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    time.sleep(5.0)  # Brian2 imported, the 30,000-step run in progress
     os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0 and "Traceback" not in stderr, stderr
     assert (tmp_path / "t.npz").exists()
+
+
+def test_a_closed_pipe_ends_the_output_quietly():
+    """`biosnn models | true`: the reader is gone before the first line (as `| head` soon is); no
+    BrokenPipeError traceback, and the shell's status of a filter cut short (141)."""
+    process = subprocess.run(
+        f"{sys.executable} -m biosnn models | true; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        executable="/bin/bash",
+    )
+    assert "Traceback" not in process.stderr and process.stdout.split() == ["141"], process.stderr

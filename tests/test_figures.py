@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from biosnn import BiosnnInputError
-from biosnn.figures import FIGURES, STORED_RESULTS, by_module, module_of, render_all
-from biosnn.plotting.style import PNG_DPI
+from biosnn.reporting.figures import FIGURES, STORED_RESULTS, by_module, module_of, render_all
+from biosnn.reporting.style import PNG_DPI
 
 #: a 300 dpi PNG of a real figure is far above this; an empty canvas at 300 dpi is not
 MIN_PNG_BYTES = 20_000
@@ -42,7 +42,7 @@ def li_report(tmp_path_factory):
 
 @pytest.mark.parametrize("figure", FIGURES, ids=lambda f: f.module)
 def test_every_registered_figure_from_the_stored_results(figure, tmp_path, li_report, capsys, monkeypatch):
-    """`biosnn figures --only <figure>` on the results shipped in figures/results and a validate report
+    """`biosnn figures --only <figure>` on the results shipped in biosnn/reporting/figures/results and a validate report
     writes a non-empty PDF (fonts embedded) and a 300 dpi PNG for each of the figure's outputs, and
     simulates nothing (every simulation entry point raises while it draws)."""
     import brian2
@@ -50,20 +50,40 @@ def test_every_registered_figure_from_the_stored_results(figure, tmp_path, li_re
     import biosnn
     import biosnn.simulation
     from biosnn.cli import main
-    from biosnn.torch.feedforward import FeedForward
-    from biosnn.torch.module.layer import Layer
+    from biosnn.torch.layer import Layer
+    from biosnn.torch.network import FeedForward
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("a figure script simulated")
 
-    for owner, name in ((biosnn, "simulate"), (biosnn, "simulate_network"), (biosnn.simulation, "simulate"),
-                        (biosnn.simulation, "simulate_network"), (brian2.Network, "run"), (FeedForward, "forward"),
-                        (Layer, "forward")):
+    for owner, name in (
+        (biosnn, "simulate"),
+        (biosnn, "simulate_network"),
+        (biosnn.simulation, "simulate"),
+        (biosnn.simulation, "simulate_network"),
+        (brian2.Network, "run"),
+        (FeedForward, "forward"),
+        (Layer, "forward"),
+    ):
         monkeypatch.setattr(owner, name, no_simulation)
 
     out = tmp_path / "figs"
-    assert main(["figures", "--results", str(STORED_RESULTS), str(li_report), "--out", str(out), "--quiet",
-                 "--only", figure.module]) == 0
+    assert (
+        main(
+            [
+                "figures",
+                "--results",
+                str(STORED_RESULTS),
+                str(li_report),
+                "--out",
+                str(out),
+                "--quiet",
+                "--only",
+                figure.module,
+            ]
+        )
+        == 0
+    )
     stems = sorted({p.with_suffix("") for p in out.glob(figure.outputs + ".png")})
     assert stems, figure.module
     for stem in stems:
@@ -72,11 +92,12 @@ def test_every_registered_figure_from_the_stored_results(figure, tmp_path, li_re
 
 
 def test_the_stored_results_feed_every_figure(li_report):
-    """Nothing is missing: every registered figure finds all its inputs in figures/results (and a report)."""
-    from biosnn.figures import missing_inputs
+    """Nothing is missing: every registered figure finds all its inputs in biosnn/reporting/figures/results (and a report)."""
+    from biosnn.reporting.figures import missing_inputs
 
-    assert {f.module: missing_inputs(f, [STORED_RESULTS, li_report]) for f in FIGURES} == \
-        {f.module: [] for f in FIGURES}
+    assert {f.module: missing_inputs(f, [STORED_RESULTS, li_report]) for f in FIGURES} == {
+        f.module: [] for f in FIGURES
+    }
 
 
 def test_missing_results_are_named_before_anything_is_drawn(tmp_path):
@@ -105,7 +126,7 @@ def test_results_without_the_expected_layout_are_bad_input(tmp_path):
 
 
 def test_results_are_looked_up_in_the_first_root_that_has_them(tmp_path):
-    from biosnn.figures import locate
+    from biosnn.reporting.figures import locate
 
     first, second = tmp_path / "a", tmp_path / "b"
     (first / "traces").mkdir(parents=True)
@@ -120,18 +141,23 @@ def test_results_are_looked_up_in_the_first_root_that_has_them(tmp_path):
 
 def test_fig_lee_convergence(tmp_path):
     rows = [dict(dt=dt, mean_timing_error_s=dt / 2, unmatched_fraction=dt * 1e3) for dt in (4e-4, 2e-4, 1e-4)]
-    (tmp_path / "lee_convergence.json").write_text(json.dumps({"runs": [{"seed": 0, "rows": rows}],
-                                                               "timing_order": 1.0, "mismatch_order": 1.0}))
+    (tmp_path / "lee_convergence.json").write_text(
+        json.dumps({"runs": [{"seed": 0, "rows": rows}], "timing_order": 1.0, "mismatch_order": 1.0})
+    )
     _render("fig_lee_convergence", tmp_path, tmp_path)
     _check(tmp_path, "lee_convergence")
 
 
 def test_fig_gamma_dt_reads_every_table(tmp_path):
-    table = [dict(dt=dt, accuracy_torch=0.95, accuracy_brian2=0.95, spikes_per_sample=20 + dt * 1e3)
-             for dt in (1e-3, 5e-4, 2.5e-4)]
+    table = [
+        dict(dt=dt, accuracy_torch=0.95, accuracy_brian2=0.95, spikes_per_sample=20 + dt * 1e3)
+        for dt in (1e-3, 5e-4, 2.5e-4)
+    ]
     for name, hidden in (("gamma_dt_table.json", 0), ("gamma_dt_table_hidden.json", 8)):
-        runs = [dict(config=dict(objective=objective, n_hidden=hidden, dt=1e-3), dt_table=table)
-                for objective in ("bptt", "online")]
+        runs = [
+            dict(config=dict(objective=objective, n_hidden=hidden, dt=1e-3), dt_table=table)
+            for objective in ("bptt", "online")
+        ]
         (tmp_path / name).write_text(json.dumps({"runs": runs}))
     _render("fig_gamma_dt", tmp_path, tmp_path)
     _check(tmp_path, "gamma_dt")
@@ -144,8 +170,15 @@ def test_fig_gamma_dt_reads_every_table(tmp_path):
 def test_fig_scaling_leaves_failed_points_out(tmp_path):
     def point(n, steps):
         scale = n * steps * 1e-8
-        return dict(n=n, steps=steps, torch_inference=scale, torch_train=3 * scale, brian2_run=5 * scale,
-                    brian2_loop=2 * scale, brian2_build=20.0)
+        return dict(
+            n=n,
+            steps=steps,
+            torch_inference=scale,
+            torch_train=3 * scale,
+            brian2_run=5 * scale,
+            brian2_loop=2 * scale,
+            brian2_build=20.0,
+        )
 
     points = [point(n, 100) for n in (1000, 10000, 100000)] + [point(10000, t) for t in (1000, 10000)]
     points.append(dict(n=1000000, steps=100, error="MemoryError"))
@@ -159,7 +192,7 @@ def test_fig_scaling_leaves_failed_points_out(tmp_path):
 
 def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
     """Mean accuracy over seeds per (network, kind, strength, backend, dt); an empty table is refused."""
-    from biosnn.sweep_table import SweepTable
+    from biosnn.studies.perturbation.table import SweepTable
 
     (tmp_path / "timing").mkdir()
     figure = module_of(by_module("fig_perturbation_accuracy"))
@@ -170,10 +203,12 @@ def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
     with sqlite3.connect(tmp_path / "timing" / "sweep.sqlite") as db:
         for seed, accuracy in ((0, 0.5), (1, 0.7)):
             for backend, dt in (("torch", 1e-3), ("brian2", 1e-3), ("brian2", 2.5e-4), ("rate_mlp", 1e-3)):
-                db.execute("INSERT INTO points (network, dataset, kind, strength, seed, backend, dt, accuracy, "
-                           "n_samples, input_spikes, lost_spikes, binned, seconds, code_version) VALUES "
-                           "('net', 'data', 'deletion', 0.5, ?, ?, ?, ?, 10, 100, 0, 0, 1.0, 'x')",
-                           (seed, backend, dt, accuracy))
+                db.execute(
+                    "INSERT INTO points (network, dataset, kind, strength, seed, backend, dt, accuracy, "
+                    "n_samples, input_spikes, lost_spikes, binned, seconds, code_version) VALUES "
+                    "('net', 'data', 'deletion', 0.5, ?, ?, ?, ?, 10, 100, 0, 0, 1.0, 'x')",
+                    (seed, backend, dt, accuracy),
+                )
     points = figure.accuracy_table(tmp_path / "timing" / "sweep.sqlite")
     assert points["net"]["deletion"][("brian2", 2.5e-4)] == [(0.5, pytest.approx(0.6))]
     figure.render([tmp_path], tmp_path)
@@ -193,8 +228,8 @@ def test_fig_plif_tau_needs_a_tau_history(tmp_path):
 
 def test_fig_perturbation_rasters_draws_each_kind(tmp_path):
     """One sample of a stored test set, unperturbed and under every registered perturbation."""
+    from biosnn.core.spikes import SpikeTrains
     from biosnn.data.dataset import SpikeDataset
-    from biosnn.spikes import SpikeTrains
 
     rng = np.random.default_rng(0)
     times = np.sort(rng.uniform(0, 0.1, 200))
@@ -210,8 +245,8 @@ def test_a_non_spiking_overlay_has_no_raster_panel(li_report, tmp_path):
     the raster panel, a figure 1 inch taller (1380 against 1080 pixels at 300 dpi)."""
     from PIL import Image
 
-    from biosnn.plotting.overlay import plot_equivalence
-    from biosnn.trace import Trace
+    from biosnn.core.trace import Trace
+    from biosnn.reporting.overlay import plot_equivalence
 
     _render("fig_equivalence", li_report, tmp_path)
     ref, mirror = (Trace.load(li_report / "traces" / f"li_{b}.npz") for b in ("brian2", "torch"))
@@ -230,7 +265,7 @@ def test_figures_are_byte_reproducible(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from biosnn.plotting.save import save_figure
+    from biosnn.reporting.save import save_figure
 
     written = []
     for day, epoch in enumerate(("1700000000", "1800000000")):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from biosnn.network import LayerSpec
-from biosnn.torch.feedforward import FeedForward
+from biosnn.models.network import LayerSpec
 from biosnn.torch.fused import LeakyRecurrence
-from biosnn.torch.module import Layer
+from biosnn.torch.layer import Layer
+from biosnn.torch.network import FeedForward
 from biosnn.torch.surrogate import Surrogate
 
 #: float64 gradients of the fused adjoint vs autograd through the phases, relative to the largest
@@ -26,8 +26,17 @@ GRADIENT_RTOL_FLOAT32 = 1e-4
 SIZES = (30, 25, 20, 4)
 
 
-def _pair(models, *, discretization="exact", reset="hard", detach_reset=False, params=None, dtype=torch.float64,
-          surrogate="fast_sigmoid", seed=0):
+def _pair(
+    models,
+    *,
+    discretization="exact",
+    reset="hard",
+    detach_reset=False,
+    params=None,
+    dtype=torch.float64,
+    surrogate="fast_sigmoid",
+    seed=0,
+):
     """The same network twice: fused (as users run it) and through the phases."""
     rng = np.random.default_rng(seed)
     weights = [rng.normal(0, 2.5 / math.sqrt(a), (a, b)) for a, b in zip(SIZES[:-1], SIZES[1:])]
@@ -35,8 +44,19 @@ def _pair(models, *, discretization="exact", reset="hard", detach_reset=False, p
     for model, n in zip(models, SIZES[1:]):
         p = {k: v for k, v in (params or {}).items() if model != "li" or k in ("tau_m", "v_rest")}
         layers.append(LayerSpec(model, n, p, reset=None if model == "li" else reset))
-    nets = [FeedForward(SIZES[0], layers, dt=1e-3, weights=weights, discretization=discretization,
-                        detach_reset=detach_reset, surrogate=surrogate, fused=fused).to(dtype) for fused in (True, False)]
+    nets = [
+        FeedForward(
+            SIZES[0],
+            layers,
+            dt=1e-3,
+            weights=weights,
+            discretization=discretization,
+            detach_reset=detach_reset,
+            surrogate=surrogate,
+            fused=fused,
+        ).to(dtype)
+        for fused in (True, False)
+    ]
     x = torch.as_tensor(rng.random((80, 6, SIZES[0])) < 0.15, dtype=dtype)
     return nets, x
 
@@ -44,8 +64,10 @@ def _pair(models, *, discretization="exact", reset="hard", detach_reset=False, p
 def _run(net, x):
     outputs = net(x)
     readout = torch.linspace(-1.0, 1.0, outputs[-1].shape[-1], dtype=x.dtype)
-    loss = sum((out * readout[: out.shape[-1]] if out.shape[-1] == readout.shape[0] else out).sum() * (k + 1)
-               for k, out in enumerate(outputs))
+    loss = sum(
+        (out * readout[: out.shape[-1]] if out.shape[-1] == readout.shape[0] else out).sum() * (k + 1)
+        for k, out in enumerate(outputs)
+    )
     net.zero_grad()
     loss.backward()
     return [o.detach() for o in outputs], {name: p.grad.clone() for name, p in net.named_parameters()}
@@ -66,13 +88,14 @@ CASES = [
 @pytest.mark.parametrize("models, discretization, reset, detach_reset, params", CASES)
 def test_fused_loop_is_the_reference_loop_in_float64(models, discretization, reset, detach_reset, params):
     """Identical outputs (spikes and membranes); gradients of weights and PLIF's a to rounding."""
-    (fused, phases), x = _pair(models, discretization=discretization, reset=reset, detach_reset=detach_reset,
-                               params=params)
+    (fused, phases), x = _pair(
+        models, discretization=discretization, reset=reset, detach_reset=detach_reset, params=params
+    )
     assert all(layer.fused_loop is not None for layer in fused.neurons)
     assert all(layer.fused_loop is None for layer in phases.neurons)
     out_f, grad_f = _run(fused, x)
     out_p, grad_p = _run(phases, x)
-    assert sum(int(o.sum()) for o in out_p[:-1]) > 100          # spiking layers spiked: resets were exercised
+    assert sum(int(o.sum()) for o in out_p[:-1]) > 100  # spiking layers spiked: resets were exercised
     for a, b in zip(out_f, out_p):
         assert torch.equal(a, b)
     for name, g in grad_p.items():
@@ -96,8 +119,10 @@ def test_fused_adjoint_of_the_leaky_integrator_is_the_true_derivative():
     """Without a threshold the recurrence is smooth: the written-out adjoint passes gradcheck
     (finite differences) for the drive, the decay e^{-r} (exact) and the rate r (euler)."""
     torch.manual_seed(0)
-    for discretization, coefficient in (("exact", torch.tensor(0.9, dtype=torch.float64)),
-                                        ("euler", torch.linspace(0.05, 0.3, 5, dtype=torch.float64))):
+    for discretization, coefficient in (
+        ("exact", torch.tensor(0.9, dtype=torch.float64)),
+        ("euler", torch.linspace(0.05, 0.3, 5, dtype=torch.float64)),
+    ):
         recurrence = LeakyRecurrence(discretization, 0.2, None, None, None, False, Surrogate())
         drive = torch.randn(7, 3, 5, dtype=torch.float64, requires_grad=True)
         v0 = torch.randn(3, 5, dtype=torch.float64)
@@ -114,15 +139,18 @@ def test_fused_recurrence_against_a_hand_computed_neuron():
     assert out.flatten().tolist() == [0.0, 1.0, 0.0, 1.0]
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(model="lif", params={"t_ref": 2e-3}),                     # refractory clamp
-    dict(model="lif", synapse="current"),                          # synaptic current state
-    dict(model="lif", schedule="brian2_default"),                  # input after the threshold test
-    dict(model="lee_refractory"),
-    dict(model="adaptive_lif"),                                    # more state than v (its adaptation a)
-    dict(model="gamma_cascade", params={"bucket_tau": (3e-3, 5e-3), "theta0": 0.05}),
-    dict(model="lif", fused=False),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(model="lif", params={"t_ref": 2e-3}),  # refractory clamp
+        dict(model="lif", synapse="current"),  # synaptic current state
+        dict(model="lif", schedule="brian2_default"),  # input after the threshold test
+        dict(model="lee_refractory"),
+        dict(model="adaptive_lif"),  # more state than v (its adaptation a)
+        dict(model="gamma_cascade", params={"bucket_tau": (3e-3, 5e-3), "theta0": 0.05}),
+        dict(model="lif", fused=False),
+    ],
+)
 def test_configurations_without_a_fused_loop_run_the_phases(kwargs):
     layer = Layer(dt=1e-3, n_neurons=3, n_inputs=2, **kwargs)
     assert layer.fused_loop is None

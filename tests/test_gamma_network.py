@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from biosnn import BiosnnInputError, simulate_network
-from biosnn.compare import V_TOLERANCE
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.network import FeedForwardNet, LayerSpec
-from biosnn.torch.feedforward import FeedForward, delayed
-from biosnn.torch.module import Layer
+from biosnn.equivalence.contract import V_TOLERANCE
+from biosnn.models.network import FeedForwardNet, LayerSpec
+from biosnn.torch.layer import Layer
+from biosnn.torch.network import FeedForward, delayed
 
 DT, T = 1e-3, 60
 GAMMA = dict(bucket_tau=(3e-3, 3e-3, 5e-3), theta0=0.05)
@@ -70,8 +70,12 @@ def test_straight_through_has_the_charges_value_and_the_smooth_gradient():
 def test_gradients_reach_the_first_gamma_layer():
     """Without the straight-through path the emission (not differentiated) would cut them."""
     rng = np.random.default_rng(2)
-    net = FeedForward(5, _layers("gamma_cascade", rng), dt=DT,
-                      weights=[rng.uniform(-0.2, 0.8, (5, 6)), rng.uniform(-0.5, 1.0, (6, 3))]).double()
+    net = FeedForward(
+        5,
+        _layers("gamma_cascade", rng),
+        dt=DT,
+        weights=[rng.uniform(-0.2, 0.8, (5, 6)), rng.uniform(-0.5, 1.0, (6, 3))],
+    ).double()
     spikes = poisson_spike_trains(rng, 5, 80.0, T * DT, DT, 3, off_grid=False)
     runs = net(torch.as_tensor(spikes.to_raster(DT, T)), record=True)
     runs[-1].recorded["y"].mean().backward()
@@ -80,4 +84,6 @@ def test_gradients_reach_the_first_gamma_layer():
 
 def test_gamma_spikes_only_feed_gamma_layers():
     with pytest.raises(BiosnnInputError, match="only a cascade layer can receive them"):
-        FeedForwardNet(2, (LayerSpec("gamma_cascade", 3, GAMMA), LayerSpec("lif", 2)), (np.ones((2, 3)), np.ones((3, 2))))
+        FeedForwardNet(
+            2, (LayerSpec("gamma_cascade", 3, GAMMA), LayerSpec("lif", 2)), (np.ones((2, 3)), np.ones((3, 2)))
+        )

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from biosnn.core.errors import BiosnnInputError
 from biosnn.data.synthetic import precise_interval_task
-from biosnn.errors import BiosnnInputError
 from biosnn.studies.gamma_task import GammaTaskConfig, run, train
 
 
@@ -55,8 +55,9 @@ def test_two_layer_gamma_network_learns_the_delay():
     spikes, trained by BPTT through the straight-through charges: >= 95% (measured 99.0%;
     89-99.3% over seeds 0-5 at the full config), with the hidden layer spiking and Brian2
     predicting every sample as the mirror does (its hidden spikes must be identical for that)."""
-    result = run(GammaTaskConfig(objective="bptt", n_hidden=8, lr=0.01, n_train=400, n_test=200, epochs=20),
-                 dt_factors=(1,))
+    result = run(
+        GammaTaskConfig(objective="bptt", n_hidden=8, lr=0.01, n_train=400, n_test=200, epochs=20), dt_factors=(1,)
+    )
     row = result["dt_table"][0]
     assert row["accuracy_torch"] >= 0.95
     assert row["prediction_agreement"] == 1.0 and row["accuracy_brian2"] == row["accuracy_torch"]
@@ -70,6 +71,7 @@ def test_online_objective_refuses_a_hidden_layer(tmp_path, load_script):
         train(GammaTaskConfig(objective="online", n_hidden=4), [], np.zeros(0, np.int64))
     out = tmp_path / "table.json"
     with pytest.raises(BiosnnInputError, match="one gamma layer"):  # checked before the bptt runs start
-        load_script("validation", "gamma_dt_table").main(["--out", str(out), "--objectives", "bptt", "online",
-                                                          "--n-hidden", "4"])
+        load_script("validation", "gamma_dt_table").main(
+            ["--out", str(out), "--objectives", "bptt", "online", "--n-hidden", "4"]
+        )
     assert not out.exists()

@@ -6,9 +6,8 @@ import pytest
 from biosnn import BiosnnInputError, simulate_network
 from biosnn.brian.layout import GAP_MARGIN_STEPS, Layout
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.network import FeedForwardNet, LayerSpec
-from biosnn.validate import NETWORKS
-
+from biosnn.equivalence.validate import NETWORKS
+from biosnn.models.network import FeedForwardNet, LayerSpec
 
 #: states of the two layouts: the same arithmetic on the same values, except that Brian2's spike queue
 #: may deliver simultaneous arrivals at one neuron in another order (heterogeneous delays), so sums
@@ -50,13 +49,23 @@ def test_refractory_and_held_input_multiplexed():
     """A held drive laid out in windows, LIF with a refractory period longer than the delays, and the
     Lee et al. refractory model: identical to one copy per sample."""
     rng = np.random.default_rng(2)
-    for layers, held, scale in (([LayerSpec("lif", 5, dict(tau_m=5e-3, t_ref=4e-3), synapse="held"),
-                                  LayerSpec("lif", 3, dict(tau_m=8e-3, t_ref=3e-3))], True, 1.5),
-                                ([LayerSpec("lee_refractory", 6), LayerSpec("li", 2)], False, 1.0)):
-        net = FeedForwardNet(4, tuple(layers), (rng.uniform(0.2, 1.0, (4, layers[0].n)) * scale,
-                                                 rng.uniform(0.0, 1.5, (layers[0].n, layers[1].n))))
-        inputs = rng.uniform(0, 0.9, (40, 5, 4)) if held else \
-            poisson_spike_trains(rng, 4, 300.0, 40e-3, 1e-3, 5)
+    for layers, held, scale in (
+        (
+            [
+                LayerSpec("lif", 5, dict(tau_m=5e-3, t_ref=4e-3), synapse="held"),
+                LayerSpec("lif", 3, dict(tau_m=8e-3, t_ref=3e-3)),
+            ],
+            True,
+            1.5,
+        ),
+        ([LayerSpec("lee_refractory", 6), LayerSpec("li", 2)], False, 1.0),
+    ):
+        net = FeedForwardNet(
+            4,
+            tuple(layers),
+            (rng.uniform(0.2, 1.0, (4, layers[0].n)) * scale, rng.uniform(0.0, 1.5, (layers[0].n, layers[1].n))),
+        )
+        inputs = rng.uniform(0, 0.9, (40, 5, 4)) if held else poisson_spike_trains(rng, 4, 300.0, 40e-3, 1e-3, 5)
         common = dict(backend="brian2", dt=1e-3, duration=40e-3, record=True)
         side_by_side = simulate_network(net, inputs, **common)
         assert sum(len(a.spike_steps) for a in side_by_side) > 10

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from biosnn.network import LayerSpec
-from biosnn.torch.feedforward import FeedForward
+from biosnn.models.network import LayerSpec
 from biosnn.studies.digits import DigitsConfig, run
+from biosnn.torch.network import FeedForward
 from biosnn.training.lee_rule import enforce_threshold_floor, lee_init, lee_rule_logits, low_pass_mean, wta_gain
 
 #: closed forms vs recursions and autograd of the same float64 arithmetic: rounding only

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from biosnn import simulate
-from biosnn.spikes import SpikeTrains
+from biosnn.core.spikes import SpikeTrains
 
 nest = pytest.importorskip("nest", reason="NEST is not installed (pip install nest-simulator==3.10.0, Linux wheels)")
 
@@ -42,8 +42,12 @@ def _case(seed: int, synapse: str):
     order = np.lexsort((units, steps))
     spikes = SpikeTrains(steps[order] * DT, units[order], N_IN, T * DT)
     weights = rng.uniform(0.1, 0.6, (N_IN, N)) if synapse == "delta" else rng.uniform(-1.0, 4.0, (N_IN, N))
-    params = dict(tau_m=float(rng.uniform(5e-3, 20e-3)), v_rest=float(rng.uniform(-0.2, 0.2)),
-                  v_reset=float(rng.uniform(-0.3, 0.1)), v_th=float(rng.uniform(0.8, 1.2)))
+    params = dict(
+        tau_m=float(rng.uniform(5e-3, 20e-3)),
+        v_rest=float(rng.uniform(-0.2, 0.2)),
+        v_reset=float(rng.uniform(-0.3, 0.1)),
+        v_th=float(rng.uniform(0.8, 1.2)),
+    )
     if synapse == "current":
         params["tau_s"] = float(rng.uniform(1e-3, 6e-3))
     return spikes, weights, params
@@ -54,8 +58,14 @@ def _nest(spikes: SpikeTrains, weights, params: dict, synapse: str, t_ref_nest: 
     ms = 1e3
     nest.ResetKernel()
     nest.set(resolution=DT * ms, print_time=False)
-    model = dict(E_L=params["v_rest"], V_m=params["v_rest"], V_reset=params["v_reset"], V_th=params["v_th"],
-                 tau_m=params["tau_m"] * ms, t_ref=t_ref_nest * ms)
+    model = dict(
+        E_L=params["v_rest"],
+        V_m=params["v_rest"],
+        V_reset=params["v_reset"],
+        V_th=params["v_th"],
+        tau_m=params["tau_m"] * ms,
+        t_ref=t_ref_nest * ms,
+    )
     if synapse == "current":
         model.update(C_m=params["tau_m"] * ms, tau_syn_ex=params["tau_s"] * ms, tau_syn_in=params["tau_s"] * ms)
     else:
@@ -85,8 +95,16 @@ def _nest(spikes: SpikeTrains, weights, params: dict, synapse: str, t_ref_nest: 
 
 
 def _biosnn(spikes, weights, params, synapse, t_ref):
-    trace = simulate("lif", spikes, weights, backend="brian2", dt=DT, duration=T * DT, synapse=synapse,
-                     params=dict(params, t_ref=t_ref))
+    trace = simulate(
+        "lif",
+        spikes,
+        weights,
+        backend="brian2",
+        dt=DT,
+        duration=T * DT,
+        synapse=synapse,
+        params=dict(params, t_ref=t_ref),
+    )
     return {(int(u), int(s)) for u, s in zip(trace.spike_units, trace.spike_steps)}, trace.v
 
 
@@ -98,7 +116,7 @@ def test_brian2_lif_equals_nest(seed, synapse, t_ref):
     spikes, weights, params = _case(seed, synapse)
     ours, v = _biosnn(spikes, weights, params, synapse, t_ref)
     theirs, v_nest = _nest(spikes, weights, params, synapse, t_ref)
-    assert len(ours) > 5                      # threshold, reset (and the refractory clamp) exercised
+    assert len(ours) > 5  # threshold, reset (and the refractory clamp) exercised
     assert ours == theirs
     assert np.nanmax(np.abs(v - v_nest)) < NEST_V_TOLERANCE
 

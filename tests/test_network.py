@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from biosnn import BiosnnInputError, simulate_network
-from biosnn.compare import V_TOLERANCE
+from biosnn.core.schedule import SCHEDULES
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.network import FeedForwardNet, LayerSpec
-from biosnn.schedule import SCHEDULES
-from biosnn.torch.feedforward import FeedForward
+from biosnn.equivalence.contract import V_TOLERANCE
+from biosnn.models.network import FeedForwardNet, LayerSpec
+from biosnn.torch.network import FeedForward
 
 DT, T = 1e-3, 80
 
@@ -30,8 +30,10 @@ def _keys(spikes: torch.Tensor):
 LAYERS = {
     "lif-li": [LayerSpec("lif", 10, dict(tau_m=8e-3, t_ref=2e-3)), LayerSpec("li", 3, dict(tau_m=20e-3))],
     "plif-lif": [LayerSpec("plif", 10, dict(tau_m=6e-3), reset="subtract"), LayerSpec("lif", 3, dict(tau_m=10e-3))],
-    "wta-wta": [LayerSpec("wta", 10, dict(mu=-0.4, v_th=np.linspace(0.8, 1.2, 10), circuit_size=5.0)),
-                LayerSpec("wta", 4, dict(mu=-1.0))],
+    "wta-wta": [
+        LayerSpec("wta", 10, dict(mu=-0.4, v_th=np.linspace(0.8, 1.2, 10), circuit_size=5.0)),
+        LayerSpec("wta", 4, dict(mu=-1.0)),
+    ],
 }
 
 
@@ -42,9 +44,11 @@ def test_trained_network_transfers_exactly(arch, delays):
     layers = LAYERS[arch]
     sizes = [6] + [layer.n for layer in layers]
     weights = [rng.uniform(-0.3, 0.9, (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
-    d = {"none": None,
-         "per_neuron": [rng.integers(0, 8, a) * DT for a in sizes[:-1]],
-         "per_synapse": [rng.integers(0, 8, (a, b)) * DT for a, b in zip(sizes[:-1], sizes[1:])]}[delays]
+    d = {
+        "none": None,
+        "per_neuron": [rng.integers(0, 8, a) * DT for a in sizes[:-1]],
+        "per_synapse": [rng.integers(0, 8, (a, b)) * DT for a, b in zip(sizes[:-1], sizes[1:])],
+    }[delays]
     net = FeedForward(6, layers, dt=DT, weights=weights, delays=d).double()
     outputs, activity = _run_both(net)
     for k, (out, act) in enumerate(zip(outputs, activity)):
@@ -57,8 +61,17 @@ def test_trained_network_transfers_exactly(arch, delays):
 
 def test_description_round_trip(tmp_path):
     rng = np.random.default_rng(0)
-    net = FeedForward(6, LAYERS["wta-wta"], dt=DT, weights=[rng.normal(size=(6, 10)), rng.normal(size=(10, 4))],
-                      delays=[rng.integers(0, 5, 6) * DT, None]).double().export()
+    net = (
+        FeedForward(
+            6,
+            LAYERS["wta-wta"],
+            dt=DT,
+            weights=[rng.normal(size=(6, 10)), rng.normal(size=(10, 4))],
+            delays=[rng.integers(0, 5, 6) * DT, None],
+        )
+        .double()
+        .export()
+    )
     path = tmp_path / "net.npz"
     net.save(path)
     back = FeedForwardNet.load(path)
@@ -100,15 +113,19 @@ def test_every_schedule_through_a_multilayer_network(schedule):
 
     Under Brian2's default schedule a hop delivers its spikes after the threshold test of their own
     step (no one-step latency): the mirror's hops follow the schedule's pathway slot
-    (``biosnn.schedule.hop_latency_steps``). With every hop delayed one step regardless of the
+    (``biosnn.core.schedule.hop_latency_steps``). With every hop delayed one step regardless of the
     schedule (the mirror's old behaviour) this network's first layer fires 407 spikes in torch and
     423 in Brian2 under the default schedule."""
     rng = np.random.default_rng(11)
-    layers = [LayerSpec("lif", 12, {"tau_m": 10e-3}), LayerSpec("lif", 5, {"tau_m": 10e-3}, reset="subtract"),
-              LayerSpec("li", 2, {"tau_m": 20e-3})]
+    layers = [
+        LayerSpec("lif", 12, {"tau_m": 10e-3}),
+        LayerSpec("lif", 5, {"tau_m": 10e-3}, reset="subtract"),
+        LayerSpec("li", 2, {"tau_m": 20e-3}),
+    ]
     weights = [rng.uniform(-0.1, 0.7, (6, 12)), rng.uniform(-0.1, 0.5, (12, 5)), rng.uniform(-1, 1, (5, 2))]
-    net = FeedForward(6, layers, dt=DT, weights=weights, delays=[rng.integers(0, 5, 6) * DT, None, None],
-                      schedule=schedule).double()
+    net = FeedForward(
+        6, layers, dt=DT, weights=weights, delays=[rng.integers(0, 5, 6) * DT, None, None], schedule=schedule
+    ).double()
     spikes = poisson_spike_trains(rng, 6, 150.0, T * DT, DT, 4, off_grid=False)
     with torch.no_grad():
         outputs = net(torch.as_tensor(spikes.to_raster(DT, T)))
@@ -136,7 +153,9 @@ def test_hops_that_cannot_take_delays_are_refused():
 def test_cascade_receivers_need_their_senders_time_constants():
     """A gamma receiver reads its sender's own cascade: different bucket time constants would make the
     mirror (which propagates with the receiver's) and Brian2 (the sender's) disagree, so it is refused."""
-    layers = (LayerSpec("gamma_cascade", 3, dict(bucket_tau=(3e-3, 3e-3))),
-              LayerSpec("gamma_cascade", 2, dict(bucket_tau=(3e-3, 6e-3))))
+    layers = (
+        LayerSpec("gamma_cascade", 3, dict(bucket_tau=(3e-3, 3e-3))),
+        LayerSpec("gamma_cascade", 2, dict(bucket_tau=(3e-3, 6e-3))),
+    )
     with pytest.raises(BiosnnInputError, match="bucket time constants must be equal"):
         FeedForwardNet(2, layers, (np.ones((2, 3)), np.ones((3, 2))))

@@ -20,7 +20,7 @@ import pytest
 nir = pytest.importorskip("nir", reason="the NIR bridge needs the nir package (pip install 'biosnn[nir]')")
 torch = pytest.importorskip("torch")
 
-from biosnn.errors import BiosnnInputError  # noqa: E402
+from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir  # noqa: E402
 from biosnn.nir.frameworks import FRAMEWORKS, layer_lags  # noqa: E402
 
@@ -40,7 +40,7 @@ def _aligned(activities, imported, lags, n_steps):
         spikes = np.zeros((n_steps, act.batch, act.n))
         keep = (act.spike_steps >= lag) & (act.spike_steps < lag + n_steps)
         spikes[act.spike_steps[keep] - lag, act.spike_samples[keep], act.spike_units[keep]] = 1
-        out.append((spikes, act.v[lag + 1: lag + 1 + n_steps]))
+        out.append((spikes, act.v[lag + 1 : lag + 1 + n_steps]))
     return out
 
 
@@ -61,6 +61,7 @@ def _raster(rng, n_steps, batch, n, p):
 
 # -- snntorch ----------------------------------------------------------------------------------
 
+
 def _snn():
     return pytest.importorskip("snntorch", reason="snntorch 1.0.0 is a test extra (pip install -e '.[test]')")
 
@@ -72,17 +73,24 @@ def _snntorch_net(reset="zero", reset_delay=False, seed=0, bias=False):
     snn = _snn()
     torch.manual_seed(seed)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
-    lif = snn.Leaky(beta=full(0.9, 6), threshold=full(1.0, 6), init_hidden=True, reset_mechanism=reset,
-                     reset_delay=reset_delay)
-    syn = snn.Synaptic(alpha=full(0.8, 3), beta=full(0.85, 3), threshold=full(1.0, 3), init_hidden=True,
-                       reset_mechanism=reset, reset_delay=reset_delay)
-    for neuron in (lif, syn):   # snntorch's Heaviside returns float32: keep the float64 network float64
+    lif = snn.Leaky(
+        beta=full(0.9, 6), threshold=full(1.0, 6), init_hidden=True, reset_mechanism=reset, reset_delay=reset_delay
+    )
+    syn = snn.Synaptic(
+        alpha=full(0.8, 3),
+        beta=full(0.85, 3),
+        threshold=full(1.0, 3),
+        init_hidden=True,
+        reset_mechanism=reset,
+        reset_delay=reset_delay,
+    )
+    for neuron in (lif, syn):  # snntorch's Heaviside returns float32: keep the float64 network float64
         neuron.register_forward_hook(lambda m, i, o: o.to(i[0].dtype))
     net = torch.nn.Sequential(torch.nn.Linear(5, 6, bias=bias), lif, torch.nn.Linear(6, 3, bias=bias), syn).double()
     with torch.no_grad():
         net[0].weight.uniform_(0.0, 0.9)
         net[2].weight.uniform_(-0.2, 0.6)
-        if bias:       # nn.Linear's default: every layer has one (signs mixed: some neurons pushed, some held)
+        if bias:  # nn.Linear's default: every layer has one (signs mixed: some neurons pushed, some held)
             net[0].bias.uniform_(-0.15, 0.25)
             net[2].bias.uniform_(-0.05, 0.1)
     return net
@@ -159,8 +167,9 @@ def test_snntorch_graph_with_biases_agrees_with_snntorch(tmp_path):
     from biosnn import LayerSpec
 
     layers = list(imported.net.layers)
-    layers[1] = LayerSpec(layers[1].model, layers[1].n, {**layers[1].params, "bias_onset": 0.0},
-                          layers[1].synapse, layers[1].reset)
+    layers[1] = LayerSpec(
+        layers[1].model, layers[1].n, {**layers[1].params, "bias_onset": 0.0}, layers[1].synapse, layers[1].reset
+    )
     early = _replace(imported, net=_replace(imported.net, layers=tuple(layers)))
     ours = _aligned(early.simulate(x, backend="torch", extra_steps=lags[-1] + 1), early, lags, 300)
     assert np.abs(ours[1][1] - fw[1][1]).max() > 1e-3
@@ -175,8 +184,9 @@ def test_snntorch_default_resets_are_not_what_its_graph_says(reset, layer):
     from snntorch.export_nir import export_to_nir
 
     net = _snntorch_net(reset=reset, reset_delay=True)
-    imported = from_nir(export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), ignore_dims=[0]),
-                        Discretization.snntorch())
+    imported = from_nir(
+        export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), ignore_dims=[0]), Discretization.snntorch()
+    )
     x = _raster(np.random.default_rng(2), 300, 3, 5, 0.3)
     fw = _snntorch_forward(_snntorch_net(reset=reset, reset_delay=True), x)
     ours = _aligned(imported.simulate(x, backend="torch", extra_steps=3), imported, layer_lags(imported), 300)
@@ -184,6 +194,7 @@ def test_snntorch_default_resets_are_not_what_its_graph_says(reset, layer):
 
 
 # -- norse -------------------------------------------------------------------------------------
+
 
 def _norse():
     return pytest.importorskip("norse.torch", reason="norse 1.1.0 (installed with --no-deps by make test)")
@@ -197,9 +208,11 @@ def _norse_net(bias=False):
     torch.manual_seed(3)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
     cell = lambda n, inv, th: norse_torch.LIFBoxCell(  # noqa: E731
-        norse_torch.LIFBoxParameters(tau_mem_inv=full(inv, n), v_th=full(th, n), v_leak=full(0.0, n)), dt=NORSE_DT)
-    net = norse_torch.SequentialState(torch.nn.Linear(5, 6, bias=bias), cell(6, 100.0, 0.3),
-                                      torch.nn.Linear(6, 3, bias=bias), cell(3, 250.0, 0.2)).double()
+        norse_torch.LIFBoxParameters(tau_mem_inv=full(inv, n), v_th=full(th, n), v_leak=full(0.0, n)), dt=NORSE_DT
+    )
+    net = norse_torch.SequentialState(
+        torch.nn.Linear(5, 6, bias=bias), cell(6, 100.0, 0.3), torch.nn.Linear(6, 3, bias=bias), cell(3, 250.0, 0.2)
+    ).double()
     with torch.no_grad():
         net[0].weight.uniform_(0.0, 4.0)
         net[2].weight.uniform_(0.0, 3.0)
@@ -258,13 +271,24 @@ def test_norse_tau_fields_hold_dt_times_tau(norse_graph):
 
 # -- validate-nir from the command line ------------------------------------------------------------
 
+
 def test_cli_validate_nir_snntorch(snntorch_graph, tmp_path, capsys):
     from biosnn.cli import main
 
     nir.write(tmp_path / "snn.nir", snntorch_graph[1])
     np.save(tmp_path / "x.npy", _raster(np.random.default_rng(5), 200, 2, 5, 0.3))
-    rc = main(["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"),
-               "--framework", "snntorch", "--out", str(tmp_path / "report")])
+    rc = main(
+        [
+            "validate-nir",
+            str(tmp_path / "snn.nir"),
+            "--input",
+            str(tmp_path / "x.npy"),
+            "--framework",
+            "snntorch",
+            "--out",
+            str(tmp_path / "report"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0, out
     report = json.loads((tmp_path / "report" / "report.json").read_text())
@@ -285,8 +309,20 @@ def test_cli_validate_nir_norse(norse_graph, tmp_path, capsys):
 
     nir.write(tmp_path / "norse.nir", norse_graph)
     np.save(tmp_path / "x.npy", _raster(np.random.default_rng(6), 150, 2, 5, 0.3))
-    rc = main(["validate-nir", str(tmp_path / "norse.nir"), "--input", str(tmp_path / "x.npy"),
-               "--framework", "norse", "--dt", "1e-3", "--out", str(tmp_path / "report")])
+    rc = main(
+        [
+            "validate-nir",
+            str(tmp_path / "norse.nir"),
+            "--input",
+            str(tmp_path / "x.npy"),
+            "--framework",
+            "norse",
+            "--dt",
+            "1e-3",
+            "--out",
+            str(tmp_path / "report"),
+        ]
+    )
     out = capsys.readouterr().out
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert rc == 0, out
@@ -306,12 +342,23 @@ def test_validate_nir_conv2d_through_snntorch():
     rng = np.random.default_rng(9)
     full = lambda v: np.full((2, 4, 4), float(v))  # noqa: E731
     graph = nir.NIRGraph(
-        nodes={"in": nir.Input(input_type=np.array([1, 4, 4])),
-               "conv": nir.Conv2d(input_shape=(4, 4), weight=rng.uniform(0, 1, (2, 1, 3, 3)), stride=1, padding=1,
-                                  dilation=1, groups=1, bias=np.zeros(2)),
-               "lif": nir.LIF(tau=full(1e-3), r=full(10), v_leak=full(0), v_threshold=full(1), v_reset=full(0)),
-               "out": nir.Output(output_type=np.array([2, 4, 4]))},
-        edges=[("in", "conv"), ("conv", "lif"), ("lif", "out")], type_check=False)
+        nodes={
+            "in": nir.Input(input_type=np.array([1, 4, 4])),
+            "conv": nir.Conv2d(
+                input_shape=(4, 4),
+                weight=rng.uniform(0, 1, (2, 1, 3, 3)),
+                stride=1,
+                padding=1,
+                dilation=1,
+                groups=1,
+                bias=np.zeros(2),
+            ),
+            "lif": nir.LIF(tau=full(1e-3), r=full(10), v_leak=full(0), v_threshold=full(1), v_reset=full(0)),
+            "out": nir.Output(output_type=np.array([2, 4, 4])),
+        },
+        edges=[("in", "conv"), ("conv", "lif"), ("lif", "out")],
+        type_check=False,
+    )
     report = validate_nir(graph, _raster(rng, 60, 2, 16, 0.4), framework="snntorch")
     assert report["passed"] and report["framework_vs_mirror"][0]["n_framework"] > 100
 
@@ -320,12 +367,13 @@ def test_validate_nir_reports_a_framework_that_refuses_the_graph():
     """A biosnn-written graph with a rest potential: snntorch's importer refuses v_leak != 0. The report says
     so (no pass), names the writer, and still holds the mirror-vs-Brian2 contract."""
     _snn()
-    from biosnn.network import FeedForwardNet, LayerSpec
+    from biosnn.models.network import FeedForwardNet, LayerSpec
     from biosnn.nir import to_nir
     from biosnn.nir.validate import validate_nir
 
-    net = FeedForwardNet(3, (LayerSpec("lif", 2, {"tau_m": 2e-3, "v_rest": 0.1}, reset="hard"),),
-                         (np.full((3, 2), 0.5),))
+    net = FeedForwardNet(
+        3, (LayerSpec("lif", 2, {"tau_m": 2e-3, "v_rest": 0.1}, reset="hard"),), (np.full((3, 2), 0.5),)
+    )
     report = validate_nir(to_nir(net), _raster(np.random.default_rng(8), 40, 1, 3, 0.2), framework="snntorch")
     assert "v_leak not supported" in report["framework_error"] and not report["passed"]
     assert report["contract_holds"]
@@ -338,16 +386,30 @@ def test_cli_validate_nir_refuses_bad_input(tmp_path, capsys):
 
     assert main(["validate-nir", str(tmp_path / "missing.nir"), "--input", "x.npy", "--framework", "norse"]) == 2
     assert "does not exist" in capsys.readouterr().err
-    if FRAMEWORKS["spikingjelly"].missing():       # the 0.0.0.0.14 oracle has no NIR exchange
+    if FRAMEWORKS["spikingjelly"].missing():  # the 0.0.0.0.14 oracle has no NIR exchange
         (tmp_path / "g.nir").write_bytes(b"")
         np.save(tmp_path / "x.npy", np.zeros((3, 1)))
-        assert main(["validate-nir", str(tmp_path / "g.nir"), "--input", str(tmp_path / "x.npy"),
-                     "--framework", "spikingjelly"]) == 2
+        assert (
+            main(
+                [
+                    "validate-nir",
+                    str(tmp_path / "g.nir"),
+                    "--input",
+                    str(tmp_path / "x.npy"),
+                    "--framework",
+                    "spikingjelly",
+                ]
+            )
+            == 2
+        )
         assert "not available" in capsys.readouterr().err
     from biosnn.cli import build_parser
 
-    choices = next(a for a in build_parser()._subparsers._group_actions[0].choices["validate-nir"]._actions
-                   if a.dest == "framework").choices
+    choices = next(
+        a
+        for a in build_parser()._subparsers._group_actions[0].choices["validate-nir"]._actions
+        if a.dest == "framework"
+    ).choices
     assert set(choices) == set(FRAMEWORKS)
 
 
@@ -401,16 +463,22 @@ print("RESULT " + json.dumps(result))
 
 needs_spikingjelly_2 = pytest.mark.skipif(
     not (SPIKINGJELLY_2 / "spikingjelly").is_dir(),
-    reason="spikingjelly 2.0 (NIR exchange) is installed by make in .venv/peers/spikingjelly-2.0.0")
+    reason="spikingjelly 2.0 (NIR exchange) is installed by make in .venv/peers/spikingjelly-2.0.0",
+)
 
 
 def _spikingjelly(tmp_path, *args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SPIKINGJELLY_2), str(ROOT)]), BIOSNN_THREADS="1")
-    proc = subprocess.run([sys.executable, "-c", SPIKINGJELLY_SCRIPT, str(tmp_path), *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", SPIKINGJELLY_SCRIPT, str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
-    result = json.loads(lines[0][len("RESULT "):])
+    result = json.loads(lines[0][len("RESULT ") :])
     assert result["lags"] == [0, 2]
     for layer in result["layers"]:
         assert layer["identical"] and layer["spikes"] > 20 and layer["max_abs_dv"] <= FLOAT64_RECURRENCE
@@ -436,6 +504,7 @@ def test_cli_validate_nir_spikingjelly(tmp_path):
 
 # -- validate-nir: outcomes that are not a pass, arguments refused before any work -------------------
 
+
 def test_validate_nir_without_spikes_is_not_a_pass(snntorch_graph, tmp_path, capsys):
     """Silence on both sides (no input here; a misread graph in general) compares nothing: not a pass, exit 1."""
     from biosnn.cli import main
@@ -446,8 +515,10 @@ def test_validate_nir_without_spikes_is_not_a_pass(snntorch_graph, tmp_path, cap
     assert report["no_spikes"] and not report["passed"]
     nir.write(tmp_path / "snn.nir", snntorch_graph[1])
     np.save(tmp_path / "x.npy", np.zeros((30, 5)))
-    assert main(["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"),
-                 "--framework", "snntorch"]) == 1
+    assert (
+        main(["validate-nir", str(tmp_path / "snn.nir"), "--input", str(tmp_path / "x.npy"), "--framework", "snntorch"])
+        == 1
+    )
     out = capsys.readouterr().out
     assert NO_SPIKES in out and "FAIL" in out
 
@@ -481,7 +552,7 @@ def test_cli_validate_nir_out_never_replaces_other_files(snntorch_graph, tmp_pat
     assert main(args + ["--out", str(other)]) == 2
     assert "not written by this command" in capsys.readouterr().err and (other / "notes.txt").read_text() == "mine"
     assert main(args + ["--out", str(tmp_path / "report")]) == 0
-    assert main(args + ["--out", str(tmp_path / "report")]) == 0        # its own previous report: replaced
+    assert main(args + ["--out", str(tmp_path / "report")]) == 0  # its own previous report: replaced
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [".biosnn-output", "report.json", "report.md"]
 
 
@@ -489,9 +560,11 @@ def test_snntorch_uneven_input_scaling_is_reported_not_accounted():
     """r dt/tau differing between a LIF's neurons: snntorch divides every threshold by the first value; the
     membrane factor is per neuron and the threshold difference is a convention the comparison does not account."""
     f = lambda x: np.full(2, float(x))  # noqa: E731
-    graph = nir.NIRGraph.from_list(nir.Linear(weight=np.ones((2, 3))),
-                                   nir.LIF(tau=f(1e-2), r=np.array([50.0, 100.0]), v_leak=f(0), v_threshold=f(1),
-                                           v_reset=f(0)), type_check=False)
+    graph = nir.NIRGraph.from_list(
+        nir.Linear(weight=np.ones((2, 3))),
+        nir.LIF(tau=f(1e-2), r=np.array([50.0, 100.0]), v_leak=f(0), v_threshold=f(1), v_reset=f(0)),
+        type_check=False,
+    )
     imported = from_nir(graph, Discretization.snntorch())
     scales = FRAMEWORKS["snntorch"].v_scales(graph, imported.discretization)
     np.testing.assert_allclose(scales[0], [0.5, 1.0], rtol=1e-15)

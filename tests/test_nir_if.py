@@ -9,7 +9,7 @@ import pytest
 nir = pytest.importorskip("nir")
 
 from biosnn import FeedForwardNet, LayerSpec, SpikeTrains, simulate_network  # noqa: E402
-from biosnn.errors import BiosnnInputError  # noqa: E402
+from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir, to_nir  # noqa: E402
 
 DT = 1e-4
@@ -37,8 +37,11 @@ def _reference(x, w, gain, latency):
     return sorted(spikes)
 
 
-@pytest.mark.parametrize("disc", [Discretization.exact(DT), Discretization.exact(DT, spikes="pulse"),
-                                  Discretization.euler(DT)], ids=["exact-dirac", "exact-pulse", "euler-pulse"])
+@pytest.mark.parametrize(
+    "disc",
+    [Discretization.exact(DT), Discretization.exact(DT, spikes="pulse"), Discretization.euler(DT)],
+    ids=["exact-dirac", "exact-pulse", "euler-pulse"],
+)
 def test_if_graph_imports_and_integrates_without_leak(disc):
     pulse = disc.spikes == "pulse"
     graph, w = _graph(1e3 if pulse else 1.0)  # a pulse has area dt: larger weights to fire as often
@@ -46,10 +49,10 @@ def test_if_graph_imports_and_integrates_without_leak(disc):
     imported = from_nir(graph, disc)
     layer = imported.net.layers[0]
     assert layer.model == "if" and layer.resolved_reset() == "hard"
-    if pulse:   # X = R W x held over the step: v += R W x dt, no latency
+    if pulse:  # X = R W x held over the step: v += R W x dt, no latency
         assert layer.synapse == "held" and imported.held_input
         expected = _reference(x, w, DT, latency=0)
-    else:       # a Dirac of area 1: v jumps by R W, delivered in the next step (one hop)
+    else:  # a Dirac of area 1: v jumps by R W, delivered in the next step (one hop)
         assert layer.synapse == "delta" and not imported.held_input
         expected = _reference(x, w, 1.0, latency=1)
     runs = [imported.simulate(x, backend=backend)[0] for backend in ("brian2", "torch")]
@@ -72,14 +75,17 @@ def test_an_if_without_v_reset_resets_to_zero_and_the_threshold_convention_is_na
 
 
 R_OUT = np.array([0.5, 4.0, 1.0])
-W_OUT = np.array([[0.75, -0.5], [0.25, 1.0], [-1.0, 0.5]])     # [n_out, n_in], NIR's Linear
+W_OUT = np.array([[0.75, -0.5], [0.25, 1.0], [-1.0, 0.5]])  # [n_out, n_in], NIR's Linear
 
 
 def _graph_with_readout(scale):
     w = scale * np.array([[0.3, -0.1, 0.45], [0.8, 0.6, -0.2]])
-    nodes = [nir.Affine(weight=w, bias=np.zeros(2)),
-             nir.IF(r=R.copy(), v_threshold=np.full(2, V_TH), v_reset=np.full(2, V_RESET)),
-             nir.Linear(weight=W_OUT.copy()), nir.I(r=R_OUT.copy())]
+    nodes = [
+        nir.Affine(weight=w, bias=np.zeros(2)),
+        nir.IF(r=R.copy(), v_threshold=np.full(2, V_TH), v_reset=np.full(2, V_RESET)),
+        nir.Linear(weight=W_OUT.copy()),
+        nir.I(r=R_OUT.copy()),
+    ]
     return nir.NIRGraph.from_list(*nodes, type_check=False), w
 
 
@@ -116,10 +122,14 @@ def _round_trip(net, rng):
     """``net`` written as NIR and read back (NIR's Dirac reading) runs to identical spikes and membranes in the
     mirror (a held first layer on a random held drive, else on random spikes); returns the original's run."""
     back = from_nir(to_nir(net), Discretization.exact(DT)).net
-    assert [(b.model, b.resolved_synapse()) for b in back.layers] == \
-           [(a.model, a.resolved_synapse()) for a in net.layers]
-    stim = rng.uniform(0, 1, (200, 2, net.n_inputs)) if net.layers[0].synapse == "held" else \
-        SpikeTrains.from_raster((rng.random((200, 2, net.n_inputs)) < 0.08).astype(float), DT)
+    assert [(b.model, b.resolved_synapse()) for b in back.layers] == [
+        (a.model, a.resolved_synapse()) for a in net.layers
+    ]
+    stim = (
+        rng.uniform(0, 1, (200, 2, net.n_inputs))
+        if net.layers[0].synapse == "held"
+        else SpikeTrains.from_raster((rng.random((200, 2, net.n_inputs)) < 0.08).astype(float), DT)
+    )
     ours = simulate_network(net, stim, backend="torch", dt=DT, duration=200 * DT)
     theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=200 * DT)
     for a, b in zip(ours, theirs):
@@ -131,12 +141,21 @@ def test_integrate_and_fire_networks_round_trip_to_identical_spikes():
     """``if`` layers (delta, and a held first layer) written as NIR IF nodes and read back run to identical
     spikes and membranes; a resting potential NIR's IF cannot state is refused, naming the layer."""
     rng = np.random.default_rng(7)
-    nets = [FeedForwardNet(6, (LayerSpec("if", 5, {"v_th": 1.0, "v_reset": 0.0}, reset="hard"),
-                               LayerSpec("if", 3, {"v_th": 0.8}, reset="hard")),
-                           (rng.uniform(0, 0.5, (6, 5)), rng.uniform(0, 0.6, (5, 3)))),
-            FeedForwardNet(3, (LayerSpec("if", 4, {}, synapse="held", reset="hard"),
-                               LayerSpec("if", 2, {}, reset="hard")),
-                           (rng.uniform(0, 800, (3, 4)), rng.uniform(0, 0.7, (4, 2))))]  # held: v += W x dt
+    nets = [
+        FeedForwardNet(
+            6,
+            (
+                LayerSpec("if", 5, {"v_th": 1.0, "v_reset": 0.0}, reset="hard"),
+                LayerSpec("if", 3, {"v_th": 0.8}, reset="hard"),
+            ),
+            (rng.uniform(0, 0.5, (6, 5)), rng.uniform(0, 0.6, (5, 3))),
+        ),
+        FeedForwardNet(
+            3,
+            (LayerSpec("if", 4, {}, synapse="held", reset="hard"), LayerSpec("if", 2, {}, reset="hard")),
+            (rng.uniform(0, 800, (3, 4)), rng.uniform(0, 0.7, (4, 2))),
+        ),
+    ]  # held: v += W x dt
     for net in nets:
         ours = _round_trip(net, rng)
         assert all(a.spike_steps.size > 0 for a in ours)
@@ -149,9 +168,14 @@ def test_integrator_readouts_round_trip_to_identical_runs():
     """``if`` -> ``integrator`` networks (delta, and a held first layer) written as IF and I nodes and read back run
     to identical spikes and readouts; an integrator's resting potential (NIR's I has none) is refused."""
     rng = np.random.default_rng(9)
-    nets = [FeedForwardNet(6, (LayerSpec("if", 5, {"v_th": 1.0}, reset="hard"), LayerSpec("integrator", 3)),
-                           (rng.uniform(0, 0.5, (6, 5)), rng.uniform(-1, 1, (5, 3)))),
-            FeedForwardNet(3, (LayerSpec("integrator", 2, {}, synapse="held"),), (rng.uniform(-500, 500, (3, 2)),))]  # v += W x dt
+    nets = [
+        FeedForwardNet(
+            6,
+            (LayerSpec("if", 5, {"v_th": 1.0}, reset="hard"), LayerSpec("integrator", 3)),
+            (rng.uniform(0, 0.5, (6, 5)), rng.uniform(-1, 1, (5, 3))),
+        ),
+        FeedForwardNet(3, (LayerSpec("integrator", 2, {}, synapse="held"),), (rng.uniform(-500, 500, (3, 2)),)),
+    ]  # v += W x dt
     for net in nets:
         assert type(to_nir(net).nodes[f"i_{len(net.layers) - 1}"]).__name__ == "I"
         ours = _round_trip(net, rng)

@@ -15,13 +15,15 @@ import pytest
 
 nir = pytest.importorskip("nir", reason="the NIR bridge needs the nir package (pip install 'biosnn[nir]')")
 
-from biosnn.errors import BiosnnInputError  # noqa: E402
+from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "nir_paper"
-SHA256 = {"lif_norse.nir": "0dd9143ef624892d4a6461f474d93653a337b3490a62e23ec9ec5d18fde9b7b6",
-          "lif_exact.csv": "ae039c6359bb3c53adee01a8cb5a8ddc6c0bfed20c6984bd2b092740ab2680b1",
-          "lif_norse.csv": "300d80dc21d67137740722caefb6d9a2f267331bfe682051ed99ac41a9cd0448"}
+SHA256 = {
+    "lif_norse.nir": "0dd9143ef624892d4a6461f474d93653a337b3490a62e23ec9ec5d18fde9b7b6",
+    "lif_exact.csv": "ae039c6359bb3c53adee01a8cb5a8ddc6c0bfed20c6984bd2b092740ab2680b1",
+    "lif_norse.csv": "300d80dc21d67137740722caefb6d9a2f267331bfe682051ed99ac41a9cd0448",
+}
 DT = 1e-4
 #: below threshold both are the exact solution of the same linear ODE; the reference advances between events
 #: whose times it accumulates (record_dt sums) and differ from the input's grid by ~1e-17 s, with Python floats:
@@ -68,8 +70,8 @@ def test_brian2_reproduces_the_papers_exact_lif(paper, reset):
     ref_steps = np.flatnonzero(spikes_ref)
     assert ref_steps.tolist() == [460, 510, 710, 760]
     np.testing.assert_array_equal(layer.spike_steps, ref_steps)
-    dv = np.abs(layer.v[1:, 0, 0] - v_ref)          # the reference records v((i + 1) dt)
-    assert dv[:ref_steps[0]].max() <= SUBTHRESHOLD_TOLERANCE
+    dv = np.abs(layer.v[1:, 0, 0] - v_ref)  # the reference records v((i + 1) dt)
+    assert dv[: ref_steps[0]].max() <= SUBTHRESHOLD_TOLERANCE
     # the reset's error: v_th under subtraction; under the hard reset the drive the reference integrates
     # from the exact crossing to the grid point (the held current, R I = 1 at most)
     jump = v_th if reset == "subtract" else float(np.max(amplitude))
@@ -91,12 +93,16 @@ def _two_lif_neurons():
     LIF2 (threshold 20) through a weight of 1; tau 10 ms, r 1."""
     one = lambda x: np.array([float(x)])  # noqa: E731
     return nir.NIRGraph(
-        nodes={"in": nir.Input(input_type=np.array([1])), "linear1": nir.Linear(weight=np.array([[1.0]])),
-               "lif1": nir.LIF(tau=one(0.01), r=one(1), v_leak=one(1.2), v_threshold=one(1)),
-               "linear2": nir.Linear(weight=np.array([[1.0]])),
-               "lif2": nir.LIF(tau=one(0.01), r=one(1), v_leak=one(0), v_threshold=one(20)),
-               "out": nir.Output(output_type=np.array([1]))},
-        edges=[("in", "linear1"), ("linear1", "lif1"), ("lif1", "linear2"), ("linear2", "lif2"), ("lif2", "out")])
+        nodes={
+            "in": nir.Input(input_type=np.array([1])),
+            "linear1": nir.Linear(weight=np.array([[1.0]])),
+            "lif1": nir.LIF(tau=one(0.01), r=one(1), v_leak=one(1.2), v_threshold=one(1)),
+            "linear2": nir.Linear(weight=np.array([[1.0]])),
+            "lif2": nir.LIF(tau=one(0.01), r=one(1), v_leak=one(0), v_threshold=one(20)),
+            "out": nir.Output(output_type=np.array([1])),
+        },
+        edges=[("in", "linear1"), ("linear1", "lif1"), ("lif1", "linear2"), ("linear2", "lif2"), ("lif2", "out")],
+    )
 
 
 @pytest.mark.parametrize("dt", [1e-4, 5e-4])
@@ -109,7 +115,7 @@ def test_spike_scaling_with_dt(dt):
     pulses = from_nir(graph, Discretization.exact(dt, spikes="pulse")).simulate(x, backend="torch")
     first = int(pulses[0].spike_steps[0])
     v2 = pulses[1].v[:, 0, 0]
-    assert v2[first + 2] == pytest.approx(dt * 1.0 * 1.0 / 0.01, rel=1e-12)   # arrives one step after the label
+    assert v2[first + 2] == pytest.approx(dt * 1.0 * 1.0 / 0.01, rel=1e-12)  # arrives one step after the label
     assert len(pulses[1].spike_steps) == 0 and len(pulses[0].spike_steps) >= 5
     dirac = from_nir(graph, Discretization.exact(dt)).simulate(x, backend="torch")
     np.testing.assert_array_equal(dirac[0].spike_steps, pulses[0].spike_steps)

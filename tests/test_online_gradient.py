@@ -4,12 +4,20 @@ import numpy as np
 import pytest
 import torch
 
+from biosnn.core.errors import BiosnnInputError
 from biosnn.data.synthetic import batch_spike_trains, precise_interval_task
-from biosnn.errors import BiosnnInputError
-from biosnn.studies.gamma_task import (GammaTaskConfig, N_INPUTS, build, input_counts, online_loss_and_gradient,
-                                        online_output, online_parameters, scores)
+from biosnn.studies.gamma_task import (
+    N_INPUTS,
+    GammaTaskConfig,
+    build,
+    input_counts,
+    online_loss_and_gradient,
+    online_output,
+    online_parameters,
+    scores,
+)
+from biosnn.torch.dynamics.gamma_cascade import cascade_propagator, source_buckets
 from biosnn.training.online import running_average_ce_gradient
-from biosnn.torch.functional.gamma_cascade import cascade_propagator, source_buckets
 
 DT, DURATION, SCALE = 1e-3, 0.04, 20.0
 
@@ -38,8 +46,12 @@ def test_source_buckets_read_through_the_weights_are_the_layer_buckets():
     net, spikes, _ = _setup()
     counts = input_counts(spikes, DT, DURATION)
     propagator = cascade_propagator(net.neurons[0].dynamics.bucket_tau, DT)
-    online = torch.stack([torch.vmap(online_output, in_dims=(None, 0))(online_parameters(net), e)
-                          for e in source_buckets(counts, propagator)])
+    online = torch.stack(
+        [
+            torch.vmap(online_output, in_dims=(None, 0))(online_parameters(net), e)
+            for e in source_buckets(counts, propagator)
+        ]
+    )
     reference = _layer_outputs(net, spikes)
     assert reference.abs().max() > 0.05 and (reference == 0).any()  # both ReLU sides are exercised
     torch.testing.assert_close(online, reference, rtol=0, atol=SUM_TOLERANCE)
@@ -72,7 +84,11 @@ def test_online_gradient_rejects_bad_input():
     with pytest.raises(BiosnnInputError, match="target"):
         running_average_ce_gradient(step, params, iter(states), torch.zeros(5, dtype=torch.long))
     with pytest.raises(BiosnnInputError, match="step 2: non-finite"):
-        running_average_ce_gradient(step, params, iter(states + [torch.full((4, 3), np.nan, dtype=torch.float64)]),
-                                    torch.zeros(4, dtype=torch.long))
+        running_average_ce_gradient(
+            step,
+            params,
+            iter(states + [torch.full((4, 3), np.nan, dtype=torch.float64)]),
+            torch.zeros(4, dtype=torch.long),
+        )
     with pytest.raises(BiosnnInputError, match="no time steps"):
         running_average_ce_gradient(step, params, iter([]), torch.zeros(4, dtype=torch.long))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from biosnn.oracle import cascade_impulse_response, current_synapse_response, exponential_decay
+from biosnn.equivalence.oracle import cascade_impulse_response, current_synapse_response, exponential_decay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
 from oracle_errors import CASCADE_CASES, CURRENT_CASES, DT, cascade_error, current_synapse_error  # noqa: E402
@@ -25,9 +25,12 @@ from oracle_errors import CASCADE_CASES, CURRENT_CASES, DT, cascade_error, curre
 ORACLE_RTOL = 1e-12
 
 #: a corner of every edge; the whole sweep (CURRENT_CASES) is marked slow
-CURRENT = [(tau_m, ratio, w, v_rest) for tau_m in (0.5 * DT, 1.0)
-           for ratio in (1.0, 1 + 1e-12, 1 + 9e-5, 1 + 1.1e-4, 3.0)
-           for w, v_rest in ((1.0, 0.0), (50.0, -70.0))]
+CURRENT = [
+    (tau_m, ratio, w, v_rest)
+    for tau_m in (0.5 * DT, 1.0)
+    for ratio in (1.0, 1 + 1e-12, 1 + 9e-5, 1 + 1.1e-4, 3.0)
+    for w, v_rest in ((1.0, 0.0), (50.0, -70.0))
+]
 
 
 @pytest.mark.parametrize("backend", ["brian2", "torch"])
@@ -58,13 +61,16 @@ def test_the_oracle_against_textbook_closed_forms():
     tau = 4e-3
     response = cascade_impulse_response([tau] * 4, t)
     for k in range(4):
-        np.testing.assert_allclose(response[:, k], (t / tau) ** k * np.exp(-t / tau) / math.factorial(k),
-                                   rtol=0, atol=1e-15)
+        np.testing.assert_allclose(
+            response[:, k], (t / tau) ** k * np.exp(-t / tau) / math.factorial(k), rtol=0, atol=1e-15
+        )
     rates = 1 / np.array([2e-3, 5e-3, 9e-3])
     response = cascade_impulse_response(1 / rates, t)
-    hypo = np.prod(rates[:2]) * sum(np.exp(-rates[m] * t) / np.prod([rates[l] - rates[m] for l in range(3) if l != m])
-                                    for m in range(3))
+    hypo = np.prod(rates[:2]) * sum(
+        np.exp(-rates[m] * t) / np.prod([rates[l] - rates[m] for l in range(3) if l != m]) for m in range(3)
+    )
     np.testing.assert_allclose(response[:, 2], hypo, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(current_synapse_response(2.0, tau, tau, t), 2.0 * t / tau * np.exp(-t / tau),
-                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        current_synapse_response(2.0, tau, tau, t), 2.0 * t / tau * np.exp(-t / tau), rtol=0, atol=1e-15
+    )
     np.testing.assert_allclose(exponential_decay(3.0, tau, t), 3.0 * np.exp(-t / tau), rtol=1e-15, atol=0)

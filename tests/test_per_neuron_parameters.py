@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import biosnn
-from biosnn.compare import V_TOLERANCE
 from biosnn.data.synthetic import poisson_spike_trains
+from biosnn.equivalence.contract import V_TOLERANCE
 
 DT = 1e-4
 V_TH = np.array([0.7, 1.0, 1.4])
@@ -40,14 +40,20 @@ def test_each_neuron_is_the_scalar_layer_of_its_own_values(model, synapse, reset
     assert np.abs(runs["brian2"].v - runs["torch"].v).max() <= V_TOLERANCE
     n_fired = 0
     for j in range(3):
-        alone = biosnn.simulate(model, inputs, w[:, j:j + 1], backend="torch", **kw,
-                                params={"v_th": V_TH[j], "v_reset": V_RESET[j], "v_rest": V_REST[j]})
+        alone = biosnn.simulate(
+            model,
+            inputs,
+            w[:, j : j + 1],
+            backend="torch",
+            **kw,
+            params={"v_th": V_TH[j], "v_reset": V_RESET[j], "v_rest": V_REST[j]},
+        )
         mine = runs["torch"].spike_units == j
         np.testing.assert_array_equal(alone.spike_steps, runs["torch"].spike_steps[mine])
         np.testing.assert_array_equal(alone.spike_samples, runs["torch"].spike_samples[mine])
         np.testing.assert_array_equal(alone.v[..., 0], runs["torch"].v[..., j])
         n_fired += int(np.any(mine))
-    assert n_fired >= 2                  # the thresholds matter: at least two neurons fire
+    assert n_fired >= 2  # the thresholds matter: at least two neurons fire
 
 
 def test_nir_lif_with_per_neuron_thresholds_and_potentials():
@@ -57,16 +63,25 @@ def test_nir_lif_with_per_neuron_thresholds_and_potentials():
     from biosnn.nir import Discretization, from_nir
 
     w = np.array([[0.4, 0.2, 0.1], [0.3, 0.5, 0.2], [0.2, 0.1, 0.6]])
-    lif = nir.LIF(tau=np.full(3, 10e-3), r=np.full(3, 10e-3), v_leak=V_REST.copy(), v_threshold=V_TH.copy(),
-                  v_reset=V_RESET.copy())
+    lif = nir.LIF(
+        tau=np.full(3, 10e-3),
+        r=np.full(3, 10e-3),
+        v_leak=V_REST.copy(),
+        v_threshold=V_TH.copy(),
+        v_reset=V_RESET.copy(),
+    )
     graph = nir.NIRGraph.from_list(nir.Linear(weight=w), lif, type_check=False)
     params = from_nir(graph, Discretization.exact(DT)).net.layers[0].params
     for name, value in (("v_th", V_TH), ("v_reset", V_RESET), ("v_rest", V_REST)):
         np.testing.assert_array_equal(params[name], value)
-    uniform = nir.LIF(tau=np.full(3, 10e-3), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3),
-                      v_reset=np.zeros(3))
-    params = from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), uniform, type_check=False),
-                      Discretization.exact(DT)).net.layers[0].params
+    uniform = nir.LIF(
+        tau=np.full(3, 10e-3), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3)
+    )
+    params = (
+        from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), uniform, type_check=False), Discretization.exact(DT))
+        .net.layers[0]
+        .params
+    )
     assert params["v_th"] == 1.0 and isinstance(params["v_th"], float)
 
 
@@ -85,4 +100,4 @@ def test_per_neuron_rest_in_a_time_multiplexed_batch(model):
     for other in (multiplexed, mirror):
         np.testing.assert_array_equal(side.spike_steps, other.spike_steps)
         assert np.abs(side.v - other.v).max() <= V_TOLERANCE
-    np.testing.assert_array_equal(multiplexed.v[0, 2], V_REST)     # the third sample starts at each neuron's rest
+    np.testing.assert_array_equal(multiplexed.v[0, 2], V_REST)  # the third sample starts at each neuron's rest

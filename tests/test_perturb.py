@@ -6,12 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from biosnn.core.errors import BiosnnInputError
+from biosnn.core.spikes import SpikeTrains
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.errors import BiosnnInputError
-from biosnn.perturb import PERTURBATIONS, binary_raster, perturb, raster_spikes
-from biosnn.perturb import binned, continuous
-from biosnn.perturb.continuous import train_keys
-from biosnn.spikes import SpikeTrains
+from biosnn.studies.perturbation import PERTURBATIONS, binary_raster, binned, continuous, perturb, raster_spikes
+from biosnn.studies.perturbation.continuous import train_keys
 
 DT = 1e-3
 DURATION = 0.2
@@ -75,10 +74,10 @@ def test_same_seed_same_result_and_inside_the_window(kind, compat):
 def test_replacement_moves_exactly_floor_f_n_of_each_train(seed, fraction):
     spikes = batch(seed % 1000)
     out = continuous.random_replacement(spikes, fraction, np.random.default_rng(seed))
-    np.testing.assert_array_equal(counts(out), counts(spikes))        # every train keeps its count
+    np.testing.assert_array_equal(counts(out), counts(spikes))  # every train keeps its count
     before, after = trains(spikes), trains(out)
     for key, times in before.items():
-        kept = np.isin(after[key], times).sum()                       # new uniform times never hit an old one
+        kept = np.isin(after[key], times).sum()  # new uniform times never hit an old one
         assert kept == len(times) - np.floor(np.round(fraction * len(times), 9))
 
 
@@ -98,8 +97,7 @@ def test_replacement_fraction_with_floating_point_product():
 
 def test_spike_jitter_is_gaussian_and_keeps_counts():
     sigma = 2e-3
-    spikes = SpikeTrains(np.full(20000, 0.1), np.arange(20000) % 5, 5, DURATION,
-                         np.arange(20000) // 5, 4000)
+    spikes = SpikeTrains(np.full(20000, 0.1), np.arange(20000) % 5, 5, DURATION, np.arange(20000) // 5, 4000)
     out = continuous.spike_jitter(spikes, sigma, np.random.default_rng(4))
     np.testing.assert_array_equal(counts(out), counts(spikes))
     assert stats.kstest((out.times - 0.1) / sigma, "norm").pvalue > P_VALUE_FLOOR
@@ -109,8 +107,8 @@ def test_spike_jitter_redraws_instead_of_piling_up_at_the_edges():
     spikes = SpikeTrains(np.full(5000, 1e-4), np.zeros(5000, int), 1, DURATION, np.arange(5000), 5000)
     out = continuous.spike_jitter(spikes, 1e-3, np.random.default_rng(5))
     assert len(out) == 5000 and out.times.min() >= 0
-    assert np.mean(out.times == 0.0) < 0.01          # clipping would put about half of them at 0
-    assert np.mean(out.times == 1e-4) < 0.01          # only spikes that failed every redraw stay
+    assert np.mean(out.times == 0.0) < 0.01  # clipping would put about half of them at 0
+    assert np.mean(out.times == 1e-4) < 0.01  # only spikes that failed every redraw stay
 
 
 @settings(max_examples=30, deadline=None)
@@ -135,7 +133,7 @@ def test_deletion_keeps_a_binomial_fraction(p):
     spikes = batch(8, n_samples=100)
     out = continuous.deletion(spikes, p, np.random.default_rng(8))
     n = len(spikes)
-    assert abs(len(out) - (1 - p) * n) < 5 * np.sqrt(n * p * (1 - p))   # 5 standard deviations
+    assert abs(len(out) - (1 - p) * n) < 5 * np.sqrt(n * p * (1 - p))  # 5 standard deviations
     assert np.isin(out.times, spikes.times).all()
     assert len(continuous.deletion(spikes, 1.0, np.random.default_rng(8))) == 0
 
@@ -150,7 +148,7 @@ def test_reversal_is_an_involution_on_the_window(seed):
         t = spikes.times[spikes.samples == s]
         r = once.times[once.samples == s]
         if t.size:
-            assert r.min() == pytest.approx(t.min(), abs=REVERSAL_ROUNDING)   # the window is kept
+            assert r.min() == pytest.approx(t.min(), abs=REVERSAL_ROUNDING)  # the window is kept
             assert r.max() == pytest.approx(t.max(), abs=REVERSAL_ROUNDING)
             np.testing.assert_allclose(np.sort(r), np.sort(t.min() + t.max() - t), rtol=0, atol=REVERSAL_ROUNDING)
     a, b = trains(spikes), trains(twice)
@@ -159,7 +157,7 @@ def test_reversal_is_an_involution_on_the_window(seed):
 
 
 def test_binned_reversal_equals_continuous_reversal_on_the_grid():
-    spikes = raster_spikes(binary_raster(batch(9), DT), DT)          # every spike at the start of its bin
+    spikes = raster_spikes(binary_raster(batch(9), DT), DT)  # every spike at the start of its bin
     continuous_reversed = binary_raster(continuous.time_reversal(spikes), DT)
     np.testing.assert_array_equal(binned.time_reversal(binary_raster(spikes, DT)), continuous_reversed)
 
@@ -168,27 +166,36 @@ def test_binned_exact_replacement_moves_floor_f_n_to_free_bins():
     raster = binary_raster(batch(10), DT)
     out = binned.random_replacement(raster, 0.5, np.random.default_rng(10), max_attempts=1000)
     before, after = raster.sum(0), out.sum(0)
-    np.testing.assert_array_equal(after, before)                      # free bins: no collision, none lost
+    np.testing.assert_array_equal(after, before)  # free bins: no collision, none lost
     stayed = (raster & out).sum(0)
     assert np.all(stayed >= before - np.floor(0.5 * before))
 
 
 def test_binned_replacement_can_lose_spikes_when_no_free_bin_is_found():
     raster = np.ones((10, 1, 1), np.uint8)
-    raster[9] = 0                                                    # one free bin among ten
+    raster[9] = 0  # one free bin among ten
     out = binned.random_replacement(raster, 1.0, np.random.default_rng(0), max_attempts=1)
     assert out.sum() < raster.sum()
 
 
 def test_binned_bernoulli_replacement_pads_like_the_reference_code():
     raster = binary_raster(batch(11, n_samples=50), DT)
-    out = binned.random_replacement(raster, 1.0, np.random.default_rng(11), mode="bernoulli",
-                                    pad_to=2 * raster.shape[0], max_attempts=1000)
+    out = binned.random_replacement(
+        raster, 1.0, np.random.default_rng(11), mode="bernoulli", pad_to=2 * raster.shape[0], max_attempts=1000
+    )
     assert out.shape[0] == 2 * raster.shape[0]
-    late = out[raster.shape[0]:].sum() / out.sum()
-    assert 0.4 < late < 0.6                                          # half the moved spikes land after the end
-    spikes = perturb(raster_spikes(raster, DT), "random_replacement", 1.0, np.random.default_rng(1),
-                     compat="temporal-shd", bin_width=DT, mode="bernoulli", pad_to=2 * raster.shape[0])
+    late = out[raster.shape[0] :].sum() / out.sum()
+    assert 0.4 < late < 0.6  # half the moved spikes land after the end
+    spikes = perturb(
+        raster_spikes(raster, DT),
+        "random_replacement",
+        1.0,
+        np.random.default_rng(1),
+        compat="temporal-shd",
+        bin_width=DT,
+        mode="bernoulli",
+        pad_to=2 * raster.shape[0],
+    )
     assert spikes.duration == pytest.approx(2 * DURATION)
 
 
@@ -196,12 +203,12 @@ def test_binned_jitter_merges_collisions_and_converts_seconds_to_bins():
     spikes = SpikeTrains(np.full(1000, 0.1), np.zeros(1000, int), 1, DURATION, np.arange(1000), 1000)
     out = perturb(spikes, "spike_jitter", 5e-3, np.random.default_rng(12), compat="temporal-shd", bin_width=DT)
     shift = (out.times - 0.1) / DT
-    assert np.allclose(shift, np.rint(shift))                       # whole bins
-    assert 4.0 < np.std(shift) < 6.0                                 # 5 ms is 5 bins
+    assert np.allclose(shift, np.rint(shift))  # whole bins
+    assert 4.0 < np.std(shift) < 6.0  # 5 ms is 5 bins
     two = np.zeros((5, 1, 1), np.uint8)
     two[[1, 3]] = 1
     merged = [binned.spike_jitter(two, 3.0, np.random.default_rng(k)).sum() for k in range(50)]
-    assert min(merged) == 1                                          # two spikes into one bin become one
+    assert min(merged) == 1  # two spikes into one bin become one
 
 
 def test_binned_neuron_jitter_drops_spikes_shifted_outside():
@@ -211,34 +218,54 @@ def test_binned_neuron_jitter_drops_spikes_shifted_outside():
     assert 0 < out.sum() < raster.sum()
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda s: perturb(s, "shuffle", 0.1, np.random.default_rng(0)), "unknown perturbation"),
-    (lambda s: perturb(s, "random_replacement", 1.5, np.random.default_rng(0)), r"\[0, 1\]"),
-    (lambda s: perturb(s, "deletion", -0.1, np.random.default_rng(0)), r"\[0, 1\]"),
-    (lambda s: perturb(s, "spike_jitter", -1e-3, np.random.default_rng(0)), "sigma"),
-    (lambda s: perturb(s, "spike_jitter", float("nan"), np.random.default_rng(0)), "sigma"),
-    (lambda s: perturb(s, "deletion", 0.1, 0), "Generator"),
-    (lambda s: perturb(s, "time_reversal", 0.5, np.random.default_rng(0)), "on \\(1\\) or off"),
-    (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd"), "bin_width"),
-    (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="shd"), "unknown compat"),
-    (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), bin_width=1e-3), "only with compat"),
-    (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd", bin_width=3e-3),
-     "divide the duration"),
-    (lambda s: perturb(s.times, "deletion", 0.1, np.random.default_rng(0)), "SpikeTrains"),
-    (lambda s: binned.random_replacement(binary_raster(s, DT), 0.1, np.random.default_rng(0), mode="some"),
-     "mode"),
-    (lambda s: binned.deletion(np.full((3, 1, 1), 2), 0.1, np.random.default_rng(0)), "binary"),
-    (lambda s: perturb(s, "deletion", None, np.random.default_rng(0)), "expected a number"),
-    (lambda s: perturb(s, "deletion", "abc", np.random.default_rng(0)), "expected a number"),
-    (lambda s: perturb(s, "spike_jitter", 1e-3, np.random.default_rng(0), compat="temporal-shd", bin_width=1e-3,
-                       mode="exact"), "unknown option"),
-    (lambda s: perturb(s, "random_replacement", 0.5, np.random.default_rng(0), compat="temporal-shd",
-                       bin_width=1e-3, pad_to="x"), "pad_to"),
-    (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd", bin_width="1e-3"),
-     "bin_width"),
-    (lambda s: SpikeTrains.from_raster(np.full((2, 1, 1), 0.5), 1e-3), "0/1"),
-    (lambda s: SpikeTrains.from_raster(np.ones((2, 2, 1)), 1e-3, batched=False), "one sample"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda s: perturb(s, "shuffle", 0.1, np.random.default_rng(0)), "unknown perturbation"),
+        (lambda s: perturb(s, "random_replacement", 1.5, np.random.default_rng(0)), r"\[0, 1\]"),
+        (lambda s: perturb(s, "deletion", -0.1, np.random.default_rng(0)), r"\[0, 1\]"),
+        (lambda s: perturb(s, "spike_jitter", -1e-3, np.random.default_rng(0)), "sigma"),
+        (lambda s: perturb(s, "spike_jitter", float("nan"), np.random.default_rng(0)), "sigma"),
+        (lambda s: perturb(s, "deletion", 0.1, 0), "Generator"),
+        (lambda s: perturb(s, "time_reversal", 0.5, np.random.default_rng(0)), "on \\(1\\) or off"),
+        (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd"), "bin_width"),
+        (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="shd"), "unknown compat"),
+        (lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), bin_width=1e-3), "only with compat"),
+        (
+            lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd", bin_width=3e-3),
+            "divide the duration",
+        ),
+        (lambda s: perturb(s.times, "deletion", 0.1, np.random.default_rng(0)), "SpikeTrains"),
+        (lambda s: binned.random_replacement(binary_raster(s, DT), 0.1, np.random.default_rng(0), mode="some"), "mode"),
+        (lambda s: binned.deletion(np.full((3, 1, 1), 2), 0.1, np.random.default_rng(0)), "binary"),
+        (lambda s: perturb(s, "deletion", None, np.random.default_rng(0)), "expected a number"),
+        (lambda s: perturb(s, "deletion", "abc", np.random.default_rng(0)), "expected a number"),
+        (
+            lambda s: perturb(
+                s, "spike_jitter", 1e-3, np.random.default_rng(0), compat="temporal-shd", bin_width=1e-3, mode="exact"
+            ),
+            "unknown option",
+        ),
+        (
+            lambda s: perturb(
+                s,
+                "random_replacement",
+                0.5,
+                np.random.default_rng(0),
+                compat="temporal-shd",
+                bin_width=1e-3,
+                pad_to="x",
+            ),
+            "pad_to",
+        ),
+        (
+            lambda s: perturb(s, "deletion", 0.1, np.random.default_rng(0), compat="temporal-shd", bin_width="1e-3"),
+            "bin_width",
+        ),
+        (lambda s: SpikeTrains.from_raster(np.full((2, 1, 1), 0.5), 1e-3), "0/1"),
+        (lambda s: SpikeTrains.from_raster(np.ones((2, 2, 1)), 1e-3, batched=False), "one sample"),
+    ],
+)
 def test_bad_input_is_refused_before_any_work(call, message):
     with pytest.raises(BiosnnInputError, match=message):
         call(batch(0, n_samples=2))

@@ -35,8 +35,9 @@ def _commands(block: str) -> list[str]:
 def test_console_snippet_runs(index, tmp_path, monkeypatch, capsys):
     """Each ``$ biosnn ...`` line, run by the command's own entry point (``biosnn.cli.main``) in a
     directory holding the files the README names."""
-    biosnn.SpikeTrains.from_unsorted(np.random.default_rng(0).uniform(0, 0.05, 40), np.arange(40) % 2, 2,
-                                     0.05).save(tmp_path / "spikes.npz")
+    biosnn.SpikeTrains.from_unsorted(np.random.default_rng(0).uniform(0, 0.05, 40), np.arange(40) % 2, 2, 0.05).save(
+        tmp_path / "spikes.npz"
+    )
     np.save(tmp_path / "W.npy", np.full((2, 3), 0.6))
     monkeypatch.chdir(tmp_path)
     for command in _commands(CONSOLE[index]):

@@ -1,7 +1,7 @@
 """The registry: every registered model has both backends and its tests, and is dispatched by type.
 
-A model added to ``biosnn.equations.REGISTRY`` must come with a Brian2 layer
-builder for its structure, a torch step (``biosnn/torch/functional/<name>.py``)
+A model added to ``biosnn.models.REGISTRY`` must come with a Brian2 layer
+builder for its structure, a torch step (``biosnn/torch/dynamics/<name>.py``)
 and model-specific tests; the registry-driven equivalence test
 (``tests/brian_vs_torch/test_registry_equivalence.py``) then runs it on every
 validation case and target.
@@ -13,10 +13,11 @@ from pathlib import Path
 import torch
 
 from biosnn.brian.layers import LAYER_BUILDERS
-from biosnn.equations import REGISTRY, get_spec
-from biosnn.spec import Output, Structure
-from biosnn.torch.functional.base import Dynamics, dynamics_for
-from biosnn.torch.module import Layer
+from biosnn.core.spec import Output, Structure
+from biosnn.models import REGISTRY, get_spec
+from biosnn.torch.dynamics import dynamics_for
+from biosnn.torch.dynamics.base import Dynamics
+from biosnn.torch.layer import Layer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,8 +26,9 @@ def test_every_registered_model_has_both_backends_and_tests(model):
     spec = get_spec(model)
     assert spec.structure in LAYER_BUILDERS
     assert issubclass(dynamics_for(spec), Dynamics)
-    assert (ROOT / "equations" / f"{spec.module_name}.py").exists()
-    assert (ROOT / "tests" / "brian_vs_torch" / f"test_{spec.module_name}.py").exists()
+    files = dynamics_for(spec).__module__.rsplit(".", 1)[1]  # the spec, its mirror and its tests share it
+    assert (ROOT / "biosnn" / "models" / f"{files}.py").exists()
+    assert (ROOT / "tests" / "brian_vs_torch" / f"test_{files}.py").exists()
     for synapse in spec.synapses:  # the mirror runs every synapse kind and reset, recording the spec's variables
         for reset in spec.resets:
             layer = Layer(model, dt=1e-4, n_neurons=2, n_inputs=3, synapse=synapse, reset=reset)
@@ -47,17 +49,31 @@ def test_structures_and_outputs_are_consistent(model):
 
 
 #: generic code: it may dispatch only through typed spec fields and registries
-GENERIC = ["biosnn/simulation.py", "biosnn/network.py", "biosnn/validate.py", "biosnn/brian/network.py",
-           "biosnn/brian/layers.py", "biosnn/brian/components.py", "biosnn/brian/integration.py",
-           "biosnn/torch/feedforward.py", "biosnn/torch/run.py", "biosnn/torch/module/layer.py",
-           "biosnn/torch/functional/base.py", "biosnn/spec.py", "biosnn/schedule.py", "biosnn/compare.py",
-           "biosnn/activity.py", "biosnn/cli.py", "biosnn/training/loop.py"]
-# (biosnn/inputs.py is left out: it checks the *type of the user's input*, SpikeTrains or an array.)
+GENERIC = [
+    "biosnn/simulation.py",
+    "biosnn/models/network.py",
+    "biosnn/equivalence/validate.py",
+    "biosnn/brian/network.py",
+    "biosnn/brian/layers.py",
+    "biosnn/brian/components.py",
+    "biosnn/brian/integration.py",
+    "biosnn/torch/network.py",
+    "biosnn/torch/run.py",
+    "biosnn/torch/layer.py",
+    "biosnn/torch/dynamics/base.py",
+    "biosnn/core/spec.py",
+    "biosnn/core/schedule.py",
+    "biosnn/equivalence/contract.py",
+    "biosnn/core/activity.py",
+    "biosnn/cli.py",
+    "biosnn/training/loop.py",
+]
+# (biosnn/core/inputs.py is left out: it checks the *type of the user's input*, SpikeTrains or an array.)
 
 
 def _project_classes() -> set[str]:
     classes = set()
-    for path in [*(ROOT / "biosnn").rglob("*.py"), *(ROOT / "equations").rglob("*.py")]:
+    for path in (ROOT / "biosnn").rglob("*.py"):
         classes |= {node.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)}
     return classes
 
@@ -90,7 +106,7 @@ def _biosnn_imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - node.level + 1]
+                base = package[: len(package) - node.level + 1]
                 found.add(".".join(base + tuple((node.module or "").split("."))))
             elif node.module:
                 found.add(node.module)
@@ -99,14 +115,53 @@ def _biosnn_imports(path: Path) -> set[str]:
     return found
 
 
-def test_neither_backend_imports_the_other():
-    for backend, other in (("brian", "torch"), ("torch", "brian")):
-        for path in (ROOT / "biosnn" / backend).rglob("*.py"):
-            for module in _biosnn_imports(path):
-                assert not module.startswith(f"biosnn.{other}"), (path, module)
+#: what each layer (a folder of biosnn, or a top-level module) may import besides itself, one line each:
+#: a layer never imports one above it, and neither backend imports the other
+LAYERS = {
+    "core": set(),  # imports nothing of biosnn
+    "models": {"core"},  # one spec per model, the network description
+    "data": {"core", "models"},  # tasks, datasets, SHD/SSC
+    "brian": {"core", "models"},  # the reference: never the mirror
+    "torch": {"core", "models"},  # the mirror: never the reference
+    "training": {"core", "models", "data", "torch"},  # torch only
+    "simulation": {"core", "models", "brian", "torch"},  # the public entry points over both backends
+    "equivalence": {"core", "models", "data", "brian", "torch", "simulation"},
+    "studies": {"core", "models", "data", "brian", "torch", "training", "simulation", "equivalence"},
+    "nir": {"core", "models", "data", "brian", "torch", "simulation", "equivalence"},
+    "reporting": {"core", "models", "data", "equivalence", "studies"},  # reads results, never simulates
+    "cli": {
+        "core",
+        "models",
+        "data",
+        "brian",
+        "torch",
+        "training",
+        "simulation",
+        "equivalence",
+        "studies",
+        "nir",
+        "reporting",
+    },
+    "__main__": {"cli"},
+}
 
 
-def test_training_is_torch_only():
-    for path in (ROOT / "biosnn" / "training").rglob("*.py"):
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return (parts[1] if len(parts) > 1 else None) if parts[0] == "biosnn" else None
+
+
+def test_every_layer_imports_only_the_layers_below_it():
+    """One rule per folder (:data:`LAYERS`), checked on every import of every module of biosnn; the package's
+    ``__init__`` (lazy names for users) is exempt. A folder or top-level module missing from the rule fails."""
+    broken = []
+    for path in sorted((ROOT / "biosnn").rglob("*.py")):
+        if path == ROOT / "biosnn" / "__init__.py":
+            continue
+        layer = path.relative_to(ROOT / "biosnn").with_suffix("").parts[0]
+        assert layer in LAYERS, f"{path}: no import rule for {layer!r}"
         for module in _biosnn_imports(path):
-            assert not module.startswith(("biosnn.brian", "brian2", "biosnn.studies", "biosnn.simulation")), (path, module)
+            target = _layer(module)
+            if target is not None and target != layer and target not in LAYERS[layer]:
+                broken.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert not broken, "\n".join(broken)

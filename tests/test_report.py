@@ -14,10 +14,9 @@ import pytest
 from report_inputs import write_discretization, write_figures, write_png, write_studies, write_validation
 
 from biosnn.cli import main
-from biosnn.errors import BiosnnInputError
-from biosnn.report import build_report, sweep_rows
-from biosnn.results import StudyResults, command_line
-from biosnn.validate import validate_command
+from biosnn.core.results import StudyResults, command_line
+from biosnn.equivalence.validate import validate_command
+from biosnn.reporting.report import build_report, sweep_rows
 
 VOID = {"meta", "link", "img", "br", "hr", "input"}
 NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$|^-?(nan|inf)$")
@@ -94,7 +93,15 @@ def test_every_section_is_rendered_when_its_input_exists(results, tmp_path):
     captions = [c.all_text() for c in found["discretization"].iter("caption")]
     assert captions[:2] == ["orders: 2", "conventions: 1"]
     headers = [th.all_text() for th in next(found["discretization"].iter("table")).iter("th")]
-    assert headers == ["model", "discretization", "reference", "measure", "declared_order", "measured_order", "scenario"]
+    assert headers == [
+        "model",
+        "discretization",
+        "reference",
+        "measure",
+        "declared_order",
+        "measured_order",
+        "scenario",
+    ]
     validation = found["validation"].all_text()
     assert "lif" in validation and "network_gamma" in validation and "PASS" in validation
 
@@ -104,8 +111,16 @@ def test_absent_inputs_are_named_and_their_sections_left_out(tmp_path):
     page = parse(build_report([tmp_path / "only"], None, tmp_path / "report.html"))
     assert list(sections(page)) == ["validation", "commands"]
     absent = [li.all_text() for li in next(d for d in page.iter("div") if d.attrs.get("id") == "absent").iter("li")]
-    assert absent == ["discretization.json", "lee_convergence.json", "lee_digits.json", "gamma_dt_table*.json",
-                      "timing/training.json", "timing/sweep.sqlite", "scaling.json", "figures (no --figures given)"]
+    assert absent == [
+        "discretization.json",
+        "lee_convergence.json",
+        "lee_digits.json",
+        "gamma_dt_table*.json",
+        "timing/training.json",
+        "timing/sweep.sqlite",
+        "scaling.json",
+        "figures (no --figures given)",
+    ]
 
 
 def test_every_number_is_a_link_to_a_listed_command(results, tmp_path):
@@ -129,8 +144,9 @@ def test_every_number_is_a_link_to_a_listed_command(results, tmp_path):
     # the sweep records no command: it is the timing study's, recorded in the training file beside it
     recorded = "python validation/timing_study.py --out results/timing --quick"
     sweep_anchor = next(k for k, v in listed.items() if v == recorded)
-    sweep_table = next(t for t in sections(page)["studies"].iter("table")
-                       if any("torch 1 ms" in th.all_text() for th in t.iter("th")))
+    sweep_table = next(
+        t for t in sections(page)["studies"].iter("table") if any("torch 1 ms" in th.all_text() for th in t.iter("th"))
+    )
     assert {a.attrs["href"] for a in sweep_table.iter("a")} == {f"#{sweep_anchor}"}
 
 
@@ -182,7 +198,7 @@ def test_tables_are_sortable_and_text_escaped(results, tmp_path):
     assert tables and all("sortable" in t.attrs.get("class", "").split() and list(t.iter("thead")) for t in tables)
     for td in page.iter("td"):
         if td.attrs.get("class") == "num":
-            float(td.attrs["data-sort"])            # the key the script sorts numeric columns by
+            float(td.attrs["data-sort"])  # the key the script sorts numeric columns by
 
 
 def test_results_are_taken_from_the_first_directory_holding_them(results, tmp_path):
@@ -200,15 +216,25 @@ def test_the_sweep_is_averaged_over_perturbation_seeds(results):
     path = roots[1] / "timing" / "sweep.sqlite"
     with sqlite3.connect(path) as db:
         db.execute("UPDATE points SET seed = 1, accuracy = 0.5 WHERE strength = 1.0 AND backend = 'torch'")
-        db.execute("INSERT INTO points SELECT network, dataset, kind, strength, 0, backend, dt, 0.7, n_samples, "
-                   "agreement, input_spikes, lost_spikes, binned, seconds, code_version FROM points "
-                   "WHERE strength = 1.0 AND backend = 'torch'")
+        db.execute(
+            "INSERT INTO points SELECT network, dataset, kind, strength, 0, backend, dt, 0.7, n_samples, "
+            "agreement, input_spikes, lost_spikes, binned, seconds, code_version FROM points "
+            "WHERE strength = 1.0 AND backend = 'torch'"
+        )
     db.close()
     rows = sweep_rows(path)
     assert [r["strength"] for r in rows] == [0.0, 0.5, 1.0] and [r["seeds"] for r in rows] == [1, 1, 2]
     assert rows[2]["torch 1 ms"] == pytest.approx(0.6) and rows[2]["brian2 0.25 ms"] == pytest.approx(0.746)
-    assert list(rows[0]) == ["network", "dataset", "kind", "strength", "seeds", "torch 1 ms", "brian2 1 ms",
-                             "brian2 0.25 ms"]
+    assert list(rows[0]) == [
+        "network",
+        "dataset",
+        "kind",
+        "strength",
+        "seeds",
+        "torch 1 ms",
+        "brian2 1 ms",
+        "brian2 0.25 ms",
+    ]
 
 
 def _fails(argv, capsys, message: str):
@@ -221,8 +247,11 @@ def test_bad_input_exits_2_and_writes_nothing(results, tmp_path, capsys):
     out = tmp_path / "out" / "report.html"
     good = [str(r) for r in roots]
     _fails(["report", "--results", *good, str(tmp_path / "missing"), "--out", str(out)], capsys, "does not exist")
-    _fails(["report", "--results", *good, "--figures", str(tmp_path / "nofigs"), "--out", str(out)], capsys,
-           "figures directory")
+    _fails(
+        ["report", "--results", *good, "--figures", str(tmp_path / "nofigs"), "--out", str(out)],
+        capsys,
+        "figures directory",
+    )
     (tmp_path / "empty").mkdir()
     _fails(["report", "--results", str(tmp_path / "empty"), "--out", str(out)], capsys, "no results found")
     (tmp_path / "afile").write_text("")
@@ -244,11 +273,15 @@ def test_bad_input_exits_2_and_writes_nothing(results, tmp_path, capsys):
 
 
 def test_the_commands_are_recorded():
-    assert command_line(["validation/lee_digits.py", "--out", "my results/x.json"]) == \
-        "python validation/lee_digits.py --out 'my results/x.json'"
+    assert (
+        command_line(["validation/lee_digits.py", "--out", "my results/x.json"])
+        == "python validation/lee_digits.py --out 'my results/x.json'"
+    )
     assert command_line(["/somewhere/.venv/bin/biosnn", "validate", "--out", "r"]) == "biosnn validate --out r"
-    assert validate_command(["li", "wta"], target="numpy", seed=3, out_dir="a b") == \
-        "biosnn validate --models li wta --target numpy --seed 3 --out 'a b'"
+    assert (
+        validate_command(["li", "wta"], target="numpy", seed=3, out_dir="a b")
+        == "biosnn validate --models li wta --target numpy --seed 3 --out 'a b'"
+    )
     assert validate_command(None, target="cython", seed=0, out_dir="r").startswith("biosnn validate --models all ")
 
 

@@ -20,8 +20,15 @@ from biosnn.cli import main
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +54,30 @@ def report(tmp_path_factory, browser) -> Path:
     write_figures(root / "figures")
     shutil.copy(root / "validation" / "overlay_li.png", root / "figures")
     out = root / "report.html"
-    assert main(["report", "--results", str(root / "validation"), str(root / "stored"), "--figures",
-                 str(root / "figures"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--results",
+                str(root / "validation"),
+                str(root / "stored"),
+                "--figures",
+                str(root / "figures"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
 def _column(page, table, header: str) -> list[float]:
-    return table.evaluate("(t, h) => { const i = [...t.tHead.rows[0].cells].findIndex(c => c.textContent === h);"
-                          " return [...t.tBodies[0].rows].map(r => parseFloat(r.cells[i].dataset.sort)); }", header)
+    return table.evaluate(
+        "(t, h) => { const i = [...t.tHead.rows[0].cells].findIndex(c => c.textContent === h);"
+        " return [...t.tBodies[0].rows].map(r => parseFloat(r.cells[i].dataset.sort)); }",
+        header,
+    )
 
 
 def test_the_report_renders_in_chromium(browser, report, tmp_path):
@@ -68,13 +91,13 @@ def test_the_report_renders_in_chromium(browser, report, tmp_path):
     images = page.eval_on_selector_all("img", "all => all.map(i => [i.alt, i.complete && i.naturalWidth > 0])")
     assert sorted(alt for alt, _ in images) == ["lee_convergence", "my_extra_plot", "overlay_li"]
     assert all(decoded for _, decoded in images), images
-    assert page.locator("#validation").inner_text().count("PASS") >= 2          # overall and li
+    assert page.locator("#validation").inner_text().count("PASS") >= 2  # overall and li
 
     scaling = page.locator("table", has=page.locator("th", has_text="torch_inference"))
     assert _column(page, scaling, "torch_inference") == pytest.approx([0.001, 0.2, 0.03])
     header = scaling.locator("thead th", has_text=re.compile(r"^torch_inference$"))
     header.click()
-    assert _column(page, scaling, "torch_inference") == pytest.approx([0.001, 0.03, 0.2])   # as numbers, not text
+    assert _column(page, scaling, "torch_inference") == pytest.approx([0.001, 0.03, 0.2])  # as numbers, not text
     header.click()
     assert _column(page, scaling, "torch_inference") == pytest.approx([0.2, 0.03, 0.001])
 

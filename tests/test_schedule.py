@@ -1,11 +1,11 @@
-"""The time-grid conventions of biosnn/schedule.py, checked against Brian2 itself."""
+"""The time-grid conventions of biosnn/core/schedule.py, checked against Brian2 itself."""
 
 import numpy as np
 import pytest
 from brian2.core.functions import timestep as brian2_timestep
 
 import biosnn
-from biosnn import schedule
+from biosnn.core import schedule
 
 
 def test_timestep_equals_brian2(rng):
@@ -45,8 +45,9 @@ def test_refractory_period_clamps_exactly_R_steps():
     for j, expect_spike in [(R - 1, False), (R, True)]:
         spikes = biosnn.SpikeTrains([2 * dt, (3 + j) * dt], [0, 0], 1, 30 * dt)
         for backend in ("brian2", "torch"):
-            trace = biosnn.simulate("lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=30 * dt,
-                                    params={"t_ref": R * dt})
+            trace = biosnn.simulate(
+                "lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=30 * dt, params={"t_ref": R * dt}
+            )
             assert (trace.spike_steps.size == 2) == expect_spike, (backend, j)
 
 
@@ -54,8 +55,9 @@ def test_trace_v_is_recorded_at_step_start():
     dt = 1e-4
     spikes = biosnn.SpikeTrains([0.0], [0], 1, 5 * dt)
     for backend in ("brian2", "torch"):
-        trace = biosnn.simulate("lif", spikes, np.array([[0.5]]), backend=backend, dt=dt, duration=5 * dt,
-                                params={"tau_m": 10e-3})
+        trace = biosnn.simulate(
+            "lif", spikes, np.array([[0.5]]), backend=backend, dt=dt, duration=5 * dt, params={"tau_m": 10e-3}
+        )
         # input at step 0 is added during step 1, visible from t_2 on
         assert trace.v[0, 0] == 0.0 and trace.v[1, 0] == 0.0
         assert trace.v[2, 0] == pytest.approx(0.5, abs=1e-15)
@@ -85,8 +87,9 @@ def test_every_typed_delay_arrives_at_its_step_in_both_backends():
     """One input spike at step 0 through per-synapse delays 0.0 .. 29.9 ms to 300 neurons that fire at once:
     neuron k fires at step 1 + k in both backends (the hop's one step plus k)."""
     dt, n = 1e-4, TYPED_MS.size
-    net = biosnn.FeedForwardNet(1, (biosnn.LayerSpec("lif", n, {"tau_m": 10e-3}),), (np.full((1, n), 1.5),),
-                                (TYPED_MS[None, :] * 1e-3,))
+    net = biosnn.FeedForwardNet(
+        1, (biosnn.LayerSpec("lif", n, {"tau_m": 10e-3}),), (np.full((1, n), 1.5),), (TYPED_MS[None, :] * 1e-3,)
+    )
     spikes = biosnn.SpikeTrains([0.0], [0], 1, 0.035)
     for backend in ("brian2", "torch"):
         layer = biosnn.simulate_network(net, spikes, backend=backend, dt=dt, duration=0.035)[0]
@@ -102,6 +105,13 @@ def test_typed_refractory_periods_clamp_their_steps_in_both_backends(t_ref_ms):
     for j, expect_spike in [(R - 1, False), (R, True)]:
         spikes = biosnn.SpikeTrains([2 * dt, (3 + j) * dt], [0, 0], 1, (R + 10) * dt)
         for backend in ("brian2", "torch"):
-            trace = biosnn.simulate("lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=(R + 10) * dt,
-                                    params={"t_ref": t_ref_ms * 1e-3})
+            trace = biosnn.simulate(
+                "lif",
+                spikes,
+                np.array([[1.5]]),
+                backend=backend,
+                dt=dt,
+                duration=(R + 10) * dt,
+                params={"t_ref": t_ref_ms * 1e-3},
+            )
             assert (trace.spike_steps.size == 2) == expect_spike, (backend, j)

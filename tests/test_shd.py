@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from shd_layout import random_shd_samples, write_shd_file
 
+from biosnn.core.errors import BiosnnInputError
 from biosnn.data import shd
 from biosnn.data.shd import NormalizeConfig, bin_index, normalize, read_chunks, select
-from biosnn.errors import BiosnnInputError
 
 #: SHD stores times as float32: a subsampled spike keeps its float32 value exactly
 FLOAT32 = np.float32
@@ -21,31 +21,35 @@ FLOAT32 = np.float32
 def test_floor_and_digitize_binning_by_hand():
     times = np.array([0.0, 0.0141, 0.0142, 1.385, 1.387, 1.39999, 1.5])
     floor = bin_index(times, NormalizeConfig())
-    assert floor.tolist() == [0, 1, 1, 98, 99, 99, -1]                 # 14 ms bins; after 1.4 s: dropped
+    assert floor.tolist() == [0, 1, 1, 98, 99, 99, -1]  # 14 ms bins; after 1.4 s: dropped
     digitize = bin_index(times, NormalizeConfig(binning="digitize"))
     # edges linspace(0, 1.4, 100) are 14.14 ms apart: bin 0 never used, everything after 1.3859 s in bin 99
     assert digitize.tolist() == [1, 1, 2, 98, 99, 99, 99]
 
 
 def test_selection_by_hand():
-    c = np.array([[5, 2, 0, 3],
-                  [5, 0, 1, 3],      # the only low sample of channel 1: removed to keep it
-                  [5, 2, 0, 3],
-                  [5, 2, 2, 1],      # the only low sample of channel 3, but the cap allows one removal
-                  [5, 2, 2, 3],
-                  [5, 2, 2, 3]])
+    c = np.array(
+        [
+            [5, 2, 0, 3],
+            [5, 0, 1, 3],  # the only low sample of channel 1: removed to keep it
+            [5, 2, 0, 3],
+            [5, 2, 2, 1],  # the only low sample of channel 3, but the cap allows one removal
+            [5, 2, 2, 3],
+            [5, 2, 2, 3],
+        ]
+    )
     labels = np.array([0, 1, 0, 1, 0, 1])
     sel = select(c, labels, NormalizeConfig(theta=2, epsilon=0.2, max_removed=1, seed=0))
     assert sel.removed.tolist() == [1]
-    assert sel.channels.tolist() == [0, 1]                             # 2: low in 3 of 6 samples; 3: over the cap
+    assert sel.channels.tolist() == [0, 1]  # 2: low in 3 of 6 samples; 3: over the cap
     assert sel.dropped.tolist() == [2, 3]
-    assert sel.samples.size == 4 and np.bincount(labels[sel.samples]).tolist() == [2, 2]   # balanced to class 1
+    assert sel.samples.size == 4 and np.bincount(labels[sel.samples]).tolist() == [2, 2]  # balanced to class 1
     assert sel.c_min.tolist() == [5, 2]
 
 
 def test_a_removal_that_would_empty_a_class_is_refused():
     c = np.array([[3, 0], [3, 3], [3, 3], [3, 3]])
-    labels = np.array([0, 1, 1, 1])                                    # class 0 has one sample
+    labels = np.array([0, 1, 1, 1])  # class 0 has one sample
     sel = select(c, labels, NormalizeConfig(epsilon=0.5, min_class_fraction=0.5))
     assert sel.removed.size == 0 and sel.channels.tolist() == [0]
 
@@ -73,7 +77,7 @@ def shd_files(tmp_path_factory):
     rate = rng.uniform(0.5, 25, 40)
     train, train_labels = random_shd_samples(rng, 90, n_channels=40, n_classes=4, rate=rate, silent=(7,))
     test, test_labels = random_shd_samples(rng, 30, n_channels=40, n_classes=4, rate=rate, silent=(7,))
-    train[5] = (np.r_[train[5][0], 1.45], np.r_[train[5][1], 3])       # a spike after the 1.4 s span
+    train[5] = (np.r_[train[5][0], 1.45], np.r_[train[5][1], 3])  # a spike after the 1.4 s span
     write_shd_file(folder / "train.h5", train, train_labels)
     write_shd_file(folder / "test.h5", test, test_labels)
     return folder, train + test, np.r_[train_labels, test_labels]
@@ -93,28 +97,33 @@ def test_norm_samples_hold_exactly_c_min_spikes_per_channel(shd_files, tmp_path,
     folder, samples, labels = shd_files
     cfg = NormalizeConfig(n_channels=40, epsilon=0.05, seed=3)
     summary = normalize([folder / "train.h5", folder / "test.h5"], tmp_path / "out", cfg, forms=(form,))
-    with h5py.File(tmp_path / "out" / f"{form}_norm.h5") as norm, h5py.File(tmp_path / "out" / f"{form}_part.h5") as part:
+    with (
+        h5py.File(tmp_path / "out" / f"{form}_norm.h5") as norm,
+        h5py.File(tmp_path / "out" / f"{form}_part.h5") as part,
+    ):
         channels = norm["provenance/channels"][:]
         c_min = norm["provenance/c_min"][:]
         kept = norm["provenance/kept_samples"][:]
-        assert 7 not in channels                                         # the silent channel is dropped
+        assert 7 not in channels  # the silent channel is dropped
         assert summary[form]["spikes_per_norm_sample"] == c_min.sum()
         if form == "binned":
             x_norm, x_part, y = norm["X"][:], part["X"][:], norm["Y"][:]
             np.testing.assert_array_equal(x_norm.sum(2), np.broadcast_to(c_min, x_norm.shape[:2]))
-            assert np.all(x_norm <= x_part)                              # norm keeps a subset of the part bins
-            np.testing.assert_array_equal(x_part.sum(2), naive_counts(
-                [(np.float32(samples[k][0]), samples[k][1]) for k in kept], cfg, "binned")[:, channels])
+            assert np.all(x_norm <= x_part)  # norm keeps a subset of the part bins
+            np.testing.assert_array_equal(
+                x_part.sum(2),
+                naive_counts([(np.float32(samples[k][0]), samples[k][1]) for k in kept], cfg, "binned")[:, channels],
+            )
         else:
             y = norm["labels"][:]
             for row, k in enumerate(kept):
                 t, u = norm["spikes/times"][row], norm["spikes/units"][row]
                 np.testing.assert_array_equal(np.bincount(u, minlength=channels.size), c_min)
                 original = set(zip(np.float32(samples[k][0]).tolist(), samples[k][1].tolist()))
-                assert set(zip(t.tolist(), channels[u].tolist())) <= original   # true times, never moved
+                assert set(zip(t.tolist(), channels[u].tolist())) <= original  # true times, never moved
                 assert np.all(np.diff(t) >= 0)
         np.testing.assert_array_equal(y, labels[kept])
-        assert len(set(np.bincount(y).tolist())) == 1                   # balanced classes
+        assert len(set(np.bincount(y).tolist())) == 1  # balanced classes
         prov = json.loads(norm["provenance"].attrs["json"])
         assert prov["parameters"]["seed"] == 3 and len(prov["sources"][0]["sha256"]) == 64
 
@@ -130,16 +139,18 @@ def test_normalisation_is_reproducible_and_independent_of_the_chunk_size(shd_fil
             np.testing.assert_array_equal(a["spikes/times"][k], b["spikes/times"][k])
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("missing", "lacks spikes/units"),
-    ("garbage", "not readable HDF5"),
-    ("channel", "outside \\[0, 700\\)"),
-    ("negative", "negative or non-finite"),
-    ("ragged", "different numbers of times and units"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("missing", "lacks spikes/units"),
+        ("garbage", "not readable HDF5"),
+        ("channel", "outside \\[0, 700\\)"),
+        ("negative", "negative or non-finite"),
+        ("ragged", "different numbers of times and units"),
+    ],
+)
 def test_damaged_files_are_refused_with_the_reason(tmp_path, damage, message):
     path = tmp_path / "bad.h5"
-    samples = [(np.array([0.1, 0.2]), np.array([1, 2]))]
     if damage == "garbage":
         path.write_bytes(b"not hdf5")
     elif damage == "missing":
@@ -147,8 +158,11 @@ def test_damaged_files_are_refused_with_the_reason(tmp_path, damage, message):
             h5.create_dataset("spikes/times", (1,), h5py.vlen_dtype(np.float32))
             h5.create_dataset("labels", data=[0])
     else:
-        bad = {"channel": (np.array([0.1]), np.array([700])), "negative": (np.array([-0.1]), np.array([1])),
-               "ragged": (np.array([0.1, 0.2]), np.array([1]))}[damage]
+        bad = {
+            "channel": (np.array([0.1]), np.array([700])),
+            "negative": (np.array([-0.1]), np.array([1])),
+            "ragged": (np.array([0.1, 0.2]), np.array([1])),
+        }[damage]
         write_shd_file(path, [bad], [0])
     with pytest.raises(BiosnnInputError, match=message):
         list(read_chunks(path))
@@ -156,17 +170,38 @@ def test_damaged_files_are_refused_with_the_reason(tmp_path, damage, message):
 
 def test_cli_normalize_writes_both_forms_and_refuses_bad_input(shd_files, tmp_path):
     folder, _, _ = shd_files
-    base = [sys.executable, "-m", "biosnn", "data", "normalize", "--train", str(folder / "train.h5"),
-            "--test", str(folder / "test.h5"), "--channels", "40", "--epsilon", "0.05"]
+    base = [
+        sys.executable,
+        "-m",
+        "biosnn",
+        "data",
+        "normalize",
+        "--train",
+        str(folder / "train.h5"),
+        "--test",
+        str(folder / "test.h5"),
+        "--channels",
+        "40",
+        "--epsilon",
+        "0.05",
+    ]
     ok = subprocess.run(base + ["--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
-        "binned_part.h5", "binned_norm.h5", "continuous_part.h5", "continuous_norm.h5", "summary.json",
-        ".biosnn-output"}                                                # the owner marker (biosnn.io)
+        "binned_part.h5",
+        "binned_norm.h5",
+        "continuous_part.h5",
+        "continuous_norm.h5",
+        "summary.json",
+        ".biosnn-output",
+    }  # the owner marker (biosnn.core.io)
     assert "spikes per norm sample" in ok.stdout
-    bad = subprocess.run(base[:5] + ["--train", str(tmp_path / "none.h5"), "--test", str(folder / "test.h5"),
-                                     "--out", str(tmp_path / "x")],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        base[:5]
+        + ["--train", str(tmp_path / "none.h5"), "--test", str(folder / "test.h5"), "--out", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "does not exist" in bad.stderr and not (tmp_path / "x").exists()
     bad = subprocess.run(base + ["--theta", "-1", "--out", str(tmp_path / "y")], capture_output=True, text=True)
     assert bad.returncode == 2 and "theta" in bad.stderr
@@ -190,7 +225,7 @@ def test_an_output_directory_holding_the_inputs_or_foreign_files_is_refused(shd_
     with pytest.raises(BiosnnInputError, match="not written by this command"):
         normalize(files, foreign, cfg)
     normalize(files, tmp_path / "out", cfg)
-    normalize(files, tmp_path / "out", cfg)                          # its own output: replaced
+    normalize(files, tmp_path / "out", cfg)  # its own output: replaced
 
 
 def test_bad_labels_and_impossible_batches_are_refused_before_any_output(tmp_path):
@@ -210,13 +245,17 @@ def test_read_dataset_keeps_the_true_times_and_counts_what_it_drops(shd_files, t
     folder, samples, labels = shd_files
     data = shd.read_dataset(folder / "train.h5", samples=[3, 5, 8])
     assert len(data) == 3 and data.n_inputs == 700 and data.labels.tolist() == labels[[3, 5, 8]].tolist()
-    assert data.meta["dropped_spikes"] == 1                             # the spike at 1.45 s of sample 5
+    assert data.meta["dropped_spikes"] == 1  # the spike at 1.45 s of sample 5
     for row, k in enumerate([3, 5, 8]):
         t, u = samples[k]
         mine = data.spikes.times[data.spikes.samples == row]
         np.testing.assert_array_equal(np.sort(mine), np.sort(np.float32(t)[np.float32(t) < 1.4].astype(np.float64)))
-    normalize([folder / "train.h5", folder / "test.h5"], tmp_path / "n", NormalizeConfig(n_channels=40, epsilon=0.05),
-              forms=("continuous",))
+    normalize(
+        [folder / "train.h5", folder / "test.h5"],
+        tmp_path / "n",
+        NormalizeConfig(n_channels=40, epsilon=0.05),
+        forms=("continuous",),
+    )
     norm = shd.read_dataset(tmp_path / "n" / "continuous_norm.h5")
     with h5py.File(tmp_path / "n" / "continuous_norm.h5") as h5:
         assert norm.n_inputs == h5["provenance/channels"].shape[0]

@@ -13,8 +13,8 @@ import pytest
 from brian2 import Equations, ms
 
 import biosnn
-from biosnn.equations import gamma_cascade
-from biosnn.spec import circuit_ids
+from biosnn.core.spec import circuit_ids
+from biosnn.models import gamma_cascade
 
 
 def test_equations_parse_in_brian2_for_every_synapse(model):
@@ -115,8 +115,8 @@ def test_every_bucket_has_its_own_time_constant():
 
 def test_no_default_is_restated_in_the_mirror():
     """The torch steps read defaults from the spec; no literal 20 ms / threshold in their source."""
-    import biosnn.torch.functional.lif as f
-    import biosnn.torch.module.layer as m
+    import biosnn.torch.dynamics.lif as f
+    import biosnn.torch.layer as m
 
     for module in (f, m):
         src = inspect.getsource(module)
@@ -128,8 +128,9 @@ def test_per_neuron_parameters_are_declared_once_and_a_late_bias_is_gated():
     declares it itself (Lee et al.'s v_th), and writes the bias through its switch only when it starts late."""
     lif, lee = biosnn.get_spec("lif"), biosnn.get_spec("lee_refractory")
     text = lif.brian_equations("delta", lif.resolve({}, 1e-4))
-    assert {line for line in text.splitlines() if "(constant)" in line} == \
-        {f"{name} : 1 (constant)" for name in ("v_th", "v_reset", "v_rest", "bias")}
+    assert {line for line in text.splitlines() if "(constant)" in line} == {
+        f"{name} : 1 (constant)" for name in ("v_th", "v_reset", "v_rest", "bias")
+    }
     assert "bias_gate" not in text
     late = lif.brian_equations("delta", lif.resolve({"bias": 0.2, "bias_onset": 5e-4}, 1e-4))
     assert "(bias * bias_gate(t))" in late and "bias : 1 (constant)" in late

@@ -7,7 +7,7 @@ gradients (w.r.t. the input and the learnable a) must be identical in float64.
 import pytest
 import torch
 
-from biosnn.torch.module import Layer
+from biosnn.torch.layer import Layer
 
 neuron = pytest.importorskip("spikingjelly.activation_based.neuron")
 surrogate = pytest.importorskip("spikingjelly.activation_based.surrogate")
@@ -22,11 +22,27 @@ REDUCTION_RTOL = 1e-12
 
 
 def _pair(reset, detach_reset, init_tau=2.0):
-    sj = neuron.ParametricLIFNode(init_tau=init_tau, decay_input=True, v_threshold=1.0,
-                                  v_reset=0.0 if reset == "hard" else None, detach_reset=detach_reset,
-                                  surrogate_function=surrogate.ATan(alpha=2.0), step_mode="m").double()
-    ours = Layer("plif", dt=DT, n_neurons=8, params={"tau_m": init_tau * DT}, synapse="held", reset=reset,
-                 discretization="euler", surrogate="arctan", surrogate_alpha=2.0, detach_reset=detach_reset).double()
+    sj = neuron.ParametricLIFNode(
+        init_tau=init_tau,
+        decay_input=True,
+        v_threshold=1.0,
+        v_reset=0.0 if reset == "hard" else None,
+        detach_reset=detach_reset,
+        surrogate_function=surrogate.ATan(alpha=2.0),
+        step_mode="m",
+    ).double()
+    ours = Layer(
+        "plif",
+        dt=DT,
+        n_neurons=8,
+        params={"tau_m": init_tau * DT},
+        synapse="held",
+        reset=reset,
+        discretization="euler",
+        surrogate="arctan",
+        surrogate_alpha=2.0,
+        detach_reset=detach_reset,
+    ).double()
     return sj, ours
 
 

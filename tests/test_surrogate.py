@@ -23,8 +23,11 @@ FD_RTOL = 1e-6
 def test_backward_matches_finite_differences(name):
     alpha = DEFAULT_ALPHA[name]
     surrogate = Surrogate(name)
-    x = torch.tensor(np.concatenate([np.linspace(-0.5, -1e-3, 60), np.linspace(1e-3, 0.5, 60)]),
-                     dtype=torch.float64, requires_grad=True)
+    x = torch.tensor(
+        np.concatenate([np.linspace(-0.5, -1e-3, 60), np.linspace(1e-3, 0.5, 60)]),
+        dtype=torch.float64,
+        requires_grad=True,
+    )
     surrogate(x).sum().backward()
     h = 1e-7
     xs = x.detach().numpy()

@@ -12,12 +12,12 @@ import time
 import numpy as np
 import pytest
 
-from biosnn import sweep_table
+from biosnn.studies.perturbation import table as sweep_table
+from biosnn.core.errors import BiosnnInputError
 from biosnn.data.tasks import isi_task
-from biosnn.errors import BiosnnInputError
+from biosnn.studies.perturbation.sweep import SweepSpec, run_sweep
+from biosnn.studies.perturbation.table import COLUMNS, KEY, SweepTable, read_points
 from biosnn.studies.timing_tasks import TimingTaskConfig, build
-from biosnn.sweep import SweepSpec, run_sweep
-from biosnn.sweep_table import COLUMNS, KEY, SweepTable, read_points
 
 pytestmark = pytest.mark.faults
 
@@ -54,9 +54,23 @@ def stable(rows):
 
 
 def row(**changes) -> dict:
-    base = dict(network="n", dataset="d", kind="deletion", strength=0.5, seed=0, backend="torch", dt=1e-3,
-                accuracy=0.75, n_samples=4, agreement=None, input_spikes=9, lost_spikes=0, binned=0, seconds=0.1,
-                code_version="v")
+    base = dict(
+        network="n",
+        dataset="d",
+        kind="deletion",
+        strength=0.5,
+        seed=0,
+        backend="torch",
+        dt=1e-3,
+        accuracy=0.75,
+        n_samples=4,
+        agreement=None,
+        input_spikes=9,
+        lost_spikes=0,
+        binned=0,
+        seconds=0.1,
+        code_version="v",
+    )
     return {**base, **changes}
 
 
@@ -67,24 +81,42 @@ def torch_spec() -> SweepSpec:
 # ---------------------------------------------------------------- schema, corruption, file kinds
 
 POINTS_SQL = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
-SOURCES_OK = ("CREATE TABLE sources (kind TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, "
-              "PRIMARY KEY (kind, name))")
+SOURCES_OK = (
+    "CREATE TABLE sources (kind TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (kind, name))"
+)
 POINTS_OK = f"CREATE TABLE points ({POINTS_SQL}, PRIMARY KEY ({', '.join(KEY)}))"
 
 
-@pytest.mark.parametrize("script, message", [
-    ([f"CREATE TABLE points ({POINTS_SQL})", SOURCES_OK], "another layout"),                       # no primary key
-    ([POINTS_OK.replace("accuracy REAL", "accuracy TEXT"), SOURCES_OK], "another layout"),          # a type
-    ([POINTS_OK.replace("seed INTEGER NOT NULL", "seed INTEGER"), SOURCES_OK], "another layout"),   # NOT NULL
-    ([POINTS_OK.replace(", dt))", "))"), SOURCES_OK], "another layout"),                             # a shorter key
-    ([POINTS_OK.replace("CREATE TABLE points", "CREATE TABLE stored"), "CREATE VIEW points AS SELECT * FROM stored",
-      SOURCES_OK], "is a view"),
-    ([POINTS_OK, SOURCES_OK.replace("CREATE TABLE sources", "CREATE TABLE s"),
-      "CREATE VIEW sources AS SELECT * FROM s"], "is a view"),
-    ([POINTS_OK, SOURCES_OK, "CREATE TRIGGER t AFTER INSERT ON points BEGIN DELETE FROM points; END"], "triggers"),
-    ([POINTS_OK, "CREATE TABLE sources (kind TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL)"],
-     "another layout"),
-])
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ([f"CREATE TABLE points ({POINTS_SQL})", SOURCES_OK], "another layout"),  # no primary key
+        ([POINTS_OK.replace("accuracy REAL", "accuracy TEXT"), SOURCES_OK], "another layout"),  # a type
+        ([POINTS_OK.replace("seed INTEGER NOT NULL", "seed INTEGER"), SOURCES_OK], "another layout"),  # NOT NULL
+        ([POINTS_OK.replace(", dt))", "))"), SOURCES_OK], "another layout"),  # a shorter key
+        (
+            [
+                POINTS_OK.replace("CREATE TABLE points", "CREATE TABLE stored"),
+                "CREATE VIEW points AS SELECT * FROM stored",
+                SOURCES_OK,
+            ],
+            "is a view",
+        ),
+        (
+            [
+                POINTS_OK,
+                SOURCES_OK.replace("CREATE TABLE sources", "CREATE TABLE s"),
+                "CREATE VIEW sources AS SELECT * FROM s",
+            ],
+            "is a view",
+        ),
+        ([POINTS_OK, SOURCES_OK, "CREATE TRIGGER t AFTER INSERT ON points BEGIN DELETE FROM points; END"], "triggers"),
+        (
+            [POINTS_OK, "CREATE TABLE sources (kind TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL)"],
+            "another layout",
+        ),
+    ],
+)
 def test_a_table_of_another_schema_is_refused_by_the_writer_and_the_reader(tmp_path, script, message):
     """Right column names are not enough: the primary key (without it a rerun stores a point twice),
     declared types, NOT NULL, tables rather than views, no triggers."""
@@ -105,7 +137,7 @@ def test_the_schema_this_biosnn_writes_is_accepted_by_the_reader_and_a_missing_t
     table.write_point([row()])
     table.close()
     assert read_points(path, ("accuracy",)) == [{"accuracy": 0.75}]
-    SweepTable(path).close()                      # reopened: the same schema
+    SweepTable(path).close()  # reopened: the same schema
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE sources")
     db.close()
@@ -116,7 +148,7 @@ def test_the_schema_this_biosnn_writes_is_accepted_by_the_reader_and_a_missing_t
 def _corrupt(path, n_rows=400):
     """A database of ``n_rows`` rows over many pages, one page in its middle overwritten with garbage."""
     table = SweepTable(path)
-    table.connection.execute("PRAGMA journal_mode=DELETE")       # every row in the main file, no -wal
+    table.connection.execute("PRAGMA journal_mode=DELETE")  # every row in the main file, no -wal
     table.write_point([row(seed=s) for s in range(n_rows)])
     table.close()
     size = path.stat().st_size
@@ -150,7 +182,7 @@ def test_a_database_path_that_is_not_a_regular_file_is_refused_before_opening(tm
     def release_a_blocked_reader():
         while not done.wait(0.5):
             try:
-                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))   # only succeeds while a reader waits
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # only succeeds while a reader waits
             except OSError:
                 pass
 
@@ -167,6 +199,7 @@ def test_a_database_path_that_is_not_a_regular_file_is_refused_before_opening(tm
 
 # ---------------------------------------------------------------- concurrent writers
 
+
 def test_a_row_stored_meanwhile_by_another_writer_is_skipped_when_it_is_the_same_result(tmp_path):
     """Two connections write one key: the same result (``seconds`` and ``code_version`` may differ) is
     skipped and the first row kept; another accuracy is an error naming the key."""
@@ -176,7 +209,7 @@ def test_a_row_stored_meanwhile_by_another_writer_is_skipped_when_it_is_the_same
     assert [(r["seed"], r["seconds"], r["code_version"]) for r in one.rows()] == [(0, 0.1, "v"), (1, 0.1, "v")]
     with pytest.raises(BiosnnInputError, match=r"'seed': 0.*accuracy: stored 0.75, now 0.5"):
         two.write_point([row(seed=2), row(accuracy=0.5)])
-    assert len(one.rows()) == 2                   # the whole point rolled back, seed 2 included
+    assert len(one.rows()) == 2  # the whole point rolled back, seed 2 included
 
 
 def test_two_sweeps_that_computed_the_same_points_both_finish(case, tmp_path):
@@ -186,10 +219,10 @@ def test_two_sweeps_that_computed_the_same_points_both_finish(case, tmp_path):
     first, second = SweepTable(tmp_path / "s.sqlite"), SweepTable(tmp_path / "s.sqlite")
     run_sweep(first, net, data, torch_spec(), GRID, [0], progress=False)
     stored = first.rows()
-    second.stored = lambda: set()                 # what it saw before the first sweep wrote
+    second.stored = lambda: set()  # what it saw before the first sweep wrote
     summary = run_sweep(second, net, data, torch_spec(), GRID, [0], progress=False)
     assert summary["points"] == len(GRID)
-    assert second.rows() == stored                # the first computation of each row kept, seconds included
+    assert second.rows() == stored  # the first computation of each row kept, seconds included
 
 
 class Locker:
@@ -229,46 +262,53 @@ def _spy_flushes(monkeypatch) -> list:
     return results
 
 
-def test_a_database_locked_for_a_while_keeps_the_points_and_stores_them_when_released(case, tmp_path, monkeypatch,
-                                                                                      short_lock_waits):
+def test_a_database_locked_for_a_while_keeps_the_points_and_stores_them_when_released(
+    case, tmp_path, monkeypatch, short_lock_waits
+):
     folder, net, data = case
     monkeypatch.setattr(sweep_table, "LOCK_RETRY_S", 30.0)
     flushes = _spy_flushes(monkeypatch)
     table = SweepTable(tmp_path / "s.sqlite")
-    Locker(table.path, seconds=1.5)               # longer than SQLite's wait, shorter than the retries
+    Locker(table.path, seconds=1.5)  # longer than SQLite's wait, shorter than the retries
     run_sweep(table, net, data, torch_spec(), GRID, [0], progress=False)
-    assert False in flushes                       # the points waited in memory
+    assert False in flushes  # the points waited in memory
     assert len(table.rows()) == len(GRID) and not table.pending and not table.unsaved_files()
 
 
-def test_a_database_locked_too_long_saves_the_points_beside_it_and_the_next_sweep_imports_them(case, tmp_path,
-                                                                                              monkeypatch,
-                                                                                              short_lock_waits):
+def test_a_database_locked_too_long_saves_the_points_beside_it_and_the_next_sweep_imports_them(
+    case, tmp_path, monkeypatch, short_lock_waits
+):
     folder, net, data = case
     monkeypatch.setattr(sweep_table, "LOCK_RETRY_S", 0.5)
     table = SweepTable(tmp_path / "s.sqlite")
     lock = Locker(table.path)
     try:
-        with pytest.raises(BiosnnInputError, match=r"stayed locked.*3 points evaluated but not stored are in "
-                                                   r"'.*s\.sqlite\.unsaved-\d+-\d+\.json'"):
+        with pytest.raises(
+            BiosnnInputError,
+            match=r"stayed locked.*3 points evaluated but not stored are in "
+            r"'.*s\.sqlite\.unsaved-\d+-\d+\.json'",
+        ):
             run_sweep(table, net, data, torch_spec(), GRID, [0], progress=False)
     finally:
         lock.release()
     assert table.rows() == [] and len(table.unsaved_files()) == 1
     summary = run_sweep(SweepTable(table.path), net, data, torch_spec(), GRID, [0], progress=False)
-    assert summary == dict(summary, points=0, skipped=len(GRID))         # imported, not recomputed
+    assert summary == dict(summary, points=0, skipped=len(GRID))  # imported, not recomputed
     assert not table.unsaved_files()
     whole = SweepTable(tmp_path / "whole.sqlite")
     run_sweep(whole, net, data, torch_spec(), GRID, [0], progress=False)
     assert stable(table.rows()) == stable(whole.rows())
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{", "not readable JSON"),
-    ('{"points": {}}', "expected"),
-    ('{"points": [[{"network": "n"}]]}', "exactly the columns"),
-    ('{"points": [[%s]]}', "column 'seed' holds '0'"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "not readable JSON"),
+        ('{"points": {}}', "expected"),
+        ('{"points": [[{"network": "n"}]]}', "exactly the columns"),
+        ('{"points": [[%s]]}', "column 'seed' holds '0'"),
+    ],
+)
 def test_a_malformed_unsaved_rows_file_is_refused_naming_it(case, tmp_path, content, message):
     import json
 
@@ -296,6 +336,7 @@ def test_an_unsaved_row_of_another_result_is_refused_and_its_file_kept(case, tmp
 
 # ---------------------------------------------------------------- inputs refused before any work
 
+
 def test_a_readout_with_fewer_outputs_than_classes_is_refused_before_any_work(case, tmp_path):
     folder, net, data = case
     five = type(data)(data.spikes, data.labels, 5)
@@ -318,10 +359,31 @@ def test_seeds_beyond_sqlite_integers_are_refused_before_any_work_and_the_larges
 
 # ---------------------------------------------------------------- killed and interrupted sweeps
 
+
 def _perturb_cli(folder, db, *extra):
-    return [sys.executable, "-m", "biosnn", "perturb", "--network", str(folder / "net.npz"), "--data",
-            str(folder / "data.npz"), "--train-dt", str(DT), "--db", str(db), "--brian-dt", str(DT),
-            "--grid", f"random_replacement={','.join(map(str, STRENGTHS))}", "--seeds", "0", "1", "--quiet", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "biosnn",
+        "perturb",
+        "--network",
+        str(folder / "net.npz"),
+        "--data",
+        str(folder / "data.npz"),
+        "--train-dt",
+        str(DT),
+        "--db",
+        str(db),
+        "--brian-dt",
+        str(DT),
+        "--grid",
+        f"random_replacement={','.join(map(str, STRENGTHS))}",
+        "--seeds",
+        "0",
+        "1",
+        "--quiet",
+        *extra,
+    ]
 
 
 def _points(db) -> int:
@@ -346,7 +408,7 @@ def _session(sid: int) -> dict:
                 command = handle.read().replace(b"\0", b" ").decode(errors="replace")[:120]
         except OSError:
             continue
-        state, _, _, session = stat[stat.rindex(")") + 2:].split()[:4]
+        state, _, _, session = stat[stat.rindex(")") + 2 :].split()[:4]
         if int(session) == sid and state != "Z":
             found[int(name)] = command
     return found
@@ -361,8 +423,9 @@ def _wait_gone(sid: int, seconds: float) -> dict:
 
 def _start(command, until) -> subprocess.Popen:
     """``command`` in a session of its own (its workers too), once ``until()`` holds; fails if it ended first."""
-    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + SWEEP_S
     while not until() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -388,8 +451,15 @@ def uninterrupted(case, tmp_path_factory):
     """The rows of the process-level sweep, uninterrupted, in process."""
     folder, net, data = case
     table = SweepTable(tmp_path_factory.mktemp("whole") / "whole.sqlite")
-    run_sweep(table, net, data, SweepSpec("net", "data", DT, brian_dts=(DT,)),
-              [("random_replacement", s) for s in STRENGTHS], [0, 1], progress=False)
+    run_sweep(
+        table,
+        net,
+        data,
+        SweepSpec("net", "data", DT, brian_dts=(DT,)),
+        [("random_replacement", s) for s in STRENGTHS],
+        [0, 1],
+        progress=False,
+    )
     return stable(table.rows())
 
 
@@ -404,9 +474,9 @@ def test_a_killed_sweep_leaves_no_worker_behind(case, tmp_path, mode):
     db = tmp_path / "s.sqlite"
     process = _start(_perturb_cli(folder, db, *MODES[mode]), lambda: _points(db) >= 1)
     try:
-        assert len(_session(process.pid)) >= 3, _session(process.pid)     # the sweep and its two workers
+        assert len(_session(process.pid)) >= 3, _session(process.pid)  # the sweep and its two workers
         process.kill()
-        process.communicate(timeout=ORPHAN_S)       # the pipes close once every process holding them is gone
+        process.communicate(timeout=ORPHAN_S)  # the pipes close once every process holding them is gone
         assert _wait_gone(process.pid, ORPHAN_S) == {}
     finally:
         _cleanup(process.pid)
@@ -414,8 +484,9 @@ def test_a_killed_sweep_leaves_no_worker_behind(case, tmp_path, mode):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
-def test_ctrl_c_stops_promptly_stores_whole_points_only_and_the_rerun_completes_the_table(case, tmp_path,
-                                                                                         uninterrupted, mode):
+def test_ctrl_c_stops_promptly_stores_whole_points_only_and_the_rerun_completes_the_table(
+    case, tmp_path, uninterrupted, mode
+):
     """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) once a point is stored: exit
     status 130 within seconds, every stored row as an uninterrupted sweep stores it, no process left; the
     rerun (in process, the quickest) computes the rest."""
@@ -434,13 +505,15 @@ def test_ctrl_c_stops_promptly_stores_whole_points_only_and_the_rerun_completes_
     finally:
         _cleanup(process.pid)
     stored = SweepTable(db).rows()
-    print(f"{mode}: exit {process.returncode}, {len(stored)} rows ({_points(db)} points) stored, "
-          f"{seconds:.2f} s from SIGINT to exit")
+    print(
+        f"{mode}: exit {process.returncode}, {len(stored)} rows ({_points(db)} points) stored, "
+        f"{seconds:.2f} s from SIGINT to exit"
+    )
     assert process.returncode == 130, err
     assert seconds < STOP_S and left == {}
     assert 1 <= _points(db) < len(STRENGTHS) * 2
-    assert all(r in uninterrupted for r in stable(stored))             # whole points, right values
-    assert len(stored) == 2 * _points(db)                               # torch and brian2 of every point
+    assert all(r in uninterrupted for r in stable(stored))  # whole points, right values
+    assert len(stored) == 2 * _points(db)  # torch and brian2 of every point
     rerun = subprocess.run(_perturb_cli(folder, db), capture_output=True, text=True, timeout=SWEEP_S)  # in process
     assert rerun.returncode == 0, rerun.stderr
     assert stable(SweepTable(db).rows()) == uninterrupted
@@ -451,15 +524,12 @@ def test_two_sweeps_started_together_on_one_database_both_finish(case, tmp_path)
     folder, net, data = case
     db = tmp_path / "s.sqlite"
     command = [*_perturb_cli(folder, db), "--backends", "torch"]
-    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [p.communicate(timeout=SWEEP_S) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [err for _, err in results]
     whole = SweepTable(tmp_path / "whole.sqlite")
-    run_sweep(whole, net, data, torch_spec(), [("random_replacement", s) for s in STRENGTHS], [0, 1],
-              progress=False)
+    run_sweep(whole, net, data, torch_spec(), [("random_replacement", s) for s in STRENGTHS], [0, 1], progress=False)
     assert stable(SweepTable(db).rows()) == stable(whole.rows())
-
 
 
 def _spawned_children() -> list[int]:
@@ -471,7 +541,7 @@ def _spawned_children() -> list[int]:
                 stat = handle.read()
         except OSError:
             continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == os.getpid() and "spawn_main" in command:
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == os.getpid() and "spawn_main" in command:
             found.append(pid)
     return found
 

@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
+from biosnn.core.errors import BiosnnInputError
 from biosnn.data.dataset import SpikeDataset
-from biosnn.data.tasks import COINCIDENCE_PAIRS, ccisi_task, coincidence_rates, coincidence_task, isi_task, rate_baseline
-from biosnn.errors import BiosnnInputError
+from biosnn.data.tasks import (
+    COINCIDENCE_PAIRS,
+    ccisi_task,
+    coincidence_rates,
+    coincidence_task,
+    isi_task,
+    rate_baseline,
+)
 
 #: intervals are differences of float64 times below 1 s
 TIME_ROUNDING = 1e-12
@@ -26,8 +33,8 @@ def test_isi_trains_are_pairs_at_the_sample_isi():
         for times in trains.values():
             assert times.size % 2 == 0
             gaps = np.diff(times)
-            np.testing.assert_allclose(gaps[::2], isi[s], atol=TIME_ROUNDING)      # within a pair: the ISI
-            assert np.all(gaps[1::2] >= isi[s] - TIME_ROUNDING)                    # between pairs: at least it
+            np.testing.assert_allclose(gaps[::2], isi[s], atol=TIME_ROUNDING)  # within a pair: the ISI
+            assert np.all(gaps[1::2] >= isi[s] - TIME_ROUNDING)  # between pairs: at least it
 
 
 def test_isi_classes_lie_on_their_side_of_the_diagonal_with_margin():
@@ -36,15 +43,15 @@ def test_isi_classes_lie_on_their_side_of_the_diagonal_with_margin():
     v = (np.asarray(data.meta["isi"]) - 1e-3) / 99e-3
     side = np.where(data.labels == 1, v - u, u - v)
     assert side.min() > 0.1
-    assert abs(data.labels.mean() - 0.5) < 1e-3                                      # balanced
+    assert abs(data.labels.mean() - 0.5) < 1e-3  # balanced
 
 
 def test_rate_separates_the_isi_classes_only_partly_and_the_coincidence_classes_not_linearly():
     rng = np.random.default_rng(2)
     isi = rate_baseline(isi_task(rng, 2000), isi_task(rng, 1000))
-    assert 0.6 < isi < 0.85                  # about 75%: the best rule on the true rate scores 75%
+    assert 0.6 < isi < 0.85  # about 75%: the best rule on the true rate scores 75%
     coincidence = rate_baseline(coincidence_task(rng, 1500), coincidence_task(rng, 600))
-    assert coincidence < 0.42                # chance is 1/3
+    assert coincidence < 0.42  # chance is 1/3
 
 
 def test_ccisi_partner_fires_one_isi_after_its_leader():

@@ -13,8 +13,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_study(out):
-    return subprocess.run([sys.executable, str(ROOT / "validation" / "timing_study.py"), "--out", str(out), "--quick",
-                           "--tasks", "coincidence", "--setups", "sgd", "--quiet"], capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "validation" / "timing_study.py"),
+            "--out",
+            str(out),
+            "--quick",
+            "--tasks",
+            "coincidence",
+            "--setups",
+            "sgd",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -27,16 +41,24 @@ def test_the_study_trains_sweeps_both_backends_and_resumes(tmp_path):
     with sqlite3.connect(tmp_path / "study" / "sweep.sqlite") as db:
         rows = db.execute("SELECT backend, dt, agreement FROM points").fetchall()
     # per point: torch at dt, Brian2 at dt and dt/4, the two rate classifiers
-    assert sorted({(b, dt) for b, dt, _ in rows}) == [("brian2", 0.00025), ("brian2", 0.001), ("rate_logistic", 0.001),
-                                                       ("rate_mlp", 0.001), ("torch", 0.001)]
+    assert sorted({(b, dt) for b, dt, _ in rows}) == [
+        ("brian2", 0.00025),
+        ("brian2", 0.001),
+        ("rate_logistic", 0.001),
+        ("rate_mlp", 0.001),
+        ("torch", 0.001),
+    ]
     assert len(rows) == 4 * 5
     assert all(a == 1.0 for b, dt, a in rows if b == "brian2" and dt == 0.001)
     again = run_study(tmp_path / "study")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout.splitlines()[-1])["points"] == 0     # nothing recomputed, nothing duplicated
+    assert json.loads(again.stdout.splitlines()[-1])["points"] == 0  # nothing recomputed, nothing duplicated
     assert (tmp_path / "study" / "sweep.csv").read_text().count("\n") == 4 * 5 + 1
-    report = subprocess.run([sys.executable, str(ROOT / "validation" / "timing_report.py"), "--study",
-                             str(tmp_path / "study")], capture_output=True, text=True)
+    report = subprocess.run(
+        [sys.executable, str(ROOT / "validation" / "timing_report.py"), "--study", str(tmp_path / "study")],
+        capture_output=True,
+        text=True,
+    )
     assert report.returncode == 0, report.stderr
     assert "## coincidence-sgd-seed0" in report.stdout and "brian2 0.25 ms" in report.stdout
     assert report.stdout.count("| random_replacement |") == 2

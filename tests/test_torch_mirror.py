@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import biosnn
-from biosnn.compare import compare_traces
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.torch.module import Layer
+from biosnn.equivalence.contract import compare_traces
+from biosnn.torch.layer import Layer
 
 #: float32: rounding ~6e-8 per op, accumulated over ~1e3 steps of O(1) values
 V_TOLERANCE_FLOAT32 = 1e-5
@@ -21,8 +21,9 @@ def test_float32_against_brian2():
     spikes = poisson_spike_trains(rng, 8, 150.0, dur, dt, 4)
     weights = rng.uniform(-0.2, 0.6, size=(8, 6))
     ref = biosnn.simulate("lif", spikes, weights, backend="brian2", dt=dt, duration=dur, reset="subtract")
-    f32 = biosnn.simulate("lif", spikes, weights, backend="torch", dtype="float32", dt=dt, duration=dur,
-                          reset="subtract")
+    f32 = biosnn.simulate(
+        "lif", spikes, weights, backend="torch", dtype="float32", dt=dt, duration=dur, reset="subtract"
+    )
     agreement = compare_traces(ref, f32)
     assert agreement.n_spikes_a > 50
     assert agreement.max_abs_dv < V_TOLERANCE_FLOAT32

@@ -17,9 +17,9 @@ import json
 import numpy as np
 
 import biosnn
-from biosnn.event_driven import lif_delta_event_driven
-from biosnn.io import atomic_write_json, check_output_file
-from biosnn.results import seed
+from biosnn.core.io import atomic_write_json, check_output_file
+from biosnn.core.results import seed
+from biosnn.equivalence.event_driven import lif_delta_event_driven
 
 
 def on_grid_inputs(rng, n_inputs: int, n_spikes: int, duration: float, dt: float) -> biosnn.SpikeTrains:
@@ -30,8 +30,18 @@ def on_grid_inputs(rng, n_inputs: int, n_spikes: int, duration: float, dt: float
     return biosnn.SpikeTrains.from_unsorted(steps * dt, units, n_inputs, duration)
 
 
-def measure(seed: int = 0, *, n_inputs=20, n_neurons=5, n_spikes=400, tau_m=20e-3, dt=1e-4,
-            duration=0.2, weight_high=0.5, target="numpy") -> dict:
+def measure(
+    seed: int = 0,
+    *,
+    n_inputs=20,
+    n_neurons=5,
+    n_spikes=400,
+    tau_m=20e-3,
+    dt=1e-4,
+    duration=0.2,
+    weight_high=0.5,
+    target="numpy",
+) -> dict:
     rng = np.random.default_rng(seed)
     spikes = on_grid_inputs(rng, n_inputs, n_spikes, duration, dt)
     weights = rng.uniform(0.0, weight_high, size=(n_inputs, n_neurons))
@@ -39,15 +49,30 @@ def measure(seed: int = 0, *, n_inputs=20, n_neurons=5, n_spikes=400, tau_m=20e-
     ev_t, ev_u, _ = lif_delta_event_driven(spikes, weights, tau_m=tau_m)
     runs = {}
     for schedule in ("brian2_default", "exact"):
-        trace = biosnn.simulate("lif", spikes, weights, backend="brian2", dt=dt, duration=duration,
-                                params=params, schedule=schedule, target=target)
+        trace = biosnn.simulate(
+            "lif",
+            spikes,
+            weights,
+            backend="brian2",
+            dt=dt,
+            duration=duration,
+            params=params,
+            schedule=schedule,
+            target=target,
+        )
         runs[schedule] = trace
     exact = runs["exact"]
     event_keys = sorted(zip(ev_u.tolist(), np.rint(ev_t / dt).astype(int).tolist()))
     shifted = sorted(zip(exact.spike_units.tolist(), (exact.spike_steps - 1).tolist()))
     return {
-        "seed": seed, "n_inputs": n_inputs, "n_neurons": n_neurons, "n_input_spikes": n_spikes,
-        "tau_m_s": tau_m, "dt_s": dt, "duration_s": duration, "weights": f"U[0, {weight_high})",
+        "seed": seed,
+        "n_inputs": n_inputs,
+        "n_neurons": n_neurons,
+        "n_input_spikes": n_spikes,
+        "tau_m_s": tau_m,
+        "dt_s": dt,
+        "duration_s": duration,
+        "weights": f"U[0, {weight_high})",
         "event_driven_spikes": int(ev_t.size),
         "brian2_default_spikes": int(runs["brian2_default"].spike_times.size),
         "brian2_exact_schedule_spikes": int(exact.spike_times.size),

@@ -6,7 +6,7 @@ fractional (interpolating) delays, exported rounded to the nearest step, and
 (c) without delays. Reported: torch accuracy before export, accuracy of the
 exported network in torch and in Brian2, and their per-sample agreement.
 Results are rewritten atomically after every run; a rerun skips the runs already
-in the file with the same configuration and code version (``biosnn.results``).
+in the file with the same configuration and code version (``biosnn.core.results``).
 
 Usage: python validation/delay_rounding.py --out results/delay_rounding.json [--seeds 0 1 2 3 4]
 """
@@ -17,9 +17,9 @@ import argparse
 import json
 from dataclasses import asdict
 
-from biosnn.results import StudyResults, run_key, seed
+from biosnn.core.results import StudyResults, run_key, seed
+from biosnn.core.threads import set_threads
 from biosnn.studies.delay_task import DelayTaskConfig, run
-from biosnn.threads import set_threads
 
 VARIANTS = {
     "integer_delays": dict(learn_delays=True, fractional=False),
@@ -45,9 +45,22 @@ def main(argv=None) -> int:
             result.pop("net")
             result["variant"] = name
             results.add(result, key)
-            print(json.dumps({k: result[k] for k in ("variant", "accuracy_torch", "accuracy_exported_torch",
-                                                      "accuracy_brian2", "prediction_agreement", "train_seconds")}
-                             | {"seed": s}))
+            print(
+                json.dumps(
+                    {
+                        k: result[k]
+                        for k in (
+                            "variant",
+                            "accuracy_torch",
+                            "accuracy_exported_torch",
+                            "accuracy_brian2",
+                            "prediction_agreement",
+                            "train_seconds",
+                        )
+                    }
+                    | {"seed": s}
+                )
+            )
     return 0
 
 

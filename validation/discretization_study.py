@@ -9,10 +9,10 @@ spike-time error of matched spikes, missed and extra spikes and the van Rossum d
 fitted order of each beside the declared one; and the cost of three conventions, each on one small
 example (NEST's end-of-step labels, delay rounding, the slot of the input within a step).
 ``biosnn/studies/discretization.py`` holds the definitions; ``docs/discretization.md`` the results.
-Writes JSON only (``figures/fig_convergence.py`` draws it). Where NEST is not installed its cases
+Writes JSON only (``biosnn/reporting/figures/fig_convergence.py`` draws it). Where NEST is not installed its cases
 are left out and the file says so (``"skipped"``).
 
-Usage: python validation/discretization_study.py --out figures/results/discretization.json
+Usage: python validation/discretization_study.py --out biosnn/reporting/figures/results/discretization.json
        [--seed 0] [--quick] [--models lif wta ...]
 """
 
@@ -25,11 +25,11 @@ import sys
 import time
 from dataclasses import replace
 
-from biosnn.errors import BiosnnInputError
-from biosnn.io import atomic_write_json, check_output_file
-from biosnn.results import seed
+from biosnn.core.errors import BiosnnInputError
+from biosnn.core.io import atomic_write_json, check_output_file
+from biosnn.core.results import seed
+from biosnn.core.threads import set_threads
 from biosnn.studies.discretization import FULL, QUICK, run_study
-from biosnn.threads import set_threads
 
 
 def parse(argv):
@@ -47,9 +47,11 @@ def summary(result: dict) -> list[str]:
     for o in result["orders"]:
         measured = "-" if o["measured_order"] is None else f"{o['measured_order']:.2f}"
         extra = f" (max error {o['max_error']:.1e})" if o["measured_order"] is None else ""
-        lines.append(f"{o['model']:15s} {o['discretization']:15s} {o['reference']:20s} {o['measure']:24s} "
-                     f"declared {o['declared_order']!s:6s} measured {measured}{extra}"
-                     f"{'' if o['within_tolerance'] else '  OUTSIDE TOLERANCE'}")
+        lines.append(
+            f"{o['model']:15s} {o['discretization']:15s} {o['reference']:20s} {o['measure']:24s} "
+            f"declared {o['declared_order']!s:6s} measured {measured}{extra}"
+            f"{'' if o['within_tolerance'] else '  OUTSIDE TOLERANCE'}"
+        )
     return lines
 
 
@@ -64,13 +66,23 @@ def main(argv=None) -> int:
     set_threads()
     started = time.perf_counter()
     result = run_study(config, progress=True)
-    result = {"command": shlex.join(["python", "validation/discretization_study.py", *argv]), **result,
-              "seconds": round(time.perf_counter() - started, 1)}
+    result = {
+        "command": shlex.join(["python", "validation/discretization_study.py", *argv]),
+        **result,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     atomic_write_json(args.out, result)
     print("\n".join(summary(result)))
-    print(json.dumps({"rows": len(result["rows"]), "orders": len(result["orders"]),
-                      "outside_tolerance": sum(not o["within_tolerance"] for o in result["orders"]),
-                      "seconds": result["seconds"]}))
+    print(
+        json.dumps(
+            {
+                "rows": len(result["rows"]),
+                "orders": len(result["orders"]),
+                "outside_tolerance": sum(not o["within_tolerance"] for o in result["orders"]),
+                "seconds": result["seconds"],
+            }
+        )
+    )
     return 0
 
 

@@ -19,9 +19,9 @@ import argparse
 import json
 from dataclasses import asdict
 
-from biosnn.results import StudyResults, run_key, seed
+from biosnn.core.results import StudyResults, run_key, seed
+from biosnn.core.threads import set_threads
 from biosnn.studies.gamma_task import OBJECTIVES, GammaTaskConfig, check_config, run
-from biosnn.threads import set_threads
 
 
 def main(argv=None) -> int:
@@ -31,11 +31,15 @@ def main(argv=None) -> int:
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=OBJECTIVES)
     parser.add_argument("--n-hidden", type=int, default=0, help="hidden gamma neurons (0: none; bptt only)")
     parser.add_argument("--lr", type=float, default=GammaTaskConfig.lr, help="Adam learning rate")
-    parser.add_argument("--dt", type=float, default=GammaTaskConfig.dt,
-                        help="training time step (s); evaluated at dt, dt/2, dt/4")
+    parser.add_argument(
+        "--dt", type=float, default=GammaTaskConfig.dt, help="training time step (s); evaluated at dt, dt/2, dt/4"
+    )
     args = parser.parse_args(argv)
-    configs = [GammaTaskConfig(objective=objective, seed=s, n_hidden=args.n_hidden, lr=args.lr, dt=args.dt)
-               for objective in args.objectives for s in args.seeds]
+    configs = [
+        GammaTaskConfig(objective=objective, seed=s, n_hidden=args.n_hidden, lr=args.lr, dt=args.dt)
+        for objective in args.objectives
+        for s in args.seeds
+    ]
     for cfg in configs:  # every configuration is checked before any training starts
         check_config(cfg)
     set_threads()
@@ -46,8 +50,17 @@ def main(argv=None) -> int:
             continue
         result = run(cfg)
         results.add(result, key)
-        print(json.dumps({"objective": cfg.objective, "seed": cfg.seed, "n_hidden": cfg.n_hidden,
-                          "train_seconds": result["train_seconds"], "dt_table": result["dt_table"]}))
+        print(
+            json.dumps(
+                {
+                    "objective": cfg.objective,
+                    "seed": cfg.seed,
+                    "n_hidden": cfg.n_hidden,
+                    "train_seconds": result["train_seconds"],
+                    "dt_table": result["dt_table"],
+                }
+            )
+        )
     return 0
 
 

@@ -1,9 +1,9 @@
 """Brian2 on a grid converges to the event-driven solution of Lee et al.'s WTA layer.
 
 Inputs at continuous (off-grid) times; the event-driven solver
-(``biosnn.event_driven.lee_wta_event_driven``) gives exact spike times; Brian2
+(``biosnn.equivalence.event_driven.lee_wta_event_driven``) gives exact spike times; Brian2
 (exact schedule) runs at a range of dt. Each Brian2 spike label minus one dt is
-its event-time estimate (``biosnn/schedule.py``). Threshold dynamics are
+its event-time estimate (``biosnn/core/schedule.py``). Threshold dynamics are
 discontinuous: moving an input by less than dt can flip a near-threshold
 spike, and WTA inhibition and refractoriness then propagate the flip. So we run
 many short trials and report per dt (a) the mean timing error of spikes matched
@@ -23,9 +23,9 @@ import numpy as np
 from tqdm import tqdm
 
 import biosnn
-from biosnn.event_driven import lee_wta_event_driven
-from biosnn.io import atomic_write_json, check_output_file
-from biosnn.results import command_line, seed
+from biosnn.core.io import atomic_write_json, check_output_file
+from biosnn.core.results import command_line, seed
+from biosnn.equivalence.event_driven import lee_wta_event_driven
 from biosnn.studies.discretization import fitted_order, match_spikes
 
 DTS = (4e-4, 2e-4, 1e-4, 5e-5, 2.5e-5, 1.25e-5)
@@ -47,11 +47,11 @@ def network(seed: int, n_inputs=20, n_neurons=8, rate=40.0, duration=0.05, n_sam
             times.append(t)
             units.append(np.full(t.size, unit))
             samples.append(np.full(t.size, b))
-    spikes = biosnn.SpikeTrains.from_unsorted(np.concatenate(times), np.concatenate(units), n_inputs, duration,
-                                              np.concatenate(samples), n_samples)
+    spikes = biosnn.SpikeTrains.from_unsorted(
+        np.concatenate(times), np.concatenate(units), n_inputs, duration, np.concatenate(samples), n_samples
+    )
     weights = rng.uniform(-0.1, 0.45, size=(n_inputs, n_neurons))
-    params = dict(tau_mp=20e-3, T_ref=1e-3, v_th=rng.uniform(0.8, 1.2, n_neurons), mu=-0.4, sigma=0.5,
-                  circuit_size=4.0)
+    params = dict(tau_mp=20e-3, T_ref=1e-3, v_th=rng.uniform(0.8, 1.2, n_neurons), mu=-0.4, sigma=0.5, circuit_size=4.0)
     return spikes, weights, params, duration
 
 
@@ -78,20 +78,33 @@ def measure(seed: int, dts=DTS, target: str = "numpy", progress: bool = False) -
     rows = []
     for dt in tqdm(dts, desc=f"seed {seed}", disable=not progress):
         grid_duration = (np.ceil(duration / dt - 1e-9) + 1) * dt
-        grid_spikes = biosnn.SpikeTrains(spikes.times, spikes.units, spikes.n_units, grid_duration,
-                                         spikes.samples, spikes.n_samples)
-        trace = biosnn.simulate("wta", grid_spikes, weights, backend="brian2", target=target, dt=dt,
-                                duration=grid_duration, params=params)
+        grid_spikes = biosnn.SpikeTrains(
+            spikes.times, spikes.units, spikes.n_units, grid_duration, spikes.samples, spikes.n_samples
+        )
+        trace = biosnn.simulate(
+            "wta", grid_spikes, weights, backend="brian2", target=target, dt=dt, duration=grid_duration, params=params
+        )
         estimate = (trace.spike_times - dt, trace.spike_units, trace.spike_samples)
         errors, unmatched = match(exact, estimate)
-        rows.append(dict(dt=dt, n_spikes=int(trace.spike_times.size), matched=int(errors.size),
-                         unmatched=unmatched, unmatched_fraction=unmatched / max(1, exact[0].size),
-                         mean_timing_error_s=float(errors.mean()) if errors.size else float("nan"),
-                         max_timing_error_s=float(errors.max()) if errors.size else float("nan")))
-    return dict(seed=seed, event_driven_spikes=int(exact[0].size), rows=rows,
-                timing_order=fit_order([r["dt"] for r in rows], [r["mean_timing_error_s"] for r in rows]),
-                mismatch_order=fit_order([r["dt"] for r in rows], [r["unmatched_fraction"] for r in rows]),
-                params={k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in params.items()})
+        rows.append(
+            dict(
+                dt=dt,
+                n_spikes=int(trace.spike_times.size),
+                matched=int(errors.size),
+                unmatched=unmatched,
+                unmatched_fraction=unmatched / max(1, exact[0].size),
+                mean_timing_error_s=float(errors.mean()) if errors.size else float("nan"),
+                max_timing_error_s=float(errors.max()) if errors.size else float("nan"),
+            )
+        )
+    return dict(
+        seed=seed,
+        event_driven_spikes=int(exact[0].size),
+        rows=rows,
+        timing_order=fit_order([r["dt"] for r in rows], [r["mean_timing_error_s"] for r in rows]),
+        mismatch_order=fit_order([r["dt"] for r in rows], [r["unmatched_fraction"] for r in rows]),
+        params={k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in params.items()},
+    )
 
 
 def main(argv=None) -> int:
@@ -101,15 +114,32 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     check_output_file(args.out, "--out")
     runs = [measure(s, progress=True) for s in args.seeds]
-    summary = {"timing_order": float(np.mean([r["timing_order"] for r in runs])),
-               "mismatch_order": float(np.mean([r["mismatch_order"] for r in runs]))}
-    atomic_write_json(args.out, {"command": command_line(), "study": "lee_wta_convergence", "dts": list(DTS),
-                                 "match_window_s": MATCH_WINDOW,
-                                 "runs": runs, **summary})
+    summary = {
+        "timing_order": float(np.mean([r["timing_order"] for r in runs])),
+        "mismatch_order": float(np.mean([r["mismatch_order"] for r in runs])),
+    }
+    atomic_write_json(
+        args.out,
+        {
+            "command": command_line(),
+            "study": "lee_wta_convergence",
+            "dts": list(DTS),
+            "match_window_s": MATCH_WINDOW,
+            "runs": runs,
+            **summary,
+        },
+    )
     for r in runs:
-        print(json.dumps({"seed": r["seed"], "timing_order": round(r["timing_order"], 3),
-                          "mismatch_order": round(r["mismatch_order"], 3), "rows": [
-            (x["dt"], x["mean_timing_error_s"], x["unmatched"], x["matched"]) for x in r["rows"]]}))
+        print(
+            json.dumps(
+                {
+                    "seed": r["seed"],
+                    "timing_order": round(r["timing_order"], 3),
+                    "mismatch_order": round(r["mismatch_order"], 3),
+                    "rows": [(x["dt"], x["mean_timing_error_s"], x["unmatched"], x["matched"]) for x in r["rows"]],
+                }
+            )
+        )
     print(json.dumps(summary))
     return 0
 

@@ -5,7 +5,7 @@ the 64-100-10 network in torch (``biosnn/studies/digits.py``), run the trained
 weights in Brian2 on the same test spike trains, record both accuracies and their
 per-sample agreement. Results are rewritten atomically after every run, and a
 rerun skips the runs already in the file with the same configuration and code
-version (``biosnn.results``), so an interrupted sweep loses nothing.
+version (``biosnn.core.results``), so an interrupted sweep loses nothing.
 
 Usage: python validation/lee_digits.py --out results/lee_digits.json [--mus 0 -0.2 ...] [--seeds 0 1 2]
 """
@@ -16,9 +16,9 @@ import argparse
 import json
 from dataclasses import asdict
 
-from biosnn.results import StudyResults, run_key, seed
+from biosnn.core.results import StudyResults, run_key, seed
+from biosnn.core.threads import set_threads
 from biosnn.studies.digits import DigitsConfig, run
-from biosnn.threads import set_threads
 
 MUS = (0.0, -0.2, -0.4, -0.6, -0.8, -1.0)
 
@@ -43,8 +43,15 @@ def main(argv=None) -> int:
                     continue
                 result = run(cfg, target=args.target)
                 results.add(result, key)
-                print(json.dumps({k: result[k] for k in ("accuracy_torch", "accuracy_brian2", "prediction_agreement",
-                                                          "train_seconds")} | {"rule": rule, "mu": mu, "seed": s}))
+                print(
+                    json.dumps(
+                        {
+                            k: result[k]
+                            for k in ("accuracy_torch", "accuracy_brian2", "prediction_agreement", "train_seconds")
+                        }
+                        | {"rule": rule, "mu": mu, "seed": s}
+                    )
+                )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Both backends against the high-precision oracle (``biosnn/oracle.py``) over the allowed parameter range.
+"""Both backends against the high-precision oracle (``biosnn/equivalence/oracle.py``) over the allowed parameter range.
 
 Cases (the edges the spec allows, where a closed form in float64 or a symbolic
 solution fails):
@@ -25,17 +25,19 @@ import json
 import numpy as np
 
 import biosnn
-from biosnn.io import atomic_write_json, check_output_file
-from biosnn.oracle import cascade_impulse_response, current_synapse_response
+from biosnn.core.io import atomic_write_json, check_output_file
+from biosnn.equivalence.oracle import cascade_impulse_response, current_synapse_response
 
 DT = 1e-4
 N_STEPS = 400
 
 #: (tau_m, tau_s / tau_m, weight, v_rest): the current-synapse cases
-CURRENT_CASES = [(tau_m, ratio, w, v_rest)
-                 for tau_m in (0.5 * DT, 2e-3, 20e-3, 1.0)
-                 for ratio in (1.0, 1 + 1e-12, 1 + 1e-9, 1 + 1e-6, 1 + 9e-5, 1 + 1.1e-4, 1 + 1.5e-4, 1 + 1e-3, 0.3, 3.0)
-                 for w, v_rest in ((1.0, 0.0), (50.0, -70.0))]
+CURRENT_CASES = [
+    (tau_m, ratio, w, v_rest)
+    for tau_m in (0.5 * DT, 2e-3, 20e-3, 1.0)
+    for ratio in (1.0, 1 + 1e-12, 1 + 1e-9, 1 + 1e-6, 1 + 9e-5, 1 + 1.1e-4, 1 + 1.5e-4, 1 + 1e-3, 0.3, 3.0)
+    for w, v_rest in ((1.0, 0.0), (50.0, -70.0))
+]
 
 #: bucket time constants of the cascade cases
 CASCADE_CASES = {
@@ -55,15 +57,16 @@ def current_synapse_error(backend: str, tau_m: float, ratio: float, w: float, v_
     """Max |v - oracle| after one current pulse of weight w (subthreshold), over N_STEPS steps."""
     spikes = biosnn.SpikeTrains([0.0], [0], 1, N_STEPS * DT)
     params = {"tau_m": tau_m, "tau_s": tau_m * ratio, "v_rest": v_rest, "v_reset": v_rest, "v_th": 1e9}
-    trace = biosnn.simulate("lif", spikes, np.array([[w]]), backend=backend, dt=DT, duration=N_STEPS * DT,
-                            synapse="current", params=params)
+    trace = biosnn.simulate(
+        "lif", spikes, np.array([[w]]), backend=backend, dt=DT, duration=N_STEPS * DT, synapse="current", params=params
+    )
     # the pulse enters I at the end of step 1 (exact schedule): v(t_2 + s) = v_rest + response(s)
     s = np.arange(N_STEPS - 2) * DT
     exact = v_rest + current_synapse_response(w, tau_m, tau_m * ratio, s)
     return float(np.abs(trace.v[2:, 0] - exact).max())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cascade_oracle(taus: tuple) -> np.ndarray:
     return cascade_impulse_response(taus, np.arange(N_STEPS - 2) * DT)  # delivered in step 1, read from t_2
 
@@ -73,8 +76,9 @@ def cascade_error(backend: str, taus) -> float:
     K = len(taus)
     spikes = biosnn.SpikeTrains([0.0], [0], 1, N_STEPS * DT)
     params = {"bucket_tau": taus, "bucket_weight": np.eye(K), "theta0": 1e9}
-    trace = biosnn.simulate("gamma_cascade", spikes, np.ones((1, K)), backend=backend, dt=DT,
-                            duration=N_STEPS * DT, params=params)
+    trace = biosnn.simulate(
+        "gamma_cascade", spikes, np.ones((1, K)), backend=backend, dt=DT, duration=N_STEPS * DT, params=params
+    )
     return float(np.abs(trace.states["x"][2:] - _cascade_oracle(tuple(taus))).max())
 
 
@@ -82,12 +86,29 @@ def measure() -> dict:
     rows = []
     for backend in ("brian2", "torch"):
         for tau_m, ratio, w, v_rest in CURRENT_CASES:
-            rows.append(dict(model="lif (current synapse)", backend=backend, tau_m=tau_m, tau_s_ratio=ratio, w=w,
-                             v_rest=v_rest, error=current_synapse_error(backend, tau_m, ratio, w, v_rest),
-                             scale=max(1.0, abs(v_rest), abs(w))))
+            rows.append(
+                dict(
+                    model="lif (current synapse)",
+                    backend=backend,
+                    tau_m=tau_m,
+                    tau_s_ratio=ratio,
+                    w=w,
+                    v_rest=v_rest,
+                    error=current_synapse_error(backend, tau_m, ratio, w, v_rest),
+                    scale=max(1.0, abs(v_rest), abs(w)),
+                )
+            )
         for name, taus in CASCADE_CASES.items():
-            rows.append(dict(model="gamma_cascade", backend=backend, case=name, bucket_tau=list(taus),
-                             error=cascade_error(backend, taus), scale=1.0))
+            rows.append(
+                dict(
+                    model="gamma_cascade",
+                    backend=backend,
+                    case=name,
+                    bucket_tau=list(taus),
+                    error=cascade_error(backend, taus),
+                    scale=1.0,
+                )
+            )
     worst = {}
     for row in rows:
         key = f"{row['model']} / {row['backend']}"

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from biosnn.core.errors import BiosnnInputError
+from biosnn.core.io import file_digest
+from biosnn.core.results import StudyResults, positive_int, run_key, seed
+from biosnn.core.threads import set_threads
 from biosnn.data.shd import n_samples, read_dataset
-from biosnn.errors import BiosnnInputError
-from biosnn.io import file_digest
-from biosnn.results import StudyResults, positive_int, run_key, seed
+from biosnn.studies.perturbation.table import SweepTable
 from biosnn.studies.timing_tasks import TimingTaskConfig, sweep_trained, train_once
-from biosnn.sweep_table import SweepTable
-from biosnn.threads import set_threads
 
 #: sigma in bins (the paper's SHD grid), deletion probabilities, replacement fractions
 JITTER_BINS = [1, 5, 10, 20, 25, 30]
@@ -39,9 +39,13 @@ REPLACEMENT = [0.0, 0.1, 0.3, 0.5, 0.7, 1.0]
 def grid(dt: float, quick: bool) -> list[tuple[str, float]]:
     if quick:
         return [("random_replacement", 0.0), ("spike_jitter", dt), ("time_reversal", 1)]
-    return ([("random_replacement", f) for f in REPLACEMENT] + [("spike_jitter", b * dt) for b in JITTER_BINS]
-            + [("neuron_jitter", b * dt) for b in JITTER_BINS] + [("deletion", p) for p in DELETION]
-            + [("time_reversal", 1)])
+    return (
+        [("random_replacement", f) for f in REPLACEMENT]
+        + [("spike_jitter", b * dt) for b in JITTER_BINS]
+        + [("neuron_jitter", b * dt) for b in JITTER_BINS]
+        + [("deletion", p) for p in DELETION]
+        + [("time_reversal", 1)]
+    )
 
 
 def main(argv=None) -> int:
@@ -78,22 +82,49 @@ def run(argv=None) -> int:
     else:
         total = n_samples(args.train)
         train_set = read_dataset(args.train, duration=args.duration, samples=np.arange(int(0.6 * total)), name="train")
-        test_set = read_dataset(args.train, duration=args.duration,
-                                samples=np.arange(int(0.75 * total), int(0.9 * total)), name="test")
-    cfg = TimingTaskConfig(task="shd", delays=not args.no_delays, dt=args.dt, hidden=tuple(args.hidden),
-                           d_max=25 * args.dt, epochs=args.epochs, seed=args.seed, n_train=len(train_set),
-                           n_test=len(test_set), lr=2e-3, batch_size=64)
+        test_set = read_dataset(
+            args.train, duration=args.duration, samples=np.arange(int(0.75 * total), int(0.9 * total)), name="test"
+        )
+    cfg = TimingTaskConfig(
+        task="shd",
+        delays=not args.no_delays,
+        dt=args.dt,
+        hidden=tuple(args.hidden),
+        d_max=25 * args.dt,
+        epochs=args.epochs,
+        seed=args.seed,
+        n_train=len(train_set),
+        n_test=len(test_set),
+        lr=2e-3,
+        batch_size=64,
+    )
     sources = [f"{Path(args.train).name}:{file_digest(args.train)}"] + (
-        [f"{Path(args.test).name}:{file_digest(args.test)}"] if args.test else [])
+        [f"{Path(args.test).name}:{file_digest(args.test)}"] if args.test else []
+    )
     settings = {"sources": sources, "n_eval": args.n_eval, "duration": args.duration}
-    out.mkdir(parents=True, exist_ok=True)      # the inputs are readable: now write
+    out.mkdir(parents=True, exist_ok=True)  # the inputs are readable: now write
     training = StudyResults(out / "training.json", "shd_timing", settings)
-    trained = train_once(cfg, out, training, run_key(asdict(cfg) | settings), data=(train_set, test_set),
-                         n_eval=args.n_eval, progress=not args.quiet)
+    trained = train_once(
+        cfg,
+        out,
+        training,
+        run_key(asdict(cfg) | settings),
+        data=(train_set, test_set),
+        n_eval=args.n_eval,
+        progress=not args.quiet,
+    )
     table = SweepTable(out / "sweep.sqlite")
     try:
-        sweep_trained(table, cfg, trained, grid(cfg.dt, args.quick), args.perturbation_seeds,
-                      fine_factor=args.fine_factor, jobs=args.jobs, progress=not args.quiet)
+        sweep_trained(
+            table,
+            cfg,
+            trained,
+            grid(cfg.dt, args.quick),
+            args.perturbation_seeds,
+            fine_factor=args.fine_factor,
+            jobs=args.jobs,
+            progress=not args.quiet,
+        )
         table.export(out / "sweep.csv")
     finally:
         table.close()

@@ -10,14 +10,13 @@ Usage: python validation/timing_report.py --study results/timing [--out results/
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-from biosnn.errors import BiosnnInputError
-from biosnn.io import atomic_write_text, load_json
-from biosnn.sweep_table import read_points
+from biosnn.core.errors import BiosnnInputError
+from biosnn.core.io import atomic_write_text, load_json
+from biosnn.studies.perturbation.table import read_points
 
 
 def report(study: Path) -> str:
@@ -31,13 +30,17 @@ def report(study: Path) -> str:
         runs_of[network].add((backend, dt))
     lines = []
     for network, points in by_network.items():
-        runs = sorted(runs_of[network], key=lambda r: (("torch", "brian2", "rate_logistic", "rate_mlp").index(r[0]), -r[1]))
+        runs = sorted(
+            runs_of[network], key=lambda r: (("torch", "brian2", "rate_logistic", "rate_mlp").index(r[0]), -r[1])
+        )
         lines.append(f"## {network}\n")
         t = training.get(network)
         if t:
-            lines.append(f"Trained {t['train_seconds']} s; train accuracy {100 * t['train_accuracy']:.1f}%, test "
-                         f"{100 * t['test_accuracy_torch']:.1f}%; rate-only baselines: logistic "
-                         f"{100 * t['rate_baseline_logistic']:.1f}%, MLP {100 * t['rate_baseline_mlp']:.1f}%.\n")
+            lines.append(
+                f"Trained {t['train_seconds']} s; train accuracy {100 * t['train_accuracy']:.1f}%, test "
+                f"{100 * t['test_accuracy_torch']:.1f}%; rate-only baselines: logistic "
+                f"{100 * t['rate_baseline_logistic']:.1f}%, MLP {100 * t['rate_baseline_mlp']:.1f}%.\n"
+            )
         header = " | ".join(f"{b} {dt * 1e3:g} ms" for b, dt in runs)
         lines.append(f"| kind | strength | seed | {header} |")
         lines.append("|---|---|---|" + "---|" * len(runs))
@@ -55,10 +58,14 @@ def report(study: Path) -> str:
                     values.append("-")
             seconds.append(sum(c[2] for c in cells.values()))
             lines.append(f"| {kind} | {strength:g} | {seed} | " + " | ".join(values) + " |")
-        parts = [f"{b} {dt * 1e3:g} ms: mean {100 * sum(v) / len(v):.1f}%, min {100 * min(v):.1f}%"
-                 for (b, dt), v in sorted(agreement.items())]
-        lines.append(f"\nAgreement with torch's predictions per sample: {'; '.join(parts)}. "
-                     f"Evaluation time per point (all backends): {sum(seconds) / len(seconds):.1f} s.\n")
+        parts = [
+            f"{b} {dt * 1e3:g} ms: mean {100 * sum(v) / len(v):.1f}%, min {100 * min(v):.1f}%"
+            for (b, dt), v in sorted(agreement.items())
+        ]
+        lines.append(
+            f"\nAgreement with torch's predictions per sample: {'; '.join(parts)}. "
+            f"Evaluation time per point (all backends): {sum(seconds) / len(seconds):.1f} s.\n"
+        )
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ axonal delays) a network is trained in torch (``biosnn/studies/timing_tasks.py``
 checkpointed, so a killed run resumes), exported, and evaluated under every
 perturbation of the grid: in torch at the training dt, in Brian2 at the training
 dt and at ``--fine-factor`` times finer, on the same perturbed continuous spike
-times (``biosnn/sweep.py``). Outputs under ``--out``:
+times (``biosnn/studies/perturbation/sweep.py``). Outputs under ``--out``:
 
 * ``networks/<name>.npz`` and ``data/<name>-test.npz``, ``-train.npz``: what was evaluated (the
   training set fits the rate-only classifiers, evaluated beside both backends at every point);
@@ -26,11 +26,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from biosnn.errors import BiosnnInputError
-from biosnn.results import StudyResults, positive_int, run_key, seed
+from biosnn.core.errors import BiosnnInputError
+from biosnn.core.results import StudyResults, positive_int, run_key, seed
+from biosnn.core.threads import set_threads
+from biosnn.studies.perturbation.table import SweepTable
 from biosnn.studies.timing_tasks import TimingTaskConfig, sweep_trained, train_once
-from biosnn.sweep_table import SweepTable
-from biosnn.threads import set_threads
 
 #: the paper's grids (Yu, Sun & Goodman 2025), jitter in seconds
 GRID = {
@@ -42,7 +42,7 @@ GRID = {
 }
 QUICK_GRID = {"random_replacement": [0.0, 0.5], "deletion": [0.5], "time_reversal": [1]}
 QUICK = dict(n_train=64, n_test=16, epochs=1, hidden=8)
-TASK_SETTINGS = {"isi": {}, "ccisi": {}, "coincidence": dict(hidden=3)}   # the paper's 60-3-3 network
+TASK_SETTINGS = {"isi": {}, "ccisi": {}, "coincidence": dict(hidden=3)}  # the paper's 60-3-3 network
 
 
 def main(argv=None) -> int:
@@ -59,8 +59,13 @@ def run(argv=None) -> int:
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASK_SETTINGS), default=sorted(TASK_SETTINGS))
     parser.add_argument("--setups", nargs="+", choices=("sgd", "sgd_delay"), default=["sgd", "sgd_delay"])
     parser.add_argument("--seeds", nargs="+", type=seed, default=[0], help="training seeds")
-    parser.add_argument("--mixing", nargs="+", type=float, default=[0.0],
-                        help="coincidence task: mixing levels l (one network each; the paper's curve: 0 .. 1)")
+    parser.add_argument(
+        "--mixing",
+        nargs="+",
+        type=float,
+        default=[0.0],
+        help="coincidence task: mixing levels l (one network each; the paper's curve: 0 .. 1)",
+    )
     parser.add_argument("--perturbation-seeds", nargs="+", type=seed, default=[0])
     parser.add_argument("--fine-factor", type=int, default=4, help="Brian2 also runs at dt / this (1: not)")
     parser.add_argument("--binned", action="store_true", help="also sweep the temporal-shd raster perturbations")
@@ -74,18 +79,35 @@ def run(argv=None) -> int:
     training = StudyResults(out / "training.json", "timing_tasks", {"quick": args.quick})
     table = SweepTable(out / "sweep.sqlite")
     grid = [(kind, s) for kind, strengths in (QUICK_GRID if args.quick else GRID).items() for s in strengths]
-    variants = [(task, {"mixing": m} if task == "coincidence" and m else {})
-                for task in args.tasks for m in (args.mixing if task == "coincidence" else [0.0])]
+    variants = [
+        (task, {"mixing": m} if task == "coincidence" and m else {})
+        for task in args.tasks
+        for m in (args.mixing if task == "coincidence" else [0.0])
+    ]
     try:
         for task, task_params in variants:
             for setup in args.setups:
                 for s in args.seeds:
-                    cfg = TimingTaskConfig(task=task, task_params=task_params, delays=setup == "sgd_delay", seed=s,
-                                           **(TASK_SETTINGS[task] | (QUICK if args.quick else {})))
+                    cfg = TimingTaskConfig(
+                        task=task,
+                        task_params=task_params,
+                        delays=setup == "sgd_delay",
+                        seed=s,
+                        **(TASK_SETTINGS[task] | (QUICK if args.quick else {})),
+                    )
                     trained = train_once(cfg, out, training, run_key(asdict(cfg)), progress=not args.quiet)
                     for binned in (False, True) if args.binned else (False,):
-                        sweep_trained(table, cfg, trained, grid, args.perturbation_seeds, fine_factor=args.fine_factor,
-                                      binned=binned, jobs=args.jobs, progress=not args.quiet)
+                        sweep_trained(
+                            table,
+                            cfg,
+                            trained,
+                            grid,
+                            args.perturbation_seeds,
+                            fine_factor=args.fine_factor,
+                            binned=binned,
+                            jobs=args.jobs,
+                            progress=not args.quiet,
+                        )
         table.export(out / "sweep.csv")
     finally:
         table.close()

@@ -29,14 +29,16 @@ import time
 
 import numpy as np
 
-from ..activity import LayerActivity
-from ..errors import BiosnnInputError
-from ..inputs import make_stimulus
-from ..network import FeedForwardNet
-from ..resources import check_fits, estimate
-from ..schedule import TimeGrid
-from ..spikes import SpikeTrains
+from ..core.activity import LayerActivity
+from ..core.errors import BiosnnInputError
+from ..core.inputs import make_stimulus
+from ..core.resources import check_fits
+from ..core.schedule import TimeGrid
+from ..core.spikes import SpikeTrains
+from ..models.footprint import estimate
+from ..models.network import FeedForwardNet
 from .components import placed_spikes
+from .layout import check_copies
 from .network import build_network, check_complete, layout_of
 from .targets import GpuTarget, brian_target
 
@@ -48,10 +50,20 @@ class CompiledNetwork:
     """``net`` compiled for batches of ``batch`` samples of ``duration`` on the grid ``dt`` (see the module
     docstring). ``capacity``: input spikes a run can hold (default: twice the first run's, at least 1000)."""
 
-    def __init__(self, net: FeedForwardNet, *, dt: float, duration: float, batch: int, copies: int | None = None,
-                 capacity: int | None = None, schedule: str = "exact", discretization: str = "exact",
-                 record: bool = False, directory: str | None = None):
-        from ..simulation import check_copies
+    def __init__(
+        self,
+        net: FeedForwardNet,
+        *,
+        dt: float,
+        duration: float,
+        batch: int,
+        copies: int | None = None,
+        capacity: int | None = None,
+        schedule: str = "exact",
+        discretization: str = "exact",
+        record: bool = False,
+        directory: str | None = None,
+    ):
 
         self.net, self.batch, self.copies, self.capacity = net, int(batch), check_copies(copies, "brian2"), capacity
         self.grid = TimeGrid.from_duration(dt, duration, schedule)
@@ -60,7 +72,7 @@ class CompiledNetwork:
         self.built = None
         self.build_seconds = None
 
-    def __enter__(self) -> "CompiledNetwork":
+    def __enter__(self) -> CompiledNetwork:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -75,8 +87,9 @@ class CompiledNetwork:
     def _stimulus(self, spikes: SpikeTrains):
         stimulus = make_stimulus(spikes, self.grid, held=False, n_inputs=self.net.n_inputs)
         if stimulus.batch_size != self.batch:
-            raise BiosnnInputError(f"this network was compiled for batches of {self.batch} samples, "
-                                   f"got {stimulus.batch_size}")
+            raise BiosnnInputError(
+                f"this network was compiled for batches of {self.batch} samples, got {stimulus.batch_size}"
+            )
         return stimulus
 
     def run(self, spikes: SpikeTrains) -> list[LayerActivity]:
@@ -89,16 +102,24 @@ class CompiledNetwork:
                 self.capacity = max(1000, 2 * len(spikes))
             layout = layout_of(self.net, stimulus, self.copies)
             self._check_capacity(spikes)
-            check_fits(estimate(self.net, stimulus, backend="brian2", record=self.record, copies=self.copies),
-                       "this compiled Brian2 network")
+            check_fits(
+                estimate(self.net, stimulus, backend="brian2", record=self.record, copies=self.copies),
+                "this compiled Brian2 network",
+            )
             brian2.prefs.logging.file_log = False
             stack = contextlib.ExitStack()
             try:
                 stack.enter_context(brian_target("cpp_standalone", self.directory))
                 start = time.perf_counter()
-                self.built = build_network(self.net, stimulus, layout, discretization=self.discretization,
-                                           record=self.record, input_capacity=self.capacity)
-                self.built.run()                     # generates, compiles and runs the program once
+                self.built = build_network(
+                    self.net,
+                    stimulus,
+                    layout,
+                    discretization=self.discretization,
+                    record=self.record,
+                    input_capacity=self.capacity,
+                )
+                self.built.run()  # generates, compiles and runs the program once
                 self.build_seconds = time.perf_counter() - start
             except BaseException:
                 stack.close()
@@ -114,8 +135,10 @@ class CompiledNetwork:
             array_name = f"_static_array__dynamic_array_{self.built.generator.name}_{name}"
             copies = [a for a in device.static_arrays if a.startswith(array_name)]
             if copies != [array_name]:  # missing, or set twice (a suffixed copy would be the one read)
-                raise RuntimeError(f"Brian2's input array {array_name} not found once ({copies}): this Brian2 "
-                                   "version lays out its standalone project differently")
+                raise RuntimeError(
+                    f"Brian2's input array {array_name} not found once ({copies}): this Brian2 "
+                    "version lays out its standalone project differently"
+                )
             old = device.static_arrays[array_name]
             new = np.asarray(values[name], dtype=old.dtype)
             new.tofile(os.path.join(device.project_dir, "static_arrays", array_name))
@@ -125,13 +148,29 @@ class CompiledNetwork:
 
     def _check_capacity(self, spikes: SpikeTrains) -> None:
         if len(spikes) > self.capacity:
-            raise BiosnnInputError(f"{len(spikes)} input spikes exceed this compiled network's capacity of "
-                                   f"{self.capacity}: compile it with a larger capacity")
+            raise BiosnnInputError(
+                f"{len(spikes)} input spikes exceed this compiled network's capacity of "
+                f"{self.capacity}: compile it with a larger capacity"
+            )
 
 
-def build_cuda_project(net: FeedForwardNet, spikes: SpikeTrains, directory: str, *, dt: float, duration: float,
-                       compile: bool = True, gpu: GpuTarget = GpuTarget(), copies: int | None = None,
-                       schedule: str = "exact", discretization: str = "exact") -> str:
+#: the GPU a project is generated for when none is named (GpuTarget's defaults)
+DEFAULT_GPU = GpuTarget()
+
+
+def build_cuda_project(
+    net: FeedForwardNet,
+    spikes: SpikeTrains,
+    directory: str,
+    *,
+    dt: float,
+    duration: float,
+    compile: bool = True,
+    gpu: GpuTarget = DEFAULT_GPU,
+    copies: int | None = None,
+    schedule: str = "exact",
+    discretization: str = "exact",
+) -> str:
     """Generate (and with ``compile``, nvcc-compile) the brian2cuda project simulating ``net`` on ``spikes``
     into ``directory``, for ``gpu`` (no GPU is detected or needed); the program is not run. Returns the
     directory. The project is the one runner's network (``biosnn/brian/network.py``), as a run on
@@ -146,6 +185,6 @@ def build_cuda_project(net: FeedForwardNet, spikes: SpikeTrains, directory: str,
     brian2.prefs.logging.file_log = False
     with brian_target("cuda_standalone", directory, keep=True, build_on_run=False, gpu=gpu):
         built = build_network(net, stimulus, layout, discretization=discretization)
-        built.run(executes=False)                    # recorded, not run (build_on_run=False)
+        built.run(executes=False)  # recorded, not run (build_on_run=False)
         brian2.get_device().build(directory=directory, compile=compile, run=False, with_output=False)
     return directory

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schedule import delay_steps
-from ..spec import Output
-from ..spikes import SpikeTrains
+from ..core.schedule import delay_steps
+from ..core.spec import Output
+from ..core.spikes import SpikeTrains
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,30 @@ def spike_source(spikes: SpikeTrains, dt: float, layout, *, capacity: int | None
     import brian2
 
     index, step = placed_spikes(spikes, dt, layout, capacity)
-    return brian2.SpikeGeneratorGroup(layout.copies * spikes.n_units, index, step * dt * brian2.second,
-                                      sorted=True, name=name)
+    return brian2.SpikeGeneratorGroup(
+        layout.copies * spikes.n_units, index, step * dt * brian2.second, sorted=True, name=name
+    )
 
 
-def batched_synapses(source, target, weights: np.ndarray, *, batch: int, model: str = "w : 1",
-                     on_pre: str | None = None, namespace: dict | None = None, name: str, dt: float,
-                     delays=None, slot: str | None = None):
+def batched_synapses(
+    source,
+    target,
+    weights: np.ndarray,
+    *,
+    batch: int,
+    model: str = "w : 1",
+    on_pre: str | None = None,
+    namespace: dict | None = None,
+    name: str,
+    dt: float,
+    delays=None,
+    slot: str | None = None,
+):
     """Synapses from every unit of ``source`` to every unit of ``target`` within each sample.
 
     ``weights [n_src, n]`` set ``w``; ``delays`` (s): ``None``, one per presynaptic
     unit ``[n_src]`` or one per synapse ``[n_src, n]``, rounded to whole steps as
-    Brian2 rounds them (``biosnn.schedule.delay_steps``); ``slot``: the pathway's ``when``.
+    Brian2 rounds them (``biosnn.core.schedule.delay_steps``); ``slot``: the pathway's ``when``.
     Synapse ``(b, i, j)`` is the ``(b * n_src + i) * n + j``-th created, so per-synapse
     arrays laid out ``[batch, n_src, n]`` can be assigned in order.
     """

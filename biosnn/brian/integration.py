@@ -54,8 +54,7 @@ def _kind(value) -> tuple:
     if isinstance(value, Constant):
         return ("constant", str(value.dim))
     if isinstance(value, Variable):
-        return (type(value).__name__, str(value.dim), str(value.dtype), value.scalar, value.constant,
-                value.read_only)
+        return (type(value).__name__, str(value.dim), str(value.dtype), value.scalar, value.constant, value.read_only)
     if isinstance(value, TimedArray):  # whether it is constant over a step depends on its own dt
         return ("timedarray", float(value.dt))
     if isinstance(value, Function):
@@ -65,8 +64,13 @@ def _kind(value) -> tuple:
 
 def _structure_key(name: str, equations, variables, method_options) -> tuple:
     dt = variables["dt"].get_value().item() if "dt" in variables else None
-    return (name, str(equations), repr(method_options), dt,
-            tuple(sorted((identifier, _kind(value)) for identifier, value in variables.items())))
+    return (
+        name,
+        str(equations),
+        repr(method_options),
+        dt,
+        tuple(sorted((identifier, _kind(value)) for identifier, value in variables.items())),
+    )
 
 
 def _cached(key, compute):
@@ -83,8 +87,10 @@ class CachedStateUpdater:
 
     def __call__(self, equations, variables=None, method_options=None):
         variables = variables or {}
-        return _cached(_structure_key(self.name, equations, variables, method_options),
-                       lambda: StateUpdateMethod.stateupdaters[self.name](equations, variables, method_options))
+        return _cached(
+            _structure_key(self.name, equations, variables, method_options),
+            lambda: StateUpdateMethod.stateupdaters[self.name](equations, variables, method_options),
+        )
 
     def __repr__(self) -> str:
         return f"CachedStateUpdater({self.name!r})"
@@ -145,14 +151,17 @@ class HighPrecisionExact:
     def __call__(self, equations, variables=None, method_options=None):
         variables = variables or {}
         if variables["dt"].get_value().item() != self.dt:
-            raise UnsupportedEquationsException(f"the group's dt {variables['dt'].get_value().item()!r} s is "
-                                                f"not this updater's {self.dt!r} s")
-        names, matrix, constants = _cached(_structure_key("linear", equations, variables, None),
-                                           lambda: _checked_linear_system(equations, variables))
+            raise UnsupportedEquationsException(
+                f"the group's dt {variables['dt'].get_value().item()!r} s is not this updater's {self.dt!r} s"
+            )
+        names, matrix, constants = _cached(
+            _structure_key("linear", equations, variables, None), lambda: _checked_linear_system(equations, variables)
+        )
         if not names:
             return ""
-        switches = {atom for atom in (matrix.atoms(sp.Function) | constants.atoms(sp.Function))
-                    if atom.func.__name__ == "int_"}
+        switches = {
+            atom for atom in (matrix.atoms(sp.Function) | constants.atoms(sp.Function)) if atom.func.__name__ == "int_"
+        }
         if len(switches) > 1:
             raise UnsupportedEquationsException(f"more than one switch in the rates: {switches}")
         values = {}
@@ -167,7 +176,8 @@ class HighPrecisionExact:
             numeric = matrix.subs(case).subs(values)
             if numeric.free_symbols:
                 raise UnsupportedEquationsException(
-                    f"rates that are not constants of the group: {sorted(map(str, numeric.free_symbols))}")
+                    f"rates that are not constants of the group: {sorted(map(str, numeric.free_symbols))}"
+                )
             P, Phi = propagators(numeric, dt)
             b = constants.subs(case)
             rows.append([self._row(i, names, P, Phi, b) for i in range(len(names))])
@@ -184,8 +194,9 @@ class HighPrecisionExact:
     @staticmethod
     def _row(i, names, P, Phi, b) -> str:
         terms = [f"{_literal(P[i, j])}*{name}" for j, name in enumerate(names) if P[i, j] != 0]
-        terms += [f"{_literal(Phi[i, j])}*({sympy_to_str(b[j])})" for j in range(len(names))
-                  if Phi[i, j] != 0 and b[j] != 0]
+        terms += [
+            f"{_literal(Phi[i, j])}*({sympy_to_str(b[j])})" for j in range(len(names)) if Phi[i, j] != 0 and b[j] != 0
+        ]
         return " + ".join(terms) if terms else "0"
 
     def __repr__(self) -> str:

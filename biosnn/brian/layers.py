@@ -1,4 +1,4 @@
-"""Brian2 layer builders, one per :class:`~biosnn.spec.Structure`; everything else comes from the spec.
+"""Brian2 layer builders, one per :class:`~biosnn.core.spec.Structure`; everything else comes from the spec.
 
 ``LAYER_BUILDERS[spec.structure](spec, params, ...)`` builds the layer's
 objects; ``layer.connect(source, weights, ...)`` then adds the hop from its
@@ -19,7 +19,7 @@ given) the threshold is not tested.
 
 Integration is ``exact`` (the linear ODEs' propagator computed in high precision,
 ``biosnn/brian/integration.py``) or Brian2's ``euler``. Refractoriness is passed as ``(R + 1) dt``
-(``biosnn/schedule.py``). Held input is a ``TimedArray`` ``held_drive(t, i)``
+(``biosnn/core/schedule.py``). Held input is a ``TimedArray`` ``held_drive(t, i)``
 holding ``X[n] @ W`` for each neuron.
 
 :class:`CascadeLayer` (``Structure.CASCADE``, the gamma cascade)::
@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..schedule import brian2_refractory
-from ..spec import ModelSpec, Output, Structure
-from ..units import SECOND
+from ..core.schedule import brian2_refractory
+from ..core.spec import ModelSpec, Output, Structure
+from ..core.units import SECOND
 from .components import Source, batched_synapses, per_sample
 from .integration import state_updater
 
@@ -86,18 +86,32 @@ def set_initial_state(group, spec: ModelSpec, params: dict, n: int, batch: int) 
 class PointLayer:
     """``B * N`` point neurons of ``spec`` (see the module docstring)."""
 
-    def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
-                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None,
-                 bias_gate=None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        params: dict,
+        *,
+        n: int,
+        batch: int,
+        synapse: str,
+        reset: str,
+        discretization: str,
+        dt: float,
+        name: str,
+        held_drive: np.ndarray | None = None,
+        in_gap=None,
+        bias_gate=None,
+    ):
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
         self.synapse = spec.synapse(synapse)
         self.namespace = namespace(spec, params, in_gap)
         if held_drive is not None:  # [T, B, N], X[n] @ W
-            self.namespace["held_drive"] = brian2.TimedArray(held_drive.reshape(held_drive.shape[0], batch * n),
-                                                             dt=dt * brian2.second)
-        if bias_gate is not None:   # the constant input's switch (spec.constant_input), 1.0 from its onset
+            self.namespace["held_drive"] = brian2.TimedArray(
+                held_drive.reshape(held_drive.shape[0], batch * n), dt=dt * brian2.second
+            )
+        if bias_gate is not None:  # the constant input's switch (spec.constant_input), 1.0 from its onset
             self.namespace[spec.constant_input.gate] = bias_gate
         reset_code = spec.resets[reset] if spec.threshold is not None else None
         if reset_code is not None and spec.floor is not None:  # the bound holds after the reset too
@@ -105,9 +119,16 @@ class PointLayer:
         refractory = False
         if spec.refractory_parameter is not None:
             refractory = brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second
-        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params),
-                                        threshold=gated(spec.threshold, in_gap), reset=reset_code, refractory=refractory, method=state_updater(discretization, dt),
-                                        namespace=self.namespace, name=name)
+        self.group = brian2.NeuronGroup(
+            batch * n,
+            spec.brian_equations(synapse, params),
+            threshold=gated(spec.threshold, in_gap),
+            reset=reset_code,
+            refractory=refractory,
+            method=state_updater(discretization, dt),
+            namespace=self.namespace,
+            name=name,
+        )
         set_initial_state(self.group, spec, params, n, batch)
         self.objects = [self.group]
         #: every group holding state, with its initial values (for the gaps of a time-multiplexed batch)
@@ -122,8 +143,13 @@ class PointLayer:
         pre, post = self.spec.lateral.pairs(self.n, self.params)
         if pre.size == 0:
             return  # circuits of one neuron: nothing to connect
-        lateral = brian2.Synapses(self.group, self.group, on_pre=self.spec.lateral.on_pre, namespace=self.namespace,
-                                  name=f"{self.name}_lateral")
+        lateral = brian2.Synapses(
+            self.group,
+            self.group,
+            on_pre=self.spec.lateral.on_pre,
+            namespace=self.namespace,
+            name=f"{self.name}_lateral",
+        )
         offsets = (np.arange(self.batch) * self.n)[:, None]
         lateral.connect(i=(offsets + pre).ravel(), j=(offsets + post).ravel())
         lateral.pre.when, lateral.pre.order = self.spec.lateral.slot, LATERAL_ORDER
@@ -135,13 +161,24 @@ class PointLayer:
         if self.spec.floor is None or slot in self._floored:
             return
         self._floored.add(slot)
-        self.objects.append(self.group.run_regularly(self.spec.floor, when=slot, order=FLOOR_ORDER,
-                                                     name=f"{self.name}_floor_{slot}"))
+        self.objects.append(
+            self.group.run_regularly(self.spec.floor, when=slot, order=FLOOR_ORDER, name=f"{self.name}_floor_{slot}")
+        )
 
     def connect(self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays=None, name: str) -> None:
         """The hop from ``source``: ``w = weights[i, j]`` within each sample, in ``slot``, with axonal delays."""
-        syn = batched_synapses(source.group, self.group, weights, batch=self.batch, on_pre=self.synapse.on_pre,
-                               namespace=self.namespace, name=name, dt=dt, delays=delays, slot=slot)
+        syn = batched_synapses(
+            source.group,
+            self.group,
+            weights,
+            batch=self.batch,
+            on_pre=self.synapse.on_pre,
+            namespace=self.namespace,
+            name=name,
+            dt=dt,
+            delays=delays,
+            slot=slot,
+        )
         self.objects.append(syn)
         self._add_floor(slot)
 
@@ -149,17 +186,36 @@ class PointLayer:
 class CascadeLayer:
     """``B * N`` neurons reading the buckets of per-source cascades (see the module docstring)."""
 
-    def __init__(self, spec: ModelSpec, params: dict, *, n: int, batch: int, synapse: str, reset: str,
-                 discretization: str, dt: float, name: str, held_drive: np.ndarray | None = None, in_gap=None,
-                 bias_gate=None):   # a cascade has no ConstantInput: bias_gate is always None here
+    def __init__(
+        self,
+        spec: ModelSpec,
+        params: dict,
+        *,
+        n: int,
+        batch: int,
+        synapse: str,
+        reset: str,
+        discretization: str,
+        dt: float,
+        name: str,
+        held_drive: np.ndarray | None = None,
+        in_gap=None,
+        bias_gate=None,
+    ):  # a cascade has no ConstantInput: bias_gate is always None here
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
         self.synapse = spec.synapse(synapse)
         self.namespace = namespace(spec, params, in_gap)
-        self.group = brian2.NeuronGroup(batch * n, spec.brian_equations(synapse, params),
-                                        threshold=gated(spec.threshold, in_gap), reset=spec.resets[reset], method=state_updater(discretization, dt), namespace=self.namespace,
-                                        name=name)
+        self.group = brian2.NeuronGroup(
+            batch * n,
+            spec.brian_equations(synapse, params),
+            threshold=gated(spec.threshold, in_gap),
+            reset=spec.resets[reset],
+            method=state_updater(discretization, dt),
+            namespace=self.namespace,
+            name=name,
+        )
         set_initial_state(self.group, spec, params, n, batch)
         self.objects = [self.group]
         self.state_groups = [(self.group, spec.initial_values(params))]
@@ -174,10 +230,16 @@ class CascadeLayer:
         if source.output is Output.CHARGES:
             cascades = source.group  # the sender's own cascade (its reset adds its charge to B1)
         else:
-            cascades = brian2.NeuronGroup(self.batch * n_src, cascade.source_equations(self.params), method=state_updater("exact", dt),
-                                          namespace=self.namespace, name=f"{name}_cascades")
-            feed = brian2.Synapses(source.group, cascades, on_pre=self.synapse.on_pre, namespace=self.namespace,
-                                   name=f"{name}_feed")
+            cascades = brian2.NeuronGroup(
+                self.batch * n_src,
+                cascade.source_equations(self.params),
+                method=state_updater("exact", dt),
+                namespace=self.namespace,
+                name=f"{name}_cascades",
+            )
+            feed = brian2.Synapses(
+                source.group, cascades, on_pre=self.synapse.on_pre, namespace=self.namespace, name=f"{name}_feed"
+            )
             feed.connect(j="i")
             feed.pre.when = slot
             self.objects += [cascades, feed]
@@ -185,9 +247,16 @@ class CascadeLayer:
         if read.ndim == 2:  # per neuron: group variables
             for k, var in enumerate(names):
                 setattr(self.group, var, per_sample(read[:, k], self.n, self.batch))
-        reader = batched_synapses(cascades, self.group, weights, batch=self.batch,
-                                  model=cascade.reader_equations(self.params), namespace=self.namespace,
-                                  name=f"{name}_reader", dt=dt)
+        reader = batched_synapses(
+            cascades,
+            self.group,
+            weights,
+            batch=self.batch,
+            model=cascade.reader_equations(self.params),
+            namespace=self.namespace,
+            name=f"{name}_reader",
+            dt=dt,
+        )
         if read.ndim == 3:  # per synapse, in the (sample, source, target) order of the connections
             for k, var in enumerate(names):
                 setattr(reader, var, np.broadcast_to(read[:, :, k], (self.batch, n_src, self.n)).ravel())

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.errors import BiosnnInputError
+
 #: steps the gap lasts beyond the longest delay and refractory period (arrivals in the default
 #: schedule's ``synapses`` slot come after the clamp of their step: one more step wipes them)
 GAP_MARGIN_STEPS = 2
@@ -43,8 +45,15 @@ class Layout:
     gap: int = 0
 
     @classmethod
-    def of(cls, batch: int, n_steps: int, copies: int | None, *, longest_delay_steps: int = 0,
-           longest_refractory_steps: int = 0) -> "Layout":
+    def of(
+        cls,
+        batch: int,
+        n_steps: int,
+        copies: int | None,
+        *,
+        longest_delay_steps: int = 0,
+        longest_refractory_steps: int = 0,
+    ) -> Layout:
         copies = batch if copies is None else max(1, min(int(copies), batch))
         windows = -(-batch // copies)
         gap = 0 if windows == 1 else GAP_MARGIN_STEPS + max(longest_delay_steps, longest_refractory_steps)
@@ -78,19 +87,19 @@ class Layout:
         out = np.zeros((self.windows, self.window_steps, self.copies, N))
         padded = np.zeros((T, self.windows * self.copies, N))
         padded[:, :B] = drive
-        out[:, self.gap:] = padded.reshape(T, self.windows, self.copies, N).transpose(1, 0, 2, 3)
+        out[:, self.gap :] = padded.reshape(T, self.windows, self.copies, N).transpose(1, 0, 2, 3)
         return out.reshape(self.total_steps, self.copies, N)
 
     def onset_flags(self, onset_steps: int) -> np.ndarray:
         """0.0 before each sample's step ``onset_steps`` (gaps included), 1.0 from it: ``[total_steps]``."""
         flags = np.zeros((self.windows, self.window_steps))
-        flags[:, self.gap + onset_steps:] = 1.0
+        flags[:, self.gap + onset_steps :] = 1.0
         return flags.ravel()
 
     def gap_flags(self) -> np.ndarray:
         """1.0 in every gap step, 0.0 in every sample step: ``[total_steps]``."""
         flags = np.zeros((self.windows, self.window_steps))
-        flags[:, :self.gap] = 1.0
+        flags[:, : self.gap] = 1.0
         return flags.ravel()
 
     # -- out of the simulation ----------------------------------------------------
@@ -107,12 +116,23 @@ class Layout:
 
     def states(self, values: np.ndarray, n: int) -> np.ndarray:
         """Per-step values ``[total_steps, copies * n]`` as ``[T, batch, n]``."""
-        v = values.reshape(self.windows, self.window_steps, self.copies, n)[:, self.gap:]
-        return v.transpose(1, 0, 2, 3).reshape(self.n_steps, self.windows * self.copies, n)[:, :self.batch]
+        v = values.reshape(self.windows, self.window_steps, self.copies, n)[:, self.gap :]
+        return v.transpose(1, 0, 2, 3).reshape(self.n_steps, self.windows * self.copies, n)[:, : self.batch]
 
     def finals(self, window_starts: np.ndarray | None, last: np.ndarray, n: int) -> np.ndarray:
         """Each sample's state after its last step ``[batch, n]``: the values recorded at the start of
         windows 1.. (``window_starts [windows, copies * n]``, recorded from window 0) and ``last``, the
         state after the run (the last window's)."""
-        rows = [last] if window_starts is None else list(window_starts[1:self.windows]) + [last]
-        return np.asarray(rows).reshape(self.windows * self.copies, n)[:self.batch]
+        rows = [last] if window_starts is None else list(window_starts[1 : self.windows]) + [last]
+        return np.asarray(rows).reshape(self.windows * self.copies, n)[: self.batch]
+
+
+def check_copies(copies, backend: str) -> int | None:
+    """``copies``: None or a positive integer, for the Brian2 backend only."""
+    if copies is None:
+        return None
+    if backend != "brian2":
+        raise BiosnnInputError("copies applies to the Brian2 backend (the torch mirror holds one copy per batch)")
+    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
+        raise BiosnnInputError(f"copies must be a positive integer, got {copies!r}")
+    return int(copies)

@@ -11,7 +11,7 @@ every target (``biosnn/brian/targets.py``)::
 A batch of B samples is B independent copies of the network in **one**
 simulation, or, with ``copies < B``, fewer copies through which the samples
 pass one window of time after another (``biosnn/brian/layout.py``: memory
-``copies x synapses`` whatever B; the results are the same). Every hop runs in the slot :func:`biosnn.schedule.arrival_slot`
+``copies x synapses`` whatever B; the results are the same). Every hop runs in the slot :func:`biosnn.core.schedule.arrival_slot`
 gives (the exact schedule's ``before_thresholds``: one step per hop) plus its
 axonal delays in whole steps. Each layer's spikes are recorded, and with
 ``record=True`` its spec's recorded variables at the start of every step.
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activity import LayerActivity
-from ..equations import get_spec
-from ..inputs import Stimulus
-from ..network import FeedForwardNet
-from ..schedule import arrival_slot, delay_steps, refractory_steps
-from ..spec import Output
+from ..core.activity import LayerActivity
+from ..core.inputs import Stimulus
+from ..core.schedule import arrival_slot, delay_steps, refractory_steps
+from ..core.spec import Output
+from ..models import get_spec
+from ..models.network import FeedForwardNet
 from .components import Source, spike_arrays, spike_source
 from .layers import LAYER_BUILDERS
 from .layout import Layout
@@ -42,16 +42,28 @@ CLAMP_ORDER = 5
 def layout_of(net: FeedForwardNet, stimulus: Stimulus, copies: int | None) -> Layout:
     """The layout of ``stimulus``'s batch on ``copies`` copies of ``net`` (None: one copy per sample)."""
     dt = stimulus.grid.dt
-    longest_delay = max((int(np.max(delay_steps(np.asarray(d, dtype=np.float64), dt)))
-                         for d in net.delays if d is not None and np.size(d)), default=0)
+    longest_delay = max(
+        (
+            int(np.max(delay_steps(np.asarray(d, dtype=np.float64), dt)))
+            for d in net.delays
+            if d is not None and np.size(d)
+        ),
+        default=0,
+    )
     longest_refractory = 0
     for k, description in enumerate(net.layers):
         spec = get_spec(description.model)
         if spec.refractory_parameter is not None:
-            longest_refractory = max(longest_refractory,
-                                     refractory_steps(net.resolved_params(k, dt)[spec.refractory_parameter], dt) + 1)
-    return Layout.of(stimulus.batch_size, stimulus.grid.n_steps, copies, longest_delay_steps=longest_delay,
-                     longest_refractory_steps=longest_refractory)
+            longest_refractory = max(
+                longest_refractory, refractory_steps(net.resolved_params(k, dt)[spec.refractory_parameter], dt) + 1
+            )
+    return Layout.of(
+        stimulus.batch_size,
+        stimulus.grid.n_steps,
+        copies,
+        longest_delay_steps=longest_delay,
+        longest_refractory_steps=longest_refractory,
+    )
 
 
 @dataclass
@@ -61,8 +73,8 @@ class BuiltNetwork:
     objects: list
     layout: Layout
     dt: float
-    generator: object | None                  # the input SpikeGeneratorGroup (None: held drive)
-    watched: list                             # per layer: (n, spec, group, recorded, spikes, states, starts)
+    generator: object | None  # the input SpikeGeneratorGroup (None: held drive)
+    watched: list  # per layer: (n, spec, group, recorded, spikes, states, starts)
 
     def run(self, *, executes: bool = True) -> None:
         """Simulate every step, or raise: Brian2's own Ctrl-C handler (which would end ``Network.run``
@@ -87,16 +99,23 @@ class BuiltNetwork:
         """Every layer's activity, sample by sample, from the monitors of the last run."""
         layout, activities = self.layout, []
         for n, spec, group, recorded, spikes, states, starts in self.watched:
-            steps, units, samples = layout.spikes(*spike_arrays(spikes, self.dt), n) if spikes is not None \
-                else (np.zeros(0, np.int64),) * 3
+            steps, units, samples = (
+                layout.spikes(*spike_arrays(spikes, self.dt), n) if spikes is not None else (np.zeros(0, np.int64),) * 3
+            )
             values = {}
             for name in recorded if states is not None else ():
                 value = np.array(getattr(states, name)).T
                 if value.shape[0] != layout.total_steps:
-                    raise RuntimeError(f"Brian2 recorded {value.shape[0]} steps of {name}, expected {layout.total_steps}")
+                    raise RuntimeError(
+                        f"Brian2 recorded {value.shape[0]} steps of {name}, expected {layout.total_steps}"
+                    )
                 values[name] = layout.states(value, n)
-            final = {name: layout.finals(None if starts is None else np.array(getattr(starts, name)).T,
-                                         np.array(getattr(group, name)[:]), n) for name in recorded}
+            final = {
+                name: layout.finals(
+                    None if starts is None else np.array(getattr(starts, name)).T, np.array(getattr(group, name)[:]), n
+                )
+                for name in recorded
+            }
             activities.append(LayerActivity(n, layout.batch, steps, units, samples, spec.main_variable, values, final))
         return activities
 
@@ -115,14 +134,21 @@ def check_complete(total_steps: int) -> None:
     (half a step absorbs the rounding of the fraction itself)."""
     import brian2
 
-    fraction = brian2.get_device()._last_run_completed_fraction   # Brian2's record of the last run
+    fraction = brian2.get_device()._last_run_completed_fraction  # Brian2's record of the last run
     if fraction is None or fraction < 1 - 0.5 / total_steps:
         done = "an unknown number of" if fraction is None else f"{fraction * total_steps:.0f} of"
         raise SimulationIncomplete(f"the Brian2 run stopped after {done} {total_steps} steps (interrupted)")
 
 
-def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, discretization: str = "exact",
-                  record: bool = False, input_capacity: int | None = None) -> BuiltNetwork:
+def build_network(
+    net: FeedForwardNet,
+    stimulus: Stimulus,
+    layout: Layout,
+    *,
+    discretization: str = "exact",
+    record: bool = False,
+    input_capacity: int | None = None,
+) -> BuiltNetwork:
     """The Brian2 objects simulating ``net`` on ``stimulus`` laid out by ``layout`` (under the active device);
     ``input_capacity``: room for that many input spikes (see ``components.spike_source``)."""
     import brian2
@@ -144,12 +170,23 @@ def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, di
         held = layout.held(stimulus.held @ weights) if (k == 0 and stimulus.kind == "held") else None
         gate = None
         if spec.constant_input is not None and spec.constant_input.gated(params):
-            gate = brian2.TimedArray(layout.onset_flags(spec.constant_input.onset_steps(params, dt)),
-                                     dt=dt * brian2.second)
+            gate = brian2.TimedArray(
+                layout.onset_flags(spec.constant_input.onset_steps(params, dt)), dt=dt * brian2.second
+            )
         layer = LAYER_BUILDERS[spec.structure](
-            spec, params, n=description.n, batch=batch, synapse=synapse, reset=description.resolved_reset(),
-            discretization=discretization, dt=dt, name=f"layer{k}", held_drive=held, in_gap=in_gap,
-            bias_gate=gate)
+            spec,
+            params,
+            n=description.n,
+            batch=batch,
+            synapse=synapse,
+            reset=description.resolved_reset(),
+            discretization=discretization,
+            dt=dt,
+            name=f"layer{k}",
+            held_drive=held,
+            in_gap=in_gap,
+            bias_gate=gate,
+        )
         if source is not None:
             slot = arrival_slot(grid.schedule, from_sender_cascade=source.output is Output.CHARGES)
             layer.connect(source, weights, slot=slot, dt=dt, delays=net.delays[k], name=f"hop{k}")
@@ -158,8 +195,13 @@ def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, di
         states = brian2.StateMonitor(layer.group, list(recorded), record=True, name=f"states{k}") if record else None
         starts = None
         if layout.multiplexed:  # the state at each window's start: the previous sample's final state
-            starts = brian2.StateMonitor(layer.group, list(recorded), record=True, name=f"window_starts{k}",
-                                         dt=layout.window_steps * dt * brian2.second)
+            starts = brian2.StateMonitor(
+                layer.group,
+                list(recorded),
+                record=True,
+                name=f"window_starts{k}",
+                dt=layout.window_steps * dt * brian2.second,
+            )
             objects += clamp_gaps(layer, name=f"layer{k}")
         objects += layer.objects + [m for m in (spikes, states, starts) if m is not None]
         watched.append((description.n, spec, layer.group, recorded, spikes, states, starts))
@@ -167,8 +209,15 @@ def build_network(net: FeedForwardNet, stimulus: Stimulus, layout: Layout, *, di
     return BuiltNetwork(objects, layout, dt, generator, watched)
 
 
-def run_network(net: FeedForwardNet, stimulus: Stimulus, *, target: str | None = None,
-                discretization: str = "exact", record: bool = False, copies: int | None = None) -> list[LayerActivity]:
+def run_network(
+    net: FeedForwardNet,
+    stimulus: Stimulus,
+    *,
+    target: str | None = None,
+    discretization: str = "exact",
+    record: bool = False,
+    copies: int | None = None,
+) -> list[LayerActivity]:
     """Simulate ``net`` on ``stimulus`` (its grid, schedule and batch); one activity per layer.
 
     ``copies``: copies of the network the batch runs on (None: one per sample; see ``layout.py``).
@@ -196,11 +245,13 @@ def clamp_gaps(layer, *, name: str) -> list:
             source = layer.spec.initial_group_variable(var) if group is layer.group else None
             if source is None:
                 constant = f"initial_{group.name}_{var}"
-                layer.namespace[constant] = brian2.Quantity(float(np.asarray(initial.get(var, 0.0))),
-                                                            dim=group.variables[var].dim)
-            else:   # one value per neuron (v starts at v_rest): the group variable itself
+                layer.namespace[constant] = brian2.Quantity(
+                    float(np.asarray(initial.get(var, 0.0))), dim=group.variables[var].dim
+                )
+            else:  # one value per neuron (v starts at v_rest): the group variable itself
                 constant = source
             lines.append(f"{var} = {var} * (1 - in_gap(t)) + {constant} * in_gap(t)")
-        runners.append(group.run_regularly("\n".join(lines), when="before_thresholds", order=CLAMP_ORDER,
-                                           name=f"{name}_clamp{k}"))
+        runners.append(
+            group.run_regularly("\n".join(lines), when="before_thresholds", order=CLAMP_ORDER, name=f"{name}_clamp{k}")
+        )
     return runners

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from ..errors import BiosnnInputError
+from ..core.errors import BiosnnInputError
 
 RUNTIME_TARGETS = ("numpy", "cython")
 STANDALONE_TARGETS = ("cpp_standalone", "cuda_standalone")
@@ -46,12 +46,18 @@ class GpuTarget:
     its compute capability (CUDA 13: 7.5 or more) and the CUDA runtime version."""
 
     compute_capability: float = 9.0
-    runtime_version: float | None = None       # default: nvcc's release (:func:`nvcc_release`)
+    runtime_version: float | None = None  # default: nvcc's release (:func:`nvcc_release`)
 
 
 @contextlib.contextmanager
-def brian_target(target: str, directory: str | None = None, *, keep: bool = False, build_on_run: bool = True,
-                 gpu: GpuTarget | None = None):
+def brian_target(
+    target: str,
+    directory: str | None = None,
+    *,
+    keep: bool = False,
+    build_on_run: bool = True,
+    gpu: GpuTarget | None = None,
+):
     """Select ``target`` for the enclosed Brian2 run; yields a standalone directory or None.
 
     ``build_on_run=False`` (standalone): ``Network.run`` only records the run; the caller builds.
@@ -111,8 +117,11 @@ def _cuda_prefs(prefs, build_dir: str) -> dict:
     wheel = None if _toolkit_has_curand() else _curand_from_wheel(build_dir)
     if wheel is not None:
         include, lib, runtime = wheel
-        for key, value in (("codegen.cpp.include_dirs", include), ("codegen.cpp.library_dirs", lib),
-                           ("codegen.cpp.runtime_library_dirs", runtime)):
+        for key, value in (
+            ("codegen.cpp.include_dirs", include),
+            ("codegen.cpp.library_dirs", lib),
+            ("codegen.cpp.runtime_library_dirs", runtime),
+        ):
             saved[key] = list(prefs[key])
             prefs[key] = list(prefs[key]) + [value]
         prefs[nvcc_key] = prefs[nvcc_key] + [f"-I{include}"]  # nvcc's device pass does not see -Xcompiler -I
@@ -127,8 +136,9 @@ def _cuda_home() -> str | None:
 
 def _toolkit_has_curand() -> bool:
     home = _cuda_home()
-    return home is not None and any(os.path.exists(os.path.join(home, sub, "curand.h"))
-                                    for sub in ("include", "targets/x86_64-linux/include"))
+    return home is not None and any(
+        os.path.exists(os.path.join(home, sub, "curand.h")) for sub in ("include", "targets/x86_64-linux/include")
+    )
 
 
 def _curand_from_wheel(build_dir: str) -> tuple[str, str, str] | None:
@@ -170,8 +180,9 @@ def _link(target: str, name: str) -> None:
 def nvcc_release() -> float:
     """The CUDA release of ``nvcc`` on PATH (``nvcc --version``), e.g. ``13.0``."""
     nvcc = shutil.which("nvcc") or os.path.join(_cuda_home() or "/usr/local/cuda", "bin", "nvcc")
-    found = re.search(r"release (\d+\.\d+)", subprocess.run([nvcc, "--version"], capture_output=True,
-                                                              text=True, check=True).stdout)
+    found = re.search(
+        r"release (\d+\.\d+)", subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout
+    )
     if found is None:
         raise RuntimeError(f"{nvcc} --version names no CUDA release")
     return float(found.group(1))
@@ -181,9 +192,12 @@ def _no_gpu_prefs(prefs, gpu: GpuTarget) -> dict:
     """brian2cuda without a GPU: no ``nvidia-smi``, a fixed GPU id, compute capability and CUDA version."""
     backend = "devices.cuda_standalone.cuda_backend."
     runtime = gpu.runtime_version if gpu.runtime_version is not None else nvcc_release()
-    values = {backend + "detect_gpus": False, backend + "gpu_id": 0,
-              backend + "compute_capability": float(gpu.compute_capability),
-              backend + "cuda_runtime_version": float(runtime)}
+    values = {
+        backend + "detect_gpus": False,
+        backend + "gpu_id": 0,
+        backend + "compute_capability": float(gpu.compute_capability),
+        backend + "cuda_runtime_version": float(runtime),
+    }
     saved = {name: prefs[name] for name in values}
     for name, value in values.items():
         prefs[name] = value

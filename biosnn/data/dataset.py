@@ -1,6 +1,6 @@
 """A labelled batch of spike trains: what a task generator returns and a sweep evaluates.
 
-On disk (``.npz``, written atomically): the batched :class:`~biosnn.spikes.SpikeTrains`
+On disk (``.npz``, written atomically): the batched :class:`~biosnn.core.spikes.SpikeTrains`
 arrays, ``labels`` (int64 ``[S]``), ``n_classes`` and a JSON ``meta`` (the
 generator, its parameters and seed: how to make the file again).
 """
@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import BiosnnInputError
-from ..io import atomic_save_npz, load_npz
-from ..spikes import SpikeTrains
+from ..core.errors import BiosnnInputError
+from ..core.io import atomic_save_npz, load_npz
+from ..core.spikes import SpikeTrains
 
 
 @dataclass(frozen=True)
 class SpikeDataset:
-    spikes: SpikeTrains          # batched: sample s is spikes.samples == s
-    labels: np.ndarray           # [S] int64 in [0, n_classes)
+    spikes: SpikeTrains  # batched: sample s is spikes.samples == s
+    labels: np.ndarray  # [S] int64 in [0, n_classes)
     n_classes: int
     meta: dict = field(default_factory=dict)
 
@@ -50,7 +50,7 @@ class SpikeDataset:
         """Spikes per sample and channel ``[S, N]``: all a rate code can read."""
         return self.spikes.counts()
 
-    def subset(self, index) -> "SpikeDataset":
+    def subset(self, index) -> SpikeDataset:
         """The samples ``index`` (renumbered 0..len(index)-1, in that order)."""
         index = np.asarray(index)
         if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
@@ -63,23 +63,42 @@ class SpikeDataset:
         position = np.full(len(self), -1)
         position[index] = np.arange(index.size)
         keep = position[self.spikes.samples] >= 0
-        spikes = SpikeTrains(self.spikes.times[keep], self.spikes.units[keep], self.n_inputs, self.duration,
-                             position[self.spikes.samples[keep]], int(index.size))
+        spikes = SpikeTrains(
+            self.spikes.times[keep],
+            self.spikes.units[keep],
+            self.n_inputs,
+            self.duration,
+            position[self.spikes.samples[keep]],
+            int(index.size),
+        )
         return SpikeDataset(spikes, self.labels[index], self.n_classes, self.meta)
 
     def save(self, path) -> None:
         s = self.spikes
-        atomic_save_npz(path, dict(times=s.times, units=s.units, samples=s.samples, n_units=np.int64(s.n_units),
-                                   n_samples=np.int64(s.n_samples), duration=np.float64(s.duration),
-                                   labels=self.labels, n_classes=np.int64(self.n_classes),
-                                   meta=np.str_(json.dumps(self.meta, sort_keys=True))))
+        atomic_save_npz(
+            path,
+            dict(
+                times=s.times,
+                units=s.units,
+                samples=s.samples,
+                n_units=np.int64(s.n_units),
+                n_samples=np.int64(s.n_samples),
+                duration=np.float64(s.duration),
+                labels=self.labels,
+                n_classes=np.int64(self.n_classes),
+                meta=np.str_(json.dumps(self.meta, sort_keys=True)),
+            ),
+        )
 
     @classmethod
-    def load(cls, path) -> "SpikeDataset":
+    def load(cls, path) -> SpikeDataset:
         path = os.fspath(path)
         content = load_npz(path, "dataset")
-        missing = [k for k in ("times", "units", "samples", "n_units", "n_samples", "duration", "labels", "n_classes")
-                   if k not in content]
+        missing = [
+            k
+            for k in ("times", "units", "samples", "n_units", "n_samples", "duration", "labels", "n_classes")
+            if k not in content
+        ]
         if missing:
             raise BiosnnInputError(f"dataset file {path!r} lacks {', '.join(missing)}")
         try:
@@ -87,8 +106,14 @@ class SpikeDataset:
         except ValueError as err:
             raise BiosnnInputError(f"dataset file {path!r}: unreadable meta ({err})") from None
         try:
-            spikes = SpikeTrains(content["times"], content["units"], int(content["n_units"]),
-                                 float(content["duration"]), content["samples"], int(content["n_samples"]))
+            spikes = SpikeTrains(
+                content["times"],
+                content["units"],
+                int(content["n_units"]),
+                float(content["duration"]),
+                content["samples"],
+                int(content["n_samples"]),
+            )
             return cls(spikes, content["labels"], int(content["n_classes"]), meta)
         except BiosnnInputError as err:
             raise BiosnnInputError(f"dataset file {path!r}: {err}") from None

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import BiosnnInputError
+from ..core.errors import BiosnnInputError
 
 
 @dataclass(frozen=True)
 class DigitSplit:
-    images: np.ndarray   # [S, 64] intensities in [0, 1]
-    labels: np.ndarray   # [S] int64
+    images: np.ndarray  # [S, 64] intensities in [0, 1]
+    labels: np.ndarray  # [S] int64
 
 
 def load_digit_splits(test_fraction: float = 0.2, seed: int = 0) -> tuple[DigitSplit, DigitSplit]:
@@ -33,8 +33,9 @@ def load_digit_splits(test_fraction: float = 0.2, seed: int = 0) -> tuple[DigitS
     return DigitSplit(x_tr, y_tr), DigitSplit(x_te, y_te)
 
 
-def poisson_raster(images: np.ndarray, *, n_steps: int, dt: float, max_rate: float,
-                   rng: np.random.Generator) -> np.ndarray:
+def poisson_raster(
+    images: np.ndarray, *, n_steps: int, dt: float, max_rate: float, rng: np.random.Generator
+) -> np.ndarray:
     """``[T, B, 64]`` 0/1 raster; pixel p fires with probability ``max_rate * p * dt`` per step."""
     if max_rate * dt > 1:
         raise BiosnnInputError(f"max_rate * dt = {max_rate * dt} > 1: lower the rate or dt")
@@ -61,9 +62,9 @@ class PoissonImages:
         return int(self.labels.shape[0])
 
     def fingerprint(self) -> str:
-        from ..training.loop import fingerprint
+        from ..core.results import fingerprint
 
-        return fingerprint(self.probability, self.labels, np.array([self.n_steps]))
+        return fingerprint(self.probability.numpy(), self.labels.numpy(), np.array([self.n_steps]))
 
     def batch(self, index, generator: torch.Generator) -> torch.Tensor:
         """``[T, B, 64]`` 0/1 raster of the samples ``index``, drawn from ``generator``."""

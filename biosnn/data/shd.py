@@ -8,7 +8,7 @@ count normalisation of Yu, Sun & Goodman (2025).
 streams them in chunks of samples as flat arrays: no list of ten thousand arrays is ever held.
 
 **Hostile or malformed files** are refused before a value is read (:func:`_open`): a spike file must be
-a regular file holding no external link, external storage or virtual dataset (``biosnn.io.check_hdf5``:
+a regular file holding no external link, external storage or virtual dataset (``biosnn.core.io.check_hdf5``:
 those would read another local file's bytes into the output), in the layout above (:func:`_check_layout`:
 1-D integer labels, one variable-length row of numbers per label). Each chunk is checked as it is read
 (:func:`_check_chunk`): whole channel ids in range (3.0 accepted, 3.5 refused), labels below
@@ -60,15 +60,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BiosnnInputError
-from ..io import check_distinct, check_hdf5, check_input_file, check_owned_dir, file_digest, replace_directory
-from ..resources import FILE_HINT, check_fits
+from ..core.errors import BiosnnInputError
+from ..core.io import check_distinct, check_hdf5, check_input_file, check_owned_dir, file_digest, replace_directory
+from ..core.resources import FILE_HINT, check_fits
+from ..core.spikes import rank_within
 
 #: what to change when a normalisation does not fit in memory
-NORMALIZE_HINT = "use fewer bins or channels (--bins, --channels), one form (--forms), or check the files' sample counts"
-from ..spikes import rank_within
+NORMALIZE_HINT = (
+    "use fewer bins or channels (--bins, --channels), one form (--forms), or check the files' sample counts"
+)
 
-#: the command a normalised directory belongs to (``biosnn.io.OWNER_MARKER``): only its own output is replaced
+#: the command a normalised directory belongs to (``biosnn.core.io.OWNER_MARKER``): only its own output is replaced
 NORMALIZE_OWNER = "biosnn data normalize"
 
 BINNINGS = ("floor", "digitize")
@@ -87,8 +89,10 @@ MAX_CLASSES = 1 << 16
 #: silently dropped as "after the window"
 MS_SUSPECT_RATIO = 100
 #: the layout every spike file must have (the published SHD/SSC files, and the continuous files biosnn writes)
-SHD_LAYOUT = ("the SHD/SSC layout: spikes/times and spikes/units, one variable-length array per sample, and "
-              "labels, one integer per sample")
+SHD_LAYOUT = (
+    "the SHD/SSC layout: spikes/times and spikes/units, one variable-length array per sample, and "
+    "labels, one integer per sample"
+)
 #: bytes an HDF5 output file holds besides its data (superblock, object headers, chunk index, provenance
 #: attributes; 12-40 kB measured on the files of tests/test_hostile_files.py)
 H5_FILE_OVERHEAD = 64 * 1024
@@ -115,7 +119,7 @@ class NormalizeConfig:
     n_bins: int = 100
     duration: float = 1.4
     binning: str = "floor"
-    full_batches: int = 0          # > 0: keep only the first whole batches of this size (the reference: 256)
+    full_batches: int = 0  # > 0: keep only the first whole batches of this size (the reference: 256)
     n_channels: int = 700
     seed: int = 0
 
@@ -124,10 +128,15 @@ class NormalizeConfig:
             raise BiosnnInputError(f"binning must be one of {', '.join(BINNINGS)}, got {self.binning!r}")
         for name in ("theta", "max_removed", "n_bins", "full_batches", "n_channels", "seed"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name in (
-                    "n_bins", "n_channels") else 0):
-                raise BiosnnInputError(f"{name} must be a {'positive' if name in ('n_bins', 'n_channels') else 'non-negative'} "
-                                       f"integer, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or value < (1 if name in ("n_bins", "n_channels") else 0)
+            ):
+                raise BiosnnInputError(
+                    f"{name} must be a {'positive' if name in ('n_bins', 'n_channels') else 'non-negative'} "
+                    f"integer, got {value!r}"
+                )
         if not 0 <= self.epsilon < 1:
             raise BiosnnInputError(f"epsilon must lie in [0, 1), got {self.epsilon!r}")
         if not 0 <= self.min_class_fraction <= 1:
@@ -168,7 +177,7 @@ def _open(path):
     except BiosnnInputError:
         handle.close()
         raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:   # a corrupt object header
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:  # a corrupt object header
         handle.close()
         raise BiosnnInputError(f"spike file {path!r} is not readable HDF5: {err}") from None
     except BaseException:
@@ -200,21 +209,25 @@ def _check_layout(handle, path: str) -> None:
         raise BiosnnInputError(f"spike file {path!r} lacks {', '.join(missing)} ({SHD_LAYOUT})")
     labels = _dataset(handle, "labels", path)
     if labels.ndim != 1:
-        raise BiosnnInputError(f"spike file {path!r}: labels has shape {labels.shape}; expected one label per "
-                               "sample, a 1-D dataset")
+        raise BiosnnInputError(
+            f"spike file {path!r}: labels has shape {labels.shape}; expected one label per sample, a 1-D dataset"
+        )
     if labels.dtype.kind not in "iu":
-        raise BiosnnInputError(f"spike file {path!r}: labels are of type {labels.dtype}; expected integer class "
-                               "indices")
+        raise BiosnnInputError(
+            f"spike file {path!r}: labels are of type {labels.dtype}; expected integer class indices"
+        )
     n = labels.shape[0]
     if n == 0:
         raise BiosnnInputError(f"spike file {path!r} holds no samples")
     for key in ("spikes/times", "spikes/units"):
         data = _dataset(handle, key, path)
         values = h5py.check_vlen_dtype(data.dtype)
-        values = None if values is None else np.dtype(values)        # variable-length text: str or bytes
+        values = None if values is None else np.dtype(values)  # variable-length text: str or bytes
         if data.ndim != 1 or values is None:
-            raise BiosnnInputError(f"spike file {path!r}: {key} is a fixed-size {data.dtype} dataset of shape "
-                                   f"{data.shape}; expected one variable-length array per sample ({SHD_LAYOUT})")
+            raise BiosnnInputError(
+                f"spike file {path!r}: {key} is a fixed-size {data.dtype} dataset of shape "
+                f"{data.shape}; expected one variable-length array per sample ({SHD_LAYOUT})"
+            )
         if data.shape[0] != n:
             raise BiosnnInputError(f"spike file {path!r}: {n} labels but {key} holds {data.shape[0]} samples")
         if values.kind not in "fiu":
@@ -232,8 +245,9 @@ def _check_whole_units(units: np.ndarray, where: str) -> None:
     if units.dtype.kind == "f":
         bad = ~np.isfinite(units) | (units != np.floor(units))
         if np.any(bad):
-            raise BiosnnInputError(f"{where} hold channel id {units[np.argmax(bad)].item()!r}; channel ids are "
-                                   "whole numbers")
+            raise BiosnnInputError(
+                f"{where} hold channel id {units[np.argmax(bad)].item()!r}; channel ids are whole numbers"
+            )
 
 
 def _check_chunk(times, units, labels, where: str, n_channels: int, duration: float | None) -> None:
@@ -242,15 +256,19 @@ def _check_chunk(times, units, labels, where: str, n_channels: int, duration: fl
     if times.size and (not np.all(np.isfinite(times)) or times.min() < 0):
         raise BiosnnInputError(f"{where} hold negative or non-finite spike times")
     if duration is not None and times.size and times.max() > MS_SUSPECT_RATIO * duration:
-        raise BiosnnInputError(f"{where} hold spike times up to {times.max():g}, more than {MS_SUSPECT_RATIO} times "
-                               f"the {duration:g} s binned: they look like milliseconds, and SHD/SSC times are "
-                               "seconds; convert them to seconds (or give the duration they span)")
+        raise BiosnnInputError(
+            f"{where} hold spike times up to {times.max():g}, more than {MS_SUSPECT_RATIO} times "
+            f"the {duration:g} s binned: they look like milliseconds, and SHD/SSC times are "
+            "seconds; convert them to seconds (or give the duration they span)"
+        )
     _check_whole_units(units, where)
     if units.size and (units.min() < 0 or units.max() >= n_channels):
         raise BiosnnInputError(f"{where} hold channels outside [0, {n_channels})")
     if labels.size and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
-        raise BiosnnInputError(f"{where} hold labels that are not non-negative integers below {MAX_CLASSES} "
-                               f"(class indices; found {labels.min()} .. {labels.max()})")
+        raise BiosnnInputError(
+            f"{where} hold labels that are not non-negative integers below {MAX_CLASSES} "
+            f"(class indices; found {labels.min()} .. {labels.max()})"
+        )
 
 
 def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700, duration: float | None = None):
@@ -266,7 +284,7 @@ def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700, duration: fl
             try:
                 t_parts, u_parts = times_ds[first:stop], units_ds[first:stop]
                 labels = np.asarray(labels_ds[first:stop])
-            except (OSError, RuntimeError, ValueError) as err:    # a damaged chunk or heap
+            except (OSError, RuntimeError, ValueError) as err:  # a damaged chunk or heap
                 raise BiosnnInputError(f"{where} cannot be read: {err}") from None
             lengths = np.fromiter((len(t) for t in t_parts), np.int64, stop - first)
             if not np.array_equal(lengths, np.fromiter((len(u) for u in u_parts), np.int64, stop - first)):
@@ -275,8 +293,13 @@ def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700, duration: fl
             times = np.concatenate(t_parts).astype(np.float64) if lengths.sum() else np.zeros(0)
             units = np.concatenate(u_parts) if lengths.sum() else np.zeros(0, np.int64)
             _check_chunk(times, units, labels, where, n_channels, duration)
-            yield (first, times, units.astype(np.int64), np.repeat(np.arange(stop - first), lengths),
-                   labels.astype(np.int64))
+            yield (
+                first,
+                times,
+                units.astype(np.int64),
+                np.repeat(np.arange(stop - first), lengths),
+                labels.astype(np.int64),
+            )
 
 
 def _n_channels(handle, path) -> int:
@@ -285,8 +308,10 @@ def _n_channels(handle, path) -> int:
         return 700
     channels = _dataset(handle, "provenance/channels", os.fspath(path))
     if channels.ndim != 1 or not channels.shape[0]:
-        raise BiosnnInputError(f"spike file {os.fspath(path)!r}: provenance/channels has shape {channels.shape}; "
-                               "expected the kept channels, a non-empty 1-D dataset")
+        raise BiosnnInputError(
+            f"spike file {os.fspath(path)!r}: provenance/channels has shape {channels.shape}; "
+            "expected the kept channels, a non-empty 1-D dataset"
+        )
     return int(channels.shape[0])
 
 
@@ -295,7 +320,7 @@ def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None 
     ``continuous_*.h5`` written by :func:`normalize`), spikes at or after ``duration`` (s) dropped and
     counted in ``meta["dropped_spikes"]``; ``samples`` selects sample indices (ascending). The channel
     count is the file's kept channels (normalised files) or 700."""
-    from ..spikes import SpikeTrains
+    from ..core.spikes import SpikeTrains
     from .dataset import SpikeDataset
 
     if not (np.isfinite(duration) and duration > 0):
@@ -321,8 +346,9 @@ def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None 
         times.append(t[inside])
         units.append(u[inside])
         rows.append(position[ids[s[inside]]])
-    spikes = SpikeTrains.from_unsorted(np.concatenate(times), np.concatenate(units), n_channels, duration,
-                                       np.concatenate(rows), int(wanted.size))
+    spikes = SpikeTrains.from_unsorted(
+        np.concatenate(times), np.concatenate(units), n_channels, duration, np.concatenate(rows), int(wanted.size)
+    )
     n_classes = int(labels.max()) + 1 if labels.size else 1
     meta = dict(source=os.path.basename(os.fspath(path)), name=name, dropped_spikes=dropped, duration=duration)
     return SpikeDataset(spikes, labels, n_classes, meta)
@@ -337,7 +363,7 @@ def _events(times, units, sample, cfg: NormalizeConfig, form: str):
     sample, units, times, bins = sample[inside], units[inside], times[inside], bins[inside]
     if form == "binned":
         key = np.sort((sample * cfg.n_channels + units) * cfg.n_bins + bins)
-        key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key      # sort-based unique: fast on ints
+        key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key  # sort-based unique: fast on ints
         return key // (cfg.n_channels * cfg.n_bins), (key // cfg.n_bins) % cfg.n_channels, key % cfg.n_bins
     order = np.argsort(sample * cfg.n_channels + units, kind="stable")
     return sample[order], units[order], times[order]
@@ -347,24 +373,30 @@ def _chunks(files, cfg: NormalizeConfig, chunk: int):
     """``(global sample ids, times, units, sample within chunk, labels)`` over ``files`` in order."""
     offset = 0
     for path in files:
-        for first, times, units, sample, labels in read_chunks(path, chunk=chunk, n_channels=cfg.n_channels,
-                                                               duration=cfg.duration):
+        for first, times, units, sample, labels in read_chunks(
+            path, chunk=chunk, n_channels=cfg.n_channels, duration=cfg.duration
+        ):
             yield offset + first + np.arange(labels.size), times, units, sample, labels
         offset += n_samples(path)
 
 
 # -- memory and disk: sizes known before the work ---------------------------------------------------------
 def _sizes_text(n_total: int, cfg: NormalizeConfig) -> str:
-    return (f"{n_total} samples x {cfg.n_channels} channels (--channels) x {cfg.n_bins} bins (--bins) (lower "
-            "--channels or --bins, or give fewer samples)")
+    return (
+        f"{n_total} samples x {cfg.n_channels} channels (--channels) x {cfg.n_bins} bins (--bins) (lower "
+        "--channels or --bins, or give fewer samples)"
+    )
 
 
 def _counting_bytes(n_total: int, cfg: NormalizeConfig, forms, chunk: int) -> int:
     """Peak bytes of :func:`count_events`: every form's blocks of counts and their concatenation ([S, channels]
     int32, twice), one chunk's bincount (int64) and its int32 copy, the labels and their blocks (int64)."""
     rows, channels = min(chunk, n_total), cfg.n_channels
-    return (2 * len(forms) * n_total * channels * COUNT_BYTES + rows * channels * (INDEX_BYTES + COUNT_BYTES)
-            + 2 * n_total * INDEX_BYTES)
+    return (
+        2 * len(forms) * n_total * channels * COUNT_BYTES
+        + rows * channels * (INDEX_BYTES + COUNT_BYTES)
+        + 2 * n_total * INDEX_BYTES
+    )
 
 
 def _writing_bytes(n_total: int, cfg: NormalizeConfig, forms, chunk: int) -> int:
@@ -385,8 +417,10 @@ def normalize_bytes(n_total: int, cfg: NormalizeConfig, forms=FORMS, chunk: int 
     held = len(forms) * counts + 2 * n_total * INDEX_BYTES
     selecting = held + 2 * counts + 2 * n_total * cfg.n_channels
     edges = cfg.n_bins * INDEX_BYTES if cfg.binning == "digitize" else 0
-    return max(_counting_bytes(n_total, cfg, forms, chunk), selecting,
-               held + _writing_bytes(n_total, cfg, forms, chunk)) + edges
+    return (
+        max(_counting_bytes(n_total, cfg, forms, chunk), selecting, held + _writing_bytes(n_total, cfg, forms, chunk))
+        + edges
+    )
 
 
 def _output_bytes(form: str, sel: Selection, c: np.ndarray, cfg: NormalizeConfig) -> dict:
@@ -398,8 +432,10 @@ def _output_bytes(form: str, sel: Selection, c: np.ndarray, cfg: NormalizeConfig
     if form == "binned":
         return {stage: fixed + n_out * kept * cfg.n_bins for stage in ("part", "norm")}
     part = int(c[np.ix_(sel.samples, sel.channels)].sum(dtype=np.int64))
-    return {stage: fixed + n_out * VLEN_ROW_BYTES + spikes * SPIKE_OUT_BYTES
-            for stage, spikes in (("part", part), ("norm", n_out * int(sel.c_min.sum())))}
+    return {
+        stage: fixed + n_out * VLEN_ROW_BYTES + spikes * SPIKE_OUT_BYTES
+        for stage, spikes in (("part", part), ("norm", n_out * int(sel.c_min.sum())))
+    }
 
 
 def _check_room(directory: Path, n_bytes: int, out_dir) -> None:
@@ -407,9 +443,11 @@ def _check_room(directory: Path, n_bytes: int, out_dir) -> None:
     free space (a write that fails anyway, the space taken meanwhile, is still a clean error: :meth:`_Output.close`)."""
     free = shutil.disk_usage(directory).free
     if n_bytes > free:
-        raise BiosnnInputError(f"--out {str(out_dir)!r}: the normalised files need about {n_bytes / 2 ** 20:.3g} MiB "
-                               f"and its file system has {free / 2 ** 20:.3g} MiB free (no space left on the device); "
-                               "nothing was written")
+        raise BiosnnInputError(
+            f"--out {str(out_dir)!r}: the normalised files need about {n_bytes / 2**20:.3g} MiB "
+            f"and its file system has {free / 2**20:.3g} MiB free (no space left on the device); "
+            "nothing was written"
+        )
 
 
 def _check_repeated(files) -> None:
@@ -420,9 +458,11 @@ def _check_repeated(files) -> None:
         info = os.stat(path)
         key = (info.st_dev, info.st_ino)
         if key in seen:
-            raise BiosnnInputError(f"spike file {str(path)!r} is the same file as {str(seen[key])!r} (given twice, "
-                                   "or under another name or a link): its samples would be counted twice; give each "
-                                   "set (train, test, valid) once")
+            raise BiosnnInputError(
+                f"spike file {str(path)!r} is the same file as {str(seen[key])!r} (given twice, "
+                "or under another name or a link): its samples would be counted twice; give each "
+                "set (train, test, valid) once"
+            )
         seen[key] = path
 
 
@@ -433,7 +473,7 @@ def count_events(files, cfg: NormalizeConfig, forms=FORMS, *, chunk: int = CHUNK
     check_fits(_counting_bytes(n_total, cfg, forms, chunk), f"counting {_sizes_text(n_total, cfg)}", NORMALIZE_HINT)
     blocks = {form: [] for form in forms}
     all_labels = []
-    for ids, times, units, sample, labels in _chunks(files, cfg, chunk):
+    for _ids, times, units, sample, labels in _chunks(files, cfg, chunk):
         for form in forms:
             s, u, _ = _events(times, units, sample, cfg, form)
             block = np.bincount(s * cfg.n_channels + u, minlength=labels.size * cfg.n_channels)
@@ -450,22 +490,23 @@ def counts(files, cfg: NormalizeConfig, form: str, *, chunk: int = CHUNK) -> tup
 
 @dataclass(frozen=True)
 class Selection:
-    samples: np.ndarray        # kept sample ids (global numbering), in order
-    removed: np.ndarray        # sample ids removed to rescue channels
-    channels: np.ndarray       # kept channels (original indices), ascending
-    dropped: np.ndarray        # bad channels dropped
-    c_min: np.ndarray          # per kept channel: its minimum count over the kept samples
+    samples: np.ndarray  # kept sample ids (global numbering), in order
+    removed: np.ndarray  # sample ids removed to rescue channels
+    channels: np.ndarray  # kept channels (original indices), ascending
+    dropped: np.ndarray  # bad channels dropped
+    c_min: np.ndarray  # per kept channel: its minimum count over the kept samples
 
 
 def select(c: np.ndarray, labels: np.ndarray, cfg: NormalizeConfig) -> Selection:
     """Whole -> part (steps 1-3 of the module docstring) on counts ``c [S, N]``."""
     n = c.shape[0]
     if labels.size and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
-        raise BiosnnInputError(f"labels must be class indices in [0, {MAX_CLASSES}), got {labels.min()} .. "
-                               f"{labels.max()}")
+        raise BiosnnInputError(
+            f"labels must be class indices in [0, {MAX_CLASSES}), got {labels.min()} .. {labels.max()}"
+        )
     eligible = np.arange(n)
     if cfg.full_batches:
-        eligible = eligible[:(n // cfg.full_batches) * cfg.full_batches]
+        eligible = eligible[: (n // cfg.full_batches) * cfg.full_batches]
     c_e = c[eligible]
     low = c_e < cfg.theta
     bad = np.flatnonzero(low.any(0))
@@ -489,12 +530,24 @@ def select(c: np.ndarray, labels: np.ndarray, cfg: NormalizeConfig) -> Selection
     present = sizes[sizes > 0]
     smallest = int(present.min()) if present.size else 0
     rng = np.random.default_rng([cfg.seed, 0])
-    balanced = np.sort(np.concatenate([rng.choice(kept[labels[kept] == k], smallest, replace=False)
-                                       for k in np.flatnonzero(sizes)])) if smallest else kept[:0]
+    balanced = (
+        np.sort(
+            np.concatenate(
+                [rng.choice(kept[labels[kept] == k], smallest, replace=False) for k in np.flatnonzero(sizes)]
+            )
+        )
+        if smallest
+        else kept[:0]
+    )
     c_min = c[np.ix_(balanced, channels)].min(0) if balanced.size else np.zeros(channels.size, np.int64)
     silent = c_min == 0
-    return Selection(balanced, eligible[removed], channels[~silent], np.union1d(dropped, channels[silent]),
-                     c_min[~silent].astype(np.int64))
+    return Selection(
+        balanced,
+        eligible[removed],
+        channels[~silent],
+        np.union1d(dropped, channels[silent]),
+        c_min[~silent].astype(np.int64),
+    )
 
 
 # -- writing -------------------------------------------------------------------------------------------
@@ -536,9 +589,12 @@ class _Output:
         self.h5 = h5py.File(path, "w", driver="core", backing_store=False)
         n_out = sel.samples.size
         if form == "binned":
-            self.x = self.h5.create_dataset("X", (n_out, sel.channels.size, cfg.n_bins), np.uint8,
-                                            chunks=_raster_chunks(max(n_out, 1), max(sel.channels.size, 1),
-                                                                  cfg.n_bins))
+            self.x = self.h5.create_dataset(
+                "X",
+                (n_out, sel.channels.size, cfg.n_bins),
+                np.uint8,
+                chunks=_raster_chunks(max(n_out, 1), max(sel.channels.size, 1), cfg.n_bins),
+            )
             self.x.attrs["layout"] = "samples, channels, bins (the published shd_norm layout)"
         else:
             self.times = self.h5.create_dataset("spikes/times", (n_out,), h5py.vlen_dtype(np.float32))
@@ -549,18 +605,18 @@ class _Output:
         if self.form == "binned":
             block = np.zeros((n_rows, self.sel.channels.size, self.cfg.n_bins), np.uint8)
             block[rows - first_row, channels, values.astype(np.int64)] = 1
-            self.x[first_row:first_row + n_rows] = block
+            self.x[first_row : first_row + n_rows] = block
             return
-        order = np.argsort(rows * 2.0 * (values.max(initial=0.0) + 1.0) + values, kind="stable")   # by row, then time
+        order = np.argsort(rows * 2.0 * (values.max(initial=0.0) + 1.0) + values, kind="stable")  # by row, then time
         rows, channels, values = rows[order], channels[order], values[order]
         bounds = np.searchsorted(rows, np.arange(first_row, first_row + n_rows + 1))
         times = np.empty(n_rows, dtype=self.times.dtype)
         units = np.empty(n_rows, dtype=self.units.dtype)
         for k in range(n_rows):
-            times[k] = values[bounds[k]:bounds[k + 1]].astype(np.float32)
-            units[k] = channels[bounds[k]:bounds[k + 1]].astype(np.uint16)
+            times[k] = values[bounds[k] : bounds[k + 1]].astype(np.float32)
+            units[k] = channels[bounds[k] : bounds[k + 1]].astype(np.uint16)
         # write_direct: assignment would stack rows of equal length (every norm sample) into a 2-D array
-        rows_out = np.s_[first_row:first_row + n_rows]
+        rows_out = np.s_[first_row : first_row + n_rows]
         self.times.write_direct(times, np.s_[0:n_rows], rows_out)
         self.units.write_direct(units, np.s_[0:n_rows], rows_out)
 
@@ -569,12 +625,14 @@ class _Output:
         prov = self.h5.create_group("provenance")
         prov.attrs["json"] = json.dumps(provenance, sort_keys=True)
         for name in ("channels", "c_min", "samples", "removed", "dropped"):
-            key = {"samples": "kept_samples", "removed": "removed_samples", "dropped": "dropped_channels"}.get(name, name)
+            key = {"samples": "kept_samples", "removed": "removed_samples", "dropped": "dropped_channels"}.get(
+                name, name
+            )
             prov.create_dataset(key, data=getattr(self.sel, name))
         self.h5.flush()
         image = self.h5.id.get_file_image()
         self.h5.close()
-        with open(self.path, "wb") as handle:        # a full disk: OSError (ENOSPC), the directory then removed
+        with open(self.path, "wb") as handle:  # a full disk: OSError (ENOSPC), the directory then removed
             handle.write(image)
 
     def discard(self) -> None:
@@ -625,8 +683,9 @@ def _fill(plan: dict, files, cfg: NormalizeConfig, chunk: int) -> None:
             outputs["norm"].write(position[ids[s[keep]]], new_channel[u[keep]], t[keep], first_row, n_rows)
 
 
-def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms=FORMS, chunk: int = CHUNK,
-              progress: bool = False) -> dict:
+def normalize(
+    files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms=FORMS, chunk: int = CHUNK, progress: bool = False
+) -> dict:
     """Whole -> part -> norm over ``files`` (train, test[, valid], in that order) into ``out_dir``
     (replaced as a whole when done); returns a summary per form. ``chunk`` samples are read at a time
     (the result does not depend on it)."""
@@ -644,10 +703,14 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
     check_owned_dir(out_dir, NORMALIZE_OWNER, "--out")
     total = sum(n_samples(f) for f in files)
     if cfg.full_batches > total:
-        raise BiosnnInputError(f"full_batches={cfg.full_batches} is more than the {total} samples: nothing would be kept")
+        raise BiosnnInputError(
+            f"full_batches={cfg.full_batches} is more than the {total} samples: nothing would be kept"
+        )
     check_fits(normalize_bytes(total, cfg, forms, chunk), f"normalising {_sizes_text(total, cfg)}", NORMALIZE_HINT)
-    provenance = dict(parameters=asdict(cfg), sources=[{"file": f.name, "sha256": file_digest(f),
-                                                        "samples": n_samples(f)} for f in files])
+    provenance = dict(
+        parameters=asdict(cfg),
+        sources=[{"file": f.name, "sha256": file_digest(f), "samples": n_samples(f)} for f in files],
+    )
     summary = {}
 
     def build(tmp: Path):
@@ -659,23 +722,33 @@ def normalize(files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms
         selections = {form: select(c[form], labels, cfg) for form in forms}
         for form, sel in selections.items():
             if not sel.samples.size or not sel.channels.size:
-                raise BiosnnInputError(f"{form} form: nothing survives the normalisation ({sel.samples.size} samples, "
-                                       f"{sel.channels.size} channels kept with theta={cfg.theta}, "
-                                       f"epsilon={cfg.epsilon}); lower theta or raise epsilon")
+                raise BiosnnInputError(
+                    f"{form} form: nothing survives the normalisation ({sel.samples.size} samples, "
+                    f"{sel.channels.size} channels kept with theta={cfg.theta}, "
+                    f"epsilon={cfg.epsilon}); lower theta or raise epsilon"
+                )
         sizes = [n for form, sel in selections.items() for n in _output_bytes(form, sel, c[form], cfg).values()]
-        del c                                        # the files are built in memory: the counts are done with
-        check_fits(_writing_bytes(total, cfg, forms, chunk) + sum(sizes) + max(sizes),   # + one file's copy
-                   f"building the normalised files ({sum(sizes) / 2 ** 20:.3g} MiB) in memory", NORMALIZE_HINT)
+        del c  # the files are built in memory: the counts are done with
+        check_fits(
+            _writing_bytes(total, cfg, forms, chunk) + sum(sizes) + max(sizes),  # + one file's copy
+            f"building the normalised files ({sum(sizes) / 2**20:.3g} MiB) in memory",
+            NORMALIZE_HINT,
+        )
         _check_room(tmp, sum(sizes), out_dir)
         _write(tmp, files, cfg, selections, provenance, chunk)
         bar.update()
         bar.close()
         for form, sel in selections.items():
             sizes = np.bincount(labels[sel.samples])
-            summary[form] = dict(samples=int(sel.samples.size), channels=int(sel.channels.size),
-                                 bins=cfg.n_bins, per_class=int(sizes[sizes > 0].min()) if sel.samples.size else 0,
-                                 spikes_per_norm_sample=int(sel.c_min.sum()), removed_samples=int(sel.removed.size),
-                                 dropped_channels=int(sel.dropped.size))
+            summary[form] = dict(
+                samples=int(sel.samples.size),
+                channels=int(sel.channels.size),
+                bins=cfg.n_bins,
+                per_class=int(sizes[sizes > 0].min()) if sel.samples.size else 0,
+                spikes_per_norm_sample=int(sel.c_min.sum()),
+                removed_samples=int(sel.removed.size),
+                dropped_channels=int(sel.dropped.size),
+            )
         (tmp / "summary.json").write_text(json.dumps(summary | {"provenance": provenance}, indent=1))
 
     replace_directory(out_dir, build, NORMALIZE_OWNER)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import BiosnnInputError
-from ..inputs import check_generator
-from ..spikes import SpikeTrains
+from ..core.errors import BiosnnInputError
+from ..core.inputs import check_generator
+from ..core.spikes import SpikeTrains
 
 
-def poisson_spike_trains(rng: np.random.Generator, n_units: int, rate: float, duration: float, dt: float,
-                         n_samples: int | None = None, off_grid: bool = True) -> SpikeTrains:
+def poisson_spike_trains(
+    rng: np.random.Generator,
+    n_units: int,
+    rate: float,
+    duration: float,
+    dt: float,
+    n_samples: int | None = None,
+    off_grid: bool = True,
+) -> SpikeTrains:
     """Bernoulli(rate*dt) spikes per unit and step: at most one per step (Brian2's rule).
 
     ``off_grid`` places each spike uniformly in the first half of its step,
@@ -26,12 +33,20 @@ def poisson_spike_trains(rng: np.random.Generator, n_units: int, rate: float, du
     steps, samples, units = np.nonzero(mask)
     offset = rng.uniform(0.0, 0.5, steps.size) if off_grid else np.zeros(steps.size)
     times = (steps + offset) * dt
-    return SpikeTrains.from_unsorted(times, units, n_units, duration,
-                                     samples if n_samples is not None else None, n_samples)
+    return SpikeTrains.from_unsorted(
+        times, units, n_units, duration, samples if n_samples is not None else None, n_samples
+    )
 
 
-def interval_order_task(rng: np.random.Generator, n_samples: int, *, n_steps: int = 40, interval: int = 8,
-                        jitter: int = 1, n_distractors: int = 2):
+def interval_order_task(
+    rng: np.random.Generator,
+    n_samples: int,
+    *,
+    n_steps: int = 40,
+    interval: int = 8,
+    jitter: int = 1,
+    n_distractors: int = 2,
+):
     """Which of two inputs fires first, by ``interval`` +/- ``jitter`` steps? (a timing-only task)
 
     Inputs 0 (A) and 1 (B) fire exactly once per sample; label 1 when A leads,
@@ -55,9 +70,16 @@ def interval_order_task(rng: np.random.Generator, n_samples: int, *, n_steps: in
     return raster, labels.astype(np.int64)
 
 
-def precise_interval_task(rng: np.random.Generator, n_samples: int, *, duration: float = 0.06,
-                          target: float = 20e-3, tolerance: float = 2e-3, margin: float = 6e-3,
-                          n_distractors: int = 2) -> tuple[list, np.ndarray]:
+def precise_interval_task(
+    rng: np.random.Generator,
+    n_samples: int,
+    *,
+    duration: float = 0.06,
+    target: float = 20e-3,
+    tolerance: float = 2e-3,
+    margin: float = 6e-3,
+    n_distractors: int = 2,
+) -> tuple[list, np.ndarray]:
     """Does input B follow input A by ``target`` +/- ``tolerance``? (continuous spike times)
 
     Inputs 0 (A) and 1 (B) fire once per sample; label 1 when ``t_B - t_A`` lies

@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import BiosnnInputError
-from ..inputs import check_generator, check_number
-from ..spikes import SpikeTrains, rank_within
+from ..core.errors import BiosnnInputError
+from ..core.inputs import check_generator, check_number
+from ..core.spikes import SpikeTrains, rank_within
 from .dataset import SpikeDataset
 
 #: the pairs of groups (0, 1), (0, 2), (1, 2) that share their state, class 0, 1, 2
@@ -69,7 +69,7 @@ def _plane_points(rng, n_samples, rate_range, isi_range, margin):
     pending = np.arange(n_samples)
     while pending.size:
         u, v = rng.random(pending.size), rng.random(pending.size)
-        side = np.where(labels[pending] == 1, v - u, u - v)        # class 1: long ISI for its rate
+        side = np.where(labels[pending] == 1, v - u, u - v)  # class 1: long ISI for its rate
         ok = side > margin
         rate[pending[ok]] = rate_range[0] + u[ok] * (rate_range[1] - rate_range[0])
         isi[pending[ok]] = isi_range[0] + v[ok] * (isi_range[1] - isi_range[0])
@@ -96,43 +96,83 @@ def _plane_task(rng, n_samples, n_channels, channels_name, duration, rate_range,
     return labels, rate, isi, events
 
 
-def isi_task(rng: np.random.Generator, n_samples: int, *, n_inputs: int = 10, duration: float = 1.0,
-             rate_range=(0.1, 3.0), isi_range=(1e-3, 100e-3), margin: float = 0.05) -> SpikeDataset:
+def isi_task(
+    rng: np.random.Generator,
+    n_samples: int,
+    *,
+    n_inputs: int = 10,
+    duration: float = 1.0,
+    rate_range=(0.1, 3.0),
+    isi_range=(1e-3, 100e-3),
+    margin: float = 0.05,
+) -> SpikeDataset:
     """Intra-channel interval task (see the module docstring); rates in Hz, times in s."""
-    labels, rate, isi, pairs = _plane_task(rng, n_samples, n_inputs, "n_inputs", duration, rate_range, isi_range,
-                                           margin, longest=lambda isi: 3 * isi)
+    labels, rate, isi, pairs = _plane_task(
+        rng, n_samples, n_inputs, "n_inputs", duration, rate_range, isi_range, margin, longest=lambda isi: 3 * isi
+    )
     duration = float(duration)
-    capacity = np.floor((duration / isi + 1) / 2 - 1e-9).astype(np.int64)   # (2k - 1) isi < duration
+    capacity = np.floor((duration / isi + 1) / 2 - 1e-9).astype(np.int64)  # (2k - 1) isi < duration
     pairs = np.minimum(pairs, capacity[:, None])
     trains = np.repeat(np.arange(n_samples * n_inputs), pairs.ravel())
     u = rng.random(trains.size)
-    position = rank_within(trains, u)            # the pairs of a train in the order of their draws
+    position = rank_within(trains, u)  # the pairs of a train in the order of their draws
     sample = trains // n_inputs
     k = pairs.ravel()[trains]
     first = u * (duration - (2 * k - 1) * isi[sample]) + 2 * position * isi[sample]
     times = np.concatenate([first, first + isi[sample]])
-    spikes = SpikeTrains.from_unsorted(times, np.tile(trains % n_inputs, 2), n_inputs, duration,
-                                       np.tile(sample, 2), n_samples)
-    meta = dict(task="isi", n_inputs=n_inputs, duration=duration, rate_range=list(rate_range),
-                isi_range=list(isi_range), margin=margin, rate=rate.tolist(), isi=isi.tolist())
+    spikes = SpikeTrains.from_unsorted(
+        times, np.tile(trains % n_inputs, 2), n_inputs, duration, np.tile(sample, 2), n_samples
+    )
+    meta = dict(
+        task="isi",
+        n_inputs=n_inputs,
+        duration=duration,
+        rate_range=list(rate_range),
+        isi_range=list(isi_range),
+        margin=margin,
+        rate=rate.tolist(),
+        isi=isi.tolist(),
+    )
     return SpikeDataset(spikes, labels, 2, meta)
 
 
-def ccisi_task(rng: np.random.Generator, n_samples: int, *, n_pairs: int = 10, duration: float = 1.0,
-               rate_range=(0.1, 3.0), isi_range=(1e-3, 100e-3), margin: float = 0.05) -> SpikeDataset:
+def ccisi_task(
+    rng: np.random.Generator,
+    n_samples: int,
+    *,
+    n_pairs: int = 10,
+    duration: float = 1.0,
+    rate_range=(0.1, 3.0),
+    isi_range=(1e-3, 100e-3),
+    margin: float = 0.05,
+) -> SpikeDataset:
     """Cross-channel interval task: channels ``2p`` and ``2p + 1`` of pair ``p`` fire ``ISI`` apart."""
-    labels, rate, isi, events = _plane_task(rng, n_samples, n_pairs, "n_pairs", duration, rate_range, isi_range,
-                                            margin, longest=lambda isi: isi)
+    labels, rate, isi, events = _plane_task(
+        rng, n_samples, n_pairs, "n_pairs", duration, rate_range, isi_range, margin, longest=lambda isi: isi
+    )
     duration = float(duration)
     channel_pair = np.repeat(np.arange(n_samples * n_pairs), events.ravel())
     sample = channel_pair // n_pairs
     first = rng.random(channel_pair.size) * (duration - isi[sample])
     leader = 2 * (channel_pair % n_pairs)
-    spikes = SpikeTrains.from_unsorted(np.concatenate([first, first + isi[sample]]),
-                                       np.concatenate([leader, leader + 1]), 2 * n_pairs, duration,
-                                       np.tile(sample, 2), n_samples)
-    meta = dict(task="ccisi", n_pairs=n_pairs, duration=duration, rate_range=list(rate_range),
-                isi_range=list(isi_range), margin=margin, rate=rate.tolist(), isi=isi.tolist())
+    spikes = SpikeTrains.from_unsorted(
+        np.concatenate([first, first + isi[sample]]),
+        np.concatenate([leader, leader + 1]),
+        2 * n_pairs,
+        duration,
+        np.tile(sample, 2),
+        n_samples,
+    )
+    meta = dict(
+        task="ccisi",
+        n_pairs=n_pairs,
+        duration=duration,
+        rate_range=list(rate_range),
+        isi_range=list(isi_range),
+        margin=margin,
+        rate=rate.tolist(),
+        isi=isi.tolist(),
+    )
     return SpikeDataset(spikes, labels, 2, meta)
 
 
@@ -141,8 +181,16 @@ def coincidence_rates(mixing: float) -> tuple[float, float]:
     return (1 - mixing) * 12 + 5 * mixing, (1 - mixing) * 2 + 5 * mixing
 
 
-def coincidence_task(rng: np.random.Generator, n_samples: int, *, mixing: float = 0.0, n_groups: int = 3,
-                     group_size: int = 20, n_windows: int = 8, window: float = 25e-3) -> SpikeDataset:
+def coincidence_task(
+    rng: np.random.Generator,
+    n_samples: int,
+    *,
+    mixing: float = 0.0,
+    n_groups: int = 3,
+    group_size: int = 20,
+    n_windows: int = 8,
+    window: float = 25e-3,
+) -> SpikeDataset:
     """Which two groups share their ON/OFF state in every window? (see the module docstring)"""
     rng, n_samples = check_generator(rng), _positive_int(n_samples, "n_samples")
     n_windows, group_size = _positive_int(n_windows, "n_windows"), _positive_int(group_size, "group_size")
@@ -154,21 +202,29 @@ def coincidence_task(rng: np.random.Generator, n_samples: int, *, mixing: float 
     if not window > 0:
         raise BiosnnInputError(f"window must be a positive time (s), got {window!r}")
     labels = rng.permutation(np.arange(n_samples) % 3)
-    shared = rng.integers(0, 2, (n_samples, n_windows))                  # 1: the sharing pair is ON
-    pair = np.asarray(COINCIDENCE_PAIRS)[labels]                         # [S, 2]
+    shared = rng.integers(0, 2, (n_samples, n_windows))  # 1: the sharing pair is ON
+    pair = np.asarray(COINCIDENCE_PAIRS)[labels]  # [S, 2]
     in_pair = np.zeros((n_samples, n_groups), bool)
     in_pair[np.arange(n_samples)[:, None], pair] = True
-    state = np.where(in_pair[:, None, :], shared[:, :, None], 1 - shared[:, :, None])   # [S, W, G]
+    state = np.where(in_pair[:, None, :], shared[:, :, None], 1 - shared[:, :, None])  # [S, W, G]
     mu_on, mu_off = coincidence_rates(mixing)
     active = np.minimum(rng.poisson(np.where(state == 1, mu_on, mu_off)), group_size)
     chosen = np.argsort(rng.random((n_samples, n_windows, n_groups, group_size)), axis=-1)
-    fires = np.arange(group_size) < active[..., None]                     # the first `active` of a shuffle
+    fires = np.arange(group_size) < active[..., None]  # the first `active` of a shuffle
     s, w, g, slot = np.nonzero(fires)
     units = g * group_size + chosen[s, w, g, slot]
     times = (w + 0.5) * window
     spikes = SpikeTrains.from_unsorted(times, units, n_groups * group_size, n_windows * window, s, n_samples)
-    meta = dict(task="coincidence", mixing=mixing, n_groups=n_groups, group_size=group_size, n_windows=n_windows,
-                window=window, mu_on=mu_on, mu_off=mu_off)
+    meta = dict(
+        task="coincidence",
+        mixing=mixing,
+        n_groups=n_groups,
+        group_size=group_size,
+        n_windows=n_windows,
+        window=window,
+        mu_on=mu_on,
+        mu_off=mu_off,
+    )
     return SpikeDataset(spikes, labels, 3, meta)
 
 
@@ -186,8 +242,11 @@ def fit_rate_classifier(train: SpikeDataset, *, classifier: str = "logistic", se
 
     if classifier not in RATE_CLASSIFIERS:
         raise BiosnnInputError(f"classifier must be one of {', '.join(RATE_CLASSIFIERS)}, got {classifier!r}")
-    head = (LogisticRegression(max_iter=2000, random_state=seed) if classifier == "logistic" else
-            MLPClassifier((64,), max_iter=2000, early_stopping=True, random_state=seed))
+    head = (
+        LogisticRegression(max_iter=2000, random_state=seed)
+        if classifier == "logistic"
+        else MLPClassifier((64,), max_iter=2000, early_stopping=True, random_state=seed)
+    )
     model = make_pipeline(StandardScaler(), head)
     model.fit(train.counts(), train.labels)
     return model

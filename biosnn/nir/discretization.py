@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..errors import BiosnnInputError
-from ..units import positive_time
+from ..core.errors import BiosnnInputError
+from ..core.units import positive_time
 
-#: the propagators an import can ask for (``biosnn.schedule.DISCRETIZATIONS``)
+#: the propagators an import can ask for (``biosnn.core.schedule.DISCRETIZATIONS``)
 METHODS = ("exact", "euler")
 #: how a spike enters a neuron: NIR's unit-area Dirac, or the frameworks' one-step pulse of amplitude 1
 SPIKES = ("dirac", "pulse")
@@ -74,8 +74,9 @@ class Discretization:
         if self.spikes not in SPIKES:
             raise BiosnnInputError(f"discretization spikes {self.spikes!r}: choose one of {', '.join(SPIKES)}")
         if self.tau_in_file not in TAU_FIELDS:
-            raise BiosnnInputError(f"discretization tau_in_file {self.tau_in_file!r}: choose one of "
-                                   f"{', '.join(TAU_FIELDS)}")
+            raise BiosnnInputError(
+                f"discretization tau_in_file {self.tau_in_file!r}: choose one of {', '.join(TAU_FIELDS)}"
+            )
         if self.reset not in RESET_OVERRIDES:
             raise BiosnnInputError(f"discretization reset {self.reset!r}: choose None (the graph's) or 'subtract'")
         if not isinstance(self.source, str) or not self.source:
@@ -83,28 +84,28 @@ class Discretization:
 
     # -- presets ----------------------------------------------------------
     @classmethod
-    def exact(cls, dt: float, *, spikes: str = "dirac", reset: str | None = None) -> "Discretization":
+    def exact(cls, dt: float, *, spikes: str = "dirac", reset: str | None = None) -> Discretization:
         """NIR's continuous-time semantics (unit-area Dirac spikes), simulated exactly on a grid of ``dt``."""
         return cls("exact", dt, spikes, reset=reset, source="nir")
 
     @classmethod
-    def euler(cls, dt: float, *, spikes: str = "pulse", reset: str | None = None) -> "Discretization":
+    def euler(cls, dt: float, *, spikes: str = "pulse", reset: str | None = None) -> Discretization:
         """Forward Euler at ``dt`` with one-step spike pulses: what discrete-time frameworks compute."""
         return cls("euler", dt, spikes, reset=reset, source="euler")
 
     @classmethod
-    def snntorch(cls) -> "Discretization":
+    def snntorch(cls) -> Discretization:
         """snntorch 1.0: ``beta = 1 - dt / tau`` with ``dt = 1e-4``, ``r = tau / dt``, spikes as pulses."""
         return cls("euler", SNNTORCH_DT, "pulse", source="snntorch")
 
     @classmethod
-    def norse(cls, dt: float = NORSE_DT) -> "Discretization":
+    def norse(cls, dt: float = NORSE_DT) -> Discretization:
         """norse 1.1: Euler at ``dt``; its ``to_nir`` writes ``dt / tau_mem_inv`` (that is ``dt * tau``) in the
         time-constant fields, which this preset reads as such."""
         return cls("euler", dt, "pulse", tau_in_file="dt*tau", source="norse")
 
     @classmethod
-    def spikingjelly(cls, dt: float = SPIKINGJELLY_DT) -> "Discretization":
+    def spikingjelly(cls, dt: float = SPIKINGJELLY_DT) -> Discretization:
         """spikingjelly 2.0: ``H = V + (X - (V - V_reset)) / tau_steps`` at ``dt``, ``tau = tau_steps * dt``."""
         return cls("euler", dt, "pulse", source="spikingjelly")
 
@@ -119,8 +120,11 @@ class Discretization:
         return value / self.dt if self.tau_in_file == "dt*tau" else value
 
     def describe(self) -> str:
-        spikes = ("unit-area Dirac pulses (NIR)" if self.spikes == "dirac"
-                  else f"one-step pulses of amplitude 1 (area dt = {self.dt:g} s)")
+        spikes = (
+            "unit-area Dirac pulses (NIR)"
+            if self.spikes == "dirac"
+            else f"one-step pulses of amplitude 1 (area dt = {self.dt:g} s)"
+        )
         text = f"{self.method} at dt = {self.dt:g} s, spikes as {spikes}"
         if self.tau_in_file == "dt*tau":
             text += "; time-constant fields read as dt*tau"
@@ -133,5 +137,8 @@ class Discretization:
 
 
 #: the preset of each framework whose exported graphs biosnn reads (``Discretization.<name>``)
-FRAMEWORK_PRESETS = {"snntorch": Discretization.snntorch, "norse": Discretization.norse,
-                     "spikingjelly": Discretization.spikingjelly}
+FRAMEWORK_PRESETS = {
+    "snntorch": Discretization.snntorch,
+    "norse": Discretization.norse,
+    "spikingjelly": Discretization.spikingjelly,
+}

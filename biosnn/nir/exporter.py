@@ -1,6 +1,6 @@
 """biosnn network description -> NIR graph, in NIR's own continuous-time semantics.
 
-Each layer of a :class:`~biosnn.network.FeedForwardNet` becomes a neuron node
+Each layer of a :class:`~biosnn.models.network.FeedForwardNet` becomes a neuron node
 fed by a ``Linear`` node (``W_nir = W.T``), with a ``Delay`` node for the hop's
 axonal delays. Spikes are NIR's unit-area Dirac pulses, so the parameters are
 chosen to make the NIR weight the jump per spike, exactly (no rounding):
@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..equations import get_spec
-from ..errors import BiosnnInputError
-from ..network import _ANY_DT, FeedForwardNet
+from ..core.errors import BiosnnInputError
+from ..models import get_spec
+from ..models.network import _ANY_DT, FeedForwardNet
 from .importer import MODEL_KEY, SYNAPSE_KEY, require_nir
 
 #: NIR node type of each exportable model, per synapse kind
@@ -51,8 +51,10 @@ EXPORTS = {
 }
 
 #: what the exporter writes in the graph's metadata
-CONVENTION = ("NIR continuous time, SI seconds; spikes are unit-area Dirac pulses (a spike through W moves the "
-              "membrane by R W / tau); written by biosnn")
+CONVENTION = (
+    "NIR continuous time, SI seconds; spikes are unit-area Dirac pulses (a spike through W moves the "
+    "membrane by R W / tau); written by biosnn"
+)
 
 
 def _text(value) -> str:
@@ -70,42 +72,53 @@ def _neuron(nir, k, layer, params):
     spec = get_spec(layer.model)
     kinds = EXPORTS.get(layer.model)
     if kinds is None:
-        raise BiosnnInputError(f"layer {k} ({layer.model}): NIR has no node for this model; exportable: "
-                               f"{', '.join(EXPORTS)}")
+        raise BiosnnInputError(
+            f"layer {k} ({layer.model}): NIR has no node for this model; exportable: {', '.join(EXPORTS)}"
+        )
     synapse = layer.resolved_synapse()
     if synapse not in kinds:
         raise BiosnnInputError(f"layer {k} ({layer.model}): synapse kind {synapse!r} has no NIR form")
     reset = layer.resolved_reset()
     if spec.threshold is not None and reset != "hard":
-        raise BiosnnInputError(f"layer {k} ({layer.model}): reset {reset!r}; NIR's {kinds[synapse]} resets to v_reset "
-                               "(v = v_reset), so only the hard reset has a NIR form")
+        raise BiosnnInputError(
+            f"layer {k} ({layer.model}): reset {reset!r}; NIR's {kinds[synapse]} resets to v_reset "
+            "(v = v_reset), so only the hard reset has a NIR form"
+        )
     if spec.refractory_parameter and params.get(spec.refractory_parameter, 0.0) != 0.0:
-        raise BiosnnInputError(f"layer {k} ({layer.model}): a refractory period "
-                               f"({spec.refractory_parameter} = {params[spec.refractory_parameter]:g} s); NIR's "
-                               "neurons have none")
+        raise BiosnnInputError(
+            f"layer {k} ({layer.model}): a refractory period "
+            f"({spec.refractory_parameter} = {params[spec.refractory_parameter]:g} s); NIR's "
+            "neurons have none"
+        )
     ci = spec.constant_input
     if ci is not None and ci.gated(params):
-        raise BiosnnInputError(f"layer {k} ({layer.model}): a bias switching on at {ci.onset} = "
-                               f"{params[ci.onset]:g} s; NIR's Affine bias is on from t = 0")
+        raise BiosnnInputError(
+            f"layer {k} ({layer.model}): a bias switching on at {ci.onset} = "
+            f"{params[ci.onset]:g} s; NIR's Affine bias is on from t = 0"
+        )
     n = layer.n
     kind = kinds[synapse]
     meta = {MODEL_KEY: layer.model, SYNAPSE_KEY: synapse}
     if kind in ("IF", "I"):
         if np.any(np.asarray(params["v_rest"]) != 0.0):
-            raise BiosnnInputError(f"layer {k} ({layer.model}): v_rest = {_text(params['v_rest'])}; NIR's {kind} has no "
-                                   f"resting potential (its membrane starts at 0), so only v_rest = 0 has an {kind} form")
+            raise BiosnnInputError(
+                f"layer {k} ({layer.model}): v_rest = {_text(params['v_rest'])}; NIR's {kind} has no "
+                f"resting potential (its membrane starts at 0), so only v_rest = 0 has an {kind} form"
+            )
         if spec.threshold is None:
             return nir.I(r=np.ones(n), metadata=meta)
-        return nir.IF(r=np.ones(n), v_threshold=_full(params["v_th"], n), v_reset=_full(params["v_reset"], n),
-                      metadata=meta)
+        return nir.IF(
+            r=np.ones(n), v_threshold=_full(params["v_th"], n), v_reset=_full(params["v_reset"], n), metadata=meta
+        )
     common = dict(v_leak=_full(params["v_rest"], n))
     if spec.threshold is not None:
         common.update(v_threshold=_full(params["v_th"], n), v_reset=_full(params["v_reset"], n))
     tau_m = _full(params["tau_m"], n)
     if synapse == "current":
         tau_s = _full(params["tau_s"], n)
-        return getattr(nir, kind)(tau_syn=tau_s, tau_mem=tau_m, r=np.ones(n), w_in=tau_s.copy(), **common,
-                                  metadata=meta)
+        return getattr(nir, kind)(
+            tau_syn=tau_s, tau_mem=tau_m, r=np.ones(n), w_in=tau_s.copy(), **common, metadata=meta
+        )
     r = np.ones(n) if synapse == "held" else tau_m.copy()
     return getattr(nir, kind)(tau=tau_m, r=r, **common, metadata=meta)
 
@@ -121,8 +134,10 @@ def _delay_nodes(nir, k, d):
         return nir.Delay(delay=d[:, 0].copy()), None
     if np.all(d == d[:1, :]):
         return None, nir.Delay(delay=d[0, :].copy())
-    raise BiosnnInputError(f"hop {k}: per-synapse delays that differ both along rows and along columns; NIR's Delay "
-                           "delays one signal per element (a presynaptic or a postsynaptic neuron)")
+    raise BiosnnInputError(
+        f"hop {k}: per-synapse delays that differ both along rows and along columns; NIR's Delay "
+        "delays one signal per element (a presynaptic or a postsynaptic neuron)"
+    )
 
 
 def _bias_gain(node, synapse: str) -> np.ndarray:
@@ -150,15 +165,20 @@ def to_nir(net: FeedForwardNet, *, dt: float | None = None):
         spec = get_spec(layer.model)
         for p in spec.parameters:
             if p.default_steps is not None and p.name not in layer.params and dt is None:
-                raise BiosnnInputError(f"layer {k} ({layer.model}): {p.name} defaults to {p.default_steps:g} dt; "
-                                       "pass dt to to_nir or give the value")
+                raise BiosnnInputError(
+                    f"layer {k} ({layer.model}): {p.name} defaults to {p.default_steps:g} dt; "
+                    "pass dt to to_nir or give the value"
+                )
         params = net.resolved_params(k, dt if dt is not None else _ANY_DT)
         neuron = _neuron(nir, k, layer, params)
         before, after = _delay_nodes(nir, k, d)
         linear = _linear_node(nir, w, params.get("bias"), _bias_gain(neuron, layer.resolved_synapse()))
-        chain = ([(f"delay_{k}", before)] if before is not None else []) + [(f"linear_{k}", linear)] + (
-            [(f"delay_post_{k}", after)] if after is not None else []) + [(f"{neuron.__class__.__name__.lower()}_{k}",
-                                                                          neuron)]
+        chain = (
+            ([(f"delay_{k}", before)] if before is not None else [])
+            + [(f"linear_{k}", linear)]
+            + ([(f"delay_post_{k}", after)] if after is not None else [])
+            + [(f"{neuron.__class__.__name__.lower()}_{k}", neuron)]
+        )
         for name, node in chain:
             nodes[name] = node
             edges.append((previous, name))
@@ -166,15 +186,16 @@ def to_nir(net: FeedForwardNet, *, dt: float | None = None):
         n_prev = layer.n
     nodes["output"] = nir.Output(output_type=np.array([n_prev]))
     edges.append((previous, "output"))
-    from .. import __version__
+    from ..core.version import __version__
 
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"source": f"biosnn {__version__}",
-                                                            "convention": CONVENTION})
+    return nir.NIRGraph(
+        nodes=nodes, edges=edges, metadata={"source": f"biosnn {__version__}", "convention": CONVENTION}
+    )
 
 
 def write(path, net: FeedForwardNet, *, dt: float | None = None) -> None:
     """:func:`to_nir` written to ``path`` (``nir.write``, HDF5), through a temporary file."""
-    from ..io import atomic_path, check_output_file
+    from ..core.io import atomic_path, check_output_file
 
     nir = require_nir()
     check_output_file(path, "NIR file")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import BiosnnInputError
+from ..core.errors import BiosnnInputError
 from . import chain
 from .discretization import FRAMEWORK_PRESETS, SNNTORCH_DT, Discretization
 from .importer import framework_alignment
@@ -48,8 +48,14 @@ class Convention:
     accounted: bool = False
 
     def as_dict(self) -> dict:
-        return dict(topic=self.topic, framework=self.framework, nir=self.nir, biosnn=self.biosnn,
-                    consequence=self.consequence, accounted=self.accounted)
+        return dict(
+            topic=self.topic,
+            framework=self.framework,
+            nir=self.nir,
+            biosnn=self.biosnn,
+            consequence=self.consequence,
+            accounted=self.accounted,
+        )
 
 
 @dataclass
@@ -66,7 +72,7 @@ class FrameworkRun:
 
 def layer_lags(imported, *, current_first: bool = True) -> tuple[int, ...]:
     """Steps between a framework step and biosnn's label for each layer (``importer.framework_alignment``): the
-    hop latency (none into a held first layer, one step otherwise: ``biosnn.schedule``) plus one for
+    hop latency (none into a held first layer, one step otherwise: ``biosnn.core.schedule``) plus one for
     current-based layers of a framework that integrates the membrane with the current of the same step."""
     return framework_alignment(imported.held_input, imported.current, current_first=current_first)[1]
 
@@ -169,7 +175,7 @@ def _numbers(imported):
     """``k -> (tau_m, dt/tau, Euler decay, exact decay, tau with the exact decay of the Euler factor)`` of each
     leaky layer (a non-leaky IF or I layer has no membrane time constant, so no tau/dt mapping)."""
     out = {}
-    for k, layer in enumerate(imported.net.layers):
+    for k, _layer in enumerate(imported.net.layers):
         params = imported.net.resolved_params(k, imported.dt)
         if "tau_m" not in params:
             continue
@@ -185,58 +191,92 @@ def common_conventions(framework: str, imported, graph) -> list[Convention]:
     disc = imported.discretization
     source = (graph.metadata or {}).get("source") if isinstance(graph.metadata, dict) else None
     source = source.decode() if isinstance(source, bytes) else source
-    out = [] if not source or framework in str(source) else [Convention(
-        "writer", f"the {framework} preset reads a graph as {framework}'s exporter writes it",
-        f"the graph's metadata says {source!r} wrote it", f"read as {disc.describe()}",
-        f"a graph {framework} did not write may mean something else under {framework}'s reading")]
-    out += [Convention(
-        "spike scaling with dt",
-        f"a spike is the value 1 held for one step: its effect on v is R W dt / tau (dt = {disc.dt:g} s)",
-        "a spike is a Dirac pulse of unit area: R W / tau, whatever dt (the NIR paper's debug notes)",
-        f"read as {disc.describe()}",
-        f"the same graph read with NIR's Dirac spikes moves v {1 / disc.dt:.4g} times further per spike; the "
-        "framework's network is the graph read with one-step pulses", accounted=disc.spikes == "pulse")]
-    for k, (tau, r, beta, exact, tau_exact) in _numbers(imported).items():
-        out.append(Convention(
-            f"tau/dt mapping ({imported.layer_nodes[k]!r})",
-            f"forward Euler: v decays by beta = 1 - dt/tau = {beta:.6g} per step",
-            f"tau = {tau:g} s in continuous time",
-            f"exact: e^(-dt/tau) = {exact:.6g} per step; Euler when asked (the framework's)",
-            f"the framework's per-step decay is the exact decay of tau = {tau_exact:.6g} s, not {tau:g} s "
-            f"({(tau_exact / tau - 1) * 100:+.3g} %): Brian2's exact run of the graph shows what that means",
-            accounted=disc.method == "euler"))
-    out.append(Convention(
-        "latency per hop", "layer l sees layer l-1's spikes in the same step",
-        "no latency (continuous time)",
-        "exact schedule: every hop costs one dt (docs/time_grid.md); a held first layer none",
-        "biosnn's labels are later by the lags of layer_lags(); the comparison shifts them", accounted=True))
+    out = (
+        []
+        if not source or framework in str(source)
+        else [
+            Convention(
+                "writer",
+                f"the {framework} preset reads a graph as {framework}'s exporter writes it",
+                f"the graph's metadata says {source!r} wrote it",
+                f"read as {disc.describe()}",
+                f"a graph {framework} did not write may mean something else under {framework}'s reading",
+            )
+        ]
+    )
+    out += [
+        Convention(
+            "spike scaling with dt",
+            f"a spike is the value 1 held for one step: its effect on v is R W dt / tau (dt = {disc.dt:g} s)",
+            "a spike is a Dirac pulse of unit area: R W / tau, whatever dt (the NIR paper's debug notes)",
+            f"read as {disc.describe()}",
+            f"the same graph read with NIR's Dirac spikes moves v {1 / disc.dt:.4g} times further per spike; the "
+            "framework's network is the graph read with one-step pulses",
+            accounted=disc.spikes == "pulse",
+        )
+    ]
+    for k, (tau, _r, beta, exact, tau_exact) in _numbers(imported).items():
+        out.append(
+            Convention(
+                f"tau/dt mapping ({imported.layer_nodes[k]!r})",
+                f"forward Euler: v decays by beta = 1 - dt/tau = {beta:.6g} per step",
+                f"tau = {tau:g} s in continuous time",
+                f"exact: e^(-dt/tau) = {exact:.6g} per step; Euler when asked (the framework's)",
+                f"the framework's per-step decay is the exact decay of tau = {tau_exact:.6g} s, not {tau:g} s "
+                f"({(tau_exact / tau - 1) * 100:+.3g} %): Brian2's exact run of the graph shows what that means",
+                accounted=disc.method == "euler",
+            )
+        )
+    out.append(
+        Convention(
+            "latency per hop",
+            "layer l sees layer l-1's spikes in the same step",
+            "no latency (continuous time)",
+            "exact schedule: every hop costs one dt (docs/time_grid.md); a held first layer none",
+            "biosnn's labels are later by the lags of layer_lags(); the comparison shifts them",
+            accounted=True,
+        )
+    )
     if any(imported.current):
-        out.append(Convention(
-            "current-based update order",
-            "v integrates the synaptic current already updated with this step's input (semi-implicit)",
-            "tau_syn dI/dt = -I + w_in S, tau_mem dv/dt = (v_leak - v) + R I (one ODE system)",
-            "the ODE step uses the current of the step start (Brian2's explicit update)",
-            "the same recurrence one step later: the comparison adds one step per current-based layer",
-            accounted=True))
-    onsets = [(imported.layer_nodes[k], imported.net.resolved_params(k, disc.dt))
-               for k in range(len(imported.net.layers))]
+        out.append(
+            Convention(
+                "current-based update order",
+                "v integrates the synaptic current already updated with this step's input (semi-implicit)",
+                "tau_syn dI/dt = -I + w_in S, tau_mem dv/dt = (v_leak - v) + R I (one ODE system)",
+                "the ODE step uses the current of the step start (Brian2's explicit update)",
+                "the same recurrence one step later: the comparison adds one step per current-based layer",
+                accounted=True,
+            )
+        )
+    onsets = [
+        (imported.layer_nodes[k], imported.net.resolved_params(k, disc.dt)) for k in range(len(imported.net.layers))
+    ]
     biased = [(node, p) for node, p in onsets if np.any(np.asarray(p.get("bias", 0.0)) != 0.0)]
     if biased:
         when = ", ".join(f"{node!r} from step {int(round(p.get('bias_onset', 0.0) / disc.dt))}" for node, p in biased)
-        out.append(Convention(
-            "bias (constant input)",
-            "Affine's bias is added to every step's input, in every layer from the framework's step 0",
-            "y = W x + b: a constant input current from t = 0",
-            f"the layer's constant input, switched on with its first input: {when}",
-            "biosnn's layer l receives its first input at a later label (the latency per hop); its bias starts "
-            "there too, so the framework's step t is biosnn's label t + lag for the bias as for the spikes (Brian2's "
-            "exact run keeps these onsets); under NIR's own reading (Discretization.exact(dt)) every bias is on "
-            "from t = 0",
-            accounted=disc.spikes == "pulse"))
-    out.append(Convention(
-        "threshold", f"{framework}: spike when v {'>=' if framework == 'spikingjelly' else '>'} v_threshold",
-        "z = 1 when v > v_threshold", "spike when v >= v_th",
-        "differs only when v equals the threshold exactly", accounted=framework == "spikingjelly"))
+        out.append(
+            Convention(
+                "bias (constant input)",
+                "Affine's bias is added to every step's input, in every layer from the framework's step 0",
+                "y = W x + b: a constant input current from t = 0",
+                f"the layer's constant input, switched on with its first input: {when}",
+                "biosnn's layer l receives its first input at a later label (the latency per hop); its bias starts "
+                "there too, so the framework's step t is biosnn's label t + lag for the bias as for the spikes (Brian2's "
+                "exact run keeps these onsets); under NIR's own reading (Discretization.exact(dt)) every bias is on "
+                "from t = 0",
+                accounted=disc.spikes == "pulse",
+            )
+        )
+    out.append(
+        Convention(
+            "threshold",
+            f"{framework}: spike when v {'>=' if framework == 'spikingjelly' else '>'} v_threshold",
+            "z = 1 when v > v_threshold",
+            "spike when v >= v_th",
+            "differs only when v equals the threshold exactly",
+            accounted=framework == "spikingjelly",
+        )
+    )
     return out
 
 
@@ -249,8 +289,10 @@ class Snntorch(Framework):
         """snntorch's importer fixes its step (``SNNTORCH_DT``): a ``dt`` other than that is refused, not
         ignored."""
         if dt is not None and dt != SNNTORCH_DT:
-            raise BiosnnInputError(f"--dt {dt!r}: snntorch 1.0's import_from_nir fixes dt = {SNNTORCH_DT:g} s "
-                                   "(beta = 1 - dt/tau); leave --dt out or give 1e-4")
+            raise BiosnnInputError(
+                f"--dt {dt!r}: snntorch 1.0's import_from_nir fixes dt = {SNNTORCH_DT:g} s "
+                "(beta = 1 - dt/tau); leave --dt out or give 1e-4"
+            )
         return Discretization.snntorch()
 
     def load(self, graph, disc):
@@ -289,7 +331,7 @@ class Snntorch(Framework):
         CubaLIF but ``v_threshold / np.unique(w_scale)[0]`` for every neuron of a LIF: a LIF whose ``w_scale``
         differs between neurons is reported as a convention not accounted (:meth:`conventions`)."""
         scales = []
-        for kind, w in self._w_scales(graph):
+        for _kind, w in self._w_scales(graph):
             if np.allclose(w, 1.0):
                 scales.append(1.0)
             elif np.unique(w).size == 1:
@@ -300,44 +342,85 @@ class Snntorch(Framework):
 
     def conventions(self, graph, imported):
         out = [
-            Convention("time step", "import_from_nir fixes dt = 1e-4 s (beta = 1 - 1e-4/tau)", "no dt",
-                       f"dt = {imported.dt:g} s", "a graph meant for another dt runs at 1e-4 s in snntorch",
-                       accounted=np.isclose(imported.dt, 1e-4)),
-            Convention("reset", "import_from_nir builds Leaky/Synaptic(reset_mechanism='zero', reset_delay=False): "
-                       "v = 0 after a spike, whatever v_reset. A trained Leaky defaults to 'subtract', the threshold "
-                       "removed undecayed in the next step (reset_delay=True), and a Synaptic with 'zero' and "
-                       "reset_delay=True also drops the input of the step after a spike; export_to_nir writes "
-                       "v_reset = 0 for all of them",
-                       "v = v_reset", "hard reset to v_reset (subtract only when imposed)",
-                       "a network trained with snntorch's default resets is not the network its NIR file describes "
-                       "(spikes differ: tests/test_nir_frameworks.py); this report is of the file",
-                       accounted=all(imported.net.resolved_params(k, imported.dt).get("v_reset", 0.0) == 0.0
-                                     for k in range(len(imported.net.layers)))),
-            Convention("weights", "import_from_nir stores Linear weights with torch.Tensor(...) (float32)",
-                       "any precision", "float64",
-                       "membranes differ by float32 rounding of the weights (about 1e-7 relative)"),
-            Convention("v_leak", "import_from_nir refuses v_leak != 0; export_to_nir writes v_leak = 0",
-                       "tau dv/dt = (v_leak - v) + R I", "v_rest = v_leak, the initial state",
-                       "only graphs with v_leak = 0 run in snntorch", accounted=True),
-            Convention("parameter shapes", "export_to_nir with a scalar beta writes 0-d parameter arrays, which "
-                       "NIR 1.0.8's type check refuses; give beta and threshold one value per neuron",
-                       "parameters of the node's shape", "1 or n values", "export fails, no silent change",
-                       accounted=True),
+            Convention(
+                "time step",
+                "import_from_nir fixes dt = 1e-4 s (beta = 1 - 1e-4/tau)",
+                "no dt",
+                f"dt = {imported.dt:g} s",
+                "a graph meant for another dt runs at 1e-4 s in snntorch",
+                accounted=np.isclose(imported.dt, 1e-4),
+            ),
+            Convention(
+                "reset",
+                "import_from_nir builds Leaky/Synaptic(reset_mechanism='zero', reset_delay=False): "
+                "v = 0 after a spike, whatever v_reset. A trained Leaky defaults to 'subtract', the threshold "
+                "removed undecayed in the next step (reset_delay=True), and a Synaptic with 'zero' and "
+                "reset_delay=True also drops the input of the step after a spike; export_to_nir writes "
+                "v_reset = 0 for all of them",
+                "v = v_reset",
+                "hard reset to v_reset (subtract only when imposed)",
+                "a network trained with snntorch's default resets is not the network its NIR file describes "
+                "(spikes differ: tests/test_nir_frameworks.py); this report is of the file",
+                accounted=all(
+                    imported.net.resolved_params(k, imported.dt).get("v_reset", 0.0) == 0.0
+                    for k in range(len(imported.net.layers))
+                ),
+            ),
+            Convention(
+                "weights",
+                "import_from_nir stores Linear weights with torch.Tensor(...) (float32)",
+                "any precision",
+                "float64",
+                "membranes differ by float32 rounding of the weights (about 1e-7 relative)",
+            ),
+            Convention(
+                "v_leak",
+                "import_from_nir refuses v_leak != 0; export_to_nir writes v_leak = 0",
+                "tau dv/dt = (v_leak - v) + R I",
+                "v_rest = v_leak, the initial state",
+                "only graphs with v_leak = 0 run in snntorch",
+                accounted=True,
+            ),
+            Convention(
+                "parameter shapes",
+                "export_to_nir with a scalar beta writes 0-d parameter arrays, which "
+                "NIR 1.0.8's type check refuses; give beta and threshold one value per neuron",
+                "parameters of the node's shape",
+                "1 or n values",
+                "export fails, no silent change",
+                accounted=True,
+            ),
         ]
-        uneven = [imported.layer_nodes[k] for k, (kind, w) in enumerate(self._w_scales(graph))
-                  if kind == "LIF" and np.unique(w).size > 1 and not np.allclose(w, 1.0)]
+        uneven = [
+            imported.layer_nodes[k]
+            for k, (kind, w) in enumerate(self._w_scales(graph))
+            if kind == "LIF" and np.unique(w).size > 1 and not np.allclose(w, 1.0)
+        ]
         if uneven:
-            out.append(Convention("input scaling per neuron", "when r dt/tau differs between a LIF's neurons, "
-                                  "import_from_nir divides every threshold by the first of its values "
-                                  "(np.unique(w_scale)[0])", "R per neuron", "R folds into the weights per neuron",
-                                  f"in {', '.join(map(repr, uneven))} snntorch's neurons with another r dt/tau see "
-                                  "inputs scaled differently from the graph's: spikes may differ",
-                                  accounted=False))
+            out.append(
+                Convention(
+                    "input scaling per neuron",
+                    "when r dt/tau differs between a LIF's neurons, "
+                    "import_from_nir divides every threshold by the first of its values "
+                    "(np.unique(w_scale)[0])",
+                    "R per neuron",
+                    "R folds into the weights per neuron",
+                    f"in {', '.join(map(repr, uneven))} snntorch's neurons with another r dt/tau see "
+                    "inputs scaled differently from the graph's: spikes may differ",
+                    accounted=False,
+                )
+            )
         if any(np.any(np.asarray(s) != 1.0) for s in self.v_scales(graph, imported.discretization)):
-            out.append(Convention("input scaling", "when r dt/tau != 1 import_from_nir divides the threshold by it "
-                                  "instead of scaling the weights", "R scales the input", "R folds into the weights",
-                                  "snntorch's membrane is NIR's divided by r dt/tau; the comparison rescales it",
-                                  accounted=True))
+            out.append(
+                Convention(
+                    "input scaling",
+                    "when r dt/tau != 1 import_from_nir divides the threshold by it instead of scaling the weights",
+                    "R scales the input",
+                    "R folds into the weights",
+                    "snntorch's membrane is NIR's divided by r dt/tau; the comparison rescales it",
+                    accounted=True,
+                )
+            )
         return out
 
 
@@ -360,49 +443,91 @@ class Norse(Framework):
     def conventions(self, graph, imported):
         disc = imported.discretization
         taus = [n for n in graph.nodes.values() if chain.type_name(n) in ("LIF", "CubaLIF", "LI")]
-        written = float(np.ravel(chain.array(getattr(taus[0], "tau", getattr(taus[0], "tau_mem", 0.0))))[0]) \
-            if taus else float("nan")
+        written = (
+            float(np.ravel(chain.array(getattr(taus[0], "tau", getattr(taus[0], "tau_mem", 0.0))))[0])
+            if taus
+            else float("nan")
+        )
         out = [
-            Convention("time-constant fields",
-                       "to_nir writes dt / tau_mem_inv (= dt * tau) in tau, tau_mem and tau_syn; from_nir reads "
-                       "tau_mem_inv = 1 / tau: norse does not re-import its own graphs",
-                       "tau in seconds",
-                       f"read as {'dt * tau' if disc.tau_in_file == 'dt*tau' else 'tau'} "
-                       f"(the file holds {written:g})",
-                       "norse's from_nir of this file runs neurons dt times faster than the trained ones (forward "
-                       "Euler unstable); the framework run below is from_nir of the graph with tau = field / dt",
-                       accounted=disc.tau_in_file == "dt*tau"),
-            Convention("parameters", "from_nir stores parameters and weights as float32 (_to_tensor(...).float())",
-                       "any precision", "float64", "membranes differ by float32 rounding (about 1e-7 relative)"),
-            Convention("input shape", "to_nir keeps the batch dimension in the Input node ([1, n]), which nir.read's "
-                       "type check refuses", "the shape of one sample", "sizes checked along the chain",
-                       "biosnn reads the file without NIR's type check", accounted=True),
-            Convention("initial state", "v starts at v_leak", "not specified", "v starts at v_rest = v_leak",
-                       "none", accounted=True),
+            Convention(
+                "time-constant fields",
+                "to_nir writes dt / tau_mem_inv (= dt * tau) in tau, tau_mem and tau_syn; from_nir reads "
+                "tau_mem_inv = 1 / tau: norse does not re-import its own graphs",
+                "tau in seconds",
+                f"read as {'dt * tau' if disc.tau_in_file == 'dt*tau' else 'tau'} (the file holds {written:g})",
+                "norse's from_nir of this file runs neurons dt times faster than the trained ones (forward "
+                "Euler unstable); the framework run below is from_nir of the graph with tau = field / dt",
+                accounted=disc.tau_in_file == "dt*tau",
+            ),
+            Convention(
+                "parameters",
+                "from_nir stores parameters and weights as float32 (_to_tensor(...).float())",
+                "any precision",
+                "float64",
+                "membranes differ by float32 rounding (about 1e-7 relative)",
+            ),
+            Convention(
+                "input shape",
+                "to_nir keeps the batch dimension in the Input node ([1, n]), which nir.read's type check refuses",
+                "the shape of one sample",
+                "sizes checked along the chain",
+                "biosnn reads the file without NIR's type check",
+                accounted=True,
+            ),
+            Convention(
+                "initial state",
+                "v starts at v_leak",
+                "not specified",
+                "v starts at v_rest = v_leak",
+                "none",
+                accounted=True,
+            ),
         ]
         kinds = {chain.type_name(n) for n in graph.nodes.values()}
         r_not_one = any(np.any(chain.array(n.r) != 1) for n in graph.nodes.values() if chain.type_name(n) == "LIF")
         optional = [
-            Convention("LIF r", "from_nir ignores a LIF node's r (it warns when r != 1)", "tau dv/dt = ... + R I",
-                       "R folds into the weights", "with r != 1 norse's input is not the graph's",
-                       accounted=not r_not_one),
-            Convention("LI", "from_nir has no converter for NIR's LI (to_nir writes LIBoxCell as LI)", "LI node",
-                       "li", "graphs with an LI readout do not run in norse", accounted=True),
-            Convention("CubaLIF synapse", "from_nir builds the synaptic current as an LIBoxCell leaking towards "
-                       "v_leak; norse's own LIFCell adds its input to i in full (i += x, no dt/tau_syn), while "
-                       "to_nir writes it as CubaLIF(w_in = 1, r = 1)",
-                       "tau_syn dI/dt = -I + w_in S", "current synapses, I += a R w_in W / tau_syn",
-                       "a trained LIFCell network and its NIR file differ by a factor tau_syn/dt on the synaptic "
-                       "input", accounted=False),
+            Convention(
+                "LIF r",
+                "from_nir ignores a LIF node's r (it warns when r != 1)",
+                "tau dv/dt = ... + R I",
+                "R folds into the weights",
+                "with r != 1 norse's input is not the graph's",
+                accounted=not r_not_one,
+            ),
+            Convention(
+                "LI",
+                "from_nir has no converter for NIR's LI (to_nir writes LIBoxCell as LI)",
+                "LI node",
+                "li",
+                "graphs with an LI readout do not run in norse",
+                accounted=True,
+            ),
+            Convention(
+                "CubaLIF synapse",
+                "from_nir builds the synaptic current as an LIBoxCell leaking towards "
+                "v_leak; norse's own LIFCell adds its input to i in full (i += x, no dt/tau_syn), while "
+                "to_nir writes it as CubaLIF(w_in = 1, r = 1)",
+                "tau_syn dI/dt = -I + w_in S",
+                "current synapses, I += a R w_in W / tau_syn",
+                "a trained LIFCell network and its NIR file differ by a factor tau_syn/dt on the synaptic input",
+                accounted=False,
+            ),
         ]
-        return out + [c for c in optional if (c.topic == "LI" and "LI" in kinds)
-                      or (c.topic == "CubaLIF synapse" and "CubaLIF" in kinds) or (c.topic == "LIF r" and r_not_one)]
+        return out + [
+            c
+            for c in optional
+            if (c.topic == "LI" and "LI" in kinds)
+            or (c.topic == "CubaLIF synapse" and "CubaLIF" in kinds)
+            or (c.topic == "LIF r" and r_not_one)
+        ]
 
 
 class Spikingjelly(Framework):
     name = "spikingjelly"
-    install = ("spikingjelly>=2.0 (2.0.0: pip install --no-deps --target DIR spikingjelly==2.0.0 loguru==0.7.3 "
-               "and put DIR on PYTHONPATH)")
+    install = (
+        "spikingjelly>=2.0 (2.0.0: pip install --no-deps --target DIR spikingjelly==2.0.0 loguru==0.7.3 "
+        "and put DIR on PYTHONPATH)"
+    )
 
     def missing(self):
         try:
@@ -431,17 +556,40 @@ class Spikingjelly(Framework):
 
     def conventions(self, graph, imported):
         return [
-            Convention("time constants", "tau in steps: H = V + (X - (V - V_reset)) / tau_steps, written as "
-                       "tau = tau_steps * dt; r = 1 (decay_input) or tau_steps", "tau in seconds",
-                       "tau_m = tau", "none beyond the Euler mapping", accounted=True),
-            Convention("leak potential", "the membrane leaks towards V_reset: import_from_nir refuses "
-                       "v_leak != v_reset", "v_leak and v_reset independent", "v_rest = v_leak",
-                       "graphs with v_leak != v_reset do not run in spikingjelly", accounted=True),
-            Convention("reset", "hard reset to V_reset; export_to_nir refuses the soft (subtractive) reset",
-                       "v = v_reset", "hard reset", "none", accounted=True),
-            Convention("CUBALIF", "CUBALIFNode: c = c_decay c + x, v = v_decay v + c (no reset of c), written as "
-                       "CubaLIF(r = tau_mem/dt, w_in = tau_syn/dt)", "CubaLIF", "lif with current synapses",
-                       "none beyond the update order", accounted=True),
+            Convention(
+                "time constants",
+                "tau in steps: H = V + (X - (V - V_reset)) / tau_steps, written as "
+                "tau = tau_steps * dt; r = 1 (decay_input) or tau_steps",
+                "tau in seconds",
+                "tau_m = tau",
+                "none beyond the Euler mapping",
+                accounted=True,
+            ),
+            Convention(
+                "leak potential",
+                "the membrane leaks towards V_reset: import_from_nir refuses v_leak != v_reset",
+                "v_leak and v_reset independent",
+                "v_rest = v_leak",
+                "graphs with v_leak != v_reset do not run in spikingjelly",
+                accounted=True,
+            ),
+            Convention(
+                "reset",
+                "hard reset to V_reset; export_to_nir refuses the soft (subtractive) reset",
+                "v = v_reset",
+                "hard reset",
+                "none",
+                accounted=True,
+            ),
+            Convention(
+                "CUBALIF",
+                "CUBALIFNode: c = c_decay c + x, v = v_decay v + c (no reset of c), written as "
+                "CubaLIF(r = tau_mem/dt, w_in = tau_syn/dt)",
+                "CubaLIF",
+                "lif with current synapses",
+                "none beyond the update order",
+                accounted=True,
+            ),
         ]
 
 

@@ -1,7 +1,7 @@
-"""NIR graph -> :class:`~biosnn.network.FeedForwardNet`, under a stated :class:`Discretization`.
+"""NIR graph -> :class:`~biosnn.models.network.FeedForwardNet`, under a stated :class:`Discretization`.
 
 Each neuron node becomes one biosnn layer of a registered model
-(``biosnn.equations``), each hop (``biosnn/nir/chain.py``) its weight matrix
+(``biosnn.models``), each hop (``biosnn/nir/chain.py``) its weight matrix
 and delays. With NIR's ``LIF`` (Pedersen et al. 2024)::
 
     tau dv/dt = (v_leak - v) + R I(t),   I = W s(t),   v > v_threshold -> v = v_reset
@@ -9,14 +9,14 @@ and delays. With NIR's ``LIF`` (Pedersen et al. 2024)::
 and a spike ``s`` of area ``a`` (``a = 1`` for NIR's Dirac, ``a = dt`` for a
 one-step pulse), one presynaptic spike moves ``v`` by ``a R W / tau``. So the
 layer is biosnn's ``lif`` (``tau_m dv/dt = (v_rest - v) + ...``, ``v += w`` per
-spike: ``equations/lif.py``) with ``tau_m = tau``, ``v_rest = v_leak``,
+spike: ``biosnn/models/lif.py``) with ``tau_m = tau``, ``v_rest = v_leak``,
 ``v_th = v_threshold``, ``v_reset = v_reset``, a hard reset and weights
 ``w_ij = a R_j W_ji / tau``. ``CubaLIF`` (``tau_syn dI/dt = -I + w_in W s``,
 ``tau_mem dv/dt = (v_leak - v) + R I``) is ``lif`` with current synapses
 (``tau_s dI/dt = -I``, ``I += w``, ``tau_m dv/dt = (v_rest - v) + I``): biosnn's
 ``I`` is ``R`` times NIR's, so ``w_ij = a R_j w_in,j W_ji / tau_syn``. ``LI`` and
 ``CubaLI`` are the same without threshold: biosnn's ``li``. NIR's ``IF``
-(``dv/dt = R I``, no leak) is biosnn's ``if`` (``dv/dt = I``: ``equations/if_neuron.py``)
+(``dv/dt = R I``, no leak) is biosnn's ``if`` (``dv/dt = I``: ``biosnn/models/if_neuron.py``)
 with ``v_th = v_threshold``, ``v_reset = v_reset``, ``v`` starting at 0, a hard
 reset and weights ``w_ij = a R_j W_ji`` (no tau divides them); NIR's ``I`` (the
 same without threshold) is biosnn's non-spiking ``integrator``, read by its membrane.
@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..equations import get_spec
-from ..errors import BiosnnInputError
-from ..network import FeedForwardNet, LayerSpec
+from ..core.errors import BiosnnInputError
+from ..models import get_spec
+from ..models.network import FeedForwardNet, LayerSpec
 from . import chain
 from .discretization import Discretization
 
@@ -64,8 +64,14 @@ SYNAPSE_KEY = "biosnn_synapse"
 DT_TAU_MAX_TAU = 1.0
 
 #: registered models a node of each type may carry (through ``MODEL_KEY``): same equations, same parameters
-MODELS_OF = {"LIF": ("lif", "plif"), "CubaLIF": ("lif", "plif"), "LI": ("li",), "CubaLI": ("li",), "IF": ("if",),
-             "I": ("integrator",)}
+MODELS_OF = {
+    "LIF": ("lif", "plif"),
+    "CubaLIF": ("lif", "plif"),
+    "LI": ("li",),
+    "CubaLI": ("li",),
+    "IF": ("if",),
+    "I": ("integrator",),
+}
 
 
 def require_nir():
@@ -73,8 +79,9 @@ def require_nir():
     try:
         import nir
     except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError("biosnn's NIR bridge needs the nir package: pip install 'biosnn[nir]' "
-                          "(nir==1.0.8, nirtorch==2.6)") from None
+        raise ImportError(
+            "biosnn's NIR bridge needs the nir package: pip install 'biosnn[nir]' (nir==1.0.8, nirtorch==2.6)"
+        ) from None
     return nir
 
 
@@ -92,7 +99,7 @@ def read(path):
     against the ``[n]`` of the next node."""
     import h5py
 
-    from ..io import check_hdf5, check_input_file
+    from ..core.io import check_hdf5, check_input_file
 
     nir = require_nir()
     path = os.fspath(check_input_file(path, "NIR"))
@@ -105,8 +112,7 @@ def read(path):
     except BiosnnInputError:
         raise
     except Exception as err:  # h5py and nir raise many kinds for a malformed file
-        raise BiosnnInputError(f"NIR file {path!r} is not a readable NIR graph ({type(err).__name__}: {err})") \
-            from None
+        raise BiosnnInputError(f"NIR file {path!r} is not a readable NIR graph ({type(err).__name__}: {err})") from None
 
 
 #: node fields that hold words, not numbers: a convolution's padding may be "same" or "valid", metadata is
@@ -119,8 +125,11 @@ def _not_numbers(value) -> str | None:
     if isinstance(value, (str, bytes)):
         return f"the text {value[:40]!r}"
     if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
-        return f"values of type {value.dtype} ({value.ravel()[:1].tolist()}...)" if value.size else \
-            f"values of type {value.dtype}"
+        return (
+            f"values of type {value.dtype} ({value.ravel()[:1].tolist()}...)"
+            if value.size
+            else f"values of type {value.dtype}"
+        )
     return None
 
 
@@ -137,8 +146,9 @@ def check_numbers(graph) -> None:
                 found = _not_numbers(item)
                 if found:
                     where = field_name if key is None else f"{field_name}[{key!r}]"
-                    raise BiosnnInputError(f"NIR node {name!r} ({chain.type_name(node)}): {where} holds {found}; "
-                                           "expected numbers")
+                    raise BiosnnInputError(
+                        f"NIR node {name!r} ({chain.type_name(node)}): {where} holds {found}; expected numbers"
+                    )
 
 
 def _metadata(node) -> dict:
@@ -155,11 +165,11 @@ def _metadata(node) -> dict:
 @dataclass
 class _Layer:
     spec: LayerSpec
-    scale: np.ndarray             # per postsynaptic neuron: weight = (M * scale[:, None]).T
+    scale: np.ndarray  # per postsynaptic neuron: weight = (M * scale[:, None]).T
     held: bool
     current: bool
     note: str
-    bias_gain: np.ndarray         # per neuron: biosnn's bias = bias_gain * the hop's constant term (R, or R w_in)
+    bias_gain: np.ndarray  # per neuron: biosnn's bias = bias_gain * the hop's constant term (R, or R w_in)
 
 
 def framework_alignment(held_input: bool, current, *, current_first: bool = True) -> tuple[tuple, tuple]:
@@ -167,7 +177,7 @@ def framework_alignment(held_input: bool, current, *, current_first: bool = True
     in biosnn, and the steps between a framework step and biosnn's label of the same layer.
 
     A framework propagates within a step; biosnn's exact schedule costs one step per hop (none into a held first
-    layer: ``biosnn.schedule``), and a framework that integrates a current-based membrane with the current of
+    layer: ``biosnn.core.schedule``), and a framework that integrates a current-based membrane with the current of
     the same step is one more step ahead of biosnn's layer (whose ODE step reads the current of the step start),
     so ``lag = arrival + 1`` for a current-based layer and ``arrival`` of the next layer is ``lag + 1``."""
     arrivals, lags, lag = [], [], 0
@@ -189,7 +199,8 @@ def _uniform(name, kind, fields: str, value, n) -> float:
         raise BiosnnInputError(
             f"NIR node {name!r} ({kind}): {fields} differs between neurons ({arr.min():g} .. {arr.max():g}); "
             "biosnn's layer has one time constant for all its neurons (r, w_in, thresholds, leak and reset "
-            "potentials may differ)")
+            "potentials may differ)"
+        )
     return float(arr[0])
 
 
@@ -219,15 +230,22 @@ def _time_constant(name, kind, fields, value, n, disc: Discretization) -> float:
         raise BiosnnInputError(
             f"NIR node {name!r} ({kind}): {fields} = {field_value!r} is not below dt = {disc.dt!r} s, so it cannot be "
             f"norse 1.1.0's dt * tau (that would be tau = {field_value / disc.dt:g} s >= {DT_TAU_MAX_TAU:g} s): the "
-            "file holds tau itself; read it with Discretization.euler(dt) or check the dt it was written with")
+            "file holds tau itself; read it with Discretization.euler(dt) or check the dt it was written with"
+        )
     tau = disc.tau(field_value)
     if not tau > 0:
         raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} = {tau!r} s; a time constant must be > 0")
     if disc.method == "euler" and tau < disc.dt:
-        hint = ("; norse 1.1.0's to_nir writes dt/tau_mem_inv (= dt*tau) in its time-constant fields: read its "
-                "graphs with Discretization.norse(dt)" if disc.tau_in_file == "tau" else "")
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} = {tau!r} s is shorter than dt = {disc.dt!r} s: "
-                               f"forward Euler overshoots (dt/tau = {disc.dt / tau:.3g}){hint}")
+        hint = (
+            "; norse 1.1.0's to_nir writes dt/tau_mem_inv (= dt*tau) in its time-constant fields: read its "
+            "graphs with Discretization.norse(dt)"
+            if disc.tau_in_file == "tau"
+            else ""
+        )
+        raise BiosnnInputError(
+            f"NIR node {name!r} ({kind}): {fields} = {tau!r} s is shorter than dt = {disc.dt!r} s: "
+            f"forward Euler overshoots (dt/tau = {disc.dt / tau:.3g}){hint}"
+        )
     return tau
 
 
@@ -237,8 +255,10 @@ def _model(name, kind, node) -> str:
     if wanted is None:
         return allowed[0]
     if wanted not in allowed:
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): its metadata names the model {wanted!r}; a {kind} node "
-                               f"can be one of {', '.join(allowed)}")
+        raise BiosnnInputError(
+            f"NIR node {name!r} ({kind}): its metadata names the model {wanted!r}; a {kind} node "
+            f"can be one of {', '.join(allowed)}"
+        )
     return wanted
 
 
@@ -263,8 +283,10 @@ def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bo
         reset = disc.reset or "hard"
     held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
     if held_by_metadata and (k > 0 or current):
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
-                               "layer of delta-type input can take")
+        raise BiosnnInputError(
+            f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
+            "layer of delta-type input can take"
+        )
     held = not current and k == 0 and "held" in spec.synapses and (held_by_metadata or disc.spikes == "pulse")
     area = disc.spike_area
     area_text = "1, a Dirac" if disc.spikes == "dirac" else f"dt = {disc.dt:g} s, a one-step pulse"
@@ -320,16 +342,20 @@ def _non_leaky(name, node, n, k, disc, *, spiking: bool) -> _Layer:
     model = _model(name, kind, node)
     spec = get_spec(model)
     r = _per_neuron(name, kind, "r", node.r, n)
-    params, reset = {"v_rest": 0.0}, None                 # v starts at 0: NIR's IF and I have no rest
+    params, reset = {"v_rest": 0.0}, None  # v starts at 0: NIR's IF and I have no rest
     if spiking:
         v_reset = np.zeros_like(np.asarray(node.v_threshold, np.float64)) if node.v_reset is None else node.v_reset
-        params.update(v_th=_one_or_each(name, kind, "v_threshold", node.v_threshold, n),
-                      v_reset=_one_or_each(name, kind, "v_reset", v_reset, n))  # None: nir's default, 0
+        params.update(
+            v_th=_one_or_each(name, kind, "v_threshold", node.v_threshold, n),
+            v_reset=_one_or_each(name, kind, "v_reset", v_reset, n),
+        )  # None: nir's default, 0
         reset = disc.reset or "hard"
     held_by_metadata = _metadata(node).get(SYNAPSE_KEY) == "held"
     if held_by_metadata and k > 0:
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
-                               "layer of delta-type input can take")
+        raise BiosnnInputError(
+            f"NIR node {name!r} ({kind}): metadata asks for a held drive, which only the first "
+            "layer of delta-type input can take"
+        )
     held = k == 0 and (held_by_metadata or disc.spikes == "pulse")
     area = disc.spike_area
     area_text = "1, a Dirac" if disc.spikes == "dirac" else f"dt = {disc.dt:g} s, a one-step pulse"
@@ -340,8 +366,11 @@ def _non_leaky(name, node, n, k, disc, *, spiking: bool) -> _Layer:
         scale, synapse = area * r, "delta"
         how = f"delta synapses, v += a R W per spike (a = {area_text})"
     layer = _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc)
-    what = (f"{reset} reset, fires at v >= v_th where NIR's IF needs v > v_threshold" if spiking
-            else "no threshold, read by its membrane")
+    what = (
+        f"{reset} reset, fires at v >= v_th where NIR's IF needs v > v_threshold"
+        if spiking
+        else "no threshold, read by its membrane"
+    )
     note = f"{kind} {name!r} -> {model} ({n} neurons, no leak, {what}): {how}"
     return _Layer(layer, scale, held, False, note, r)
 
@@ -362,7 +391,7 @@ NEURON_CONVERTERS = {"LIF": _lif, "CubaLIF": _cuba_lif, "LI": _li, "CubaLI": _cu
 class ImportedNetwork:
     """A NIR graph read into biosnn: the network description and how it was read.
 
-    ``net``: the :class:`~biosnn.network.FeedForwardNet` both backends run;
+    ``net``: the :class:`~biosnn.models.network.FeedForwardNet` both backends run;
     ``layer_nodes``: the NIR node behind each layer; ``input_shape``: the shape of one
     input sample (flattened in C order into ``net.n_inputs``); ``held_input``: whether the
     first layer takes the input raster as a held drive (one-step pulses);
@@ -383,16 +412,16 @@ class ImportedNetwork:
 
     def raster(self, inputs) -> np.ndarray:
         """The input as a float64 raster ``[T, B, n_inputs]`` on the grid: a ``[T, n]`` or ``[T, B, n]`` array
-        (``[T, B, *input_shape]`` too) of spike counts, or :class:`~biosnn.spikes.SpikeTrains`."""
-        from ..schedule import timestep
-        from ..spikes import SpikeTrains
+        (``[T, B, *input_shape]`` too) of spike counts, or :class:`~biosnn.core.spikes.SpikeTrains`."""
+        from ..core.schedule import timestep
+        from ..core.spikes import SpikeTrains
 
         n = self.net.n_inputs
         if isinstance(inputs, SpikeTrains):
             if inputs.n_units != n:
                 raise BiosnnInputError(f"input spikes have {inputs.n_units} units; the graph takes {n}")
             return inputs.to_raster(self.dt, int(timestep(inputs.duration, self.dt)))
-        from ..inputs import as_numpy
+        from ..core.inputs import as_numpy
 
         x = np.asarray(as_numpy(inputs))
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
@@ -408,12 +437,21 @@ class ImportedNetwork:
             raise BiosnnInputError("input raster: expected spike counts (non-negative whole numbers)")
         return x
 
-    def simulate(self, inputs, *, backend: str = "brian2", extra_steps: int = 0, method: str | None = None,
-                 target: str | None = None, dtype: str = "float64", record: bool = True):
+    def simulate(
+        self,
+        inputs,
+        *,
+        backend: str = "brian2",
+        extra_steps: int = 0,
+        method: str | None = None,
+        target: str | None = None,
+        dtype: str = "float64",
+        record: bool = True,
+    ):
         """Run the imported network on ``inputs`` (see :meth:`raster`) for ``T + extra_steps`` steps of ``dt``
-        with ``method`` (default: the import's); one :class:`~biosnn.activity.LayerActivity` per layer."""
+        with ``method`` (default: the import's); one :class:`~biosnn.core.activity.LayerActivity` per layer."""
+        from ..core.spikes import SpikeTrains
         from ..simulation import simulate_network
-        from ..spikes import SpikeTrains
 
         x = self.raster(inputs)
         if isinstance(extra_steps, bool) or not isinstance(extra_steps, (int, np.integer)) or extra_steps < 0:
@@ -424,12 +462,21 @@ class ImportedNetwork:
             stimulus = x
         else:
             if np.any(x > 1):
-                raise BiosnnInputError("input raster: more than one spike of a unit in one step; biosnn's spike "
-                                       "inputs carry one per step")
+                raise BiosnnInputError(
+                    "input raster: more than one spike of a unit in one step; biosnn's spike inputs carry one per step"
+                )
             stimulus = SpikeTrains.from_raster(x, self.dt)
-        return simulate_network(self.net, stimulus, backend=backend, dt=self.dt, duration=x.shape[0] * self.dt,
-                                discretization=method or self.discretization.method, dtype=dtype, record=record,
-                                target=target)
+        return simulate_network(
+            self.net,
+            stimulus,
+            backend=backend,
+            dt=self.dt,
+            duration=x.shape[0] * self.dt,
+            discretization=method or self.discretization.method,
+            dtype=dtype,
+            record=record,
+            target=target,
+        )
 
 
 def _with_bias(name, node, layer: _Layer, constant: np.ndarray, arrival: int, disc: Discretization) -> _Layer:
@@ -441,12 +488,23 @@ def _with_bias(name, node, layer: _Layer, constant: np.ndarray, arrival: int, di
     onset = arrival if disc.spikes == "pulse" else 0
     if onset:
         params["bias_onset"] = onset * disc.dt
-    spec = _checked_layer(name, kind, get_spec(layer.spec.model), layer.spec.n, params, layer.spec.synapse,
-                          layer.spec.reset, layer.scale, disc)
+    spec = _checked_layer(
+        name,
+        kind,
+        get_spec(layer.spec.model),
+        layer.spec.n,
+        params,
+        layer.spec.synapse,
+        layer.spec.reset,
+        layer.scale,
+        disc,
+    )
     where = "its synaptic current (tau_syn dI/dt = w_in b - I)" if layer.current else "its membrane"
-    when = (f"from step {onset} (its first input's arrival: the framework's step 0)" if onset else "from t = 0")
-    note = (f"{layer.note}; the biases of its hop (Affine, Conv; |b| <= {np.max(np.abs(constant)):g}) are a "
-            f"constant input to {where}, {when}")
+    when = f"from step {onset} (its first input's arrival: the framework's step 0)" if onset else "from t = 0"
+    note = (
+        f"{layer.note}; the biases of its hop (Affine, Conv; |b| <= {np.max(np.abs(constant)):g}) are a "
+        f"constant input to {where}, {when}"
+    )
     return _Layer(spec, layer.scale, layer.held, layer.current, note, layer.bias_gain)
 
 
@@ -462,8 +520,12 @@ def _check_layer_memory(name: str, node, hop: chain.Hop, n: int) -> None:
     entries = PER_NEURON_ARRAYS * n + (synapses if hop.matrix is None else 0) + 2 * synapses
     if hop.post_delay is not None:
         entries += 2 * synapses
-    chain.check_dense(name, chain.type_name(node), entries, f"a layer of {n} neurons fed by {hop.n_in} "
-                      "(its weights, delays and parameters)")
+    chain.check_dense(
+        name,
+        chain.type_name(node),
+        entries,
+        f"a layer of {n} neurons fed by {hop.n_in} (its weights, delays and parameters)",
+    )
 
 
 def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
@@ -474,9 +536,11 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
     ``snntorch()``, ``norse(dt)``, ``spikingjelly(dt)``); there is no default.
     """
     if not isinstance(discretization, Discretization):
-        raise BiosnnInputError("from_nir: state the discretization the graph came from: "
-                               "biosnn.nir.Discretization.exact(dt), .euler(dt), .snntorch(), .norse(dt) or "
-                               f".spikingjelly(dt); got {discretization!r}")
+        raise BiosnnInputError(
+            "from_nir: state the discretization the graph came from: "
+            "biosnn.nir.Discretization.exact(dt), .euler(dt), .snntorch(), .norse(dt) or "
+            f".spikingjelly(dt); got {discretization!r}"
+        )
     if isinstance(graph, (str, os.PathLike)):
         graph = read(graph)
     if chain.type_name(graph) != "NIRGraph":
@@ -488,8 +552,9 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
     for k, (hop, name) in enumerate(zip(hops, neuron_names)):
         n = hop.matrix.shape[0] if hop.matrix is not None else hop.n_in
         _check_layer_memory(name, graph.nodes[name], hop, n)
-        converted.append(NEURON_CONVERTERS[chain.type_name(graph.nodes[name])](name, graph.nodes[name], n, k,
-                                                                              discretization))
+        converted.append(
+            NEURON_CONVERTERS[chain.type_name(graph.nodes[name])](name, graph.nodes[name], n, k, discretization)
+        )
     arrivals, _ = framework_alignment(converted[0].held, [layer.current for layer in converted])
     for k, (hop, name, layer) in enumerate(zip(hops, neuron_names, converted)):
         m = hop.matrix if hop.matrix is not None else np.eye(hop.n_in)
@@ -497,8 +562,10 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
         if hop.bias is not None:
             layer = _with_bias(name, graph.nodes[name], layer, hop.bias, arrivals[k], discretization)
         if layer.held and (hop.pre_delay is not None or hop.post_delay is not None):
-            raise BiosnnInputError(f"NIR node {name!r}: a Delay on the graph's input into a first layer that takes "
-                                   "the input as a held drive (one-step pulses); delay the input raster instead")
+            raise BiosnnInputError(
+                f"NIR node {name!r}: a Delay on the graph's input into a first layer that takes "
+                "the input as a held drive (one-step pulses); delay the input raster instead"
+            )
         layers.append(layer.spec)
         weights.append((m * layer.scale[:, None]).T.copy())
         if hop.post_delay is not None:
@@ -508,14 +575,22 @@ def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
             delays.append(hop.pre_delay)
         notes.append(layer.note)
         if hop.pre_delay is not None or hop.post_delay is not None:
-            notes.append(f"  delays into {name!r}: "
-                         + ("per presynaptic neuron" if hop.post_delay is None else "per synapse")
-                         + f", {np.max(delays[-1]):g} s at most")
+            notes.append(
+                f"  delays into {name!r}: "
+                + ("per presynaptic neuron" if hop.post_delay is None else "per synapse")
+                + f", {np.max(delays[-1]):g} s at most"
+            )
     try:
         net = FeedForwardNet(int(np.prod(shape, dtype=np.int64)), tuple(layers), tuple(weights), tuple(delays))
     except BiosnnInputError as err:
         raise BiosnnInputError(f"NIR graph ({' -> '.join(neuron_names)}): {err}") from None
     notes.insert(0, f"read as {discretization.describe()}")
-    return ImportedNetwork(net, discretization, tuple(neuron_names), chain.sample_shape(graph, order),
-                           converted[0].held,
-                           tuple(layer.current for layer in converted), tuple(notes))
+    return ImportedNetwork(
+        net,
+        discretization,
+        tuple(neuron_names),
+        chain.sample_shape(graph, order),
+        converted[0].held,
+        tuple(layer.current for layer in converted),
+        tuple(notes),
+    )

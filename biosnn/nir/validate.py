@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compare import V_TOLERANCE, compare_activities, max_abs_difference
-from ..errors import BiosnnInputError
+from ..core.errors import BiosnnInputError
+from ..equivalence.contract import V_TOLERANCE, compare_activities, max_abs_difference
 from .discretization import Discretization
 from .frameworks import FRAMEWORKS, common_conventions, layer_lags
 from .importer import from_nir, read
@@ -56,10 +56,17 @@ class LayerAgreement:
         return self.only_framework == 0 and self.only_biosnn == 0
 
     def as_dict(self) -> dict:
-        return dict(node=self.node, lag=self.lag, n_framework=self.n_framework, n_biosnn=self.n_biosnn,
-                    only_framework=self.only_framework, only_biosnn=self.only_biosnn,
-                    first_mismatch=self.first_mismatch, max_abs_dv=self.max_abs_dv,
-                    spikes_identical=self.spikes_identical)
+        return dict(
+            node=self.node,
+            lag=self.lag,
+            n_framework=self.n_framework,
+            n_biosnn=self.n_biosnn,
+            only_framework=self.only_framework,
+            only_biosnn=self.only_biosnn,
+            first_mismatch=self.first_mismatch,
+            max_abs_dv=self.max_abs_dv,
+            spikes_identical=self.spikes_identical,
+        )
 
 
 def _keys(raster: np.ndarray) -> set:
@@ -75,12 +82,24 @@ def compare_framework(run, activities, imported, lags, n_steps: int) -> list[Lay
         keep = (activity.spike_steps >= lag) & (activity.spike_steps < lag + n_steps)
         spikes[activity.spike_steps[keep] - lag, activity.spike_samples[keep], activity.spike_units[keep]] = 1
         fw, ours = _keys(run.spikes[k] > 0), _keys(spikes)
-        v_ours = activity.v[lag + 1: lag + 1 + n_steps]
+        v_ours = activity.v[lag + 1 : lag + 1 + n_steps]
         dv = max_abs_difference(run.v[k] * run.v_scale[k], v_ours)
-        only = sorted([(s, u, t, "framework") for s, u, t in fw - ours]
-                      + [(s, u, t, "biosnn") for s, u, t in ours - fw], key=lambda x: (x[2], x[0], x[1]))
-        out.append(LayerAgreement(imported.layer_nodes[k], lag, len(fw), len(ours), len(fw - ours), len(ours - fw),
-                                  only[0] if only else None, dv))
+        only = sorted(
+            [(s, u, t, "framework") for s, u, t in fw - ours] + [(s, u, t, "biosnn") for s, u, t in ours - fw],
+            key=lambda x: (x[2], x[0], x[1]),
+        )
+        out.append(
+            LayerAgreement(
+                imported.layer_nodes[k],
+                lag,
+                len(fw),
+                len(ours),
+                len(fw - ours),
+                len(ours - fw),
+                only[0] if only else None,
+                dv,
+            )
+        )
     return out
 
 
@@ -96,10 +115,17 @@ def nothing_to_compare(agreements, imported) -> bool:
     return bool(spiking) and all(a.n_framework == 0 and a.n_biosnn == 0 for a in spiking)
 
 
-def validate_nir(graph, inputs, *, framework: str, discretization: Discretization | None = None,
-                 dt: float | None = None, target: str | None = None) -> dict:
+def validate_nir(
+    graph,
+    inputs,
+    *,
+    framework: str,
+    discretization: Discretization | None = None,
+    dt: float | None = None,
+    target: str | None = None,
+) -> dict:
     """Run ``graph`` (a ``nir.NIRGraph`` or a ``.nir`` path) on ``inputs`` (a ``[T, n]`` / ``[T, B, n]`` spike
-    raster or :class:`~biosnn.spikes.SpikeTrains`) through ``framework`` and biosnn; the report as a dict.
+    raster or :class:`~biosnn.core.spikes.SpikeTrains`) through ``framework`` and biosnn; the report as a dict.
 
     ``discretization`` defaults to the framework's preset (``dt``: the step it ran at, for norse and
     spikingjelly)."""
@@ -121,12 +147,22 @@ def validate_nir(graph, inputs, *, framework: str, discretization: Discretizatio
     mirror = imported.simulate(raster, backend="torch", extra_steps=extra)
     brian = imported.simulate(raster, backend="brian2", extra_steps=extra, target=target)
     contract = [compare_activities(a, b) for a, b in zip(mirror, brian)]
-    exact = imported.simulate(raster, backend="brian2", extra_steps=extra, method="exact", target=target) \
-        if disc.method != "exact" else None
+    exact = (
+        imported.simulate(raster, backend="brian2", extra_steps=extra, method="exact", target=target)
+        if disc.method != "exact"
+        else None
+    )
 
-    report = dict(framework=framework, discretization=disc.as_dict(), notes=list(imported.notes),
-                  layers=list(imported.layer_nodes), lags=list(lags), n_steps=n_steps, batch=int(raster.shape[1]),
-                  conventions=[c.as_dict() for c in conventions])
+    report = dict(
+        framework=framework,
+        discretization=disc.as_dict(),
+        notes=list(imported.notes),
+        layers=list(imported.layer_nodes),
+        lags=list(lags),
+        n_steps=n_steps,
+        batch=int(raster.shape[1]),
+        conventions=[c.as_dict() for c in conventions],
+    )
     report["mirror_vs_brian2"] = [dict(node=n, **a.as_dict()) for n, a in zip(imported.layer_nodes, contract)]
     report["contract_holds"] = all(a.passes(V_TOLERANCE) for a in contract)
     try:
@@ -136,33 +172,44 @@ def validate_nir(graph, inputs, *, framework: str, discretization: Discretizatio
         run = None
     if run is not None:
         if len(run.spikes) != len(imported.layer_nodes):
-            report["framework_error"] = (f"the framework ran {len(run.spikes)} neuron layers; the graph has "
-                                         f"{len(imported.layer_nodes)}")
+            report["framework_error"] = (
+                f"the framework ran {len(run.spikes)} neuron layers; the graph has {len(imported.layer_nodes)}"
+            )
         else:
             tolerance = FLOAT64_TOLERANCE if framework == "spikingjelly" else FLOAT32_TOLERANCE
             vs_mirror = compare_framework(run, mirror, imported, lags, n_steps)
             vs_brian = compare_framework(run, brian, imported, lags, n_steps)
-            report.update(framework_tolerance=tolerance, printed=run.printed.strip(),
-                          framework_vs_mirror=[a.as_dict() for a in vs_mirror],
-                          framework_vs_brian2=[a.as_dict() for a in vs_brian])
+            report.update(
+                framework_tolerance=tolerance,
+                printed=run.printed.strip(),
+                framework_vs_mirror=[a.as_dict() for a in vs_mirror],
+                framework_vs_brian2=[a.as_dict() for a in vs_brian],
+            )
             report["framework_agrees"] = all(a.spikes_identical and a.max_abs_dv <= tolerance for a in vs_mirror)
             report["no_spikes"] = nothing_to_compare(vs_mirror, imported)
             if exact is not None:
-                report["framework_vs_brian2_exact"] = [a.as_dict() for a in
-                                                       compare_framework(run, exact, imported, lags, n_steps)]
+                report["framework_vs_brian2_exact"] = [
+                    a.as_dict() for a in compare_framework(run, exact, imported, lags, n_steps)
+                ]
     if disc.tau_in_file != "tau":  # the framework's own importer on the file as written
         try:
-            raw = fw.run(graph, raster, Discretization(disc.method, disc.dt, disc.spikes, source=disc.source),
-                         imported.input_shape)
+            raw = fw.run(
+                graph,
+                raster,
+                Discretization(disc.method, disc.dt, disc.spikes, source=disc.source),
+                imported.input_shape,
+            )
             v = np.concatenate([x.ravel() for x in raw.v]) if raw.v else np.zeros(0)
             report["framework_as_written"] = dict(
                 spikes=int(sum(int(s.sum()) for s in raw.spikes)),
                 spikes_as_read=None if run is None else int(sum(int(s.sum()) for s in run.spikes)),
-                max_abs_v=float(np.max(np.abs(v))) if v.size and np.all(np.isfinite(v)) else float("inf"))
+                max_abs_v=float(np.max(np.abs(v))) if v.size and np.all(np.isfinite(v)) else float("inf"),
+            )
         except Exception as err:
             report["framework_as_written"] = dict(error=f"{type(err).__name__}: {err}")
-    report["passed"] = bool(report["contract_holds"] and report.get("framework_agrees", False)
-                            and not report.get("no_spikes", False))
+    report["passed"] = bool(
+        report["contract_holds"] and report.get("framework_agrees", False) and not report.get("no_spikes", False)
+    )
     report["wall_seconds"] = round(time.perf_counter() - start, 2)
     return report
 
@@ -173,34 +220,57 @@ def _fmt(x) -> str:
 
 def markdown(report: dict) -> str:
     """The report as Markdown: the reading, the agreement tables, the conventions."""
-    lines = [f"# validate-nir: {report['framework']}", "",
-             f"Read as {report['discretization']['description']}; {report['n_steps']} steps x {report['batch']} "
-             "samples.", ""]
+    lines = [
+        f"# validate-nir: {report['framework']}",
+        "",
+        f"Read as {report['discretization']['description']}; {report['n_steps']} steps x {report['batch']} samples.",
+        "",
+    ]
     lines += [f"- {n}" for n in report["notes"]] + [""]
     if "framework_error" in report:
         lines += [f"**The framework could not run the graph:** {report['framework_error']}", ""]
-    for key, title in (("framework_vs_mirror", "framework vs biosnn mirror (same discretization)"),
-                       ("framework_vs_brian2", "framework vs Brian2 (same discretization)"),
-                       ("framework_vs_brian2_exact", "framework vs Brian2, exact propagator (continuous time)")):
+    for key, title in (
+        ("framework_vs_mirror", "framework vs biosnn mirror (same discretization)"),
+        ("framework_vs_brian2", "framework vs Brian2 (same discretization)"),
+        ("framework_vs_brian2_exact", "framework vs Brian2, exact propagator (continuous time)"),
+    ):
         if key not in report:
             continue
-        lines += [f"## {title}", "", "| layer | lag | spikes framework | spikes biosnn | only framework | "
-                  "only biosnn | max abs dv | first mismatch |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| layer | lag | spikes framework | spikes biosnn | only framework | "
+            "only biosnn | max abs dv | first mismatch |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for a in report[key]:
-            lines.append(f"| {a['node']} | {a['lag']} | {a['n_framework']} | {a['n_biosnn']} | {a['only_framework']} | "
-                         f"{a['only_biosnn']} | {_fmt(a['max_abs_dv'])} | {a['first_mismatch']} |")
+            lines.append(
+                f"| {a['node']} | {a['lag']} | {a['n_framework']} | {a['n_biosnn']} | {a['only_framework']} | "
+                f"{a['only_biosnn']} | {_fmt(a['max_abs_dv'])} | {a['first_mismatch']} |"
+            )
         lines.append("")
-    lines += ["## biosnn mirror vs Brian2 (the contract)", "", "| layer | spikes | max abs dv | identical |",
-              "|---|---|---|---|"]
+    lines += [
+        "## biosnn mirror vs Brian2 (the contract)",
+        "",
+        "| layer | spikes | max abs dv | identical |",
+        "|---|---|---|---|",
+    ]
     for a in report["mirror_vs_brian2"]:
         lines.append(f"| {a['node']} | {a['n_spikes_a']} | {_fmt(a['max_abs_dv'])} | {a['spikes_identical']} |")
     if "framework_as_written" in report:
         lines += ["", f"The framework's importer on the file as written: {report['framework_as_written']}"]
-    lines += ["", "## Conventions found", "", "| topic | framework | NIR | biosnn | consequence | accounted |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Conventions found",
+        "",
+        "| topic | framework | NIR | biosnn | consequence | accounted |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in report["conventions"]:
-        lines.append(f"| {c['topic']} | {c['framework']} | {c['nir']} | {c['biosnn']} | {c['consequence']} | "
-                     f"{'yes' if c['accounted'] else 'no'} |")
+        lines.append(
+            f"| {c['topic']} | {c['framework']} | {c['nir']} | {c['biosnn']} | {c['consequence']} | "
+            f"{'yes' if c['accounted'] else 'no'} |"
+        )
     if report.get("no_spikes"):
         lines += ["", f"**Not passed, {NO_SPIKES}.**"]
     lines += ["", f"Passed: {report['passed']} ({report['wall_seconds']} s)", ""]
@@ -212,14 +282,21 @@ def summary_lines(report: dict) -> list[str]:
     out = [f"{report['framework']}: read as {report['discretization']['description']}"]
     if "framework_error" in report:
         out.append(f"  framework could not run the graph: {report['framework_error']}")
-    for key, label in (("framework_vs_mirror", "framework vs mirror"), ("framework_vs_brian2", "framework vs Brian2"),
-                       ("framework_vs_brian2_exact", "framework vs Brian2 exact")):
+    for key, label in (
+        ("framework_vs_mirror", "framework vs mirror"),
+        ("framework_vs_brian2", "framework vs Brian2"),
+        ("framework_vs_brian2_exact", "framework vs Brian2 exact"),
+    ):
         for a in report.get(key, []):
-            out.append(f"  {label:26s} {a['node']:>10s}  lag {a['lag']}  spikes {a['n_framework']}/{a['n_biosnn']}  "
-                       f"only fw {a['only_framework']} only biosnn {a['only_biosnn']}  max|dv| {a['max_abs_dv']:.3g}")
+            out.append(
+                f"  {label:26s} {a['node']:>10s}  lag {a['lag']}  spikes {a['n_framework']}/{a['n_biosnn']}  "
+                f"only fw {a['only_framework']} only biosnn {a['only_biosnn']}  max|dv| {a['max_abs_dv']:.3g}"
+            )
     for a in report["mirror_vs_brian2"]:
-        out.append(f"  {'mirror vs Brian2':26s} {a['node']:>10s}  spikes {a['n_spikes_a']}  "
-                   f"max|dv| {a['max_abs_dv']:.3g}  identical {a['spikes_identical']}")
+        out.append(
+            f"  {'mirror vs Brian2':26s} {a['node']:>10s}  spikes {a['n_spikes_a']}  "
+            f"max|dv| {a['max_abs_dv']:.3g}  identical {a['spikes_identical']}"
+        )
     for c in report["conventions"]:
         if not c["accounted"]:
             out.append(f"  convention not accounted: {c['topic']}: {c['consequence']}")

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from ..core.spikes import SpikeTrains
 from ..data.synthetic import interval_order_task
-from ..network import LayerSpec
+from ..models.network import LayerSpec
 from ..simulation import simulate_network
-from ..spikes import SpikeTrains
-from ..torch.feedforward import FeedForward
+from ..torch.network import FeedForward
 from ..training.loop import TensorData, TrainConfig, evaluate, fit
 
 
@@ -46,34 +46,64 @@ def build(cfg: DelayTaskConfig) -> FeedForward:
     rng = np.random.default_rng(cfg.seed)
     layers = [LayerSpec("lif", cfg.hidden, dict(tau_m=cfg.tau_hidden)), LayerSpec("li", 2, dict(tau_m=cfg.tau_readout))]
     weights = [rng.normal(0, 0.8, (4, cfg.hidden)), rng.normal(0, 0.3, (cfg.hidden, 2))]
-    delays = [rng.uniform(0, 0.8 * cfg.d_max, 4), rng.uniform(0, 0.8 * cfg.d_max, cfg.hidden)] if cfg.learn_delays else None
-    return FeedForward(4, layers, dt=cfg.dt, weights=weights, delays=delays, learn_delays=cfg.learn_delays,
-                       d_max=cfg.d_max, fractional_delays=cfg.fractional, surrogate_alpha=cfg.surrogate_alpha).double()
+    delays = (
+        [rng.uniform(0, 0.8 * cfg.d_max, 4), rng.uniform(0, 0.8 * cfg.d_max, cfg.hidden)] if cfg.learn_delays else None
+    )
+    return FeedForward(
+        4,
+        layers,
+        dt=cfg.dt,
+        weights=weights,
+        delays=delays,
+        learn_delays=cfg.learn_delays,
+        d_max=cfg.d_max,
+        fractional_delays=cfg.fractional,
+        surrogate_alpha=cfg.surrogate_alpha,
+    ).double()
 
 
-def run(cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bool = False,
-        target: str = "numpy") -> dict:
+def run(
+    cfg: DelayTaskConfig, *, checkpoint_dir: str | None = None, progress: bool = False, target: str = "numpy"
+) -> dict:
     rng = np.random.default_rng(cfg.seed + 1)
     x_train, y_train = interval_order_task(rng, cfg.n_train, n_steps=cfg.n_steps)
     x_test, y_test = interval_order_task(rng, cfg.n_test, n_steps=cfg.n_steps)
     net = build(cfg)
     t0 = time.perf_counter()
-    history = fit(net, TensorData(torch.as_tensor(x_train), torch.as_tensor(y_train)),
-                  TrainConfig(epochs=cfg.epochs, lr=cfg.lr, delay_lr=cfg.delay_lr, seed=cfg.seed,
-                              checkpoint_dir=checkpoint_dir, progress=progress),
-                  post_step=lambda m: m.clamp_delays_(), delay_parameters=net.delay_parameters())
+    history = fit(
+        net,
+        TensorData(torch.as_tensor(x_train), torch.as_tensor(y_train)),
+        TrainConfig(
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            delay_lr=cfg.delay_lr,
+            seed=cfg.seed,
+            checkpoint_dir=checkpoint_dir,
+            progress=progress,
+        ),
+        post_step=lambda m: m.clamp_delays_(),
+        delay_parameters=net.delay_parameters(),
+    )
     train_seconds = time.perf_counter() - t0
     torch_logits = evaluate(net, torch.as_tensor(x_test))
     exported = net.export()
     mirror_of_export = FeedForward.from_description(exported, dt=cfg.dt).double()
     export_logits = evaluate(mirror_of_export, torch.as_tensor(x_test))
     raster = np.transpose(x_test, (1, 0, 2))  # [T, S, N]
-    activity = simulate_network(exported, SpikeTrains.from_raster(raster, cfg.dt), backend="brian2", dt=cfg.dt,
-                                duration=cfg.n_steps * cfg.dt, target=target)
+    activity = simulate_network(
+        exported,
+        SpikeTrains.from_raster(raster, cfg.dt),
+        backend="brian2",
+        dt=cfg.dt,
+        duration=cfg.n_steps * cfg.dt,
+        target=target,
+    )
     brian_logits = activity[-1].final_v
     p_torch, p_export, p_brian = (np.argmax(v, axis=1) for v in (torch_logits, export_logits, brian_logits))
     return dict(
-        config=asdict(cfg), train_seconds=round(train_seconds, 2), loss_history=history["loss"],
+        config=asdict(cfg),
+        train_seconds=round(train_seconds, 2),
+        loss_history=history["loss"],
         accuracy_torch=float(np.mean(p_torch == y_test)),
         accuracy_exported_torch=float(np.mean(p_export == y_test)),
         accuracy_brian2=float(np.mean(p_brian == y_test)),

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from ..core.errors import BiosnnInputError
+from ..core.spikes import SpikeTrains
 from ..data.digits import PoissonImages, load_digit_splits, poisson_raster
-from ..errors import BiosnnInputError
-from ..network import LayerSpec
+from ..models.network import LayerSpec
 from ..simulation import simulate_network
-from ..spikes import SpikeTrains
-from ..torch.feedforward import FeedForward
+from ..torch.network import FeedForward
 from ..training.lee_rule import enforce_threshold_floor, exponential_weight_penalty, lee_init, lee_rule_logits
 from ..training.loop import TrainConfig, fit
 
@@ -36,11 +36,11 @@ class DigitsConfig:
     mu_output: float = -1.0
     sigma: float = 0.5
     hidden: int = 100
-    hidden_circuit: int = 10      # neurons per hidden WTA circuit (output: one circuit)
-    a: float = 3.0                # init scale: W ~ U[-a/sqrt(M), a/sqrt(M)], V_th ~ U[a, 2a]
+    hidden_circuit: int = 10  # neurons per hidden WTA circuit (output: one circuit)
+    a: float = 3.0  # init scale: W ~ U[-a/sqrt(M), a/sqrt(M)], V_th ~ U[a, 2a]
     dt: float = 1e-3
     n_steps: int = 60
-    max_rate: float = 400.0       # Hz at full pixel intensity
+    max_rate: float = 400.0  # Hz at full pixel intensity
     tau_mp: float = 20e-3
     T_ref: float = 1e-3
     epochs: int = 15
@@ -48,7 +48,7 @@ class DigitsConfig:
     lr: float = 3e-3
     logit_scale: float = 0.5
     surrogate_alpha: float = 10.0  # fast sigmoid slope, per unit of a (thresholds ~ a)
-    weight_beta: float = 1e-3     # exponential weight regularisation
+    weight_beta: float = 1e-3  # exponential weight regularisation
     weight_lambda: float = 1.0
     seed: int = 0
 
@@ -58,8 +58,11 @@ def build_network(cfg: DigitsConfig) -> FeedForward:
     weights, thresholds = lee_init([64, cfg.hidden, 10], a=cfg.a, rng=rng)
     common = dict(tau_mp=cfg.tau_mp, T_ref=cfg.T_ref, sigma=cfg.sigma)
     layers = [
-        LayerSpec("wta", cfg.hidden, dict(common, mu=cfg.mu_hidden, circuit_size=float(cfg.hidden_circuit),
-                                          v_th=thresholds[0])),
+        LayerSpec(
+            "wta",
+            cfg.hidden,
+            dict(common, mu=cfg.mu_hidden, circuit_size=float(cfg.hidden_circuit), v_th=thresholds[0]),
+        ),
         LayerSpec("wta", 10, dict(common, mu=cfg.mu_output, circuit_size=0.0, v_th=thresholds[1])),
     ]
     # Surrogate BPTT: the subtractive reset's path (dv/dv = 1 - V_th H') explodes over
@@ -77,6 +80,7 @@ def _logits(net, raster, cfg: DigitsConfig):
 
 def objective(cfg: DigitsConfig):
     """Cross-entropy of the rule's logits plus the exponential weight regularisation."""
+
     def loss(net, raster, labels):
         logits = _logits(net, raster, cfg)
         ce = torch.nn.functional.cross_entropy(logits, labels)
@@ -85,16 +89,35 @@ def objective(cfg: DigitsConfig):
     return loss
 
 
-def train(net: FeedForward, cfg: DigitsConfig, images: np.ndarray, labels: np.ndarray, *, progress: bool = True,
-          checkpoint_dir: str | None = None):
+def train(
+    net: FeedForward,
+    cfg: DigitsConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    progress: bool = True,
+    checkpoint_dir: str | None = None,
+):
     """Adam over seeded mini-batches (the one training loop); fresh Poisson spikes every batch.
     Returns the loss history."""
     if cfg.rule not in RULES:
         raise BiosnnInputError(f"unknown rule {cfg.rule!r}; choose one of {', '.join(RULES)}")
     data = PoissonImages(images, labels, n_steps=cfg.n_steps, dt=cfg.dt, max_rate=cfg.max_rate)
-    history = fit(net, data, TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, cosine=False,
-                                         seed=cfg.seed, checkpoint_dir=checkpoint_dir, progress=progress),
-                  objective=objective(cfg), post_step=lambda model: enforce_threshold_floor(model, cfg.a))
+    history = fit(
+        net,
+        data,
+        TrainConfig(
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            cosine=False,
+            seed=cfg.seed,
+            checkpoint_dir=checkpoint_dir,
+            progress=progress,
+        ),
+        objective=objective(cfg),
+        post_step=lambda model: enforce_threshold_floor(model, cfg.a),
+    )
     return history["loss"]
 
 
@@ -111,20 +134,32 @@ def run(cfg: DigitsConfig, *, n_test: int | None = None, target: str = "numpy", 
     history = train(net, cfg, train_split.images, train_split.labels, progress=progress)
     train_seconds = time.perf_counter() - t0
     images, labels = test_split.images[:n_test], test_split.labels[:n_test]
-    raster = poisson_raster(images, n_steps=cfg.n_steps, dt=cfg.dt, max_rate=cfg.max_rate,
-                            rng=np.random.default_rng(cfg.seed + 2))
+    raster = poisson_raster(
+        images, n_steps=cfg.n_steps, dt=cfg.dt, max_rate=cfg.max_rate, rng=np.random.default_rng(cfg.seed + 2)
+    )
     with torch.no_grad():
         torch_counts = net(torch.as_tensor(raster))[-1].sum(0).numpy().astype(np.int64)
     t1 = time.perf_counter()
-    activity = simulate_network(net.export(), SpikeTrains.from_raster(raster, cfg.dt), backend="brian2", dt=cfg.dt,
-                                duration=cfg.n_steps * cfg.dt, target=target)
+    activity = simulate_network(
+        net.export(),
+        SpikeTrains.from_raster(raster, cfg.dt),
+        backend="brian2",
+        dt=cfg.dt,
+        duration=cfg.n_steps * cfg.dt,
+        target=target,
+    )
     brian_seconds = time.perf_counter() - t1
     brian_counts = activity[-1].counts()
     p_torch, p_brian = predict(torch_counts), predict(brian_counts)
     return dict(
-        config=asdict(cfg), n_test=int(labels.size), loss_history=history,
-        train_seconds=round(train_seconds, 2), brian_seconds=round(brian_seconds, 2), target=target,
-        accuracy_torch=float(np.mean(p_torch == labels)), accuracy_brian2=float(np.mean(p_brian == labels)),
+        config=asdict(cfg),
+        n_test=int(labels.size),
+        loss_history=history,
+        train_seconds=round(train_seconds, 2),
+        brian_seconds=round(brian_seconds, 2),
+        target=target,
+        accuracy_torch=float(np.mean(p_torch == labels)),
+        accuracy_brian2=float(np.mean(p_brian == labels)),
         prediction_agreement=float(np.mean(p_torch == p_brian)),
         identical_output_counts=float(np.mean(np.all(torch_counts == brian_counts, axis=1))),
         silent_test_samples=int(np.sum(torch_counts.sum(1) == 0)),

@@ -22,12 +22,12 @@ a ladder (coarsest first):
 Ground truth, per model (:data:`SUBTHRESHOLD_PROBES`, :data:`OFF_GRID_CASES`, :data:`REFERENCES`):
 
 * subthreshold responses on the grid: closed forms (a held drive's exponential relaxation) and the
-  120-digit oracle of ``biosnn/oracle.py`` (current synapse, adaptation, dynamic-weight neuron,
+  120-digit oracle of ``biosnn/equivalence/oracle.py`` (current synapse, adaptation, dynamic-weight neuron,
   gamma cascade). Declared: ``exact`` is exact (rounding level), ``euler`` order 1, and PLIF with
   the field's ``tau0 = 2 dt`` (Fang et al. 2021) at every dt order 0: its time constant shrinks
   with the step, so refining the grid never removes the error;
 * spiking responses to off-grid (continuous-time) inputs: the event-driven solvers of
-  ``biosnn/event_driven.py`` (LIF with delta synapses; Lee et al.'s neurons and WTA circuits),
+  ``biosnn/equivalence/event_driven.py`` (LIF with delta synapses; Lee et al.'s neurons and WTA circuits),
   NEST's precise-spike ``iaf_psc_exp_ps`` (LIF with a current synapse; Hanuschkin et al. 2010),
   the exact superposition of exponentials (the non-spiking ``li``), and Brian2 at a fine dt for the
   rest (PLIF, adaptive LIF, gamma cascade). The grid moves every input to the start of its step,
@@ -48,32 +48,33 @@ held drive the mirror's Euler step already is spikingjelly's, ``tests/test_spiki
 Also here: the convention examples (NEST's end-of-step labels, delay rounding, the slot of the input
 relative to the threshold test and the reset), each on one small network
 (:data:`CONVENTION_EXAMPLES`). ``validation/discretization_study.py`` runs it all; the figure is
-``figures/fig_convergence.py``; ``docs/discretization.md`` gives the numbers.
+``biosnn/reporting/figures/fig_convergence.py``; ``docs/discretization.md`` gives the numbers.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from ..equations import REGISTRY, get_spec
-from ..errors import BiosnnInputError
-from ..event_driven import lee_wta_event_driven, lif_delta_event_driven
-from ..oracle import cascade_impulse_response, current_synapse_response, exponential_decay
-from ..schedule import arrival_slot, delay_steps, hop_latency_steps
-from ..spec import Structure
-from ..spikes import SpikeTrains
+from ..core.errors import BiosnnInputError
+from ..core.schedule import arrival_slot, delay_steps, hop_latency_steps
+from ..core.spec import Structure
+from ..core.spikes import SpikeTrains
+from ..equivalence.event_driven import lee_wta_event_driven, lif_delta_event_driven
+from ..equivalence.oracle import cascade_impulse_response, current_synapse_response, exponential_decay
+from ..models import REGISTRY, get_spec
 
 # ---------------------------------------------------------------------------------------------
 # constants of the study
 # ---------------------------------------------------------------------------------------------
 
 #: the dt ladder (s), coarsest first: halving from 1 ms (the step most SNN training uses), a factor 64 in all
-DTS = tuple(1e-3 / 2 ** k for k in range(7))
+DTS = tuple(1e-3 / 2**k for k in range(7))
 #: a mirror spike and a ground-truth spike of one neuron closer than this are the same spike: two steps
 #: of the coarsest dt (the grid moves a spike by about two steps at most), below the shortest interval
 #: between two spikes of one neuron in the study's networks (t_ref or a membrane time constant). At the
@@ -104,17 +105,32 @@ class Tolerance:
 
 #: per measure (the names of the study's rows)
 ORDER_TOLERANCES = {
-    "state_error_max": Tolerance(0.1, "deterministic (inputs on the grid): only the second-order term of Euler's "
-                                      "error, largest at the coarsest dt, bends the line"),
-    "state_error_mean": Tolerance(0.15, "a mean over every sample of many trials: the rounding of inputs moves it "
-                                        "smoothly, but a flipped spike adds an O(1) error over a membrane time "
-                                        "constant, a rare event"),
-    "spike_time_error_median": Tolerance(0.15, "half of several hundred matched spikes lie closer than the median; "
-                                               "it moves with the rounding of their inputs alone"),
-    "spike_time_error_mean": Tolerance(0.3, "the mean also carries the few spikes a flip moved by up to the match "
-                                            "window, whose share falls like the mismatch fraction"),
-    "mismatch_fraction": Tolerance(0.4, "counts of rare events (tens of flips at the finest dts), and one flip "
-                                        "changes the later spikes of its neuron and of its WTA circuit"),
+    "state_error_max": Tolerance(
+        0.1,
+        "deterministic (inputs on the grid): only the second-order term of Euler's "
+        "error, largest at the coarsest dt, bends the line",
+    ),
+    "state_error_mean": Tolerance(
+        0.15,
+        "a mean over every sample of many trials: the rounding of inputs moves it "
+        "smoothly, but a flipped spike adds an O(1) error over a membrane time "
+        "constant, a rare event",
+    ),
+    "spike_time_error_median": Tolerance(
+        0.15,
+        "half of several hundred matched spikes lie closer than the median; "
+        "it moves with the rounding of their inputs alone",
+    ),
+    "spike_time_error_mean": Tolerance(
+        0.3,
+        "the mean also carries the few spikes a flip moved by up to the match "
+        "window, whose share falls like the mismatch fraction",
+    ),
+    "mismatch_fraction": Tolerance(
+        0.4,
+        "counts of rare events (tens of flips at the finest dts), and one flip "
+        "changes the later spikes of its neuron and of its WTA circuit",
+    ),
     "van_rossum": Tolerance(0.2, "its square adds spike shifts (smooth) and flips (rare events) alike"),
 }
 
@@ -123,8 +139,9 @@ ORDER_TOLERANCES = {
 # measures
 # ---------------------------------------------------------------------------------------------
 
+
 class SpikeList(NamedTuple):
-    """Spike times (s), units and samples of a batch (the layout of ``biosnn.event_driven``'s results)."""
+    """Spike times (s), units and samples of a batch (the layout of ``biosnn.equivalence.event_driven``'s results)."""
 
     times: np.ndarray
     units: np.ndarray
@@ -141,8 +158,9 @@ def as_spike_list(spikes) -> SpikeList:
     units = np.asarray(units, dtype=np.int64).ravel()
     samples = np.asarray(samples, dtype=np.int64).ravel()
     if not times.size == units.size == samples.size:
-        raise BiosnnInputError(f"spikes: times, units and samples differ in length "
-                               f"({times.size}, {units.size}, {samples.size})")
+        raise BiosnnInputError(
+            f"spikes: times, units and samples differ in length ({times.size}, {units.size}, {samples.size})"
+        )
     if not np.all(np.isfinite(times)):
         raise BiosnnInputError("spikes: times must be finite")
     return SpikeList(times, units, samples)
@@ -152,9 +170,9 @@ def as_spike_list(spikes) -> SpikeList:
 class SpikeMatch:
     """Ground-truth spikes paired with estimated ones (:func:`match_spikes`)."""
 
-    errors: np.ndarray       # |t_estimate - t_reference| (s) of every matched pair
-    missed: int              # ground-truth spikes without a partner
-    extra: int               # estimated spikes without a partner
+    errors: np.ndarray  # |t_estimate - t_reference| (s) of every matched pair
+    missed: int  # ground-truth spikes without a partner
+    extra: int  # estimated spikes without a partner
     n_reference: int
 
     @property
@@ -291,6 +309,7 @@ def state_error(values: np.ndarray, reference: np.ndarray) -> tuple[float, float
 # the grid's estimates of continuous quantities
 # ---------------------------------------------------------------------------------------------
 
+
 def delivery_lag_steps(*, held: bool, spikes: bool, schedule: str = "exact") -> int:
     """Steps between an input (spike or drive) at the start of step k and the recorded sample that first
     holds its whole effect.
@@ -314,7 +333,7 @@ def estimated_spike_times(labels: np.ndarray, dt: float, lag_steps: int) -> np.n
 class GridState:
     """A state recorded on a grid, ``values[m]`` at ``(m - lag_steps) dt`` on the continuous time axis."""
 
-    values: np.ndarray      # [M, B, N]
+    values: np.ndarray  # [M, B, N]
     dt: float
     lag_steps: int = 0
 
@@ -335,13 +354,14 @@ class GridState:
 # discretizations of the mirror
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Discretization:
     """One way the mirror steps a model: the ``discretization`` it passes to ``biosnn.simulate`` and how it
     feeds spikes and sets time constants."""
 
     name: str
-    mirror: str                        # "exact" | "euler"
+    mirror: str  # "exact" | "euler"
     description: str
     #: spikes enter as a drive held over their own step, weights scaled by tau_m / dt (spikingjelly)
     spikes_as_held_drive: bool = False
@@ -358,17 +378,26 @@ class Discretization:
         return True
 
 
-DISCRETIZATIONS = {d.name: d for d in (
-    Discretization("exact", "exact", "exact propagator over each step (biosnn's default)"),
-    Discretization("euler", "euler", "forward Euler, v' = v + (X - (v - v_rest)) dt/tau (spikingjelly's charge)"),
-    Discretization("spikingjelly", "euler",
-                   "spikingjelly's convention: Euler charge with decay_input=True, each input spike a drive held "
-                   "over its own step (weights x tau_m/dt: the charge of a delta synapse), no synaptic latency",
-                   spikes_as_held_drive=True),
-    Discretization("euler_tau0_2dt", "euler",
-                   "the field's PLIF setting (Fang et al. 2021): Euler with tau_m = tau0 = 2 dt at every dt",
-                   time_constants_in_steps=True),
-)}
+DISCRETIZATIONS = {
+    d.name: d
+    for d in (
+        Discretization("exact", "exact", "exact propagator over each step (biosnn's default)"),
+        Discretization("euler", "euler", "forward Euler, v' = v + (X - (v - v_rest)) dt/tau (spikingjelly's charge)"),
+        Discretization(
+            "spikingjelly",
+            "euler",
+            "spikingjelly's convention: Euler charge with decay_input=True, each input spike a drive held "
+            "over its own step (weights x tau_m/dt: the charge of a delta synapse), no synaptic latency",
+            spikes_as_held_drive=True,
+        ),
+        Discretization(
+            "euler_tau0_2dt",
+            "euler",
+            "the field's PLIF setting (Fang et al. 2021): Euler with tau_m = tau0 = 2 dt at every dt",
+            time_constants_in_steps=True,
+        ),
+    )
+}
 
 
 def _steps_parameters(spec) -> list:
@@ -397,12 +426,13 @@ def case_parameters(spec, discretization: Discretization, dt: float, overrides: 
 # expected orders
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Expectation:
     """What a case declares for one measure: an order of convergence, a range of orders where two mechanisms
     of different order add up, or ``exact`` (rounding level)."""
 
-    order: float | None        # None: exact
+    order: float | None  # None: exact
     reason: str
     order_high: float | None = None
 
@@ -428,21 +458,25 @@ EULER = Expectation(1.0, "forward Euler: local error O(dt^2), O(1/dt) steps")
 STEPS = Expectation(0.0, "tau = 2 dt: the model changes with dt, each step has the same relative error")
 ROUNDING = Expectation(1.0, "the grid moves every off-grid input to the start of its step, by up to dt")
 ROUNDING_VAN_ROSSUM = Expectation(0.5, "D^2 ~ sum of spike shifts / tau and of flipped spikes, both O(dt)")
-GRAZING = Expectation(1.0, "input rounding flips spikes (order 1); the threshold is tested at the end of each "
-                           "step, so an excursion above it shorter than a step is missed (height O(dt^2): order 2)",
-                      order_high=2.0)
+GRAZING = Expectation(
+    1.0,
+    "input rounding flips spikes (order 1); the threshold is tested at the end of each "
+    "step, so an excursion above it shorter than a step is missed (height O(dt^2): order 2)",
+    order_high=2.0,
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # scenario 1: subthreshold responses to inputs on the grid, against closed forms and the oracle
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ProbeRun:
     """What a probe needs from one mirror run: the recorded variable and the continuous truth it estimates."""
 
-    values: np.ndarray        # [T, ...] recorded by the mirror
-    truth: np.ndarray         # [T, ...] the ground truth at the same samples (NaN where undefined)
+    values: np.ndarray  # [T, ...] recorded by the mirror
+    truth: np.ndarray  # [T, ...] the ground truth at the same samples (NaN where undefined)
 
 
 @dataclass(frozen=True)
@@ -451,21 +485,44 @@ class SubthresholdProbe:
 
     model: str
     variable: str
-    reference: str             # "analytic" | "oracle"
-    synapse: str               # how the probe's input enters
+    reference: str  # "analytic" | "oracle"
+    synapse: str  # how the probe's input enters
     description: str
-    run: Callable[["Discretization", float, "StudyConfig"], ProbeRun]
+    run: Callable[[Discretization, float, StudyConfig], ProbeRun]
 
 
-def _simulate(model, inputs, weights, *, dt, n_steps, discretization, params, synapse, backend="torch",
-              schedule="exact", reset=None):
-    from .. import simulate
+def _simulate(
+    model,
+    inputs,
+    weights,
+    *,
+    dt,
+    n_steps,
+    discretization,
+    params,
+    synapse,
+    backend="torch",
+    schedule="exact",
+    reset=None,
+):
+    from ..simulation import simulate
 
-    return simulate(model, inputs, weights, backend=backend, dt=dt, duration=n_steps * dt,
-                    discretization=discretization, params=params, synapse=synapse, schedule=schedule, reset=reset)
+    return simulate(
+        model,
+        inputs,
+        weights,
+        backend=backend,
+        dt=dt,
+        duration=n_steps * dt,
+        discretization=discretization,
+        params=params,
+        synapse=synapse,
+        schedule=schedule,
+        reset=reset,
+    )
 
 
-def held_drive_levels(config: "StudyConfig") -> tuple[np.ndarray, np.ndarray]:
+def held_drive_levels(config: StudyConfig) -> tuple[np.ndarray, np.ndarray]:
     """``(switch_times, levels)``: a subthreshold drive stepping between levels every
     ``config.probe_segment`` s, switch times on the coarsest grid (so every dt represents it exactly)."""
     n = int(round(config.probe_duration / config.probe_segment))
@@ -489,17 +546,19 @@ def held_drive_response(switch_times, levels, tau: float, v_rest: float, times) 
 
 
 def _probe_membrane_held(model: str):
-    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
+    def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
         switch, levels = held_drive_levels(config)
         n = int(round(config.probe_duration / dt))
         t = np.arange(n) * dt
         drive = levels[np.searchsorted(switch, t + 1e-3 * dt, side="right") - 1][:, None]
-        trace = _simulate(model, drive, np.eye(1), dt=dt, n_steps=n, discretization=disc.mirror, params=params,
-                          synapse="held")
+        trace = _simulate(
+            model, drive, np.eye(1), dt=dt, n_steps=n, discretization=disc.mirror, params=params, synapse="held"
+        )
         truth = held_drive_response(switch, levels, params["tau_m"], params["v_rest"], t)
         return ProbeRun(trace.v[:, 0], truth)
+
     return run
 
 
@@ -523,16 +582,26 @@ def _with_truth(times: np.ndarray, fn) -> np.ndarray:
 def _probe_current_pulse(model: str, weight, response):
     """One input spike of weight ``weight(params)`` at t = 0 into a current synapse; the membrane's ground truth
     is ``v_rest + response(params, w, s)`` at the continuous times ``s`` the samples estimate."""
-    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
+
+    def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
         n = int(round(config.probe_duration / dt))
         w = weight(params)
-        trace = _simulate(model, _one_input(n, dt), np.array([[w]]), dt=dt, n_steps=n, discretization=disc.mirror,
-                          params=params, synapse="current")
+        trace = _simulate(
+            model,
+            _one_input(n, dt),
+            np.array([[w]]),
+            dt=dt,
+            n_steps=n,
+            discretization=disc.mirror,
+            params=params,
+            synapse="current",
+        )
         s = _lagged_times(n, dt, delivery_lag_steps(held=False, spikes=True))
         truth = _with_truth(s, lambda x: params["v_rest"] + response(params, w, x))
         return ProbeRun(trace.v[:, 0], truth)
+
     return run
 
 
@@ -554,78 +623,152 @@ def _half_way_to_threshold(params):
 def _probe_adaptation(model: str):
     """One spike in step 0 (a held drive far above threshold for that step): ``a(s) = e^{-s/tau_a}`` from the
     reset at the end of step 0 (the sample ``a[m]`` holds ``s = (m - 1) dt``)."""
-    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
+
+    def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt, {"t_ref": 0.0})
         n = int(round(config.probe_duration / dt))
         drive = np.zeros((n, 1))
         drive[0] = 1e4 * (params["v_th"] - params["v_rest"])
-        trace = _simulate(model, drive, np.eye(1), dt=dt, n_steps=n, discretization=disc.mirror, params=params,
-                          synapse="held")
+        trace = _simulate(
+            model, drive, np.eye(1), dt=dt, n_steps=n, discretization=disc.mirror, params=params, synapse="held"
+        )
         if trace.spike_steps.tolist() != [0]:
-            raise RuntimeError(f"{model}: the adaptation probe expected one spike in step 0, "
-                               f"got steps {trace.spike_steps.tolist()}")
+            raise RuntimeError(
+                f"{model}: the adaptation probe expected one spike in step 0, got steps {trace.spike_steps.tolist()}"
+            )
         s = _lagged_times(n, dt, 1)
         return ProbeRun(trace.states["a"][:, 0], _with_truth(s, lambda x: exponential_decay(1.0, params["tau_a"], x)))
+
     return run
 
 
 def _probe_delta_decay(model: str):
     """One subthreshold delta input at t = 0: ``v*(s) = w e^{-s/tau}`` (the dynamic weight is 1: no trigger yet)."""
-    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
+
+    def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
         n = int(round(config.probe_duration / dt))
         w = 0.5 * float(np.min(params["v_th"]))
-        trace = _simulate(model, _one_input(n, dt), np.array([[w]]), dt=dt, n_steps=n, discretization=disc.mirror,
-                          params=params, synapse="delta")
+        trace = _simulate(
+            model,
+            _one_input(n, dt),
+            np.array([[w]]),
+            dt=dt,
+            n_steps=n,
+            discretization=disc.mirror,
+            params=params,
+            synapse="delta",
+        )
         s = _lagged_times(n, dt, delivery_lag_steps(held=False, spikes=True))
         return ProbeRun(trace.v[:, 0], _with_truth(s, lambda x: exponential_decay(w, params["tau_mp"], x)))
+
     return run
 
 
 def _probe_cascade(model: str):
     """One input spike into the cascade; neuron k reads bucket k alone (``bucket_weight = I``) and never fires:
     ``x_k`` is the cascade's impulse response (hypoexponential; gamma for equal rates)."""
-    def run(disc: Discretization, dt: float, config: "StudyConfig") -> ProbeRun:
+
+    def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         taus = spec.cascade.time_constants(spec.resolve({}, dt))
         K = taus.size
         params = case_parameters(spec, disc, dt, {"bucket_weight": np.eye(K), "theta0": 1e9})
         n = int(round(config.probe_duration / dt))
-        trace = _simulate(model, _one_input(n, dt), np.ones((1, K)), dt=dt, n_steps=n, discretization=disc.mirror,
-                          params=params, synapse="cascade")
+        trace = _simulate(
+            model,
+            _one_input(n, dt),
+            np.ones((1, K)),
+            dt=dt,
+            n_steps=n,
+            discretization=disc.mirror,
+            params=params,
+            synapse="cascade",
+        )
         s = _lagged_times(n, dt, delivery_lag_steps(held=False, spikes=True))
         truth = np.full((n, K), np.nan)
         ok = np.isfinite(s)
         truth[ok] = cascade_impulse_response(tuple(taus), s[ok])
         return ProbeRun(trace.states["x"], truth)
+
     return run
 
 
 #: the subthreshold ground truth of each model (a registry: model -> probe)
-SUBTHRESHOLD_PROBES = {p.model: p for p in (
-    SubthresholdProbe("lif", "v", "analytic", "held", "held drive stepping between levels; exponential relaxation",
-                      _probe_membrane_held("lif")),
-    SubthresholdProbe("plif", "v", "analytic", "held", "held drive stepping between levels; exponential relaxation",
-                      _probe_membrane_held("plif")),
-    SubthresholdProbe("li", "v", "oracle", "current", "one current pulse: difference of exponentials (120 digits)",
-                      _probe_current_pulse("li", lambda params: 1.0, _leaky_current_response)),
-    SubthresholdProbe("adaptive_lif", "a", "oracle", "held", "adaptation after one spike: e^{-t/tau_a} (120 digits)",
-                      _probe_adaptation("adaptive_lif")),
-    SubthresholdProbe("lee_refractory", "v", "oracle", "delta", "one delta input: w e^{-t/tau_mp} (120 digits)",
-                      _probe_delta_decay("lee_refractory")),
-    SubthresholdProbe("wta", "v", "oracle", "delta", "one delta input: w e^{-t/tau_mp} (120 digits)",
-                      _probe_delta_decay("wta")),
-    SubthresholdProbe("gamma_cascade", "x", "oracle", "cascade", "impulse response of every bucket (120-digit residues)",
-                      _probe_cascade("gamma_cascade")),
-    SubthresholdProbe("if", "v", "oracle", "current", "one current pulse into a non-leaky integrator: "
-                      "w tau_s (1 - e^{-t/tau_s}) (120 digits)",
-                      _probe_current_pulse("if", _half_way_to_threshold, _integrator_current_response)),
-    SubthresholdProbe("integrator", "v", "oracle", "current", "one current pulse into a non-leaky integrator "
-                      "without threshold: w tau_s (1 - e^{-t/tau_s}) (120 digits)",
-                      _probe_current_pulse("integrator", lambda params: 1.0, _integrator_current_response)),
-)}
+SUBTHRESHOLD_PROBES = {
+    p.model: p
+    for p in (
+        SubthresholdProbe(
+            "lif",
+            "v",
+            "analytic",
+            "held",
+            "held drive stepping between levels; exponential relaxation",
+            _probe_membrane_held("lif"),
+        ),
+        SubthresholdProbe(
+            "plif",
+            "v",
+            "analytic",
+            "held",
+            "held drive stepping between levels; exponential relaxation",
+            _probe_membrane_held("plif"),
+        ),
+        SubthresholdProbe(
+            "li",
+            "v",
+            "oracle",
+            "current",
+            "one current pulse: difference of exponentials (120 digits)",
+            _probe_current_pulse("li", lambda params: 1.0, _leaky_current_response),
+        ),
+        SubthresholdProbe(
+            "adaptive_lif",
+            "a",
+            "oracle",
+            "held",
+            "adaptation after one spike: e^{-t/tau_a} (120 digits)",
+            _probe_adaptation("adaptive_lif"),
+        ),
+        SubthresholdProbe(
+            "lee_refractory",
+            "v",
+            "oracle",
+            "delta",
+            "one delta input: w e^{-t/tau_mp} (120 digits)",
+            _probe_delta_decay("lee_refractory"),
+        ),
+        SubthresholdProbe(
+            "wta", "v", "oracle", "delta", "one delta input: w e^{-t/tau_mp} (120 digits)", _probe_delta_decay("wta")
+        ),
+        SubthresholdProbe(
+            "gamma_cascade",
+            "x",
+            "oracle",
+            "cascade",
+            "impulse response of every bucket (120-digit residues)",
+            _probe_cascade("gamma_cascade"),
+        ),
+        SubthresholdProbe(
+            "if",
+            "v",
+            "oracle",
+            "current",
+            "one current pulse into a non-leaky integrator: w tau_s (1 - e^{-t/tau_s}) (120 digits)",
+            _probe_current_pulse("if", _half_way_to_threshold, _integrator_current_response),
+        ),
+        SubthresholdProbe(
+            "integrator",
+            "v",
+            "oracle",
+            "current",
+            "one current pulse into a non-leaky integrator without threshold: w tau_s (1 - e^{-t/tau_s}) (120 digits)",
+            _probe_current_pulse("integrator", lambda params: 1.0, _integrator_current_response),
+        ),
+    )
+}
 
 
 def probe_expectation(disc: Discretization) -> Expectation:
@@ -637,6 +780,7 @@ def probe_expectation(disc: Discretization) -> Expectation:
 # ---------------------------------------------------------------------------------------------
 # scenario 2: spiking responses to off-grid inputs, against continuous-time ground truth
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -664,9 +808,16 @@ class ReferenceSolution:
     state: Callable[[np.ndarray], np.ndarray] | None
 
 
-def off_grid_inputs(rng: np.random.Generator, n_inputs: int, n_samples: int, duration: float, rate: float,
-                    dead_time: float = INPUT_DEAD_TIME, first: float = FIRST_INPUT,
-                    margin: float = 0.0) -> SpikeTrains:
+def off_grid_inputs(
+    rng: np.random.Generator,
+    n_inputs: int,
+    n_samples: int,
+    duration: float,
+    rate: float,
+    dead_time: float = INPUT_DEAD_TIME,
+    first: float = FIRST_INPUT,
+    margin: float = 0.0,
+) -> SpikeTrains:
     """Poisson trains at continuous times in ``[first, duration - margin)``, every unit's spikes at least
     ``dead_time`` apart (one per step at every dt of the ladder)."""
     times, units, samples = [], [], []
@@ -680,31 +831,55 @@ def off_grid_inputs(rng: np.random.Generator, n_inputs: int, n_samples: int, dur
             times += keep
             units += [unit] * len(keep)
             samples += [b] * len(keep)
-    return SpikeTrains.from_unsorted(np.asarray(times), np.asarray(units, np.int64), n_inputs, duration,
-                                     np.asarray(samples, np.int64), n_samples)
+    return SpikeTrains.from_unsorted(
+        np.asarray(times), np.asarray(units, np.int64), n_inputs, duration, np.asarray(samples, np.int64), n_samples
+    )
 
 
-def _event_driven_lif(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _event_driven_lif(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     p = problem.params
-    spikes = lif_delta_event_driven(problem.spikes, problem.weights, tau_m=p["tau_m"], v_th=p["v_th"],
-                                    v_reset=p["v_reset"], v_rest=p["v_rest"], t_ref=p["t_ref"], reset=problem.reset)
+    spikes = lif_delta_event_driven(
+        problem.spikes,
+        problem.weights,
+        tau_m=p["tau_m"],
+        v_th=p["v_th"],
+        v_reset=p["v_reset"],
+        v_rest=p["v_rest"],
+        t_ref=p["t_ref"],
+        reset=problem.reset,
+    )
     return ReferenceSolution(SpikeList(*spikes), None)
 
 
-def _event_driven_if(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _event_driven_if(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     """The event-driven LIF solver with no leak (``tau_m = inf``: its decay factor ``e^{-Δt/inf}`` is exactly 1)
     is the exact non-leaky integrate-and-fire neuron: jumps summed at each input instant, threshold tested there."""
     p = problem.params
-    spikes = lif_delta_event_driven(problem.spikes, problem.weights, tau_m=math.inf, v_th=p["v_th"],
-                                    v_reset=p["v_reset"], v_rest=p["v_rest"], t_ref=0.0, reset=problem.reset)
+    spikes = lif_delta_event_driven(
+        problem.spikes,
+        problem.weights,
+        tau_m=math.inf,
+        v_th=p["v_th"],
+        v_reset=p["v_reset"],
+        v_rest=p["v_rest"],
+        t_ref=0.0,
+        reset=problem.reset,
+    )
     return ReferenceSolution(SpikeList(*spikes), None)
 
 
-def _event_driven_lee(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _event_driven_lee(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     p = problem.params
-    spikes = lee_wta_event_driven(problem.spikes, problem.weights, tau_mp=p["tau_mp"], T_ref=p["T_ref"],
-                                  v_th=p["v_th"], mu=p.get("mu", 0.0), sigma=p.get("sigma", 0.0),
-                                  circuit_size=int(p.get("circuit_size", 0)))
+    spikes = lee_wta_event_driven(
+        problem.spikes,
+        problem.weights,
+        tau_mp=p["tau_mp"],
+        T_ref=p["T_ref"],
+        v_th=p["v_th"],
+        mu=p.get("mu", 0.0),
+        sigma=p.get("sigma", 0.0),
+        circuit_size=int(p.get("circuit_size", 0)),
+    )
     return ReferenceSolution(SpikeList(*spikes), None)
 
 
@@ -716,18 +891,18 @@ def superposed_exponentials(problem: Problem, times: np.ndarray, tau_m: float) -
     samples = sp.sample_indices()
     for b in range(sp.batch_size):
         sel = samples == b
-        t_in, w = sp.times[sel], problem.weights[sp.units[sel]]            # [S], [S, N]
-        age = times[:, None] - t_in[None, :]                                 # [T, S]
+        t_in, w = sp.times[sel], problem.weights[sp.units[sel]]  # [S], [S, N]
+        age = times[:, None] - t_in[None, :]  # [T, S]
         kernel = np.where(age >= 0, np.exp(-np.maximum(age, 0) / tau_m), 0.0)
         out[:, b] += kernel @ w
     return out
 
 
-def _analytic_li(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _analytic_li(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     return ReferenceSolution(None, lambda times: superposed_exponentials(problem, times, problem.params["tau_m"]))
 
 
-def _analytic_integrator(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _analytic_integrator(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     return ReferenceSolution(None, lambda times: superposed_exponentials(problem, times, math.inf))
 
 
@@ -735,19 +910,30 @@ def brian2_fine_reference(problem: Problem, dt_fine: float) -> ReferenceSolution
     """Brian2 (exact propagator, exact schedule) at ``dt_fine``, read through the same estimates as the
     mirror: its own error is that of the grid at ``dt_fine``."""
     n = int(round(problem.duration / dt_fine))
-    trace = _simulate(problem.model, problem.spikes, problem.weights, dt=dt_fine, n_steps=n, discretization="exact",
-                      params=problem.params, synapse=problem.synapse, backend="brian2", reset=problem.reset)
+    trace = _simulate(
+        problem.model,
+        problem.spikes,
+        problem.weights,
+        dt=dt_fine,
+        n_steps=n,
+        discretization="exact",
+        params=problem.params,
+        synapse=problem.synapse,
+        backend="brian2",
+        reset=problem.reset,
+    )
     lag = delivery_lag_steps(held=False, spikes=True)
     spikes = SpikeList(estimated_spike_times(trace.spike_times, dt_fine, lag), trace.spike_units, trace.spike_samples)
     values = trace.v if trace.v.ndim == 3 else trace.v[:, None]
     return ReferenceSolution(spikes, GridState(values, dt_fine, lag).at)
 
 
-def _brian2_fine(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _brian2_fine(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     return brian2_fine_reference(problem, config.dts[-1] / config.fine_factor)
 
 
 # -- NEST --------------------------------------------------------------------------------------
+
 
 def nest_module():
     """NEST (nest-simulator), imported quietly; ``None`` where it is not installed."""
@@ -770,15 +956,15 @@ _MS = 1e3
 def _tics_per_ms(resolution: float) -> int:
     """The coarsest decimal tic (NEST's unit of time) of which ``resolution`` (s) is a whole multiple."""
     for digits in range(3, 10):
-        tics = resolution * _MS * 10 ** digits
+        tics = resolution * _MS * 10**digits
         if abs(tics - round(tics)) < 1e-6 * tics:
-            return 10 ** digits
+            return 10**digits
     raise BiosnnInputError(f"NEST cannot represent a resolution of {resolution!r}s in whole nanoseconds")
 
 
 def _nest_kernel(nest, resolution: float) -> None:
     """A fresh NEST kernel at ``resolution`` (s), quiet, its tic a whole divisor of the resolution."""
-    nest.verbosity = nest.VerbosityLevel.ERROR   # no progress lines on stdout
+    nest.verbosity = nest.VerbosityLevel.ERROR  # no progress lines on stdout
     nest.ResetKernel()
     nest.set(tics_per_ms=_tics_per_ms(resolution), resolution=resolution * _MS, print_time=False)
 
@@ -786,8 +972,14 @@ def _nest_kernel(nest, resolution: float) -> None:
 def _nest_lif_params(params: Mapping, synapse: str) -> dict:
     """biosnn's LIF as NEST's ``iaf_psc_*``: v read as mV; ``C_m = tau_m`` (pF, ms) turns NEST's
     ``dV/dt = -(V - E_L)/tau_m + I/C_m`` into ``tau_m dv/dt = (v_rest - v) + I`` (``tests/test_nest.py``)."""
-    out = dict(E_L=params["v_rest"], V_m=params["v_rest"], V_reset=params["v_reset"], V_th=params["v_th"],
-               tau_m=params["tau_m"] * _MS, t_ref=params["t_ref"] * _MS)
+    out = dict(
+        E_L=params["v_rest"],
+        V_m=params["v_rest"],
+        V_reset=params["v_reset"],
+        V_th=params["v_th"],
+        tau_m=params["tau_m"] * _MS,
+        t_ref=params["t_ref"] * _MS,
+    )
     if synapse == "current":
         out.update(C_m=params["tau_m"] * _MS, tau_syn_ex=params["tau_s"] * _MS, tau_syn_in=params["tau_s"] * _MS)
     else:
@@ -795,8 +987,9 @@ def _nest_lif_params(params: Mapping, synapse: str) -> dict:
     return out
 
 
-def nest_run(problem: Problem, model: str, resolution: float, *, precise: bool, input_times=None,
-             delay_steps_nest: int = 1):
+def nest_run(
+    problem: Problem, model: str, resolution: float, *, precise: bool, input_times=None, delay_steps_nest: int = 1
+):
     """Run ``problem`` (LIF, reset hard) in NEST's ``model``: returns ``(spikes, GridState)`` on NEST's own time
     axis (its spike times as recorded, ``V_m`` at every multiple of ``resolution``).
 
@@ -823,11 +1016,16 @@ def nest_run(problem: Problem, model: str, resolution: float, *, precise: bool, 
             if not sel.any():
                 continue
             gen = generators[b * n_in + i]
-            gen.spike_times = [float((t - delay) * _MS) if precise else round((t - delay) * _MS, 9)
-                               for t in arrive[sel]]
-            targets = neurons[b * N:(b + 1) * N]
-            nest.Connect(gen, targets, "all_to_all",   # weights [targets, sources]
-                         syn_spec=dict(weight=W[i].reshape(-1, 1), delay=delay * _MS))
+            gen.spike_times = [
+                float((t - delay) * _MS) if precise else round((t - delay) * _MS, 9) for t in arrive[sel]
+            ]
+            targets = neurons[b * N : (b + 1) * N]
+            nest.Connect(
+                gen,
+                targets,
+                "all_to_all",  # weights [targets, sources]
+                syn_spec=dict(weight=W[i].reshape(-1, 1), delay=delay * _MS),
+            )
     meter = nest.Create("multimeter", params=dict(record_from=["V_m"], interval=resolution * _MS))
     recorder = nest.Create("spike_recorder")
     nest.Connect(meter, neurons)
@@ -847,7 +1045,7 @@ def nest_run(problem: Problem, model: str, resolution: float, *, precise: bool, 
     return spikes, GridState(values.reshape(n_steps + 1, B, N), resolution, 0)
 
 
-def _nest_precise(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
+def _nest_precise(problem: Problem, config: StudyConfig) -> ReferenceSolution:
     """NEST's ``iaf_psc_exp_ps``: exact integration between events, spikes at their precise (off-grid)
     times (Hanuschkin, Kunkel, Helias, Morrison & Diesmann 2010, Front. Neuroinform. 4:113)."""
     spikes, state = nest_run(problem, "iaf_psc_exp_ps", config.dts[-1], precise=True)
@@ -859,24 +1057,42 @@ def _nest_precise(problem: Problem, config: "StudyConfig") -> ReferenceSolution:
 class Reference:
     name: str
     description: str
-    solve: Callable[[Problem, "StudyConfig"], ReferenceSolution]
+    solve: Callable[[Problem, StudyConfig], ReferenceSolution]
     needs_nest: bool = False
 
 
 #: the ground truths of off-grid problems (a registry: name -> solver)
-REFERENCES = {r.name: r for r in (
-    Reference("event_driven", "exact event-driven solution, no grid (biosnn.event_driven)", _event_driven_lif),
-    Reference("event_driven_lee", "exact event-driven solution of Lee et al.'s neurons and WTA circuits",
-              _event_driven_lee),
-    Reference("event_driven_if", "exact event-driven solution without a leak (biosnn.event_driven, tau_m = inf)",
-              _event_driven_if),
-    Reference("nest_iaf_psc_exp_ps", "NEST iaf_psc_exp_ps: precise spike times, exact between events",
-              _nest_precise, needs_nest=True),
-    Reference("analytic", "exact superposition of exponentials (non-spiking leaky integrator)", _analytic_li),
-    Reference("analytic_integrator", "exact sum of the jumps arrived (non-spiking non-leaky integrator)",
-              _analytic_integrator),
-    Reference("brian2_fine", "Brian2, exact propagator, at the finest dt / FINE_FACTOR", _brian2_fine),
-)}
+REFERENCES = {
+    r.name: r
+    for r in (
+        Reference(
+            "event_driven", "exact event-driven solution, no grid (biosnn.equivalence.event_driven)", _event_driven_lif
+        ),
+        Reference(
+            "event_driven_lee",
+            "exact event-driven solution of Lee et al.'s neurons and WTA circuits",
+            _event_driven_lee,
+        ),
+        Reference(
+            "event_driven_if",
+            "exact event-driven solution without a leak (biosnn.equivalence.event_driven, tau_m = inf)",
+            _event_driven_if,
+        ),
+        Reference(
+            "nest_iaf_psc_exp_ps",
+            "NEST iaf_psc_exp_ps: precise spike times, exact between events",
+            _nest_precise,
+            needs_nest=True,
+        ),
+        Reference("analytic", "exact superposition of exponentials (non-spiking leaky integrator)", _analytic_li),
+        Reference(
+            "analytic_integrator",
+            "exact sum of the jumps arrived (non-spiking non-leaky integrator)",
+            _analytic_integrator,
+        ),
+        Reference("brian2_fine", "Brian2, exact propagator, at the finest dt / FINE_FACTOR", _brian2_fine),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -917,18 +1133,22 @@ def off_grid_expectations(spec, synapse: str) -> dict[str, Expectation]:
     for a smooth drive the missed excursions above threshold add an order-2 share of mismatched spikes."""
     out = {"state_error_mean": ROUNDING}
     if spec.threshold is not None:
-        out.update(spike_time_error_median=ROUNDING, spike_time_error_mean=ROUNDING,
-                   mismatch_fraction=GRAZING if smooth_drive(spec, synapse) else ROUNDING,
-                   van_rossum=ROUNDING_VAN_ROSSUM)
+        out.update(
+            spike_time_error_median=ROUNDING,
+            spike_time_error_mean=ROUNDING,
+            mismatch_fraction=GRAZING if smooth_drive(spec, synapse) else ROUNDING,
+            van_rossum=ROUNDING_VAN_ROSSUM,
+        )
     return out
 
 
-def make_problem(case: OffGridCase, config: "StudyConfig", seed: int) -> Problem:
+def make_problem(case: OffGridCase, config: StudyConfig, seed: int) -> Problem:
     """The case's batch of off-grid inputs and weights (drawn from the spec's validation weights), seeded."""
     spec = get_spec(case.model)
     rng = np.random.default_rng(seed)
-    spikes = off_grid_inputs(rng, config.n_inputs, config.n_samples, config.duration, config.input_rate,
-                             margin=4 * config.dts[0])
+    spikes = off_grid_inputs(
+        rng, config.n_inputs, config.n_samples, config.duration, config.input_rate, margin=4 * config.dts[0]
+    )
     low, high = spec.synapse(case.synapse).validation_weights
     weights = rng.uniform(low, high, (config.n_inputs, config.n_neurons))
     params = case_parameters(spec, DISCRETIZATIONS["exact"], config.dts[0], case.overrides)
@@ -943,16 +1163,35 @@ def run_mirror(problem: Problem, disc: Discretization, dt: float):
         # a one-step held drive X carries X dt / tau_m into a leaky membrane (tau_m dv/dt = ... + X) and X dt
         # into a non-leaky one (dv/dt = X, no tau_m): X = w tau_m / dt (or w / dt) is a delta synapse's jump w
         weights = problem.weights * problem.params.get("tau_m", 1.0) / dt
-        trace = _simulate(problem.model, drive, weights, dt=dt, n_steps=n, discretization=disc.mirror,
-                          params=problem.params, synapse="held", reset=problem.reset)
+        trace = _simulate(
+            problem.model,
+            drive,
+            weights,
+            dt=dt,
+            n_steps=n,
+            discretization=disc.mirror,
+            params=problem.params,
+            synapse="held",
+            reset=problem.reset,
+        )
         return trace, delivery_lag_steps(held=True, spikes=True)
-    trace = _simulate(problem.model, problem.spikes, problem.weights, dt=dt, n_steps=n, discretization=disc.mirror,
-                      params=problem.params, synapse=problem.synapse, reset=problem.reset)
+    trace = _simulate(
+        problem.model,
+        problem.spikes,
+        problem.weights,
+        dt=dt,
+        n_steps=n,
+        discretization=disc.mirror,
+        params=problem.params,
+        synapse=problem.synapse,
+        reset=problem.reset,
+    )
     return trace, delivery_lag_steps(held=False, spikes=True)
 
 
-def off_grid_row(problem: Problem, truth: ReferenceSolution, disc: Discretization, dt: float,
-                 config: "StudyConfig") -> dict:
+def off_grid_row(
+    problem: Problem, truth: ReferenceSolution, disc: Discretization, dt: float, config: StudyConfig
+) -> dict:
     """Every measure of the mirror at ``dt`` against the ground truth."""
     trace, lag = run_mirror(problem, disc, dt)
     row = dict(dt=dt, n_steps=int(trace.t.size))
@@ -966,19 +1205,25 @@ def off_grid_row(problem: Problem, truth: ReferenceSolution, disc: Discretizatio
     if truth.spikes is not None:
         estimate = SpikeList(estimated_spike_times(trace.spike_times, dt, lag), trace.spike_units, trace.spike_samples)
         matched = match_spikes(truth.spikes, estimate, config.match_window)
-        row.update(n_reference_spikes=matched.n_reference, n_spikes=int(estimate.times.size),
-                   matched=int(matched.errors.size), missed=matched.missed, extra=matched.extra,
-                   mismatch_fraction=matched.mismatch_fraction,
-                   spike_time_error_mean=float(matched.errors.mean()) if matched.errors.size else float("nan"),
-                   spike_time_error_median=float(np.median(matched.errors)) if matched.errors.size else float("nan"),
-                   spike_time_error_max=float(matched.errors.max()) if matched.errors.size else float("nan"),
-                   van_rossum=van_rossum_rms(truth.spikes, estimate, problem.n_trains, config.van_rossum_tau))
+        row.update(
+            n_reference_spikes=matched.n_reference,
+            n_spikes=int(estimate.times.size),
+            matched=int(matched.errors.size),
+            missed=matched.missed,
+            extra=matched.extra,
+            mismatch_fraction=matched.mismatch_fraction,
+            spike_time_error_mean=float(matched.errors.mean()) if matched.errors.size else float("nan"),
+            spike_time_error_median=float(np.median(matched.errors)) if matched.errors.size else float("nan"),
+            spike_time_error_max=float(matched.errors.max()) if matched.errors.size else float("nan"),
+            van_rossum=van_rossum_rms(truth.spikes, estimate, problem.n_trains, config.van_rossum_tau),
+        )
     return row
 
 
 # ---------------------------------------------------------------------------------------------
 # the study
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StudyConfig:
@@ -996,9 +1241,9 @@ class StudyConfig:
     fine_factor: int = FINE_FACTOR
     match_window: float = MATCH_WINDOW
     van_rossum_tau: float = VAN_ROSSUM_TAU
-    models: tuple[str, ...] = ()          # () : every registered model
+    models: tuple[str, ...] = ()  # () : every registered model
 
-    def checked(self) -> "StudyConfig":
+    def checked(self) -> StudyConfig:
         dts = check_dts(self.dts)
         for name in ("n_samples", "n_inputs", "n_neurons", "fine_factor"):
             value = getattr(self, name)
@@ -1013,8 +1258,9 @@ class StudyConfig:
         for name in ("duration", "probe_duration", "probe_segment"):
             steps = getattr(self, name) / dts[0]
             if abs(steps - round(steps)) > 1e-9 * steps:
-                raise BiosnnInputError(f"{name}={getattr(self, name)!r}s is not a whole number of the coarsest "
-                                       f"step {dts[0]!r}s")
+                raise BiosnnInputError(
+                    f"{name}={getattr(self, name)!r}s is not a whole number of the coarsest step {dts[0]!r}s"
+                )
         if self.duration <= FIRST_INPUT + 4 * dts[0]:
             raise BiosnnInputError(f"duration={self.duration!r}s leaves no room for inputs")
         unknown = [m for m in self.models if m not in REGISTRY]
@@ -1035,7 +1281,7 @@ class Series:
     model: str
     discretization: str
     reference: str
-    scenario: str                      # "on_grid_subthreshold" | "off_grid"
+    scenario: str  # "on_grid_subthreshold" | "off_grid"
     synapse: str
     variable: str
     expectations: Mapping[str, Expectation]
@@ -1059,8 +1305,11 @@ def planned_series(config: StudyConfig, *, nest: bool | None = None) -> list[tup
             if case.model != model or (REFERENCES[case.reference].needs_nest and not nest):
                 continue
             # a time constant that shrinks with dt has no fixed continuous-time ground truth: on-grid probe only
-            discs = [d for d in DISCRETIZATIONS.values() if d.applies_to(spec, case.synapse)
-                     and not d.time_constants_in_steps]
+            discs = [
+                d
+                for d in DISCRETIZATIONS.values()
+                if d.applies_to(spec, case.synapse) and not d.time_constants_in_steps
+            ]
             plan.append((f"{model} {case.synapse} off grid", _off_grid_series(case, discs, config)))
     return plan
 
@@ -1072,8 +1321,19 @@ def _probe_series(probe: SubthresholdProbe, disc: Discretization, config: StudyC
             result = probe.run(disc, dt, config)
             err_max, err_mean = state_error(result.values, result.truth)
             rows.append(dict(dt=dt, state_error_max=err_max, state_error_mean=err_mean))
-        return [Series(probe.model, disc.name, probe.reference, "on_grid_subthreshold", probe.synapse, probe.variable,
-                       {"state_error_max": probe_expectation(disc)}, rows)]
+        return [
+            Series(
+                probe.model,
+                disc.name,
+                probe.reference,
+                "on_grid_subthreshold",
+                probe.synapse,
+                probe.variable,
+                {"state_error_max": probe_expectation(disc)},
+                rows,
+            )
+        ]
+
     return run
 
 
@@ -1086,9 +1346,20 @@ def _off_grid_series(case: OffGridCase, discs: list[Discretization], config: Stu
         for disc in discs:
             rows = [off_grid_row(problem, truth, disc, dt, config) for dt in config.dts]
             expectations = {k: v for k, v in off_grid_expectations(spec, case.synapse).items() if k in rows[0]}
-            out.append(Series(case.model, disc.name, case.reference, "off_grid", case.synapse, spec.main_variable,
-                              expectations, rows))
+            out.append(
+                Series(
+                    case.model,
+                    disc.name,
+                    case.reference,
+                    "off_grid",
+                    case.synapse,
+                    spec.main_variable,
+                    expectations,
+                    rows,
+                )
+            )
         return out
+
     return run
 
 
@@ -1097,26 +1368,49 @@ def series_orders(series: Series, dts) -> list[dict]:
     out = []
     for measure, expectation in series.expectations.items():
         errors = [row.get(measure, float("nan")) for row in series.rows]
-        entry = dict(model=series.model, discretization=series.discretization, reference=series.reference,
-                     scenario=series.scenario, synapse=series.synapse, measure=measure,
-                     declared_order=expectation.declared(), reason=expectation.reason)
+        entry = dict(
+            model=series.model,
+            discretization=series.discretization,
+            reference=series.reference,
+            scenario=series.scenario,
+            synapse=series.synapse,
+            measure=measure,
+            declared_order=expectation.declared(),
+            reason=expectation.reason,
+        )
         if expectation.exact:
             worst = float(np.nanmax(errors))
-            entry.update(measured_order=None, max_error=worst, tolerance=EXACT_TOLERANCE,
-                         within_tolerance=bool(worst < EXACT_TOLERANCE))
+            entry.update(
+                measured_order=None,
+                max_error=worst,
+                tolerance=EXACT_TOLERANCE,
+                within_tolerance=bool(worst < EXACT_TOLERANCE),
+            )
         else:
             measured = fitted_order(dts, errors)
             tolerance = ORDER_TOLERANCES[measure].value
-            entry.update(measured_order=measured, tolerance=tolerance,
-                         within_tolerance=bool(expectation.distance(measured) <= tolerance))
+            entry.update(
+                measured_order=measured,
+                tolerance=tolerance,
+                within_tolerance=bool(expectation.distance(measured) <= tolerance),
+            )
         out.append(entry)
     return out
 
 
 def series_rows(series: Series) -> list[dict]:
-    return [dict(model=series.model, discretization=series.discretization, reference=series.reference,
-                 scenario=series.scenario, synapse=series.synapse, variable=series.variable, **row)
-            for row in series.rows]
+    return [
+        dict(
+            model=series.model,
+            discretization=series.discretization,
+            reference=series.reference,
+            scenario=series.scenario,
+            synapse=series.synapse,
+            variable=series.variable,
+            **row,
+        )
+        for row in series.rows
+    ]
 
 
 def run_study(config: StudyConfig = FULL, *, progress: bool = False, conventions: bool = True) -> dict:
@@ -1127,20 +1421,29 @@ def run_study(config: StudyConfig = FULL, *, progress: bool = False, conventions
     nest = nest_available()
     plan = planned_series(config, nest=nest)
     rows, orders = [], []
-    for label, run in tqdm(plan, desc="discretization study", unit="series", disable=not progress):
+    for _label, run in tqdm(plan, desc="discretization study", unit="series", disable=not progress):
         for series in run():
             rows += series_rows(series)
             orders += series_orders(series, config.dts)
-    out = dict(study="discretization", config=config_summary(config), nest=nest_version(),
-               references={name: r.description for name, r in REFERENCES.items()},
-               discretizations={name: d.description for name, d in DISCRETIZATIONS.items()},
-               rows=rows, orders=orders)
+    out = dict(
+        study="discretization",
+        config=config_summary(config),
+        nest=nest_version(),
+        references={name: r.description for name, r in REFERENCES.items()},
+        discretizations={name: d.description for name, d in DISCRETIZATIONS.items()},
+        rows=rows,
+        orders=orders,
+    )
     if not nest:
-        out["skipped"] = [f"{c.model} ({c.synapse}) against {c.reference}: NEST is not installed"
-                          for c in OFF_GRID_CASES if REFERENCES[c.reference].needs_nest]
+        out["skipped"] = [
+            f"{c.model} ({c.synapse}) against {c.reference}: NEST is not installed"
+            for c in OFF_GRID_CASES
+            if REFERENCES[c.reference].needs_nest
+        ]
     if conventions:
-        out["conventions"] = [example() for example in tqdm(CONVENTION_EXAMPLES, desc="convention examples",
-                                                              disable=not progress)]
+        out["conventions"] = [
+            example() for example in tqdm(CONVENTION_EXAMPLES, desc="convention examples", disable=not progress)
+        ]
     return out
 
 
@@ -1179,9 +1482,11 @@ def nest_label_example() -> dict:
     grid; ``iaf_psc_exp_ps`` gives the precise crossing times on that axis.
     """
     name = "nest_end_of_step_label"
-    description = ("NEST labels a spike with the end of the step in which it is detected, Brian2/biosnn with the "
-                   "start: the same spikes differ by exactly one dt; the start label is early by up to dt, the end "
-                   "label late by up to dt, against NEST's precise (off-grid) crossing times")
+    description = (
+        "NEST labels a spike with the end of the step in which it is detected, Brian2/biosnn with the "
+        "start: the same spikes differ by exactly one dt; the start label is early by up to dt, the end "
+        "label late by up to dt, against NEST's precise (off-grid) crossing times"
+    )
     if not nest_available():
         return dict(name=name, description=description, skipped="NEST is not installed")
     dt = EXAMPLE_DT
@@ -1190,32 +1495,49 @@ def nest_label_example() -> dict:
     spikes = SpikeTrains(labels, np.zeros(labels.size, np.int64), 1, 0.02)
     weights = np.array([[4.0]])
     problem = Problem("lif", "current", spikes, weights, params, "hard", 0.02)
-    trace = _simulate("lif", spikes, weights, dt=dt, n_steps=200, discretization="exact", params=params,
-                      synapse="current", backend="brian2")
-    delivered = labels + 2 * dt       # biosnn adds an input of step k at the end of step k + 1
+    trace = _simulate(
+        "lif",
+        spikes,
+        weights,
+        dt=dt,
+        n_steps=200,
+        discretization="exact",
+        params=params,
+        synapse="current",
+        backend="brian2",
+    )
+    delivered = labels + 2 * dt  # biosnn adds an input of step k at the end of step k + 1
     grid, _ = nest_run(problem, "iaf_psc_exp", dt, precise=False, input_times=delivered)
     precise, _ = nest_run(problem, "iaf_psc_exp_ps", dt, precise=True, input_times=delivered)
     start = np.sort(trace.spike_times)
     end = np.sort(grid.times)
     crossing = np.sort(precise.times)
     same = start.size == end.size == crossing.size
-    return dict(name=name, description=description, dt_s=dt, tau_m_s=params["tau_m"], tau_s_s=params["tau_s"],
-                biosnn_labels_s=start.tolist(), nest_labels_s=end.tolist(), precise_crossings_s=crossing.tolist(),
-                same_spike_count=bool(same),
-                label_difference_in_dt=((end - start) / dt).tolist() if start.size == end.size else None,
-                start_label_error_in_dt=((start - crossing) / dt).tolist() if same else None,
-                end_label_error_in_dt=((end - crossing) / dt).tolist() if same else None,
-                van_rossum_raw=van_rossum_distance(start, end),
-                van_rossum_after_shift=van_rossum_distance(start + dt, end),
-                van_rossum_tau_s=VAN_ROSSUM_TAU)
+    return dict(
+        name=name,
+        description=description,
+        dt_s=dt,
+        tau_m_s=params["tau_m"],
+        tau_s_s=params["tau_s"],
+        biosnn_labels_s=start.tolist(),
+        nest_labels_s=end.tolist(),
+        precise_crossings_s=crossing.tolist(),
+        same_spike_count=bool(same),
+        label_difference_in_dt=((end - start) / dt).tolist() if start.size == end.size else None,
+        start_label_error_in_dt=((start - crossing) / dt).tolist() if same else None,
+        end_label_error_in_dt=((end - crossing) / dt).tolist() if same else None,
+        van_rossum_raw=van_rossum_distance(start, end),
+        van_rossum_after_shift=van_rossum_distance(start + dt, end),
+        van_rossum_tau_s=VAN_ROSSUM_TAU,
+    )
 
 
 def delay_rounding_example() -> dict:
     """An axonal delay that is not a whole number of steps: biosnn (and Brian2 given whole steps) rounds with
     ``timestep(d) = int(d/dt + 1e-3)``, Brian2's own rule is ``int(d/dt + 0.5)`` (nearest), a naive cast
     ``int(d/dt)``. One input spike, one LIF that fires on it; the spike's error against the exact delay."""
-    from .. import simulate_network
-    from ..network import FeedForwardNet, LayerSpec
+    from ..models.network import FeedForwardNet, LayerSpec
+    from ..simulation import simulate_network
 
     dt = EXAMPLE_DT
     params = _lif_example_params()
@@ -1228,21 +1550,37 @@ def delay_rounding_example() -> dict:
         label = float(layer.spike_steps[0] * dt)
         exact = t_input + delay
         estimate = float(estimated_spike_times(label, dt, delivery_lag_steps(held=False, spikes=True)))
-        rules = {"biosnn_timestep": int(delay_steps(delay, dt)), "nearest": int(delay / dt + 0.5),
-                 "naive_cast": int(delay / dt)}
-        entries.append(dict(delay_s=delay, delay_in_dt=delay / dt, steps=rules,
-                            error_s={k: v * dt - delay for k, v in rules.items()},
-                            exact_spike_s=exact, biosnn_estimate_s=estimate, biosnn_error_s=estimate - exact))
-    return dict(name="delay_rounding",
-                description=("a delay between grid points is rounded to whole steps; the rule decides which: "
-                             "biosnn rounds down (Brian2's timestep(), as every other time), Brian2's own delay "
-                             "rule and NEST round to the nearest step, a naive int(d/dt) loses a whole step to "
-                             "float64 (4.9e-3/1e-4 = 48.99999999999999)"),
-                dt_s=dt, cases=entries)
+        rules = {
+            "biosnn_timestep": int(delay_steps(delay, dt)),
+            "nearest": int(delay / dt + 0.5),
+            "naive_cast": int(delay / dt),
+        }
+        entries.append(
+            dict(
+                delay_s=delay,
+                delay_in_dt=delay / dt,
+                steps=rules,
+                error_s={k: v * dt - delay for k, v in rules.items()},
+                exact_spike_s=exact,
+                biosnn_estimate_s=estimate,
+                biosnn_error_s=estimate - exact,
+            )
+        )
+    return dict(
+        name="delay_rounding",
+        description=(
+            "a delay between grid points is rounded to whole steps; the rule decides which: "
+            "biosnn rounds down (Brian2's timestep(), as every other time), Brian2's own delay "
+            "rule and NEST round to the nearest step, a naive int(d/dt) loses a whole step to "
+            "float64 (4.9e-3/1e-4 = 48.99999999999999)"
+        ),
+        dt_s=dt,
+        cases=entries,
+    )
 
 
 def input_slot_example() -> dict:
-    """The order of input, threshold test and reset within a step (``biosnn/schedule.py``).
+    """The order of input, threshold test and reset within a step (``biosnn/core/schedule.py``).
 
     biosnn's exact schedule adds an input spike before the threshold test (then the reset); Brian2's default
     slot adds it after the test, so the jump first decays for one step: an input crossing threshold by less
@@ -1260,23 +1598,41 @@ def input_slot_example() -> dict:
     weights = np.array([first, second, first, 0.5 * v_th])
     spikes = SpikeTrains(times, np.arange(4), 4, 0.01)
     W = weights[:, None]
-    exact = lif_delta_event_driven(spikes, W, tau_m=params["tau_m"], v_th=v_th, v_reset=params["v_reset"],
-                                   v_rest=params["v_rest"])
+    exact = lif_delta_event_driven(
+        spikes, W, tau_m=params["tau_m"], v_th=v_th, v_reset=params["v_reset"], v_rest=params["v_rest"]
+    )
     labels = {}
     for schedule in ("exact", "brian2_default"):
-        trace = _simulate("lif", spikes, W, dt=dt, n_steps=100, discretization="exact", params=params, synapse="delta",
-                          schedule=schedule)
+        trace = _simulate(
+            "lif",
+            spikes,
+            W,
+            dt=dt,
+            n_steps=100,
+            discretization="exact",
+            params=params,
+            synapse="delta",
+            schedule=schedule,
+        )
         labels[schedule] = trace.spike_times.tolist()
-    return dict(name="input_slot_and_reset_order",
-                description=("within a step biosnn's exact schedule runs input, threshold test, reset; Brian2's "
-                             "default slot runs threshold test, input, reset: a jump that crosses threshold by "
-                             "less than one step's decay is tested only after decaying and is lost"),
-                dt_s=dt, tau_m_s=params["tau_m"], one_step_decay=decay, overshoot_in_decays=0.25,
-                event_driven_spikes_s=exact[0].tolist(), exact_schedule_labels_s=labels["exact"],
-                brian2_default_labels_s=labels["brian2_default"],
-                spikes_lost_by_default_slot=len(exact[0]) - len(labels["brian2_default"]),
-                van_rossum_exact_schedule=van_rossum_distance(exact[0], np.asarray(labels["exact"]) - dt),
-                van_rossum_default_slot=van_rossum_distance(exact[0], np.asarray(labels["brian2_default"]) - dt))
+    return dict(
+        name="input_slot_and_reset_order",
+        description=(
+            "within a step biosnn's exact schedule runs input, threshold test, reset; Brian2's "
+            "default slot runs threshold test, input, reset: a jump that crosses threshold by "
+            "less than one step's decay is tested only after decaying and is lost"
+        ),
+        dt_s=dt,
+        tau_m_s=params["tau_m"],
+        one_step_decay=decay,
+        overshoot_in_decays=0.25,
+        event_driven_spikes_s=exact[0].tolist(),
+        exact_schedule_labels_s=labels["exact"],
+        brian2_default_labels_s=labels["brian2_default"],
+        spikes_lost_by_default_slot=len(exact[0]) - len(labels["brian2_default"]),
+        van_rossum_exact_schedule=van_rossum_distance(exact[0], np.asarray(labels["exact"]) - dt),
+        van_rossum_default_slot=van_rossum_distance(exact[0], np.asarray(labels["brian2_default"]) - dt),
+    )
 
 
 CONVENTION_EXAMPLES = (nest_label_example, delay_rounding_example, input_slot_example)

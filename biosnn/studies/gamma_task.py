@@ -8,7 +8,7 @@ average of y_j recorded at the start of every step, in both backends (the
 prediction is its argmax). No surrogate gradient: y is a ReLU of the buckets.
 With ``n_hidden > 0`` a hidden gamma layer sits in between; the output neurons
 read its sigma-delta spikes through their own cascades, and the gradient
-crosses the spikes straight-through (``biosnn.torch.feedforward``).
+crosses the spikes straight-through (``biosnn.torch.network``).
 
 Objectives: ``bptt`` (cross-entropy of the time-averaged y, gradients through
 the whole run) and ``online`` (a loss at every step: cross-entropy of the
@@ -27,13 +27,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from ..core.errors import BiosnnInputError
+from ..core.schedule import TimeGrid
 from ..data.synthetic import batch_spike_trains, precise_interval_task
-from ..errors import BiosnnInputError
-from ..network import LayerSpec
-from ..schedule import TimeGrid
+from ..models.network import LayerSpec
 from ..simulation import simulate_network
-from ..torch.feedforward import FeedForward
-from ..torch.functional.gamma_cascade import cascade_propagator, read_buckets, source_buckets
+from ..torch.dynamics.gamma_cascade import cascade_propagator, read_buckets, source_buckets
+from ..torch.network import FeedForward
 from ..training.loop import TrainConfig, fingerprint, fit
 from ..training.online import gradient_as_loss, running_average_ce_gradient
 
@@ -43,7 +43,7 @@ OBJECTIVES = ("bptt", "online")
 @dataclass(frozen=True)
 class GammaTaskConfig:
     objective: str = "bptt"
-    n_hidden: int = 0             # > 0: a hidden gamma layer of this size (bptt only)
+    n_hidden: int = 0  # > 0: a hidden gamma layer of this size (bptt only)
     n_buckets: int = 12
     bucket_tau: float = 2e-3
     dt: float = 1e-3
@@ -55,7 +55,7 @@ class GammaTaskConfig:
     batch_size: int = 50
     lr: float = 5e-2
     logit_scale: float = 20.0
-    bias_init: float = 0.1        # y > 0 at the start, off the dead side of the ReLU
+    bias_init: float = 0.1  # y > 0 at the start, off the dead side of the ReLU
     seed: int = 0
 
 
@@ -75,8 +75,10 @@ def check_config(cfg: GammaTaskConfig, dt_factors=DT_FACTORS) -> None:
     if cfg.n_hidden < 0:
         raise BiosnnInputError(f"n_hidden must be >= 0, got {cfg.n_hidden}")
     if cfg.objective == "online" and cfg.n_hidden:
-        raise BiosnnInputError("the online objective is exact for one gamma layer only (its input buckets are the "
-                               "eligibility traces); use objective='bptt' with a hidden layer")
+        raise BiosnnInputError(
+            "the online objective is exact for one gamma layer only (its input buckets are the "
+            "eligibility traces); use objective='bptt' with a hidden layer"
+        )
 
 
 def build(cfg: GammaTaskConfig) -> FeedForward:
@@ -85,8 +87,12 @@ def build(cfg: GammaTaskConfig) -> FeedForward:
     sizes = [N_INPUTS] + ([cfg.n_hidden] if cfg.n_hidden else []) + [N_CLASSES]
     layers, weights = [], []
     for n_prev, n in zip(sizes[:-1], sizes[1:]):
-        params = dict(bucket_tau=(cfg.bucket_tau,) * cfg.n_buckets, theta0=cfg.theta0,
-                      bucket_weight=rng.normal(0, 0.3, (n, cfg.n_buckets)), bias=np.full(n, cfg.bias_init))
+        params = dict(
+            bucket_tau=(cfg.bucket_tau,) * cfg.n_buckets,
+            theta0=cfg.theta0,
+            bucket_weight=rng.normal(0, 0.3, (n, cfg.n_buckets)),
+            bias=np.full(n, cfg.bias_init),
+        )
         layers.append(LayerSpec("gamma_cascade", n, params))
         weights.append(rng.normal(0, 0.5 / np.sqrt(n_prev / N_INPUTS), (n_prev, n)))
     return FeedForward(N_INPUTS, layers, dt=cfg.dt, weights=weights).double()
@@ -133,12 +139,14 @@ def online_parameters(net: FeedForward) -> dict:
 def online_loss_and_gradient(net: FeedForward, counts: torch.Tensor, target, dt: float, logit_scale: float):
     """The online objective: per-step loss on the running class score, gradient accumulated forward."""
     propagator = cascade_propagator(net.neurons[0].dynamics.bucket_tau.to(counts.dtype), dt)
-    return running_average_ce_gradient(online_output, online_parameters(net), source_buckets(counts, propagator),
-                                       target, logit_scale=logit_scale)
+    return running_average_ce_gradient(
+        online_output, online_parameters(net), source_buckets(counts, propagator), target, logit_scale=logit_scale
+    )
 
 
 def objective(cfg: GammaTaskConfig):
     """``bptt``: CE of the time-averaged y through the whole run; ``online``: the forward-accumulated gradient."""
+
     def bptt(net, counts, target):
         logits = cfg.logit_scale * scores(net, counts).mean(0)
         return torch.nn.functional.cross_entropy(logits, target), logits
@@ -150,21 +158,32 @@ def objective(cfg: GammaTaskConfig):
     return online if cfg.objective == "online" else bptt
 
 
-def train(cfg: GammaTaskConfig, samples, labels, *, net: FeedForward | None = None,
-          checkpoint_dir: str | None = None):
+def train(cfg: GammaTaskConfig, samples, labels, *, net: FeedForward | None = None, checkpoint_dir: str | None = None):
     """Adam on mini-batches (the one training loop); returns ``(net, loss per epoch)``."""
     check_config(cfg)
     if net is None:
         net = build(cfg)
     data = IntervalSamples(samples, labels, dt=cfg.dt, duration=cfg.duration)
-    history = fit(net, data, TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, cosine=False,
-                                         seed=cfg.seed, checkpoint_dir=checkpoint_dir, progress=False),
-                  objective=objective(cfg))
+    history = fit(
+        net,
+        data,
+        TrainConfig(
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            cosine=False,
+            seed=cfg.seed,
+            checkpoint_dir=checkpoint_dir,
+            progress=False,
+        ),
+        objective=objective(cfg),
+    )
     return net, history["loss"]
 
 
-def evaluate(net: FeedForward, samples, labels, dt: float, duration: float, *, backend: str = "torch",
-             target: str = "numpy") -> dict:
+def evaluate(
+    net: FeedForward, samples, labels, dt: float, duration: float, *, backend: str = "torch", target: str = "numpy"
+) -> dict:
     """Accuracy, predictions and spikes per layer of the trained network at time step ``dt``."""
     spikes = batch_spike_trains(samples, N_INPUTS, duration)
     description = net.export()
@@ -175,8 +194,9 @@ def evaluate(net: FeedForward, samples, labels, dt: float, duration: float, *, b
             y = scores(on_grid, input_counts(spikes, dt, duration)).numpy()
         n_spikes = None
     else:
-        activity = simulate_network(description, spikes, backend="brian2", dt=dt, duration=duration, target=target,
-                                    record=True)
+        activity = simulate_network(
+            description, spikes, backend="brian2", dt=dt, duration=duration, target=target, record=True
+        )
         y, n_spikes = activity[-1].v, [int(a.spike_steps.size) for a in activity]
     prediction = np.argmax(y.mean(0), axis=1)
     return dict(accuracy=float(np.mean(prediction == labels)), prediction=prediction, n_spikes=n_spikes)
@@ -195,8 +215,14 @@ def run(cfg: GammaTaskConfig, *, dt_factors=DT_FACTORS, target: str = "numpy") -
         dt = cfg.dt / factor
         mirror = evaluate(net, test_samples, test_labels, dt, cfg.duration)
         ref = evaluate(net, test_samples, test_labels, dt, cfg.duration, backend="brian2", target=target)
-        rows.append(dict(dt=dt, accuracy_torch=mirror["accuracy"], accuracy_brian2=ref["accuracy"],
-                         prediction_agreement=float(np.mean(mirror["prediction"] == ref["prediction"])),
-                         spikes_per_sample=sum(ref["n_spikes"]) / len(test_labels),
-                         spikes_per_sample_per_layer=[n / len(test_labels) for n in ref["n_spikes"]]))
+        rows.append(
+            dict(
+                dt=dt,
+                accuracy_torch=mirror["accuracy"],
+                accuracy_brian2=ref["accuracy"],
+                prediction_agreement=float(np.mean(mirror["prediction"] == ref["prediction"])),
+                spikes_per_sample=sum(ref["n_spikes"]) / len(test_labels),
+                spikes_per_sample_per_layer=[n / len(test_labels) for n in ref["n_spikes"]],
+            )
+        )
     return dict(config=asdict(cfg), train_seconds=round(train_seconds, 2), loss_history=history, dt_table=rows)

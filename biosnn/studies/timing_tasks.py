@@ -14,8 +14,8 @@ training loop (:func:`biosnn.training.loop.fit`), the paper's *SGD* and
 * SHD/SSC: the paper's 2 x 128 architecture (``hidden=(128, 128)``) with delays,
   on data read by :func:`biosnn.data.shd.read_dataset`.
 
-The trained network is exported as a :class:`~biosnn.network.FeedForwardNet`
-description: what :mod:`biosnn.sweep` evaluates in torch and in Brian2
+The trained network is exported as a :class:`~biosnn.models.network.FeedForwardNet`
+description: what :mod:`biosnn.studies.perturbation.sweep` evaluates in torch and in Brian2
 (:func:`train_once` and :func:`sweep_trained`: the steps the study scripts share).
 """
 
@@ -28,36 +28,35 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from ..core.errors import BiosnnInputError
+from ..core.schedule import TimeGrid
 from ..data.dataset import SpikeDataset
 from ..data.tasks import TASKS as GENERATORS
 from ..data.tasks import rate_baseline
-from ..errors import BiosnnInputError
-from ..network import FeedForwardNet, LayerSpec
-from ..schedule import TimeGrid
-from ..torch.feedforward import FeedForward
+from ..models.network import FeedForwardNet, LayerSpec
+from ..torch.network import FeedForward
 from ..training.loop import TensorData, TrainConfig, evaluate, fit
 
-
 TASKS = tuple(GENERATORS)
-EXTERNAL = ("shd", "ssc")     # tasks whose data the caller reads (biosnn.data.shd.read_dataset)
+EXTERNAL = ("shd", "ssc")  # tasks whose data the caller reads (biosnn.data.shd.read_dataset)
 
 
 @dataclass(frozen=True)
 class TimingTaskConfig:
     task: str = "isi"
-    task_params: dict = field(default_factory=dict)   # e.g. {"mixing": 0.5} for the coincidence task
-    delays: bool = False          # SGD-delay
+    task_params: dict = field(default_factory=dict)  # e.g. {"mixing": 0.5} for the coincidence task
+    delays: bool = False  # SGD-delay
     dt: float = 1e-3
-    hidden: int | tuple[int, ...] = 100   # PLIF layer sizes (SHD: (128, 128))
-    tau_hidden: float = 20e-3     # PLIF's initial membrane time constant (learned)
-    tau_readout: float | None = None   # default: the samples' duration (the readout integrates the whole sample)
-    d_max: float = 50e-3          # longest learnable axonal delay
+    hidden: int | tuple[int, ...] = 100  # PLIF layer sizes (SHD: (128, 128))
+    tau_hidden: float = 20e-3  # PLIF's initial membrane time constant (learned)
+    tau_readout: float | None = None  # default: the samples' duration (the readout integrates the whole sample)
+    d_max: float = 50e-3  # longest learnable axonal delay
     n_train: int = 1024
     n_test: int = 256
     epochs: int = 15
     batch_size: int = 32
     lr: float = 1e-2
-    delay_lr: float = 0.5         # Adam step for delays, in steps
+    delay_lr: float = 0.5  # Adam step for delays, in steps
     surrogate_alpha: float = 100.0
     seed: int = 0
 
@@ -104,25 +103,37 @@ def build(cfg: TimingTaskConfig, n_inputs: int, n_classes: int, duration: float)
     weights = [rng.normal(0, 2.0 / np.sqrt(a), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     weights.append(rng.normal(0, 1.0 / np.sqrt(sizes[-1]), (sizes[-1], n_classes)))
     delays = [rng.uniform(0, cfg.d_max / 2, n) for n in sizes] if cfg.delays else None
-    return FeedForward(n_inputs, layers, dt=cfg.dt, weights=weights, delays=delays, learn_delays=cfg.delays,
-                       d_max=cfg.d_max if cfg.delays else None, surrogate="fast_sigmoid",
-                       surrogate_alpha=cfg.surrogate_alpha).double()
+    return FeedForward(
+        n_inputs,
+        layers,
+        dt=cfg.dt,
+        weights=weights,
+        delays=delays,
+        learn_delays=cfg.delays,
+        d_max=cfg.d_max if cfg.delays else None,
+        surrogate="fast_sigmoid",
+        surrogate_alpha=cfg.surrogate_alpha,
+    ).double()
 
 
 def learnt_time_constants(model: FeedForward) -> dict:
     """``{"tau_m": [s, ...]}``: the membrane time constant of every layer that learns one (the PLIF hidden
     layers, ``tau_m = dt / sigmoid(a)``, Fang et al. 2021), in layer order."""
-    return {"tau_m": [float(layer.exported_parameters()["tau_m"]) for layer in model.neurons
-                      if layer.learnable_names]}
+    return {"tau_m": [float(layer.exported_parameters()["tau_m"]) for layer in model.neurons if layer.learnable_names]}
 
 
 def _inputs(data: SpikeDataset, dt: float) -> torch.Tensor:
     grid = TimeGrid.from_duration(dt, data.duration)
-    return torch.as_tensor(np.transpose(data.spikes.to_raster(dt, grid.n_steps), (1, 0, 2)))   # [S, T, N]
+    return torch.as_tensor(np.transpose(data.spikes.to_raster(dt, grid.n_steps), (1, 0, 2)))  # [S, T, N]
 
 
-def train(cfg: TimingTaskConfig, *, data: tuple[SpikeDataset, SpikeDataset] | None = None,
-          checkpoint_dir: str | None = None, progress: bool = False) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
+def train(
+    cfg: TimingTaskConfig,
+    *,
+    data: tuple[SpikeDataset, SpikeDataset] | None = None,
+    checkpoint_dir: str | None = None,
+    progress: bool = False,
+) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
     """Train on the task (its generator's data, or ``data = (train, test)``, e.g. SHD read by
     :func:`biosnn.data.shd.read_dataset`); returns the exported network, the train and test sets (on
     the grid of dt) and a summary."""
@@ -134,25 +145,42 @@ def train(cfg: TimingTaskConfig, *, data: tuple[SpikeDataset, SpikeDataset] | No
             raise BiosnnInputError(f"train has {train_set.n_inputs} channels, test {test_set.n_inputs}")
     net = build(cfg, train_set.n_inputs, max(train_set.n_classes, test_set.n_classes), train_set.duration)
     start = time.perf_counter()
-    history = fit(net, TensorData(_inputs(train_set, cfg.dt), torch.as_tensor(train_set.labels)),
-                  TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, delay_lr=cfg.delay_lr,
-                              seed=cfg.seed, checkpoint_dir=checkpoint_dir, progress=progress),
-                  post_step=lambda m: m.clamp_delays_(), delay_parameters=net.delay_parameters(),
-                  monitor=learnt_time_constants)
+    history = fit(
+        net,
+        TensorData(_inputs(train_set, cfg.dt), torch.as_tensor(train_set.labels)),
+        TrainConfig(
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            delay_lr=cfg.delay_lr,
+            seed=cfg.seed,
+            checkpoint_dir=checkpoint_dir,
+            progress=progress,
+        ),
+        post_step=lambda m: m.clamp_delays_(),
+        delay_parameters=net.delay_parameters(),
+        monitor=learnt_time_constants,
+    )
     seconds = time.perf_counter() - start
     logits = evaluate(net, _inputs(test_set, cfg.dt))
-    summary = dict(config=asdict(cfg), name=cfg.name, train_seconds=round(seconds, 1),
-                   train_accuracy=history["accuracy"][-1] if history["accuracy"] else None,
-                   test_accuracy_torch=float(np.mean(np.argmax(logits, 1) == test_set.labels)),
-                   rate_baseline_logistic=rate_baseline(train_set, test_set, classifier="logistic", seed=cfg.seed),
-                   rate_baseline_mlp=rate_baseline(train_set, test_set, classifier="mlp", seed=cfg.seed),
-                   loss=history["loss"], tau_m_history=[m["tau_m"] for m in history["monitor"]])
+    summary = dict(
+        config=asdict(cfg),
+        name=cfg.name,
+        train_seconds=round(seconds, 1),
+        train_accuracy=history["accuracy"][-1] if history["accuracy"] else None,
+        test_accuracy_torch=float(np.mean(np.argmax(logits, 1) == test_set.labels)),
+        rate_baseline_logistic=rate_baseline(train_set, test_set, classifier="logistic", seed=cfg.seed),
+        rate_baseline_mlp=rate_baseline(train_set, test_set, classifier="mlp", seed=cfg.seed),
+        loss=history["loss"],
+        tau_m_history=[m["tau_m"] for m in history["monitor"]],
+    )
     return net.export(), train_set, test_set, summary
 
 
-def train_once(cfg: TimingTaskConfig, out, training, key: str, *, data=None, n_eval: int | None = None,
-               progress: bool = False) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
-    """Train ``cfg`` unless ``training`` (a :class:`~biosnn.results.StudyResults`) holds ``key`` and its files
+def train_once(
+    cfg: TimingTaskConfig, out, training, key: str, *, data=None, n_eval: int | None = None, progress: bool = False
+) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
+    """Train ``cfg`` unless ``training`` (a :class:`~biosnn.core.results.StudyResults`) holds ``key`` and its files
     exist under ``out`` (``networks/<name>.npz``, ``data/<name>-test.npz``, ``data/<name>-train.npz``; the
     test set cut to its first ``n_eval`` samples); returns the saved network, test and training sets, and
     the paths by kind (network, dataset, training set), the files behind the sweep's names."""
@@ -161,32 +189,60 @@ def train_once(cfg: TimingTaskConfig, out, training, key: str, *, data=None, n_e
     out = Path(out)
     (out / "networks").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
-    paths = {"network": out / "networks" / f"{cfg.name}.npz", "dataset": out / "data" / f"{cfg.name}-test.npz",
-             "training set": out / "data" / f"{cfg.name}-train.npz"}
+    paths = {
+        "network": out / "networks" / f"{cfg.name}.npz",
+        "dataset": out / "data" / f"{cfg.name}-test.npz",
+        "training set": out / "data" / f"{cfg.name}-train.npz",
+    }
     if not (training.done(key) and all(p.exists() for p in paths.values())):
-        net, train_set, test_set, summary = train(cfg, data=data, checkpoint_dir=str(out / "checkpoints" / cfg.name),
-                                                  progress=progress)
+        net, train_set, test_set, summary = train(
+            cfg, data=data, checkpoint_dir=str(out / "checkpoints" / cfg.name), progress=progress
+        )
         train_set.save(paths["training set"])
         (test_set if n_eval is None else test_set.subset(np.arange(min(n_eval, len(test_set))))).save(paths["dataset"])
         net.save(paths["network"])
         training.add(summary, key)
         print(json.dumps({k: v for k, v in summary.items() if k not in ("config", "loss")}), flush=True)
-    return (FeedForwardNet.load(paths["network"]), SpikeDataset.load(paths["dataset"]),
-            SpikeDataset.load(paths["training set"]), paths)
+    return (
+        FeedForwardNet.load(paths["network"]),
+        SpikeDataset.load(paths["dataset"]),
+        SpikeDataset.load(paths["training set"]),
+        paths,
+    )
 
 
-def sweep_trained(table, cfg: TimingTaskConfig, trained, grid, seeds, *, fine_factor: int = 4, binned: bool = False,
-                  jobs: int = 1, progress: bool = False) -> dict:
+def sweep_trained(
+    table,
+    cfg: TimingTaskConfig,
+    trained,
+    grid,
+    seeds,
+    *,
+    fine_factor: int = 4,
+    binned: bool = False,
+    jobs: int = 1,
+    progress: bool = False,
+) -> dict:
     """Sweep a network of :func:`train_once` through every backend (Brian2 at dt and dt / ``fine_factor``)
     into ``table``, its files bound to their names; prints and returns the sweep's summary."""
-    from ..sweep import BACKENDS, SweepSpec, run_sweep
-    from ..io import file_digest
+    from ..core.io import file_digest
+    from .perturbation.sweep import BACKENDS, SweepSpec, run_sweep
 
     net, test, train_set, paths = trained
     names = {"network": cfg.name, "dataset": f"{cfg.name}-test", "training set": f"{cfg.name}/{cfg.name}-test"}
     dts = (cfg.dt,) + ((cfg.dt / fine_factor,) if fine_factor > 1 else ())
     spec = SweepSpec(cfg.name, names["dataset"], cfg.dt, BACKENDS, brian_dts=dts, binned=binned)
-    summary = run_sweep(table, net, test, spec, grid, seeds, jobs=jobs, train=train_set, progress=progress,
-                        sources=[(kind, names[kind], file_digest(path)) for kind, path in paths.items()])
+    summary = run_sweep(
+        table,
+        net,
+        test,
+        spec,
+        grid,
+        seeds,
+        jobs=jobs,
+        train=train_set,
+        progress=progress,
+        sources=[(kind, names[kind], file_digest(path)) for kind, path in paths.items()],
+    )
     print(json.dumps({"network": cfg.name, "binned": binned} | summary), flush=True)
     return summary

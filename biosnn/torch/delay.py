@@ -1,4 +1,4 @@
-"""Learnable axonal delays (Sun et al. 2023; SLAYER / lava-dl style), ``equations/axonal_delay.py``.
+"""Learnable axonal delays (Sun et al. 2023; SLAYER / lava-dl style), ``biosnn/models/axonal_delay.py``.
 
 ``AxonalDelay`` holds one delay per presynaptic neuron, in units of steps
 (``delay_steps``; :meth:`AxonalDelay.delays` gives seconds). Integer mode shifts
@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..equations.axonal_delay import DELAY, MAX_DELAY
-from ..errors import BiosnnInputError
-from ..schedule import TIMESTEP_SHIFT
+from ..core.errors import BiosnnInputError
+from ..core.schedule import TIMESTEP_SHIFT
+from ..models.axonal_delay import DELAY, MAX_DELAY
 
 
 def shift_per_neuron(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -64,8 +64,16 @@ class _IntegerDelay(torch.autograd.Function):
 class AxonalDelay(nn.Module):
     """One learnable delay per presynaptic neuron."""
 
-    def __init__(self, n: int, *, dt: float, d_max: float | None = None, init=None, learnable: bool = True,
-                 fractional: bool = False):
+    def __init__(
+        self,
+        n: int,
+        *,
+        dt: float,
+        d_max: float | None = None,
+        init=None,
+        learnable: bool = True,
+        fractional: bool = False,
+    ):
         super().__init__()
         if dt <= 0:
             raise BiosnnInputError(f"dt must be positive, got {dt!r}")
@@ -81,7 +89,7 @@ class AxonalDelay(nn.Module):
         if np.any(steps > self.max_steps + TIMESTEP_SHIFT):
             raise BiosnnInputError(f"initial delay {float(init.max())!r}s exceeds d_max={d_max!r}s; raise d_max")
         # a delay of whole steps given in seconds (n * dt) is n steps, not the float quotient's
-        # n - 1e-16 that floor() would shorten by a step (the grid's rounding, biosnn.schedule)
+        # n - 1e-16 that floor() would shorten by a step (the grid's rounding, biosnn.core.schedule)
         whole = np.rint(steps)
         steps = np.minimum(np.where(np.abs(steps - whole) <= TIMESTEP_SHIFT, whole, steps), self.max_steps)
         steps = torch.tensor(steps, dtype=torch.float64)
@@ -98,8 +106,10 @@ class AxonalDelay(nn.Module):
         return (1 - frac) * shift_per_neuron(x, k) + frac * shift_per_neuron(x, k + 1)
 
     def extra_repr(self) -> str:
-        return (f"n={self.delay_steps.shape[0]}, dt={self.dt!r}s, max_steps={self.max_steps!r}, "
-                f"fractional={self.fractional}, learnable={self.delay_steps.requires_grad}")
+        return (
+            f"n={self.delay_steps.shape[0]}, dt={self.dt!r}s, max_steps={self.max_steps!r}, "
+            f"fractional={self.fractional}, learnable={self.delay_steps.requires_grad}"
+        )
 
     @torch.no_grad()
     def clamp_(self) -> None:

@@ -1,6 +1,6 @@
 """The fused time loop of the leaky-membrane family (LIF, PLIF, LI with delta synapses).
 
-The reference loop (``biosnn/torch/module/layer.py``) applies the model's step
+The reference loop (``biosnn/torch/layer.py``) applies the model's step
 phases one by one and lets autograd record every operation of every step. For
 the layers of a trained network (delta synapses, no refractory period, no
 floor, the exact schedule) the whole step is one scalar recurrence per neuron,
@@ -75,14 +75,14 @@ class LeakyRecurrence:
         before_reset, fired_all = [], []
         v = v0
         for x in drive.unbind(0):
-            if exact:                              # v_rest + (v - v_rest) e^{-r}
+            if exact:  # v_rest + (v - v_rest) e^{-r}
                 v = (v - self.v_rest).mul_(coefficient).add_(self.v_rest) if shift else v * coefficient
-            else:                                  # v + (0 - (v - v_rest)) r  =  v - (v - v_rest) r
+            else:  # v + (0 - (v - v_rest)) r  =  v - (v - v_rest) r
                 v = v - ((v - self.v_rest) if shift else v) * coefficient
             v = v.add_(x)
             before_reset.append(v)
             if spiking:
-                fired = v >= self.v_th            # H(v - v_th): v - v_th >= 0 exactly when v >= v_th
+                fired = v >= self.v_th  # H(v - v_th): v - v_th >= 0 exactly when v >= v_th
                 fired_all.append(fired)
                 if self.reset == "hard":
                     v = v.masked_fill(fired, self.v_reset)
@@ -93,8 +93,14 @@ class LeakyRecurrence:
         return out, h_all
 
     # -- backward: the adjoint recurrence ----------------------------------------
-    def backward(self, grad_out: torch.Tensor, h_all: torch.Tensor, coefficient: torch.Tensor, v0: torch.Tensor,
-                 need_coefficient: bool):
+    def backward(
+        self,
+        grad_out: torch.Tensor,
+        h_all: torch.Tensor,
+        coefficient: torch.Tensor,
+        v0: torch.Tensor,
+        need_coefficient: bool,
+    ):
         """``(dL/d drive, dL/d coefficient or None)``."""
         if self.v_th is None:
             direct, jacobian = grad_out, None
@@ -118,10 +124,11 @@ class LeakyRecurrence:
             grads.append(grad_h)
         grad_drive = torch.stack(grads[::-1])
         grad_coefficient = None
-        if need_coefficient:                   # sum_n gh_n u_{n-1}, u_{-1} = v0 - v_rest
+        if need_coefficient:  # sum_n gh_n u_{n-1}, u_{-1} = v0 - v_rest
             after = self.after_reset(h_all[:-1])
-            total = _contract(grad_drive[1:], after - self.v_rest if self.v_rest != 0.0 else after,
-                              coefficient.shape) + _contract(grad_drive[:1], (v0 - self.v_rest)[None], coefficient.shape)
+            total = _contract(
+                grad_drive[1:], after - self.v_rest if self.v_rest != 0.0 else after, coefficient.shape
+            ) + _contract(grad_drive[:1], (v0 - self.v_rest)[None], coefficient.shape)
             grad_coefficient = -total if self.discretization == "euler" else total
         return grad_drive, grad_coefficient
 
@@ -152,7 +159,7 @@ class _LeakyLoop(torch.autograd.Function):
         return out
 
     @staticmethod
-    @torch.autograd.function.once_differentiable   # the adjoint is written out: no double backward
+    @torch.autograd.function.once_differentiable  # the adjoint is written out: no double backward
     def backward(ctx, grad_out):
         h_all, coefficient, v0 = ctx.saved_tensors
         need_drive, need_coefficient = ctx.needs_input_grad[0], ctx.needs_input_grad[1]

@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from ..errors import BiosnnInputError
+from ..core.errors import BiosnnInputError
 
 DEFAULT_ALPHA = {"fast_sigmoid": 100.0, "arctan": 2.0}
 

@@ -22,7 +22,7 @@ and ``da_i/dx_k = w_ik / (V_th,i (1 + sigma |mu| (n - 1)))``,
 ``da_i/dw_ik = x_k / (V_th,i (1 + sigma |mu| (n - 1)))``. Inhibition can only
 *lower* the gain. The paper writes the denominator ``(mu sigma (n - 1) + 1)``
 with mu taken as the inhibition *magnitude*; with mu <= 0 as in
-``equations/wta.py`` (v_i += sigma mu V_th,i) the sign flips, as written here.
+``biosnn/models/wta.py`` (v_i += sigma mu V_th,i) the sign flips, as written here.
 The gain carries ``1 / V_th,i``: the back-propagated error of each neuron is
 normalised by its threshold.
 
@@ -103,7 +103,7 @@ def exponential_weight_penalty(net, *, a: float, beta: float, lam: float) -> tor
     """``beta * sum_i exp(lambda (sum_k w_ik^2 - a^2))`` over every layer's neurons."""
     total = 0.0
     for weight in net.weights:
-        total = total + beta * torch.exp(lam * ((weight ** 2).sum(0) - a ** 2)).sum()
+        total = total + beta * torch.exp(lam * ((weight**2).sum(0) - a**2)).sum()
     return total
 
 
@@ -134,5 +134,11 @@ def lee_init(sizes: list[int], *, a: float, rng: np.random.Generator):
     return weights, thresholds
 
 
-__all__ = ["low_pass_mean", "wta_gain", "lee_rule_logits", "exponential_weight_penalty",
-           "enforce_threshold_floor", "lee_init"]
+__all__ = [
+    "low_pass_mean",
+    "wta_gain",
+    "lee_rule_logits",
+    "exponential_weight_penalty",
+    "enforce_threshold_floor",
+    "lee_init",
+]

@@ -35,16 +35,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..errors import BiosnnInputError
-from ..io import atomic_path
+from ..core.errors import BiosnnInputError
+from ..core.io import atomic_path
+from ..core.results import fingerprint as array_fingerprint
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-2
-    delay_lr: float = 0.05         # Adam step size for axonal delays (units of steps)
+    delay_lr: float = 0.05  # Adam step size for axonal delays (units of steps)
     cosine: bool = True
     seed: int = 0
     checkpoint_dir: str | None = None
@@ -78,13 +79,9 @@ def _param_groups(model, cfg: TrainConfig, delays):
 
 
 def fingerprint(*arrays) -> str:
-    """A short hash of tensors or arrays (shape, dtype and contents): identifies a dataset."""
-    h = hashlib.sha256()
-    for array in arrays:
-        array = np.asarray(array.detach().cpu().numpy() if isinstance(array, torch.Tensor) else array)
-        h.update(f"{array.shape}{array.dtype}".encode())
-        h.update(np.ascontiguousarray(array).tobytes())
-    return h.hexdigest()[:16]
+    """A short hash of tensors or arrays (shape, dtype and contents): identifies a dataset
+    (:func:`biosnn.core.results.fingerprint` of their values)."""
+    return array_fingerprint(*(a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a for a in arrays))
 
 
 class TensorData:
@@ -107,6 +104,7 @@ class TensorData:
 
 def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
     """The objective ``CE(logits_fn(model(inputs)), labels)``."""
+
     def objective(model, inputs, labels):
         logits = logits_fn(model(inputs))
         return torch.nn.functional.cross_entropy(logits, labels), logits
@@ -114,9 +112,17 @@ def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
     return objective
 
 
-def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable | None = None,
-        logits_fn: Callable = final_membrane_logits, post_step: Callable | None = None,
-        delay_parameters=(), monitor: Callable | None = None) -> dict:
+def fit(
+    model: torch.nn.Module,
+    data,
+    cfg: TrainConfig,
+    *,
+    objective: Callable | None = None,
+    logits_fn: Callable = final_membrane_logits,
+    post_step: Callable | None = None,
+    delay_parameters=(),
+    monitor: Callable | None = None,
+) -> dict:
     """Train ``model`` on ``data`` (see the module docstring) with Adam.
 
     ``delay_parameters`` (e.g. ``FeedForward.delay_parameters()``) get their own step size
@@ -149,15 +155,18 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
         torch.set_rng_state(state["torch_rng"])
         history, start = state["history"], state["epoch"] + 1
         if (monitor is not None) != ("monitor" in history):
-            raise BiosnnInputError(f"checkpoint {ckpt} was written {'without' if monitor is not None else 'with'} a "
-                                   "monitor; resume it the same way, or remove it to start afresh")
-    bar = tqdm(range(start, cfg.epochs), desc="train", unit="epoch", disable=not cfg.progress,
-               initial=start, total=cfg.epochs)
+            raise BiosnnInputError(
+                f"checkpoint {ckpt} was written {'without' if monitor is not None else 'with'} a "
+                "monitor; resume it the same way, or remove it to start afresh"
+            )
+    bar = tqdm(
+        range(start, cfg.epochs), desc="train", unit="epoch", disable=not cfg.progress, initial=start, total=cfg.epochs
+    )
     for epoch in bar:
         order = torch.randperm(len(data), generator=generator)
         total, correct, scored = 0.0, 0, 0
         for begin in range(0, len(order), cfg.batch_size):
-            idx = order[begin:begin + cfg.batch_size]
+            idx = order[begin : begin + cfg.batch_size]
             labels = data.labels[idx]
             loss, logits = objective(model, data.batch(idx, generator), labels)
             optimizer.zero_grad()
@@ -177,10 +186,16 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig, *, objective: Callable |
             history["monitor"].append(monitor(model))
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['accuracy'][-1]:.2f}")
         if ckpt is not None:
-            state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(),
-                         scheduler=scheduler.state_dict() if scheduler is not None else None,
-                         generator=generator.get_state(), torch_rng=torch.get_rng_state(), history=history,
-                         epoch=epoch, run_key=key)
+            state = dict(
+                model=model.state_dict(),
+                optimizer=optimizer.state_dict(),
+                scheduler=scheduler.state_dict() if scheduler is not None else None,
+                generator=generator.get_state(),
+                torch_rng=torch.get_rng_state(),
+                history=history,
+                epoch=epoch,
+                run_key=key,
+            )
             with atomic_path(ckpt, suffix=".pt") as tmp:
                 torch.save(state, tmp)
     history["epochs_run"] = cfg.epochs - start
@@ -198,27 +213,33 @@ def load_checkpoint(path: Path, key: dict) -> dict:
     strings only, so a planted or downloaded ``last.pt`` cannot run code (an unpickler that builds
     arbitrary objects would). Its run key is compared with this run's before any of its state is used.
     """
-    from ..io import check_input_file
+    from ..core.io import check_input_file
 
     check_input_file(path, "checkpoint")
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as err:  # a truncated or foreign file, or one holding objects: torch raises many kinds
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise BiosnnInputError(f"checkpoint {str(path)!r} is not a biosnn checkpoint of tensors and numbers "
-                               f"({type(err).__name__}: {first[:200]}); remove it to start afresh") from None
+        raise BiosnnInputError(
+            f"checkpoint {str(path)!r} is not a biosnn checkpoint of tensors and numbers "
+            f"({type(err).__name__}: {first[:200]}); remove it to start afresh"
+        ) from None
     if not isinstance(state, dict) or sorted(state) != sorted(CHECKPOINT_KEYS):
         found = sorted(map(str, state))[:8] if isinstance(state, dict) else type(state).__name__
-        raise BiosnnInputError(f"checkpoint {str(path)!r} does not hold a biosnn training state (found {found}); "
-                               "remove it to start afresh")
+        raise BiosnnInputError(
+            f"checkpoint {str(path)!r} does not hold a biosnn training state (found {found}); remove it to start afresh"
+        )
     stored = state["run_key"]
     if not isinstance(stored, dict) or not all(isinstance(k, str) for k in stored):
-        raise BiosnnInputError(f"checkpoint {str(path)!r}: its run key is not a dict of named parts; remove it "
-                               "to start afresh")
+        raise BiosnnInputError(
+            f"checkpoint {str(path)!r}: its run key is not a dict of named parts; remove it to start afresh"
+        )
     if stored != key:
         differs = [part for part in key if stored.get(part) != key[part]] or sorted(set(stored) - set(key))
-        raise BiosnnInputError(f"checkpoint {str(path)!r} was written for another run ({', '.join(differs)} "
-                               "differ); remove it, or use another checkpoint_dir")
+        raise BiosnnInputError(
+            f"checkpoint {str(path)!r} was written for another run ({', '.join(differs)} "
+            "differ); remove it, or use another checkpoint_dir"
+        )
     return state
 
 
@@ -233,21 +254,26 @@ def run_key(model: torch.nn.Module, data, cfg: TrainConfig) -> dict:
     """What determines a training run's result, each part hashed: the configuration (but where and how
     it is reported), the model (its description, every parameter value and setting its ``repr`` shows,
     and its initial weights), the data (``data.fingerprint()``) and the code (``code_version()``)."""
-    from ..results import code_version
+    from ..core.results import code_version
 
     config = asdict(cfg)
     config.pop("progress")
     config.pop("checkpoint_dir")
     weights = [tensor.detach().cpu().numpy().tobytes() for tensor in model.state_dict().values()]
-    return {"config": _digest(json.dumps(config, sort_keys=True)), "model": _digest(repr(model), *weights),
-            "data": data.fingerprint(), "version": code_version()}
+    return {
+        "config": _digest(json.dumps(config, sort_keys=True)),
+        "model": _digest(repr(model), *weights),
+        "data": data.fingerprint(),
+        "version": code_version(),
+    }
 
 
-def evaluate(model: torch.nn.Module, inputs: torch.Tensor, *, logits_fn: Callable = final_membrane_logits,
-             batch_size: int = 256) -> np.ndarray:
+def evaluate(
+    model: torch.nn.Module, inputs: torch.Tensor, *, logits_fn: Callable = final_membrane_logits, batch_size: int = 256
+) -> np.ndarray:
     """Logits ``[S, C]`` without gradients."""
     out = []
     with torch.no_grad():
         for begin in range(0, inputs.shape[0], batch_size):
-            out.append(logits_fn(model(inputs[begin:begin + batch_size].transpose(0, 1))))
+            out.append(logits_fn(model(inputs[begin : begin + batch_size].transpose(0, 1))))
     return torch.cat(out).cpu().numpy()

@@ -22,17 +22,22 @@ through the whole run (tested).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import torch
 from torch.func import jacrev, vmap
 
-from ..errors import BiosnnInputError
+from ..core.errors import BiosnnInputError
 
 
-def running_average_ce_gradient(step_output: Callable, params: Mapping[str, torch.Tensor],
-                                eligibility: Iterable[torch.Tensor], target: torch.Tensor, *,
-                                logit_scale: float = 1.0) -> tuple[float, dict[str, torch.Tensor]]:
+def running_average_ce_gradient(
+    step_output: Callable,
+    params: Mapping[str, torch.Tensor],
+    eligibility: Iterable[torch.Tensor],
+    target: torch.Tensor,
+    *,
+    logit_scale: float = 1.0,
+) -> tuple[float, dict[str, torch.Tensor]]:
     """Loss ``L`` and its gradient, computed step by step.
 
     ``step_output(params, e)`` maps one sample's eligibility state ``e`` to its
@@ -41,6 +46,7 @@ def running_average_ce_gradient(step_output: Callable, params: Mapping[str, torc
     class indices. Returns ``(loss, grads)`` with ``grads`` shaped as ``params``.
     """
     params = {name: p.detach() for name, p in params.items()}
+
     def output_twice(p, e):
         y = step_output(p, e)
         return y, y
@@ -63,8 +69,11 @@ def running_average_ce_gradient(step_output: Callable, params: Mapping[str, torc
             running_jac[name] = running_jac[name] * ((t - 1) / t) + J[name] / t
         logits = logit_scale * running_y
         loss += float(torch.nn.functional.cross_entropy(logits, target))
-        dloss_dm = logit_scale * (torch.softmax(logits, -1)
-                                  - torch.nn.functional.one_hot(target, y.shape[-1]).to(y.dtype)) / y.shape[0]
+        dloss_dm = (
+            logit_scale
+            * (torch.softmax(logits, -1) - torch.nn.functional.one_hot(target, y.shape[-1]).to(y.dtype))
+            / y.shape[0]
+        )
         for name in grads:
             grads[name] += torch.tensordot(dloss_dm, running_jac[name], dims=([0, 1], [0, 1]))
         n_steps = t
@@ -73,7 +82,9 @@ def running_average_ce_gradient(step_output: Callable, params: Mapping[str, torc
     return loss / n_steps, {name: g / n_steps for name, g in grads.items()}
 
 
-def gradient_as_loss(loss: float, params: Mapping[str, torch.Tensor], grads: Mapping[str, torch.Tensor]) -> torch.Tensor:
+def gradient_as_loss(
+    loss: float, params: Mapping[str, torch.Tensor], grads: Mapping[str, torch.Tensor]
+) -> torch.Tensor:
     """A scalar with the value ``loss`` whose gradient w.r.t. ``params`` is ``grads``.
 
     ``loss + sum_p <p, g> - sum_p <p, g>.detach()``: back-propagating it hands the

@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import biosnn
-from biosnn.compare import V_TOLERANCE, compare_traces
 from biosnn.data.synthetic import poisson_spike_trains
+from biosnn.equivalence.contract import V_TOLERANCE, compare_traces
 
 #: relative separations of near-equal time constants drawn by the strategies
 NEAR_EQUAL = (1e-12, -1e-9, 1e-6, 9e-5, -1.1e-4, 1.5e-4, 1e-3)
@@ -23,10 +23,30 @@ def make_inputs(rng, synapse, n_in, n_steps, dt, batch, rate=200.0):
     return poisson_spike_trains(rng, n_in, rate, duration, dt, batch), duration
 
 
-def run_both(model, inputs, weights, *, dt, duration, params, synapse, reset, target="numpy",
-             schedule="exact", discretization="exact", dtype="float64"):
-    common = dict(dt=dt, duration=duration, params=params, synapse=synapse, reset=reset, schedule=schedule,
-                  discretization=discretization)
+def run_both(
+    model,
+    inputs,
+    weights,
+    *,
+    dt,
+    duration,
+    params,
+    synapse,
+    reset,
+    target="numpy",
+    schedule="exact",
+    discretization="exact",
+    dtype="float64",
+):
+    common = dict(
+        dt=dt,
+        duration=duration,
+        params=params,
+        synapse=synapse,
+        reset=reset,
+        schedule=schedule,
+        discretization=discretization,
+    )
     ref = biosnn.simulate(model, inputs, weights, backend="brian2", target=target, **common)
     mirror = biosnn.simulate(model, inputs, weights, backend="torch", dtype=dtype, **common)
     return ref, mirror
@@ -47,12 +67,18 @@ def equivalence_case(draw, synapse, adaptation: bool = False):
     ``adaptation`` adds the adaptive LIF's tau_a and beta."""
     dt = draw(st.sampled_from([2.5e-5, 1e-4, 2.5e-4, 5e-4]))
     tau_m = draw(st.floats(min_value=max(2e-3, 3 * dt), max_value=50e-3))
-    params = {"tau_m": tau_m, "t_ref": draw(st.sampled_from([0.0, dt, 1.3e-3, 3e-3])),
-              "v_th": draw(st.floats(0.5, 2.0))}
+    params = {
+        "tau_m": tau_m,
+        "t_ref": draw(st.sampled_from([0.0, dt, 1.3e-3, 3e-3])),
+        "v_th": draw(st.floats(0.5, 2.0)),
+    }
     if synapse == "current":
         # equal, near-equal (the edges where closed forms lose digits) or anywhere else
-        params["tau_s"] = draw(st.one_of(st.just(tau_m), st.floats(0.5e-3, 20e-3),
-                                         st.sampled_from(NEAR_EQUAL).map(lambda eps: tau_m * (1 + eps))))
+        params["tau_s"] = draw(
+            st.one_of(
+                st.just(tau_m), st.floats(0.5e-3, 20e-3), st.sampled_from(NEAR_EQUAL).map(lambda eps: tau_m * (1 + eps))
+            )
+        )
     if adaptation:
         params["tau_a"] = draw(st.floats(max(2e-3, 3 * dt), 300e-3))
         params["beta"] = draw(st.floats(0.0, 1.0))
@@ -71,6 +97,7 @@ def equivalence_property(model, cases, *, max_examples, **fixed):
     """A hypothesis check: every drawn ``(inputs, weights, keywords)`` case agrees in both backends.
 
     ``fixed``: keywords of ``run_both`` common to all cases (e.g. ``synapse``)."""
+
     @settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(case=cases)
     def check(case):

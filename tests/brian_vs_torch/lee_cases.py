@@ -21,8 +21,11 @@ def lee_property_case(draw, lateral: bool):
     n = draw(st.sampled_from([2, 4, 6]))
     params = {"tau_mp": draw(st.floats(2e-3, 50e-3)), "T_ref": draw(st.floats(1e-4, 8e-3))}
     if lateral:
-        params.update(mu=draw(st.floats(-1.0, 0.0)), sigma=draw(st.floats(0.1, 1.0)),
-                      circuit_size=float(draw(st.sampled_from([0, n // 2, n]))))
+        params.update(
+            mu=draw(st.floats(-1.0, 0.0)),
+            sigma=draw(st.floats(0.1, 1.0)),
+            circuit_size=float(draw(st.sampled_from([0, n // 2, n]))),
+        )
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     n_steps = draw(st.integers(20, 300))

@@ -28,10 +28,11 @@ STATE_TOLERANCE = 1e-12
 
 def analytic_spike_steps(X, tau_m, tau_a, beta, dt, n_steps):
     """Spike labels (start of the step of each crossing) and a(t_n) for a constant held drive."""
-    labels, a_after, t_last, a_now = [], [], 0, 0.0
+    labels, a_after, a_now = [], [], 0.0
     a_trace = np.zeros(n_steps)
     step = 0
     while True:
+
         def margin(s):
             return X * (1 - math.exp(-s / tau_m)) - (1.0 + beta * a_now * math.exp(-s / tau_a))
 
@@ -56,19 +57,30 @@ def analytic_spike_steps(X, tau_m, tau_a, beta, dt, n_steps):
     return np.array(labels), a_trace
 
 
-@pytest.mark.parametrize("X, tau_m, tau_a, beta, dt", [
-    (1.6, 10e-3, 50e-3, 0.3, 1e-4),
-    (3.0, 20e-3, 200e-3, 0.4, 2.5e-4),
-    (1.3, 5e-3, 30e-3, 0.1, 5e-5),
-])
+@pytest.mark.parametrize(
+    "X, tau_m, tau_a, beta, dt",
+    [
+        (1.6, 10e-3, 50e-3, 0.3, 1e-4),
+        (3.0, 20e-3, 200e-3, 0.4, 2.5e-4),
+        (1.3, 5e-3, 30e-3, 0.1, 5e-5),
+    ],
+)
 @pytest.mark.parametrize("backend", ["brian2", "torch"])
 def test_constant_drive_spikes_and_adaptation_follow_the_closed_form(backend, X, tau_m, tau_a, beta, dt):
     n_steps = int(round(0.3 / dt))
     labels, a_trace = analytic_spike_steps(X, tau_m, tau_a, beta, dt, n_steps)
     assert labels.size > 5 and np.any(np.diff(np.diff(labels)) > 0)  # the intervals lengthen: adaptation acts
-    trace = biosnn.simulate(MODEL, np.full((n_steps, 1), X), np.eye(1), backend=backend, dt=dt,
-                            duration=n_steps * dt, synapse="held", reset="hard",
-                            params={"tau_m": tau_m, "tau_a": tau_a, "beta": beta})
+    trace = biosnn.simulate(
+        MODEL,
+        np.full((n_steps, 1), X),
+        np.eye(1),
+        backend=backend,
+        dt=dt,
+        duration=n_steps * dt,
+        synapse="held",
+        reset="hard",
+        params={"tau_m": tau_m, "tau_a": tau_a, "beta": beta},
+    )
     assert trace.spike_steps.tolist() == labels.tolist()
     np.testing.assert_allclose(trace.states["a"][:, 0], a_trace, rtol=0, atol=STATE_TOLERANCE)
 

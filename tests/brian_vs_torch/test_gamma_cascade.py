@@ -8,7 +8,7 @@ import torch
 
 import biosnn
 from biosnn.data.synthetic import poisson_spike_trains
-from biosnn.torch.functional.gamma_cascade import cascade_propagator
+from biosnn.torch.dynamics.gamma_cascade import cascade_propagator
 
 from .equivalence import assert_equivalent
 
@@ -22,13 +22,20 @@ def _case(bucket_tau, seed=0, n_in=5, n=4, batch=2, n_steps=500, dt=1e-4, rate=1
     rng = np.random.default_rng(seed)
     spikes = poisson_spike_trains(rng, n_in, rate, n_steps * dt, dt, batch)
     weights = rng.uniform(-0.2, 0.6, size=(n_in, n))
-    params = dict(bucket_tau=bucket_tau, bucket_weight=rng.uniform(0, 1, (n, len(bucket_tau))),
-                  bias=rng.uniform(-0.1, 0.1, n), theta0=0.05, m_f=0.5, tau_theta=20e-3)
+    params = dict(
+        bucket_tau=bucket_tau,
+        bucket_weight=rng.uniform(0, 1, (n, len(bucket_tau))),
+        bias=rng.uniform(-0.1, 0.1, n),
+        theta0=0.05,
+        m_f=0.5,
+        tau_theta=20e-3,
+    )
     return spikes, weights, dict(dt=dt, duration=n_steps * dt, params=params)
 
 
-@pytest.mark.parametrize("bucket_tau", [(5e-3,), (2e-3, 5e-3, 9e-3), (3e-3, 3e-3 * (1 + 1e-6), 8e-3)],
-                         ids=["K1", "distinct", "near-equal"])  # equal rates: the registry's validation case
+@pytest.mark.parametrize(
+    "bucket_tau", [(5e-3,), (2e-3, 5e-3, 9e-3), (3e-3, 3e-3 * (1 + 1e-6), 8e-3)], ids=["K1", "distinct", "near-equal"]
+)  # equal rates: the registry's validation case
 def test_gamma_cascade_brian_equals_torch(bucket_tau):
     spikes, weights, kw = _case(bucket_tau)
     ref = biosnn.simulate(MODEL, spikes, weights, backend="brian2", **kw)
@@ -65,8 +72,9 @@ def test_distinct_rate_impulse_response_is_hypoexponential():
     response = _impulse_response(taus, dt, 600)
     for k in range(1, 4):
         a = alpha[:k]
-        kernel = np.prod(a[:-1]) * sum(np.exp(-a[m] * t) / np.prod([a[l] - a[m] for l in range(k) if l != m])
-                                       for m in range(k))
+        kernel = np.prod(a[:-1]) * sum(
+            np.exp(-a[m] * t) / np.prod([a[l] - a[m] for l in range(k) if l != m]) for m in range(k)
+        )
         np.testing.assert_allclose(response[:, k - 1], kernel, atol=KERNEL_TOLERANCE, rtol=0)
 
 
@@ -77,8 +85,15 @@ def test_brian2_buckets_follow_the_kernel():
     for k in range(K):
         v = np.zeros(K)
         v[k] = 1.0
-        trace = biosnn.simulate(MODEL, spikes, np.array([[1.0]]), backend="brian2", dt=dt, duration=400 * dt,
-                                params=dict(bucket_tau=(tau,) * K, bucket_weight=v, theta0=1e3))
+        trace = biosnn.simulate(
+            MODEL,
+            spikes,
+            np.array([[1.0]]),
+            backend="brian2",
+            dt=dt,
+            duration=400 * dt,
+            params=dict(bucket_tau=(tau,) * K, bucket_weight=v, theta0=1e3),
+        )
         n = np.arange(2, 400)  # delivered in step 1, read at the start of step 2 onwards
         s = (n - 2) * dt
         kernel = (s / tau) ** k * np.exp(-s / tau) / math.factorial(k)
@@ -112,5 +127,10 @@ def test_per_synapse_bucket_weights_brian_equals_torch():
     mirror = biosnn.simulate(MODEL, spikes, weights, backend="torch", **kw)
     assert assert_equivalent(ref, mirror).n_spikes_a > 20
     with pytest.raises(biosnn.BiosnnInputError, match="per-synapse bucket_weight must be"):
-        biosnn.simulate(MODEL, spikes, weights, backend="torch",
-                        **{**kw, "params": {**kw["params"], "bucket_weight": np.ones((4, 4, 3))}})
+        biosnn.simulate(
+            MODEL,
+            spikes,
+            weights,
+            backend="torch",
+            **{**kw, "params": {**kw["params"], "bucket_weight": np.ones((4, 4, 3))}},
+        )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import biosnn
-from biosnn.event_driven import lee_wta_event_driven
+from biosnn.equivalence.event_driven import lee_wta_event_driven
 
 from .equivalence import assert_equivalent, equivalence_property, run_both
 from .lee_cases import lee_case, lee_property_case
@@ -26,8 +26,7 @@ def test_lee_refractory_brian_equals_torch(T_ref, schedule):
 
 
 def test_lee_refractory_brian_equals_torch_property():
-    equivalence_property(MODEL, lee_property_case(lateral=False), max_examples=10, synapse="delta",
-                         reset="subtract")()
+    equivalence_property(MODEL, lee_property_case(lateral=False), max_examples=10, synapse="delta", reset="subtract")()
 
 
 def test_dynamic_weight_suppresses_input_right_after_a_spike():
@@ -38,8 +37,15 @@ def test_dynamic_weight_suppresses_input_right_after_a_spike():
         spikes = biosnn.SpikeTrains([1 * dt, (2 + k) * dt], [0, 1], 2, 60 * dt)
         weights = np.array([[1.2], [0.5]])
         for backend in ("brian2", "torch"):
-            trace = biosnn.simulate(MODEL, spikes, weights, backend=backend, dt=dt, duration=60 * dt,
-                                    params={"tau_mp": 1e3, "T_ref": T_ref, "v_th": 1.0})
+            trace = biosnn.simulate(
+                MODEL,
+                spikes,
+                weights,
+                backend=backend,
+                dt=dt,
+                duration=60 * dt,
+                params={"tau_mp": 1e3, "T_ref": T_ref, "v_th": 1.0},
+            )
             elapsed = (k + 1) * dt  # from the spike's instant to the input's
             expected = 0.2 + 0.5 * min(1.0, (elapsed / T_ref) ** 2)
             assert trace.spike_steps.tolist() == [2]
@@ -50,8 +56,15 @@ def test_lower_bound_is_minus_threshold():
     dt = 1e-4
     spikes = biosnn.SpikeTrains([dt], [0], 1, 10 * dt)
     for backend in ("brian2", "torch"):
-        trace = biosnn.simulate(MODEL, spikes, np.array([[-5.0, -0.3]]), backend=backend, dt=dt, duration=10 * dt,
-                                params={"v_th": np.array([0.8, 1.0]), "tau_mp": 1e3})
+        trace = biosnn.simulate(
+            MODEL,
+            spikes,
+            np.array([[-5.0, -0.3]]),
+            backend=backend,
+            dt=dt,
+            duration=10 * dt,
+            params={"v_th": np.array([0.8, 1.0]), "tau_mp": 1e3},
+        )
         np.testing.assert_allclose(trace.v[3], [-0.8, -0.3], atol=LEAK_TOLERANCE)
 
 
@@ -62,8 +75,16 @@ def test_small_T_ref_reduces_to_lif_with_subtract_reset():
     kw["params"]["v_th"] = 1.0
     for backend in ("brian2", "torch"):
         lee = biosnn.simulate(MODEL, spikes, weights, backend=backend, **kw)
-        lif = biosnn.simulate("lif", spikes, weights, backend=backend, dt=kw["dt"], duration=kw["duration"],
-                              params={"tau_m": kw["params"]["tau_mp"], "v_th": 1.0}, reset="subtract")
+        lif = biosnn.simulate(
+            "lif",
+            spikes,
+            weights,
+            backend=backend,
+            dt=kw["dt"],
+            duration=kw["duration"],
+            params={"tau_m": kw["params"]["tau_mp"], "v_th": 1.0},
+            reset="subtract",
+        )
         assert lee.spike_keys() == lif.spike_keys() and len(lee.spike_times) > 20
         np.testing.assert_allclose(lee.v, lif.v, atol=VALUE_TOLERANCE, rtol=0)
 
@@ -80,4 +101,5 @@ def test_on_grid_brian2_equals_event_driven():
     trace = biosnn.simulate(MODEL, spikes, weights, backend="brian2", dt=dt, duration=dur, params=params)
     assert ev_t.size > 50
     assert sorted(zip(ev_u.tolist(), (np.rint(ev_t / dt) + 1).astype(int).tolist())) == sorted(
-        zip(trace.spike_units.tolist(), trace.spike_steps.tolist()))
+        zip(trace.spike_units.tolist(), trace.spike_steps.tolist())
+    )

@@ -5,8 +5,7 @@ import pytest
 
 import biosnn
 from biosnn.data.synthetic import poisson_spike_trains
-
-from biosnn.compare import V_TOLERANCE
+from biosnn.equivalence.contract import V_TOLERANCE
 
 #: repeated multiplication by exp(-dt/tau) vs exp(-n dt/tau): relative rounding ~n eps, n <= 100
 EXPONENTIAL_RTOL = 1e-12
@@ -29,7 +28,8 @@ def test_li_impulse_response_is_exponential():
     dt, tau = 1e-4, 5e-3
     spikes = biosnn.SpikeTrains([2 * dt], [0], 1, 100 * dt)
     for backend in ("brian2", "torch"):
-        trace = biosnn.simulate("li", spikes, np.array([[0.7]]), backend=backend, dt=dt, duration=100 * dt,
-                                params={"tau_m": tau})
+        trace = biosnn.simulate(
+            "li", spikes, np.array([[0.7]]), backend=backend, dt=dt, duration=100 * dt, params={"tau_m": tau}
+        )
         n = np.arange(4, 100)  # delivered during step 3, visible from t_4 (one-step latency)
         np.testing.assert_allclose(trace.v[4:, 0], 0.7 * np.exp(-(n - 4) * dt / tau), rtol=EXPONENTIAL_RTOL)

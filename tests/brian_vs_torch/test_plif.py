@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import biosnn
-from biosnn.compare import V_TOLERANCE
-from biosnn.torch.module import Layer
+from biosnn.equivalence.contract import V_TOLERANCE
+from biosnn.torch.layer import Layer
 
 from .equivalence import equivalence_case, equivalence_property
 from .test_lif import SYNAPSES
@@ -36,8 +36,16 @@ def test_plif_trained_tau_exports_to_brian2():
     drive = rng.uniform(0, 1, size=(400, 2, 3))
     weights = rng.uniform(0, 1.4, size=(3, 4))
     spikes, rec, _ = layer(torch.as_tensor(drive @ weights), record=True)  # held input: no latency
-    ref = biosnn.simulate("plif", drive, weights, backend="brian2", dt=dt, duration=400 * dt,
-                          params=layer.exported_parameters(), synapse="held")
+    ref = biosnn.simulate(
+        "plif",
+        drive,
+        weights,
+        backend="brian2",
+        dt=dt,
+        duration=400 * dt,
+        params=layer.exported_parameters(),
+        synapse="held",
+    )
     exported = ref.meta["params"]["tau_m"]
     assert exported == pytest.approx(dt / torch.sigmoid(layer.a).item(), rel=1e-14)
     assert abs(exported - 5e-3) > 1e-4  # training moved it

@@ -1,26 +1,28 @@
 """The equivalence contract over the registry: every model x validation case x target, and every network.
 
-A model added to ``biosnn.equations.REGISTRY`` is run here on every synapse
-kind, reset and validation case of its spec (``biosnn.validate.default_cases``)
+A model added to ``biosnn.models.REGISTRY`` is run here on every synapse
+kind, reset and validation case of its spec (``biosnn.equivalence.validate.default_cases``)
 on Brian2's numpy target, and on one representative case per compiled target
 (marked ``cython``, ``cpp_standalone``; ``cuda`` skips without a GPU). The
-networks of ``biosnn.validate.NETWORKS`` (multi-layer transfer, per-neuron and
+networks of ``biosnn.equivalence.validate.NETWORKS`` (multi-layer transfer, per-neuron and
 per-synapse delays, gamma stacks, Brian2's default schedule) are checked layer
 by layer the same way. Contract: ``docs/contract.md``.
 """
 
 import pytest
 
-from biosnn.equations import REGISTRY, get_spec
-from biosnn.spec import Output
-from biosnn.validate import NETWORKS, default_cases, is_representative, run_case, run_network_case
+from biosnn.core.spec import Output
+from biosnn.equivalence.validate import NETWORKS, default_cases, is_representative, run_case, run_network_case
+from biosnn.models import REGISTRY, get_spec
 
 CASES = [case for model in sorted(REGISTRY) for case in default_cases(model)]
 REPRESENTATIVE = [case for case in CASES if is_representative(case)]
 
-COMPILED = [pytest.param("cython", marks=pytest.mark.cython), pytest.param("cpp_standalone",
-                                                                           marks=pytest.mark.cpp_standalone),
-            pytest.param("cuda_standalone", marks=pytest.mark.cuda)]
+COMPILED = [
+    pytest.param("cython", marks=pytest.mark.cython),
+    pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone),
+    pytest.param("cuda_standalone", marks=pytest.mark.cuda),
+]
 
 
 def _check(result, model):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import biosnn
-from biosnn.event_driven import lee_wta_event_driven
+from biosnn.equivalence.event_driven import lee_wta_event_driven
 
 from .equivalence import assert_equivalent, equivalence_property, run_both
 from .lee_cases import lee_case, lee_property_case
@@ -24,8 +24,7 @@ def test_wta_brian_equals_torch(mu, circuit_size, schedule):
 
 
 def test_wta_brian_equals_torch_property():
-    equivalence_property(MODEL, lee_property_case(lateral=True), max_examples=10, synapse="delta",
-                         reset="subtract")()
+    equivalence_property(MODEL, lee_property_case(lateral=True), max_examples=10, synapse="delta", reset="subtract")()
 
 
 def test_mu_zero_is_exactly_independent_neurons():
@@ -33,8 +32,9 @@ def test_mu_zero_is_exactly_independent_neurons():
     for backend in ("brian2", "torch"):
         wta = biosnn.simulate(MODEL, spikes, weights, backend=backend, **kw)
         params = {k: v for k, v in kw["params"].items() if k not in ("mu", "sigma")}
-        alone = biosnn.simulate("lee_refractory", spikes, weights, backend=backend, dt=kw["dt"],
-                                duration=kw["duration"], params=params)
+        alone = biosnn.simulate(
+            "lee_refractory", spikes, weights, backend=backend, dt=kw["dt"], duration=kw["duration"], params=params
+        )
         assert wta.spike_keys() == alone.spike_keys()
         np.testing.assert_array_equal(wta.v, alone.v)
 
@@ -57,8 +57,15 @@ def test_simultaneous_crossings_all_fire_and_inhibit_each_other(backend):
     v_th = np.array([1.0, 0.8, 1.0])
     spikes = biosnn.SpikeTrains([dt], [0], 1, 10 * dt)
     weights = np.array([[1.5, 1.2, 0.6]])
-    trace = biosnn.simulate(MODEL, spikes, weights, backend=backend, dt=dt, duration=10 * dt,
-                            params=dict(v_th=v_th, mu=mu, sigma=sigma, tau_mp=1e3, T_ref=2e-3))
+    trace = biosnn.simulate(
+        MODEL,
+        spikes,
+        weights,
+        backend=backend,
+        dt=dt,
+        duration=10 * dt,
+        params=dict(v_th=v_th, mu=mu, sigma=sigma, tau_mp=1e3, T_ref=2e-3),
+    )
     assert sorted(zip(trace.spike_steps.tolist(), trace.spike_units.tolist())) == [(2, 0), (2, 1)]
     inhibition = sigma * mu * v_th
     expected = np.maximum(np.array([1.5, 1.2, 0.6]) + inhibition * np.array([1, 1, 2]), -v_th)
@@ -75,11 +82,19 @@ def test_on_grid_brian2_equals_event_driven():
     for mu, size in ((-0.4, 0), (-1.0, 3)):
         params = dict(tau_mp=0.02, T_ref=2e-3, v_th=rng.uniform(0.8, 1.2, 6), mu=mu, sigma=0.5)
         ev_t, ev_u, _ = lee_wta_event_driven(spikes, weights, circuit_size=size, **params)
-        trace = biosnn.simulate(MODEL, spikes, weights, backend="brian2", dt=dt, duration=dur,
-                                params={**params, "circuit_size": float(size)})
+        trace = biosnn.simulate(
+            MODEL,
+            spikes,
+            weights,
+            backend="brian2",
+            dt=dt,
+            duration=dur,
+            params={**params, "circuit_size": float(size)},
+        )
         assert ev_t.size > 30
         assert sorted(zip(ev_u.tolist(), (np.rint(ev_t / dt) + 1).astype(int).tolist())) == sorted(
-            zip(trace.spike_units.tolist(), trace.spike_steps.tolist()))
+            zip(trace.spike_units.tolist(), trace.spike_steps.tolist())
+        )
 
 
 def test_circuit_size_must_divide_layer():

@@ -1,0 +1,49 @@
+"""Adaptive LIF (ALIF): a LIF neuron whose threshold rises with every spike.
+
+Bellec, Salaj, Subramoney, Legenstein & Maass (2018), "Long short-term memory
+and learning-to-learn in networks of spiking neurons", NeurIPS (the LSNN's
+adaptive neurons); the most used neuron in SHD results after the LIF.
+
+Continuous time (what Brian2 simulates)::
+
+    tau_m dv/dt = (v_rest - v) + I(t)          (as biosnn.models.lif)
+    tau_a da/dt = -a
+
+Spike when ``v >= v_th + beta a``; then ``a += 1`` and the membrane resets as
+the LIF's does (hard ``v = v_reset``, or subtract the baseline distance
+``v -= v_th - v_reset``, as in Bellec et al.'s reset ``z v_th`` where v_reset = 0). The adaptation variable is
+not clamped during the refractory period. With ``beta = 0`` the neuron is the
+LIF exactly (tested).
+
+Derived from the LIF spec: the membrane, synapses, resets' membrane part and
+every LIF parameter are the LIF's, nothing restated.
+
+Torch mirror: ``biosnn/torch/dynamics/adaptive_lif.py``; tests:
+``tests/brian_vs_torch/test_adaptive_lif.py``.
+"""
+
+from biosnn.core.spec import scalar_parameter, time_constant
+
+from . import lif
+
+SPEC = lif.SPEC.derive(
+    name="adaptive_lif",
+    title="Adaptive leaky integrate-and-fire (threshold adaptation)",
+    citation="Bellec, Salaj, Subramoney, Legenstein & Maass (2018), NeurIPS: LSNN",
+    membrane_equation=lif.SPEC.membrane_equation + "\nda/dt = -a / tau_a : 1",
+    threshold="v >= v_th + beta * a",
+    resets={name: code + "\na += 1" for name, code in lif.SPEC.resets.items()},
+    parameters=lif.SPEC.parameters
+    + (
+        time_constant("tau_a", "adaptation time constant", 200e-3, validation_range=(10e-3, 100e-3)),
+        scalar_parameter(
+            "beta",
+            "threshold increase per unit of adaptation (per spike)",
+            0.2,
+            lower=0.0,
+            validation_range=(0.05, 0.5),
+        ),
+    ),
+    initial_state={**lif.SPEC.initial_state, "a": 0.0},
+    recorded=lif.SPEC.recorded + ("a",),
+)

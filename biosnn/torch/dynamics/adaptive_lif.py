@@ -1,0 +1,48 @@
+"""Adaptive LIF step: the torch mirror of ``biosnn/models/adaptive_lif.py`` (Bellec et al. 2018).
+
+The LIF phases (``biosnn/torch/dynamics/lif.py``) plus the adaptation ``a``::
+
+    integrate [groups]   LIF; a' = a e^{-dt/tau_a} (exact) | a - a dt/tau_a (euler); a is never clamped
+    threshold            x = v - (v_th + beta a)
+    reset     [resets]   LIF reset; a += s
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .lif import LIFConstants, LIFDynamics
+
+
+@dataclass(frozen=True)
+class AdaptiveConstants(LIFConstants):
+    adaptation: float = 0.0  # e^{-dt/tau_a} (exact), or the rate dt/tau_a (euler)
+    beta: float = 0.0
+
+
+class AdaptiveLIFDynamics(LIFDynamics):
+    """LIF with a spike-triggered threshold adaptation (Bellec et al. 2018)."""
+
+    def constants(self, learnt, *, dtype, device) -> AdaptiveConstants:
+        rate = self.dt / self.params["tau_a"]
+        lif = super().constants(learnt, dtype=dtype, device=device)
+        return AdaptiveConstants(
+            **vars(lif),
+            adaptation=math.exp(-rate) if self.discretization == "exact" else rate,
+            beta=self.params["beta"],
+        )
+
+    def integrate(self, state, c: AdaptiveConstants, step):
+        new = super().integrate(state, c, step)
+        a = state["a"]
+        new["a"] = a * c.adaptation if self.discretization == "exact" else a - a * c.adaptation
+        return new
+
+    def threshold_distance(self, state, c: AdaptiveConstants):
+        return state["v"] - (c.v_th + c.beta * state["a"])
+
+    def reset(self, state, c: AdaptiveConstants, step):
+        new = super().reset(state, c, step)
+        new["a"] = state["a"] + step.spike_for_reset
+        return new

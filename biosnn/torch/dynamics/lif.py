@@ -1,0 +1,200 @@
+"""LIF step: the torch mirror of ``biosnn/models/lif.py``.
+
+The phases of one step ``[t_n, t_{n+1})`` (Brian2 slots in brackets; the
+template applies them in the order of ``biosnn/core/schedule.py``)::
+
+    integrate [groups]   u = v - v_eq, v_eq = v_rest + b (b = bias), r = dt / tau_m, over dt with the held X
+         exact:  u' = u e^{-r} + X (1 - e^{-r})
+                 current synapses (r_s = dt / tau_s; the bias enters I: j = I - b):
+                 u' = u e^{-r} + j r e^{-r} exprel(r - r_s),  I' = b + j e^{-r_s}
+         euler:  u' = u + (X - u) r;  current (u = v - v_rest):  u' = u + (I - u) r,  I' = I + (b - I) r_s
+         refractory neurons keep v (Brian2's ``(unless refractory)``); I always evolves
+    arrive    [pathway]  delta: v += w_in * not_refractory;  current: I += w_in
+    threshold            x = v - v_th
+    reset     [resets]   hard: v = (1 - s) v + s v_reset;  subtract: v = v - s (v_th - v_reset)
+
+``exprel(x) = (e^x - 1)/x`` makes the current-synapse propagator exact and
+finite for ``tau_s == tau_m`` (limit ``r e^{-r}``), where Brian2's closed form
+divides by zero; near-equal taus keep full precision too (``docs/models.md``).
+
+The Euler form is written exactly as spikingjelly's ``ParametricLIFNode``
+(``v + (x - (v - v_reset)) * k``), so the PLIF mirror reproduces it bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from ..fused import LeakyRecurrence
+from .base import ConstantDrive, Dynamics, StepContext, per_neuron
+
+#: the phases the fused loop implements, in order (``sum`` is no step of this family)
+FUSED_PHASES = {True: ("integrate", "arrive", "fire", "reset"), False: ("integrate", "arrive")}
+
+
+def exprel(x: torch.Tensor) -> torch.Tensor:
+    """``(e^x - 1) / x`` with its limit 1 at 0; finite gradients everywhere."""
+    x = torch.as_tensor(x)
+    small = x.abs() < 1e-5
+    safe = torch.where(small, torch.ones_like(x), x)
+    return torch.where(small, 1 + x / 2 + x * x / 6, torch.expm1(safe) / safe)
+
+
+class Propagator(NamedTuple):
+    """Per-step constants of the membrane (and synaptic current), computed once per run.
+
+    exact: ``decay = e^{-r}``, ``gain = 1 - decay``, ``coupling = r e^{-r} exprel(r - r_s)``,
+    ``synaptic_decay = e^{-r_s}``; euler keeps the rates themselves (``decay``/``gain`` unused).
+    """
+
+    rate: torch.Tensor | float
+    decay: torch.Tensor | None
+    gain: torch.Tensor | None
+    synaptic_rate: torch.Tensor | float | None
+    synaptic_decay: torch.Tensor | None
+    coupling: torch.Tensor | None
+
+
+def propagator(
+    rate, synaptic_rate, *, current: bool, discretization: str, dtype=torch.float64, device=None
+) -> Propagator:
+    """The constants of one step for membrane rate ``dt / tau_m`` (and ``dt / tau_s`` with a current)."""
+    if discretization == "euler":
+        return Propagator(rate, None, None, synaptic_rate, None, None)
+    r_t = torch.as_tensor(rate, dtype=dtype, device=device)
+    decay = torch.exp(-r_t)
+    if not current:
+        return Propagator(rate, decay, 1 - decay, None, None, None)
+    r_s_t = torch.as_tensor(synaptic_rate, dtype=dtype, device=device)
+    return Propagator(rate, decay, 1 - decay, synaptic_rate, torch.exp(-r_s_t), r_t * decay * exprel(r_t - r_s_t))
+
+
+@dataclass(frozen=True)
+class LIFConstants:
+    prop: Propagator
+    v_th: torch.Tensor | float | None  # one value, or one per neuron [N]; None: no threshold (li)
+    v_reset: torch.Tensor | float | None
+    v_rest: torch.Tensor | float
+    constant: ConstantDrive  # bias [N] or one value, from its onset; 0.0 leaves every expression bit for bit
+
+
+def hard_reset(v, s, c):
+    """``v = v_reset`` where the neuron fired (written as spikingjelly writes it, for bit-identity)."""
+    return (1.0 - s) * v + s * c.v_reset
+
+
+def subtractive_reset(v, s, c):
+    """``v -= v_th - v_reset`` where the neuron fired (the distance from reset to threshold)."""
+    return v - s * (c.v_th - c.v_reset)
+
+
+#: the membrane part of each reset of the spec (``biosnn/models/lif.py``)
+RESETS = {"hard": hard_reset, "subtract": subtractive_reset}
+
+
+class LIFDynamics(Dynamics):
+    """Leaky integrate-and-fire (Gerstner et al. 2014, ch. 1.3), every synapse kind and reset."""
+
+    def __init__(self, spec, params, **kw):
+        super().__init__(spec, params, **kw)
+        #: the current synapse carries the state variable I (``biosnn/models/lif.py``)
+        self.current = "I" in spec.synapse(self.synapse).state_variables
+        if spec.threshold is not None and self.reset_kind not in RESETS:
+            raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
+
+    def membrane_rate(self, learnt) -> torch.Tensor | float:
+        """``dt / tau_m``."""
+        return self.dt / self.params["tau_m"]
+
+    def constants(self, learnt, *, dtype, device) -> LIFConstants:
+        p = self.params
+        rate = self.membrane_rate(learnt)
+        synaptic_rate = self.dt / p["tau_s"] if self.current else None
+        prop = propagator(
+            rate, synaptic_rate, current=self.current, discretization=self.discretization, dtype=dtype, device=device
+        )
+        constant = ConstantDrive.of(self.spec, p, self.dt, dtype=dtype, device=device)
+        values = {name: per_neuron(p.get(name), dtype=dtype, device=device) for name in ("v_th", "v_reset", "v_rest")}
+        return LIFConstants(prop, values["v_th"], values["v_reset"], values["v_rest"], constant)
+
+    def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
+        """The fused loop (``biosnn/torch/fused.py``) for delta synapses without refractoriness or floor,
+        inputs arriving before the threshold test; None otherwise."""
+        spiking = self.spec.threshold is not None
+        steps = tuple(phase for phase in phases if phase != "sum")
+        scalars = all(np.ndim(self.params.get(name, 0.0)) == 0 for name in ("v_th", "v_reset", "v_rest", "bias"))
+        # the loop carries v alone: a derived model with more state (adaptive LIF's a) runs its phases
+        only_v = self.spec.recorded_variables(self.synapse) == ("v",) and set(self.spec.initial_state) <= {"v"}
+        if (
+            self.current
+            or self.held
+            or refractory_steps > 0
+            or steps != FUSED_PHASES[spiking]
+            or not scalars
+            or not only_v
+            or self.spec.constant_input.gated(self.params)
+        ):
+            return None
+        # a constant input moves the equilibrium the membrane relaxes to: v_rest + bias
+        recurrence = LeakyRecurrence(
+            self.discretization,
+            float(self.params["v_rest"]) + float(self.params["bias"]),
+            float(self.params["v_th"]) if spiking else None,
+            float(self.params["v_reset"]) if spiking else None,
+            self.reset_kind if spiking else None,
+            bool(detach_reset),
+            surrogate,
+        )
+
+        def run(drive, c: LIFConstants, state):
+            coefficient = c.prop.decay if self.discretization == "exact" else c.prop.rate
+            coefficient = torch.as_tensor(coefficient, dtype=drive.dtype, device=drive.device)
+            return recurrence(drive, coefficient, state["v"])
+
+        return run
+
+    def integrate(self, state, c: LIFConstants, step: StepContext):
+        v = state["v"]
+        prop = c.prop
+        bias = c.constant.at(step, self.dt)
+        new = dict(state)
+        if self.current:
+            i_syn = state["I"]
+            if self.discretization == "exact":  # about the fixed point (v_rest + b, b): u, j
+                v_eq = c.v_rest + bias
+                j = i_syn - bias
+                v_new = (v - v_eq) * prop.decay + j * prop.coupling + v_eq
+                new["I"] = bias + j * prop.synaptic_decay
+            else:
+                u = v - c.v_rest
+                v_new = u + (i_syn - u) * prop.rate + c.v_rest
+                new["I"] = i_syn + (bias - i_syn) * prop.synaptic_rate
+        else:
+            held = step.drive if self.held else 0.0
+            v_eq = c.v_rest + bias
+            if self.discretization == "exact":
+                v_new = v_eq + (v - v_eq) * prop.decay + held * prop.gain
+            else:  # spikingjelly's decay_input=True charge: v + (x - (v - v_reset)) * k
+                v_new = v + (held - (v - v_eq)) * prop.rate
+        new["v"] = v_new if step.integrating is None else torch.where(step.integrating > 0, v_new, v)
+        return new
+
+    def arrive(self, state, c, step: StepContext):
+        new = dict(state)
+        if self.current:
+            new["I"] = state["I"] + step.drive
+        else:  # delta: discarded while refractory (the spec's ``w * not_refractory_post``)
+            new["v"] = state["v"] + (step.drive if step.integrating is None else step.drive * step.integrating)
+        return new
+
+    def threshold_distance(self, state, c: LIFConstants) -> torch.Tensor:
+        return state["v"] - c.v_th
+
+    def reset(self, state, c: LIFConstants, step: StepContext):
+        new = dict(state)
+        new["v"] = RESETS[self.reset_kind](state["v"], step.spike_for_reset, c)
+        return new

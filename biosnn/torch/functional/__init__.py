@@ -1,1 +1,0 @@
-"""Each model's step phases (``<model>.py``, a :class:`~.base.Dynamics` named ``DYNAMICS``)."""
