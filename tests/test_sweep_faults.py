@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from biosnn.studies.perturbation import table as sweep_table
 from biosnn.core.errors import BiosnnInputError
 from biosnn.data.tasks import isi_task
+from biosnn.studies.perturbation import table as sweep_table
 from biosnn.studies.perturbation.sweep import SweepSpec, run_sweep
 from biosnn.studies.perturbation.table import COLUMNS, KEY, SweepTable, read_points
 from biosnn.studies.timing_tasks import TimingTaskConfig, build
