@@ -19,10 +19,10 @@ command start without importing Brian2 or torch; type checkers and IDEs see them
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
 from .core.errors import BiosnnInputError
+from .core.lazy import lazy_attributes
 from .core.version import __version__
 
 if TYPE_CHECKING:
@@ -59,16 +59,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-    elif name in _SUBPACKAGES:
-        value = import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module 'biosnn' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY, _SUBPACKAGES)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import BiosnnInputError
+from ..core.units import check_count
 
 #: steps the gap lasts beyond the longest delay and refractory period (arrivals in the default
 #: schedule's ``synapses`` slot come after the clamp of their step: one more step wipes them)
@@ -133,6 +134,4 @@ def check_copies(copies, backend: str) -> int | None:
         return None
     if backend != "brian2":
         raise BiosnnInputError("copies applies to the Brian2 backend (the torch mirror holds one copy per batch)")
-    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
-        raise BiosnnInputError(f"copies must be a positive integer, got {copies!r}")
-    return int(copies)
+    return check_count(copies, "copies")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 
 from .errors import BiosnnInputError
+from .units import check_count
 
 ENVIRONMENT_VARIABLE = "BIOSNN_THREADS"
 DEFAULT_THREADS = 1
@@ -46,8 +47,7 @@ def threads_wanted(threads: int | None = None) -> int:
             threads = int(text)
         except ValueError:
             raise BiosnnInputError(f"{ENVIRONMENT_VARIABLE}={text!r} is not an integer") from None
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise BiosnnInputError(f"threads must be a positive integer, got {threads!r}")
+    threads = check_count(threads, "threads")
     if threads > max_threads():
         raise BiosnnInputError(
             f"threads={threads} is more than {MAX_THREADS_PER_CORE} per core of this machine ({max_threads()})"

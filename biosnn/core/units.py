@@ -86,3 +86,13 @@ def positive_time(value, name: str) -> float:
     if not seconds > 0 or math.isinf(seconds):
         raise BiosnnInputError(f"{name}: must be a positive time, got {value!r}")
     return seconds
+
+
+def check_count(value, name: str, *, minimum: int = 1) -> int:
+    """``value`` as an ``int`` when it is an integer (Python or numpy, not a bool) of at least ``minimum``
+    (1: a positive count; 0: a non-negative one, such as a seed); else a
+    :class:`~biosnn.core.errors.BiosnnInputError` saying ``"<name> must be a positive integer, got ..."``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise BiosnnInputError(f"{name} must be {kind}, got {value!r}")
+    return int(value)

@@ -38,6 +38,7 @@ import numpy as np
 from ..core.errors import BiosnnInputError
 from ..core.inputs import check_generator, check_number
 from ..core.spikes import SpikeTrains, rank_within
+from ..core.units import check_count
 from .dataset import SpikeDataset
 
 #: the pairs of groups (0, 1), (0, 2), (1, 2) that share their state, class 0, 1, 2
@@ -45,9 +46,7 @@ COINCIDENCE_PAIRS = ((0, 1), (0, 2), (1, 2))
 
 
 def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise BiosnnInputError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_count(value, name)
 
 
 def _check_range(bounds, name: str) -> tuple[float, float]:

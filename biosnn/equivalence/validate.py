@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from ..core.errors import BiosnnInputError
 from ..core.io import atomic_write_json, atomic_write_text, check_owned_dir, replace_directory
+from ..core.units import check_count
 from ..data.synthetic import poisson_spike_trains
 from ..models import REGISTRY, get_spec
 from ..models.network import FeedForwardNet, LayerSpec
@@ -300,8 +301,7 @@ def validate(
 
     names, networks = select(models)  # unknown names -> clear error before any work
     check_target(target)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise BiosnnInputError(f"seed must be a non-negative integer, got {seed!r}")
+    check_count(seed, "seed", minimum=0)
     out = check_owned_dir(out_dir, VALIDATE_OWNER, "report directory")
     holder = {}
     gc.collect()

@@ -41,6 +41,7 @@ from ..core.errors import BiosnnInputError
 from ..core.inputs import check_weights
 from ..core.io import atomic_save_npz, load_npz
 from ..core.spec import Output, Structure
+from ..core.units import check_count
 from . import get_spec
 from .axonal_delay import DELAY
 
@@ -79,8 +80,7 @@ class FeedForwardNet:
     delays: tuple[np.ndarray | None, ...] | None = None
 
     def __post_init__(self):
-        if isinstance(self.n_inputs, bool) or not isinstance(self.n_inputs, (int, np.integer)) or self.n_inputs < 1:
-            raise BiosnnInputError(f"n_inputs must be a positive integer, got {self.n_inputs!r}")
+        check_count(self.n_inputs, "n_inputs")
         if len(self.layers) != len(self.weights) or not self.layers:
             raise BiosnnInputError(f"{len(self.layers)} layers but {len(self.weights)} weight matrices")
         delays = self.delays if self.delays is not None else (None,) * len(self.layers)
@@ -90,8 +90,7 @@ class FeedForwardNet:
         n_prev = self.n_inputs
         checked = []
         for k, (layer, w, d) in enumerate(zip(self.layers, self.weights, delays)):
-            if isinstance(layer.n, bool) or not isinstance(layer.n, (int, np.integer)) or layer.n < 1:
-                raise BiosnnInputError(f"layer {k}: n must be a positive integer, got {layer.n!r}")
+            check_count(layer.n, f"layer {k}: n")
             w = check_weights(w)
             checked.append(w)
             if w.shape != (n_prev, layer.n):

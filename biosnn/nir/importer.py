@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.errors import BiosnnInputError
+from ..core.units import check_count
 from ..models import get_spec
 from ..models.network import FeedForwardNet, LayerSpec
 from . import chain
@@ -454,8 +455,7 @@ class ImportedNetwork:
         from ..simulation import simulate_network
 
         x = self.raster(inputs)
-        if isinstance(extra_steps, bool) or not isinstance(extra_steps, (int, np.integer)) or extra_steps < 0:
-            raise BiosnnInputError(f"extra_steps must be a non-negative integer, got {extra_steps!r}")
+        extra_steps = check_count(extra_steps, "extra_steps", minimum=0)
         if extra_steps:
             x = np.concatenate([x, np.zeros((extra_steps, *x.shape[1:]))])
         if self.held_input:

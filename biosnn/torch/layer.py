@@ -41,7 +41,7 @@ from torch import nn
 from ..core.errors import BiosnnInputError
 from ..core.schedule import arrival_slot, refractory_steps, step_phases
 from ..core.spec import Output
-from ..core.units import positive_time
+from ..core.units import check_count, positive_time
 from ..models import get_spec
 from .dynamics import dynamics_for
 from .dynamics.base import StepContext
@@ -96,9 +96,7 @@ class Layer(nn.Module):
         spec = get_spec(model)
         self.spec = spec
         self.dt = positive_time(dt, "dt")
-        if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < 1:
-            raise BiosnnInputError(f"{model}: n_neurons must be a positive integer, got {n_neurons!r}")
-        self.n_neurons = int(n_neurons)
+        self.n_neurons = check_count(n_neurons, f"{model}: n_neurons")
         self.n_inputs = None if n_inputs is None else int(n_inputs)
         self.synapse = spec.synapse(synapse).name
         self.reset = spec.check_reset(reset)

@@ -61,6 +61,7 @@ from ...core.errors import BiosnnInputError
 from ...core.results import MAX_SEED
 from ...core.schedule import TimeGrid
 from ...core.spikes import SpikeTrains
+from ...core.units import check_count
 from ...data.dataset import SpikeDataset
 from ...models.network import FeedForwardNet
 from . import get_perturbation, perturb
@@ -98,9 +99,7 @@ class SweepSpec:
             if isinstance(dt, bool) or not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
                 raise BiosnnInputError(f"dt must be a positive time (s), got {dt!r}")
         if self.copies is not None:
-            if isinstance(self.copies, bool) or not isinstance(self.copies, (int, np.integer)) or self.copies < 1:
-                raise BiosnnInputError(f"copies must be a positive integer, got {self.copies!r}")
-            object.__setattr__(self, "copies", int(self.copies))
+            object.__setattr__(self, "copies", check_count(self.copies, "copies"))
         object.__setattr__(self, "backends", tuple(dict.fromkeys(self.backends)))
         # 3e-4 and 1e-4 * 3 are one grid: dts are kept to 12 significant digits, in the table too
         object.__setattr__(self, "train_dt", canonical_dt(self.train_dt))
@@ -448,8 +447,7 @@ def run_sweep(
     if any(int(s) > MAX_SEED for s in seeds):  # the table's seed is an SQLite INTEGER (signed 64-bit)
         raise BiosnnInputError(f"seeds must be at most 2**63-1 = {MAX_SEED}, got {max(int(s) for s in seeds)}")
     seeds = list(dict.fromkeys(int(s) for s in seeds))
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
-        raise BiosnnInputError(f"jobs must be a positive integer, got {jobs!r}")
+    check_count(jobs, "jobs")
     if net.n_inputs != data.n_inputs:
         raise BiosnnInputError(f"the network takes {net.n_inputs} inputs, the dataset has {data.n_inputs} channels")
     if net.layers[-1].n < data.n_classes:
