@@ -64,6 +64,7 @@ def test_the_wheel_holds_every_file_of_the_package(wheel):
     package = [name for name in _tracked() if name.startswith("biosnn/") and not NOT_SHIPPED.search(name)]
     assert package and "biosnn/py.typed" in package
     assert sorted(set(package) - shipped) == []
+    assert sorted(name for name in shipped if name.startswith("biosnn/")) == sorted(package)  # nothing extra
     assert not [name for name in shipped if not name.startswith(("biosnn/", "biosnn-"))]
 
 

@@ -1,4 +1,4 @@
-"""Perturbations of spike trains: each property the definitions promise (biosnn/perturb)."""
+"""Perturbations of spike trains: each property the definitions promise (biosnn/studies/perturbation)."""
 
 import numpy as np
 import pytest

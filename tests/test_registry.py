@@ -8,6 +8,9 @@ validation case and target.
 """
 
 import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -99,20 +102,52 @@ def test_generic_code_never_dispatches_on_model_names_or_types():
                     assert not any(isinstance(i, ast.Constant) and i.value in names for i in items), (path, node.lineno)
 
 
+#: a string naming a module: a relative one (``".layer"``, in ``_LAZY`` tables) or an absolute one
+_MODULE_STRING = re.compile(r"^(\.+|biosnn\.)[a-z_][a-z_.]*$")
+
+
+def _module_strings(node) -> list[str]:
+    """Module names a node loads by string: ``import_module("...")`` and the values of a ``_LAZY`` table."""
+    texts = []
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "import_module":
+            texts.append(node.args[0].value)
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets):
+        if isinstance(node.value, ast.Dict):
+            texts += [v.value for v in node.value.values if isinstance(v, ast.Constant)]
+    return [t for t in texts if isinstance(t, str) and _MODULE_STRING.match(t)]
+
+
 def _biosnn_imports(path: Path) -> set[str]:
-    """The biosnn modules a file imports, as dotted names relative to ``biosnn``."""
+    """The biosnn modules a file imports, as absolute dotted names: ``import`` and ``from ... import``
+    statements anywhere (inside functions too), each imported name of ``from X import name`` as ``X.name``
+    (it may be a module), and the module names written as strings (``import_module``, lazy tables). A bare
+    ``biosnn`` (``import biosnn``, ``from biosnn import simulate``) is recorded as ``biosnn``: it reaches
+    every layer."""
     package = path.relative_to(ROOT).with_suffix("").parts[:-1]  # e.g. ("biosnn", "brian")
+    if path.name == "__init__.py":
+        package = path.relative_to(ROOT).parts[:-1]
+
+    def absolute(level: int, module: str | None) -> str:
+        if not level:
+            return module or ""
+        base = package[: len(package) - level + 1]
+        return ".".join(base + ((module,) if module else ()))
+
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                found.add(".".join(base + tuple((node.module or "").split("."))))
-            elif node.module:
-                found.add(node.module)
+            source = absolute(node.level, node.module)
+            found.add(source)
+            found.update(f"{source}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return found
+        for text in _module_strings(node):
+            dots = len(text) - len(text.lstrip("."))
+            found.add(absolute(dots, text[dots:]) if dots else text)
+    return {module for module in found if module == "biosnn" or module.startswith("biosnn.")}
 
 
 #: what each layer (a folder of biosnn, or a top-level module) may import besides itself, one line each:
@@ -144,16 +179,23 @@ LAYERS = {
     },
     "__main__": {"cli"},
 }
+#: modules of the reporting layer may read results from these studies' modules only (they import no backend)
+REPORTING_READS = ("biosnn.studies.perturbation", "biosnn.studies.perturbation.table")
 
 
 def _layer(module: str) -> str | None:
+    """The layer of a biosnn module; ``"biosnn"`` itself for the package (its lazy names reach every layer)."""
     parts = module.split(".")
-    return (parts[1] if len(parts) > 1 else None) if parts[0] == "biosnn" else None
+    if parts[0] != "biosnn":
+        return None
+    return parts[1] if len(parts) > 1 else "biosnn"
 
 
 def test_every_layer_imports_only_the_layers_below_it():
-    """One rule per folder (:data:`LAYERS`), checked on every import of every module of biosnn; the package's
-    ``__init__`` (lazy names for users) is exempt. A folder or top-level module missing from the rule fails."""
+    """One rule per folder (:data:`LAYERS`), checked on every import of every module of biosnn, lazy ones and
+    module names in strings included; the package's ``__init__`` (lazy names for users) is exempt, and no layer
+    imports the package itself (``from biosnn import simulate`` would reach every layer). A folder or top-level
+    module missing from the rule fails."""
     broken = []
     for path in sorted((ROOT / "biosnn").rglob("*.py")):
         if path == ROOT / "biosnn" / "__init__.py":
@@ -165,3 +207,27 @@ def test_every_layer_imports_only_the_layers_below_it():
             if target is not None and target != layer and target not in LAYERS[layer]:
                 broken.append(f"{path.relative_to(ROOT)} imports {module}")
     assert not broken, "\n".join(broken)
+
+
+def test_reporting_reads_results_and_never_simulates():
+    """Importing every module of biosnn.reporting (the figures and the report) imports neither torch nor Brian2,
+    and reporting imports of studies are the result readers only."""
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "biosnn" / "reporting").rglob("*.py")
+    )
+    for path in (ROOT / "biosnn" / "reporting").rglob("*.py"):
+        studies = {m for m in _biosnn_imports(path) if _layer(m) == "studies"}
+        assert studies <= set(REPORTING_READS) | {
+            f"{r}.{n}"
+            for r in REPORTING_READS
+            for n in ("PERTURBATIONS", "perturb", "read_points", "table", "get_perturbation")
+        }, (path, studies)
+    code = (
+        "import sys, importlib\n"
+        + "".join(f"importlib.import_module({m!r})\n" for m in modules)
+        + ("print(sorted(m for m in ('torch', 'brian2') if m in sys.modules))")
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

@@ -7,7 +7,11 @@ python=${1:?usage: tools/wheel_smoke.sh PYTHON}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-"$python" -m pip wheel --quiet --no-deps --no-build-isolation -w "$work/dist" "$root"
+# build from a copy of the tracked files: nothing left in build/ or untracked finds its way into the wheel,
+# and the checkout gets no build/ or *.egg-info
+mkdir "$work/source"
+(cd "$root" && git ls-files -z | xargs -0 cp --parents -t "$work/source" 2>/dev/null || true)
+"$python" -m pip wheel --quiet --no-deps --no-build-isolation -w "$work/dist" "$work/source"
 "$python" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --upgrade pip
 "$work/venv/bin/python" -m pip install --quiet -c "$root/constraints.txt" "$work"/dist/biosnn-*.whl

@@ -22,8 +22,8 @@
   file under any name, hard links included) or a directory output that holds
   one.
 * A write that fails for lack of space (``ENOSPC``, ``EDQUOT``), on a read-only
-  file system or for permissions, is a :class:`~biosnn.core.errors.BiosnnOutputError`
-  (bad input: exit 2 from the command line) after the partial file is removed.
+  file system or for permissions, is a :class:`~biosnn.core.errors.BiosnnInputError`
+  naming the output and the reason (exit 2 from the command line) after the partial file is removed.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from ..core.units import check_count
 from . import get_spec
 from .axonal_delay import DELAY
 
-FORMAT = "biosnn.feedforward/1"
+FORMAT = "biosnn.feedforward/1"  # a file-format tag (saved networks carry it), not a module path: never renamed
 
 #: a dt for checks that do not depend on it (only PLIF's ``tau_m > dt`` does, and holds for any real tau)
 _ANY_DT = 1e-12

@@ -4,7 +4,7 @@ Every figure is registered in :data:`FIGURES` with the results it reads
 (``inputs``: glob patterns relative to a results directory) and the files it
 writes (``outputs``: a glob of stems under the output directory, each written
 as a vector PDF and a 300 dpi PNG by :func:`biosnn.reporting.save.save_figure`).
-A figure module ``figures/<module>.py`` defines ``render(roots, out) -> list[Path]``
+A figure module ``biosnn/reporting/figures/<module>.py`` defines ``render(roots, out) -> list[Path]``
 and a command line (``--results DIR [DIR ...] --out DIR``).
 
 Results are looked up in several directories in turn (``roots``), so the
@@ -31,7 +31,7 @@ STORED_RESULTS = Path(__file__).resolve().parent / "results"
 
 @dataclass(frozen=True)
 class Figure:
-    module: str  # figures/<module>.py
+    module: str  # biosnn/reporting/figures/<module>.py
     title: str  # one-line caption
     inputs: tuple[str, ...]  # glob patterns under a results directory, each must match
     outputs: str  # glob of the stems it writes under the output directory

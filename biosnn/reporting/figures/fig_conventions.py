@@ -8,7 +8,7 @@ slot (after it), as rasters. Reads ``discretization.json`` (``python validation/
 --out biosnn/reporting/figures/results/discretization.json``); writes ``conventions.pdf`` and ``.png``. No simulation
 happens here.
 
-Usage: python biosnn/reporting/figures/fig_conventions.py --results biosnn/reporting/figures/results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_conventions --results biosnn/reporting/figures/results --out figures/out
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ labelled with its fitted order. Reads ``discretization.json`` (``python validati
 biosnn/reporting/figures/results/discretization.json``); writes ``convergence.pdf`` and ``.png``. No simulation
 happens here.
 
-Usage: python biosnn/reporting/figures/fig_convergence.py --results biosnn/reporting/figures/results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_convergence --results biosnn/reporting/figures/results --out figures/out
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Reads ``traces/<model>_brian2.npz`` and ``traces/<model>_torch.npz`` (written by
 ``biosnn validate``, e.g. ``make demo``); writes ``overlay_<model>.pdf`` and ``.png``.
 No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_equivalence.py --results demo-report --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_equivalence --results demo-report --out figures/out
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ dt/4; one line per run, coloured by objective and architecture; torch accuracy a
 lines, Brian2 as open markers (they coincide when the predictions agree). Writes
 ``gamma_dt.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_gamma_dt.py --results results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_gamma_dt --results results --out figures/out
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Reads ``lee_convergence.json`` (``python validation/lee_convergence.py --out
 results/lee_convergence.json``); writes ``lee_convergence.pdf`` and ``.png``.
 No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_lee_convergence.py --results results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_lee_convergence --results results --out figures/out
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Reads ``lee_digits.json`` (``python validation/lee_digits.py --out results/lee_d
 mean and range over seeds, per rule, torch mirror (line and band) and Brian2 twin
 (open markers). Writes ``lee_digits_mu.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_lee_digits_mu.py --results results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_lee_digits_mu --results results --out figures/out
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ dashed with crosses: Brian2 at the finer dt; dotted with triangles: the rate-onl
 counts only). Every series has markers, so a kind with one strength (time reversal) shows them all.
 Writes ``perturbation_accuracy.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_perturbation_accuracy.py --results results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_perturbation_accuracy --results results --out figures/out
 """
 
 from __future__ import annotations

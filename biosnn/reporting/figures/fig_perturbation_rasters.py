@@ -5,7 +5,7 @@ and draws its first sample unperturbed and under each registered perturbation at
 :data:`SHOWN` (seeded, continuous-time forms of ``biosnn.studies.perturbation``). Perturbing spike times is
 not a simulation: no network runs here. Writes ``perturbation_rasters.pdf`` and ``.png``.
 
-Usage: python biosnn/reporting/figures/fig_perturbation_rasters.py --results results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_perturbation_rasters --results results --out figures/out
 """
 
 from __future__ import annotations

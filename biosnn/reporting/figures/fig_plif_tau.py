@@ -5,7 +5,7 @@ tau_m = dt / sigmoid(a) of every PLIF layer before training and after every epoc
 tau_m against epoch, one line per network and layer, with the training loss beside it. Writes
 ``plif_tau.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_plif_tau.py --results results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_plif_tau --results results --out figures/out
 """
 
 from __future__ import annotations

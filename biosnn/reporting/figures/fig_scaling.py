@@ -3,7 +3,7 @@
 Reads ``scaling.json`` (``make bench-scaling`` writes it to benchmarks/results);
 writes ``scaling.pdf`` and ``.png``. No simulation happens here.
 
-Usage: python biosnn/reporting/figures/fig_scaling.py --results benchmarks/results --out figures/out
+Usage: python -m biosnn.reporting.figures.fig_scaling --results benchmarks/results --out figures/out
 """
 
 from __future__ import annotations
