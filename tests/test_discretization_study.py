@@ -1,4 +1,4 @@
-"""The discretization study (``biosnn/studies/discretization.py``): its measures against independent
+"""The discretization study (``biosnn/studies/discretization/``): its measures against independent
 computations, and every case's declared order against the slope it measures.
 
 Two runs are checked: a quick study run here (a factor 8 in dt, 24 short trials: the deterministic cases

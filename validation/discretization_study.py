@@ -8,7 +8,7 @@ precise-spike iaf_psc_exp_ps, exact superposition, Brian2 at a fine dt) the stat
 spike-time error of matched spikes, missed and extra spikes and the van Rossum distance; the
 fitted order of each beside the declared one; and the cost of three conventions, each on one small
 example (NEST's end-of-step labels, delay rounding, the slot of the input within a step).
-``biosnn/studies/discretization.py`` holds the definitions; ``docs/discretization.md`` the results.
+``biosnn/studies/discretization/`` holds the definitions; ``docs/discretization.md`` the results.
 Writes JSON only (``biosnn/reporting/figures/fig_convergence.py`` draws it). Where NEST is not installed its cases
 are left out and the file says so (``"skipped"``).
 
