@@ -33,8 +33,13 @@ Parameters: ``bucket_tau`` (K time constants, s; K = its length), per-neuron
 near-equal or distinct: both backends compute the cascade's exact propagator
 numerically (``docs/models.md``).
 
-Torch mirror: ``biosnn/torch/dynamics/gamma_cascade.py``; tests:
-``tests/brian_vs_torch/test_gamma_cascade.py``.
+Where it is implemented and tested (``structure=Structure.CASCADE``):
+
+* Brian2: :class:`biosnn.brian.layers.CascadeLayer` (``LAYER_BUILDERS[Structure.CASCADE]``, the
+  cascade's buckets as a group of their own, summed reads);
+* torch: :class:`biosnn.torch.dynamics.gamma_cascade.GammaDynamics` (``MIRRORS["gamma_cascade"]``);
+* tests: the model and its networks in ``tests/brian_vs_torch/test_gamma_cascade.py``, the precise-delay
+  study and its online gradient in ``tests/test_gamma_task.py``.
 """
 
 from __future__ import annotations
