@@ -111,6 +111,31 @@ def timestep(t, dt: float):
     return out.item() if out.ndim == 0 else out
 
 
+#: how far a quotient ``x / dt`` may sit from a whole number and still be that many steps, relative to it
+#: (at least one step): the float64 rounding of the quotient only (4.9e-3 / 1e-4 = 48.99999999999999 and
+#: 0.3e-3 / 1e-4 = 2.9999999999999996 are a few ulps, 4e-16 relative, off); anything further is not whole
+WHOLE_STEPS_RTOL = 1e-9
+
+
+def is_whole_steps(x, dt: float) -> bool:
+    """Whether ``x / dt`` (seconds over seconds; arrays: every element) is a whole number of steps, to
+    :data:`WHOLE_STEPS_RTOL`: the grid's one test of "a whole number of steps"."""
+    steps = np.asarray(x, dtype=np.float64) / dt
+    return bool(np.all(np.abs(steps - np.rint(steps)) <= WHOLE_STEPS_RTOL * np.maximum(1.0, np.abs(steps))))
+
+
+def whole_steps(x: float, dt: float, what: str) -> int:
+    """``x / dt`` as a whole number of steps, or a :class:`~biosnn.core.errors.BiosnnInputError` naming
+    ``what`` (never rounded silently; :func:`is_whole_steps`)."""
+    if not is_whole_steps(x, dt):
+        steps = float(x) / dt
+        raise BiosnnInputError(
+            f"{what}={x!r}s is not a whole number of steps of dt={dt!r}s ({steps:.6g} steps); "
+            f"use {int(np.floor(steps))} or {int(np.floor(steps)) + 1} steps"
+        )
+    return int(np.rint(float(x) / dt))
+
+
 def n_steps(duration: float, dt: float) -> int:
     """Number of steps Brian2 runs for ``duration``; at least one is required."""
     steps = timestep(duration, dt)
@@ -205,16 +230,12 @@ class TimeGrid:
 
     @classmethod
     def from_duration(cls, dt, duration, schedule: str = "exact") -> TimeGrid:
-        """The grid of ``duration`` in steps of ``dt``, which must divide it (up to the grid's rounding,
-        ``TIMESTEP_SHIFT`` of a step): a duration is never cut to whole steps silently."""
+        """The grid of ``duration`` in steps of ``dt``, which must divide it (:func:`whole_steps`): a
+        duration is never cut to whole steps silently."""
         dt_s = positive_time(dt, "dt")
         duration_s = positive_time(duration, "duration")
-        steps = n_steps(duration_s, dt_s)
-        if abs(duration_s / dt_s - steps) > TIMESTEP_SHIFT:
-            raise BiosnnInputError(
-                f"duration={duration_s!r}s is not a whole number of steps of dt={dt_s!r}s "
-                f"({duration_s / dt_s:.6g} steps); use a duration of {steps} or {steps + 1} steps"
-            )
+        steps = n_steps(duration_s, dt_s)  # at least one step (and within MAX_STEPS)
+        whole_steps(duration_s, dt_s, "duration")
         return cls(dt=dt_s, n_steps=steps, schedule=check_schedule(schedule))
 
     @property

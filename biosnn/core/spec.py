@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import BiosnnInputError
-from .schedule import DISCRETIZATIONS, SCHEDULES
+from .schedule import DISCRETIZATIONS, SCHEDULES, is_whole_steps, whole_steps
 from .units import DIMENSIONLESS_UNIT, SECOND, is_quantity, to_si
 
 
@@ -142,10 +142,6 @@ class Constraint:
     holds: Callable[[Mapping[str, float]], bool]
 
 
-#: how far ``onset / dt`` may sit from a whole number of steps, relative (float64 rounding of the quotient)
-WHOLE_STEPS_TOLERANCE = 1e-9
-
-
 @dataclass(frozen=True)
 class ConstantInput:
     """A model's constant input: the per-neuron parameter ``bias`` (entering where the synapse's input enters,
@@ -170,14 +166,12 @@ class ConstantInput:
         )
 
     def constraint(self) -> Constraint:
-        def whole(p):
-            steps = p[self.onset] / p["dt"]
-            return abs(steps - round(steps)) <= WHOLE_STEPS_TOLERANCE * max(1.0, steps)
-
-        return Constraint(f"{self.onset} is a whole number of steps of dt", whole)
+        return Constraint(
+            f"{self.onset} is a whole number of steps of dt", lambda p: is_whole_steps(p[self.onset], p["dt"])
+        )
 
     def onset_steps(self, params: Mapping, dt: float) -> int:
-        return int(round(params[self.onset] / dt))
+        return whole_steps(params[self.onset], dt, self.onset)
 
     def gated(self, params: Mapping) -> bool:
         """Whether the input switches on after t = 0 (a non-zero bias and onset: the gate is needed)."""

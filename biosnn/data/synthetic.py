@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core.errors import BiosnnInputError
 from ..core.inputs import check_generator
+from ..core.schedule import whole_steps
 from ..core.spikes import SpikeTrains
 
 
@@ -27,7 +28,7 @@ def poisson_spike_trains(
     check_generator(rng)
     if rate < 0 or rate * dt > 1:
         raise BiosnnInputError(f"rate={rate!r} Hz must lie in [0, 1/dt]")
-    n_steps = int(round(duration / dt))
+    n_steps = whole_steps(duration, dt, "duration")
     batch = 1 if n_samples is None else n_samples
     mask = rng.random((n_steps, batch, n_units)) < rate * dt
     steps, samples, units = np.nonzero(mask)

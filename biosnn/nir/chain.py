@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core.errors import BiosnnInputError
 from ..core.inputs import as_numpy
+from ..core.schedule import is_whole_steps
 
 #: neuron node types; their converters live in ``biosnn/nir/importer.py``
 NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI", "IF", "I")
@@ -383,10 +384,9 @@ def _delay(hop, name, node, dt: float):
         raise BiosnnInputError(f"NIR node {name!r} (Delay): {d.size} delays for {n} signals")
     if not np.all(np.isfinite(d)) or np.any(d < 0):
         raise BiosnnInputError(f"NIR node {name!r} (Delay): delays must be finite and >= 0 s")
-    steps = d / dt
-    off = np.abs(steps - np.round(steps))
-    if np.any(off > DELAY_GRID_TOLERANCE):
-        k = int(np.argmax(off))
+    if not is_whole_steps(d, dt):
+        steps = d / dt
+        k = int(np.argmax(np.abs(steps - np.rint(steps)) / np.maximum(1.0, steps)))
         raise BiosnnInputError(
             f"NIR node {name!r} (Delay): delay {d[k]!r} s is {steps[k]:.6g} steps of "
             f"dt = {dt!r} s; biosnn delays are whole steps and it does not round them silently: "
@@ -398,12 +398,6 @@ def _delay(hop, name, node, dt: float):
     else:
         hop.post_delay = d if hop.post_delay is None else hop.post_delay + d
 
-
-#: how far (in steps) a delay may sit from a whole number of steps: float64 rounding of the quotient d / dt
-#: only (4.9e-3 / 1e-4 = 48.99999999999999, 0.3e-3 / 1e-4 = 2.9999999999999996: a few ulps, 4e-16 relative,
-#: so below 1e-9 steps for any delay under a million steps); a delay any further off is not a whole number of
-#: steps and is refused, never rounded
-DELAY_GRID_TOLERANCE = 1e-9
 
 #: the converter of each hop node type (a NIR type name -> how it changes the hop)
 HOP_NODES = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...core.errors import BiosnnInputError
-from ...core.schedule import arrival_slot, hop_latency_steps
+from ...core.schedule import arrival_slot, hop_latency_steps, is_whole_steps
 
 
 def delivery_lag_steps(*, held: bool, spikes: bool, schedule: str = "exact") -> int:
@@ -41,10 +41,9 @@ class GridState:
     lag_steps: int = 0
 
     def at(self, times: np.ndarray) -> np.ndarray:
-        """``[len(times), B, N]``; NaN outside the record. Times must lie on the grid (to 1e-6 of a step)."""
-        steps = np.asarray(times, np.float64) / self.dt
-        index = np.rint(steps).astype(np.int64)
-        if np.any(np.abs(steps - index) > 1e-6):
+        """``[len(times), B, N]``; NaN outside the record. Times must lie on the grid (``is_whole_steps``)."""
+        index = np.rint(np.asarray(times, np.float64) / self.dt).astype(np.int64)
+        if not is_whole_steps(times, self.dt):
             raise BiosnnInputError(f"state sampled between grid points of dt={self.dt!r}s")
         index = index + self.lag_steps
         out = np.full((index.size,) + self.values.shape[1:], np.nan)

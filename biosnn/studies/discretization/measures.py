@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ...core.errors import BiosnnInputError
+from ...core.schedule import is_whole_steps
 
 #: the dt ladder (s), coarsest first: halving from 1 ms (the step most SNN training uses), a factor 64 in all
 DTS = tuple(1e-3 / 2**k for k in range(7))
@@ -215,8 +216,7 @@ def check_dts(dts, *, nested: bool = True) -> tuple[float, ...]:
         if not fine < coarse:
             raise BiosnnInputError(f"dts must be strictly decreasing (coarsest first); got {coarse!r} then {fine!r}")
     for d in values if nested else ():
-        ratio = values[0] / d
-        if abs(ratio - round(ratio)) > 1e-9 * ratio:
+        if not is_whole_steps(values[0], d):
             raise BiosnnInputError(f"dts: {d!r} s does not divide the coarsest step {values[0]!r} s")
     return values
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...core.errors import BiosnnInputError
+from ...core.schedule import whole_steps
 from ...core.spec import Structure
 from ...core.spikes import SpikeTrains
 from ...equivalence.event_driven import lee_wta_event_driven, lif_delta_event_driven
@@ -406,7 +407,7 @@ def make_problem(case: OffGridCase, config: StudyConfig, seed: int) -> Problem:
 
 def run_mirror(problem: Problem, disc: Discretization, dt: float):
     """The mirror on ``problem`` at ``dt``: ``(trace, lag_steps)``."""
-    n = int(round(problem.duration / dt))
+    n = whole_steps(problem.duration, dt, "duration")
     if disc.spikes_as_held_drive:
         drive = problem.spikes.to_raster(dt, n)
         # a one-step held drive X carries X dt / tau_m into a leaky membrane (tau_m dv/dt = ... + X) and X dt

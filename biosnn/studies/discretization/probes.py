@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ...core.schedule import whole_steps
 from ...core.spikes import SpikeTrains
 from ...equivalence.oracle import cascade_impulse_response, current_synapse_response, exponential_decay
 from ...models import get_spec
@@ -104,7 +105,7 @@ def _probe_membrane_held(model: str):
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
         switch, levels = held_drive_levels(config)
-        n = int(round(config.probe_duration / dt))
+        n = whole_steps(config.probe_duration, dt, "probe_duration")
         t = np.arange(n) * dt
         drive = levels[np.searchsorted(switch, t + 1e-3 * dt, side="right") - 1][:, None]
         trace = _simulate(
@@ -140,7 +141,7 @@ def _probe_current_pulse(model: str, weight, response):
     def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
-        n = int(round(config.probe_duration / dt))
+        n = whole_steps(config.probe_duration, dt, "probe_duration")
         w = weight(params)
         trace = _simulate(
             model,
@@ -181,7 +182,7 @@ def _probe_adaptation(model: str):
     def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt, {"t_ref": 0.0})
-        n = int(round(config.probe_duration / dt))
+        n = whole_steps(config.probe_duration, dt, "probe_duration")
         drive = np.zeros((n, 1))
         drive[0] = 1e4 * (params["v_th"] - params["v_rest"])
         trace = _simulate(
@@ -203,7 +204,7 @@ def _probe_delta_decay(model: str):
     def run(disc: Discretization, dt: float, config: StudyConfig) -> ProbeRun:
         spec = get_spec(model)
         params = case_parameters(spec, disc, dt)
-        n = int(round(config.probe_duration / dt))
+        n = whole_steps(config.probe_duration, dt, "probe_duration")
         w = 0.5 * float(np.min(params["v_th"]))
         trace = _simulate(
             model,
@@ -230,7 +231,7 @@ def _probe_cascade(model: str):
         taus = spec.cascade.time_constants(spec.resolve({}, dt))
         K = taus.size
         params = case_parameters(spec, disc, dt, {"bucket_weight": np.eye(K), "theta0": 1e9})
-        n = int(round(config.probe_duration / dt))
+        n = whole_steps(config.probe_duration, dt, "probe_duration")
         trace = _simulate(
             model,
             _one_input(n, dt),

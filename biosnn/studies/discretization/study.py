@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...core.errors import BiosnnInputError
+from ...core.schedule import is_whole_steps
 from ...models import REGISTRY, get_spec
 from .conventions import CONVENTION_EXAMPLES
 from .discretizations import DISCRETIZATIONS
@@ -77,8 +78,7 @@ class StudyConfig:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise BiosnnInputError(f"{name}: expected a positive number, got {value!r}")
         for name in ("duration", "probe_duration", "probe_segment"):
-            steps = getattr(self, name) / dts[0]
-            if abs(steps - round(steps)) > 1e-9 * steps:
+            if not is_whole_steps(getattr(self, name), dts[0]):
                 raise BiosnnInputError(
                     f"{name}={getattr(self, name)!r}s is not a whole number of the coarsest step {dts[0]!r}s"
                 )

@@ -27,6 +27,7 @@ import numpy as np
 
 from ...core.errors import BiosnnInputError
 from ...core.inputs import check_number
+from ...core.schedule import is_whole_steps
 from ...core.spikes import SpikeTrains
 from . import binned, continuous
 
@@ -95,7 +96,7 @@ def get_perturbation(kind: str) -> Perturbation:
 def binary_raster(spikes: SpikeTrains, bin_width: float) -> np.ndarray:
     """``[T, B, N]`` 0/1 raster with ``T = duration / bin_width`` bins (two spikes in a bin become one)."""
     n_bins = int(round(spikes.duration / bin_width))
-    if n_bins < 1 or not np.isclose(n_bins * bin_width, spikes.duration, rtol=1e-9, atol=0):
+    if n_bins < 1 or not is_whole_steps(spikes.duration, bin_width):
         raise BiosnnInputError(f"bin_width={bin_width!r} s must divide the duration {spikes.duration!r} s")
     carried, _ = spikes.one_per_step(bin_width)  # a spike timestep() puts after the last bin is dropped
     return carried.to_raster(bin_width, n_bins, dtype=np.uint8)
