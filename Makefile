@@ -22,7 +22,7 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	# spikingjelly is only a test oracle; its torchvision dependency breaks with this torch.
 	$(PY) -m pip install --quiet --no-deps spikingjelly==0.0.0.0.14
-	# NIR round trips (tests/test_nir_frameworks.py): norse's requirements would replace torch (--no-deps); spikingjelly
+	# NIR round trips (tests/nir/test_nir_frameworks.py): norse's requirements would replace torch (--no-deps); spikingjelly
 	# 2.0 (its NIR exchange) shares its package name with the oracle above, so it lives in a directory of its own
 	$(PY) -m pip install --quiet --no-deps norse==1.1.0
 	$(PY) -m pip install --quiet --no-deps --upgrade --target $(VENV)/peers/spikingjelly-2.0.0 spikingjelly==2.0.0 loguru==0.7.3

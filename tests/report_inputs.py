@@ -1,4 +1,4 @@
-"""Small results files in the layouts `biosnn report` reads (tests/test_report.py, tests/test_report_browser.py)."""
+"""Small results files in the layouts `biosnn report` reads (tests/reporting/test_report.py, tests/reporting/test_report_browser.py)."""
 
 from __future__ import annotations
 

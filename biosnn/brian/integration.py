@@ -19,7 +19,7 @@ as float64 literals: exact to the last bit of float64 whatever the time
 constants (equal, near-equal, chains) and the size of the system. The model's
 ``(unless refractory)`` flag (Brian2 multiplies the rates by
 ``int(not_refractory)``) gives two propagators, selected per neuron at run time.
-``tests/test_oracle.py`` checks it against closed forms evaluated in high
+``tests/equivalence/test_oracle.py`` checks it against closed forms evaluated in high
 precision.
 
 Forward Euler stays Brian2's own state updater (the discretization study

@@ -18,7 +18,7 @@ are wiped), and it lasts at least two steps more than the longest axonal delay
 and the longest refractory period (so nothing arrives after it and nobody is
 refractory when the sample starts). A sample's result is therefore the result
 of its own simulation from the initial state, on the same grid and schedule:
-``tests/test_layout.py`` checks identical spikes and states against the
+``tests/brian/test_layout.py`` checks identical spikes and states against the
 side-by-side layout.
 """
 

@@ -21,7 +21,7 @@ After every slot in which input arrived, a lateral circuit acted or neurons
 were reset, the model's lower bound (``spec.floor``) is applied once: it holds
 after every update that can lower v.
 
-Conventions (each tested in ``tests/test_schedule.py`` and the equivalence suite;
+Conventions (each tested in ``tests/core/test_schedule.py`` and the equivalence suite;
 ``docs/time_grid.md`` explains them at length):
 
 * **Event rounding.** An event at time ``t`` belongs to step

@@ -8,7 +8,7 @@ the citation. The specs themselves live in the top-level ``biosnn/models/`` fold
 (installed as ``biosnn.models``); both backends read them, neither restates
 a constant, and neither backend imports the other: what both need (circuits,
 bucket-weight layouts) is a structural helper here or in the model's spec file,
-tested on its own (``tests/test_spec.py``).
+tested on its own (``tests/core/test_spec.py``).
 
 What a backend needs to know about a model is a typed field, never its name:
 

@@ -94,7 +94,7 @@ SHD_LAYOUT = (
     "labels, one integer per sample"
 )
 #: bytes an HDF5 output file holds besides its data (superblock, object headers, chunk index, provenance
-#: attributes; 12-40 kB measured on the files of tests/test_hostile_files.py)
+#: attributes; 12-40 kB measured on the files of tests/data/test_hostile_files.py)
 H5_FILE_OVERHEAD = 64 * 1024
 #: bytes a variable-length row costs besides its values, per dataset: its 16-byte descriptor, the 16-byte
 #: header of its global-heap object and up to 8 bytes of alignment; 80 per sample for spikes/times and

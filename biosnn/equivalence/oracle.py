@@ -15,7 +15,7 @@ handled by their own (multiple-pole) residues, not by a limit taken numerically.
 * :func:`exponential_decay` -- ``x(0) e^{-t/tau}`` (membranes, adaptation, thresholds).
 
 ``validation/oracle_errors.py`` measures both backends against them over the
-allowed parameter range; ``tests/test_oracle.py`` holds them to it.
+allowed parameter range; ``tests/equivalence/test_oracle.py`` holds them to it.
 """
 
 from __future__ import annotations

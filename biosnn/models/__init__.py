@@ -1,6 +1,6 @@
 """Model registry: one declarative spec per model (``biosnn/models/<file>.py``).
 
-The registry-driven tests (``tests/test_registry.py``,
+The registry-driven tests (``tests/core/test_registry.py``,
 ``tests/brian_vs_torch/test_registry_equivalence.py``) iterate over
 :data:`REGISTRY`: every model here must have a Brian2 layer builder for its
 structure and a torch mirror (``biosnn/torch/dynamics/<file>.py``, registered in

@@ -39,7 +39,7 @@ Where it is implemented and tested (``structure=Structure.CASCADE``):
   cascade's buckets as a group of their own, summed reads);
 * torch: :class:`biosnn.torch.dynamics.gamma_cascade.GammaDynamics` (``MIRRORS["gamma_cascade"]``);
 * tests: the model and its networks in ``tests/brian_vs_torch/test_gamma_cascade.py``, the precise-delay
-  study and its online gradient in ``tests/test_gamma_task.py``.
+  study and its online gradient in ``tests/studies/test_gamma_task.py``.
 """
 
 from __future__ import annotations

@@ -360,7 +360,7 @@ class Snntorch(Framework):
                 "v = v_reset",
                 "hard reset to v_reset (subtract only when imposed)",
                 "a network trained with snntorch's default resets is not the network its NIR file describes "
-                "(spikes differ: tests/test_nir_frameworks.py); this report is of the file",
+                "(spikes differ: tests/nir/test_nir_frameworks.py); this report is of the file",
                 accounted=all(
                     imported.net.resolved_params(k, imported.dt).get("v_reset", 0.0) == 0.0
                     for k in range(len(imported.net.layers))

@@ -31,7 +31,7 @@ The forward computes every float exactly as the reference phases do (the
 forms that differ only drop additions of an exact zero and products with a
 spike that is 0 or 1), so in float64 the outputs are identical to the
 reference loop's, bit for bit up to the sign of a zero
-(``tests/test_fused.py``); gradients agree to rounding (the sums run in
+(``tests/torch/test_fused.py``); gradients agree to rounding (the sums run in
 another order).
 """
 

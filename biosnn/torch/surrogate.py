@@ -10,7 +10,7 @@ convention, ``x >= 0``). Backward: the derivative of a smooth primitive ``g``:
   ``g'(x) = (alpha / 2) / (1 + (pi/2 alpha x)^2)``, alpha = 2;
   primitive ``g(x) = arctan(pi/2 alpha x) / pi + 1/2``.
 
-``tests/test_surrogate.py`` checks each backward against finite differences of
+``tests/torch/test_surrogate.py`` checks each backward against finite differences of
 an independently written primitive.
 """
 

@@ -1,4 +1,4 @@
-"""Gamma-cascade sigma-delta neurons (the model's tests in one place; the study's are in tests/test_gamma_task.py):
+"""Gamma-cascade sigma-delta neurons (the model's tests in one place; the study's are in tests/studies/test_gamma_task.py):
 Brian2 == torch, kernels, reconstruction, and multi-layer networks (exact transfer, the straight-through
 reconstruction)."""
 

@@ -42,7 +42,7 @@ Discretizations (:data:`DISCRETIZATIONS`): ``exact`` and ``euler`` (biosnn's), `
 (spikes enter the Euler charge ``H = V + (X - (V - V_rest)) dt/tau`` as a drive held over their own
 step, with weights scaled by ``tau / dt`` so that a spike carries the charge of a delta synapse of
 weight w: spikingjelly's ``LIFNode``/``ParametricLIFNode(decay_input=True)`` fed with spikes; with a
-held drive the mirror's Euler step already is spikingjelly's, ``tests/test_spikingjelly.py``), and
+held drive the mirror's Euler step already is spikingjelly's, ``tests/equivalence/test_spikingjelly.py``), and
 ``euler_tau0_2dt`` for models whose time constant has a default in steps.
 
 Also here: the convention examples (NEST's end-of-step labels, delay rounding, the slot of the input

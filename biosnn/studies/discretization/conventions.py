@@ -31,7 +31,7 @@ def nest_label_example() -> dict:
     """NEST stamps a spike with the END of the step in which it is detected, Brian2 and biosnn with its START.
 
     One LIF with a current synapse, a few inputs; NEST's ``iaf_psc_exp`` receives every input when
-    biosnn's exact schedule adds it (``tests/test_nest.py``), so both run the same dynamics on the same
+    biosnn's exact schedule adds it (``tests/equivalence/test_nest.py``), so both run the same dynamics on the same
     grid; ``iaf_psc_exp_ps`` gives the precise crossing times on that axis.
     """
     name = "nest_end_of_step_label"

@@ -221,7 +221,7 @@ def _nest_kernel(nest, resolution: float) -> None:
 
 def _nest_lif_params(params: Mapping, synapse: str) -> dict:
     """biosnn's LIF as NEST's ``iaf_psc_*``: v read as mV; ``C_m = tau_m`` (pF, ms) turns NEST's
-    ``dV/dt = -(V - E_L)/tau_m + I/C_m`` into ``tau_m dv/dt = (v_rest - v) + I`` (``tests/test_nest.py``)."""
+    ``dV/dt = -(V - E_L)/tau_m + I/C_m`` into ``tau_m dv/dt = (v_rest - v) + I`` (``tests/equivalence/test_nest.py``)."""
     out = dict(
         E_L=params["v_rest"],
         V_m=params["v_rest"],

@@ -47,7 +47,7 @@ def cascade_matrix(bucket_tau: torch.Tensor) -> torch.Tensor:
 def cascade_propagator(bucket_tau: torch.Tensor, dt: float) -> torch.Tensor:
     """``P = e^{A dt}`` in float64 by scipy's scaling-and-squaring Pade algorithm (Al-Mohy & Higham 2009):
     within 1e-17 of a 50-digit reference for equal, near-equal and distinct rates, where
-    ``torch.linalg.matrix_exp`` (a Taylor branch) is off by up to 3e-11 per step (``tests/test_oracle.py``).
+    ``torch.linalg.matrix_exp`` (a Taylor branch) is off by up to 3e-11 per step (``tests/equivalence/test_oracle.py``).
     The bucket time constants are not learnable, so the propagator needs no gradient."""
     A = cascade_matrix(bucket_tau.detach().to(torch.float64).cpu()).numpy()
     return torch.as_tensor(scipy.linalg.expm(A * dt), dtype=torch.float64, device=bucket_tau.device)

@@ -23,7 +23,7 @@ from biosnn.equivalence.event_driven import lif_delta_event_driven
 from biosnn.equivalence.oracle import current_synapse_response
 from biosnn.studies import discretization as D
 
-STORED = Path(__file__).resolve().parents[1] / "biosnn" / "reporting" / "figures" / "results" / "discretization.json"
+STORED = Path(__file__).resolve().parents[2] / "biosnn" / "reporting" / "figures" / "results" / "discretization.json"
 NO_NEST = "NEST is not installed (pip install nest-simulator==3.10.0, Linux x86_64 wheels)"
 
 #: the quick study has a fifth of the spikes over a factor 8 in dt, so its statistical slopes stray further

@@ -4,7 +4,7 @@ For a quantity with a closed form, the error of each discretization is measured
 at a fixed time over a ladder of dt; the slope of log(error) against log(dt)
 is the order. Declared: ``euler`` is order 1; ``exact`` is exact (error at
 rounding level at every dt). Both backends are checked. The grid against the
-event-driven solution (spike timing, order 1) is ``tests/test_lee_convergence.py``.
+event-driven solution (spike timing, order 1) is ``tests/studies/test_lee_convergence.py``.
 """
 
 import math

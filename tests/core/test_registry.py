@@ -22,7 +22,7 @@ from biosnn.torch.dynamics import dynamics_for
 from biosnn.torch.dynamics.base import Dynamics
 from biosnn.torch.layer import Layer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_registered_model_has_both_backends_and_tests(model):

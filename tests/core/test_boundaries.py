@@ -3,7 +3,7 @@
 Files with the user's umask and no temporary file left behind a killed write,
 report directories that hold one run, checkpoints and study results resumed only
 for the same run, Brian2's exception hook and /tmp files undone, and start-up
-without Brian2 or torch. The bad-input tables are ``tests/test_bad_input.py``.
+without Brian2 or torch. The bad-input tables are ``tests/cli/test_bad_input.py``.
 """
 
 import json
@@ -21,7 +21,7 @@ from biosnn.cli import main
 from biosnn.core.io import atomic_save_npz, replace_directory
 from biosnn.core.results import StudyResults, run_key
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_report_directory_holds_one_run(tmp_path):

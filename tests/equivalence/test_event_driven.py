@@ -14,7 +14,7 @@ import pytest
 import biosnn
 from biosnn.equivalence.event_driven import lif_delta_event_driven
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "validation"))
 from brian2_schedule_exactness import measure, on_grid_inputs  # noqa: E402
 
 

@@ -19,7 +19,7 @@ import torch
 from biosnn import BiosnnInputError, SpikeTrains
 from biosnn.cli import INTERRUPTED, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.faults
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import biosnn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: files of the package directory that are not shipped: compiled caches only
 NOT_SHIPPED = re.compile(r"(__pycache__/|\.pyc$)")
 

@@ -1,4 +1,4 @@
-"""`biosnn report`: the page's structure, read back with an HTML parser (no browser; tests/test_report_browser.py
+"""`biosnn report`: the page's structure, read back with an HTML parser (no browser; tests/reporting/test_report_browser.py
 opens it in chromium)."""
 
 from __future__ import annotations

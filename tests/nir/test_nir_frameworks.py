@@ -24,7 +24,7 @@ from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir  # noqa: E402
 from biosnn.nir.frameworks import FRAMEWORKS, layer_lags  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: spikingjelly 2.0 (NIR exchange) lives beside the 0.0.0.0.14 oracle (Makefile, $(STAMP))
 SPIKINGJELLY_2 = ROOT / ".venv" / "peers" / "spikingjelly-2.0.0"
 

@@ -3,7 +3,7 @@
 
 The graph ``lif_norse.nir`` (LIF, tau 2.5 ms, r 1, v_threshold 0.1), the input (a current of amplitude 1 held
 for one 0.1 ms step, every 10th step following the paper's pattern) and the exact event-driven reference
-``lif_exact.csv`` are the paper's files, unchanged (``tests/nir_paper/README.md``). Brian2 runs the graph read
+``lif_exact.csv`` are the paper's files, unchanged (``tests/nir/nir_paper/README.md``). Brian2 runs the graph read
 as one-step pulses, exactly integrated: the reference's own reading.
 """
 

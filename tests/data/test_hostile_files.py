@@ -21,7 +21,7 @@ from biosnn.cli import main
 from biosnn.core.errors import BiosnnInputError
 from biosnn.data.shd import NormalizeConfig, normalize, read_chunks, read_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: the memory the size refusals are judged against (pinned: the tests must not depend on the machine)
 MEMORY = 2 << 30
 #: what a planted local file holds: it must never reach an output

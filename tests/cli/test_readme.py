@@ -12,7 +12,7 @@ import pytest
 import biosnn
 from biosnn.cli import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
 CONSOLE = re.findall(r"```console\n(.*?)```", README, re.S)
 

@@ -10,7 +10,7 @@ import pytest
 from biosnn.core.errors import BiosnnInputError
 from biosnn.reporting.figures import by_module, module_of
 
-STORED = Path(__file__).resolve().parents[1] / "biosnn" / "reporting" / "figures" / "results" / "discretization.json"
+STORED = Path(__file__).resolve().parents[2] / "biosnn" / "reporting" / "figures" / "results" / "discretization.json"
 #: a 300 dpi PNG of a figure with lines and text is far larger than an empty one
 MIN_PNG_BYTES = 10_000
 

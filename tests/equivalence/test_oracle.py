@@ -18,7 +18,7 @@ import pytest
 
 from biosnn.equivalence.oracle import cascade_impulse_response, current_synapse_response, exponential_decay
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "validation"))
 from oracle_errors import CASCADE_CASES, CURRENT_CASES, DT, cascade_error, current_synapse_error  # noqa: E402
 
 #: float64 rounding accumulated over 400 steps of values of the case's scale (measured worst: 1.3e-14)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from shd_layout import random_shd_samples, write_shd_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
