@@ -6,13 +6,14 @@ import brian2
 import numpy as np
 import pytest
 from brian2.stateupdaters.base import StateUpdateMethod
+from tolerances import CLOSED_FORM, ROUNDING
 
 from biosnn.brian import integration
 from biosnn.brian.targets import brian_target
 from biosnn.models import get_spec
 
 #: the same exact solution evaluated by two float64 codes (closed form vs propagator literals)
-ROUNDING = 1e-13
+TWO_CODES = 1e-13
 
 
 def _run(method, tau_m, tau_s, dt, synapse="current", refractory=0.0, n_steps=200):
@@ -41,7 +42,7 @@ def _run(method, tau_m, tau_s, dt, synapse="current", refractory=0.0, n_steps=20
 def test_high_precision_propagator_equals_brian2s_symbolic_one_where_that_is_well_conditioned():
     ours, code = _run(integration.state_updater("exact", 1e-4), 10e-3, 3e-3, 1e-4)
     theirs, _ = _run("exact", 10e-3, 3e-3, 1e-4)
-    assert abs(ours - theirs) < ROUNDING and "exp" not in code  # numbers, not a closed form
+    assert abs(ours - theirs) < TWO_CODES and "exp" not in code  # numbers, not a closed form
 
 
 def test_the_step_is_part_of_the_updater_identity():
@@ -50,7 +51,7 @@ def test_the_step_is_part_of_the_updater_identity():
     tau = 5e-3
     for dt in (2.5e-4, 5e-5):
         v, _ = _run(integration.state_updater("exact", dt), tau, 3e-3, dt, synapse="delta", n_steps=40)
-        assert v == pytest.approx(0.3 * math.exp(-40 * dt / tau), rel=1e-13)
+        assert v == pytest.approx(0.3 * math.exp(-40 * dt / tau), rel=CLOSED_FORM)
     assert integration.state_updater("exact", 1e-4) == integration.state_updater("exact", 1e-4)
     assert integration.state_updater("exact", 1e-4) != integration.state_updater("exact", 2e-4)
 
@@ -88,5 +89,5 @@ def test_propagators_against_closed_forms():
     a, dt = 1 / 7e-3, 1e-4
     P, Phi = integration.propagators(sp.Matrix([[-a, 0], [a, -a]]), dt)
     e = np.exp(-a * dt)
-    np.testing.assert_allclose(np.array(P.tolist(), dtype=float), [[e, 0], [a * dt * e, e]], rtol=1e-15)
-    np.testing.assert_allclose(float(Phi[0, 0]), -np.expm1(-a * dt) / a, rtol=1e-15)
+    np.testing.assert_allclose(np.array(P.tolist(), dtype=float), [[e, 0], [a * dt * e, e]], rtol=ROUNDING)
+    np.testing.assert_allclose(float(Phi[0, 0]), -np.expm1(-a * dt) / a, rtol=ROUNDING)

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import brentq
+from tolerances import ROUNDING
 
 import biosnn
 
@@ -38,7 +39,7 @@ def analytic_spike_steps(X, tau_m, tau_a, beta, dt, n_steps):
 
         if margin(60 * tau_m) <= 0:  # never crosses again
             break
-        crossing = brentq(margin, 0.0, 60 * tau_m, xtol=1e-15, rtol=1e-15)
+        crossing = brentq(margin, 0.0, 60 * tau_m, xtol=1e-15, rtol=ROUNDING)
         k = crossing / dt
         if abs(k - round(k)) < GRID_MARGIN:
             pytest.skip("a crossing falls on a grid point (ill-conditioned case)")

@@ -8,6 +8,7 @@ backends.
 
 import numpy as np
 import pytest
+from tolerances import CLOSED_FORM, ROUNDING
 
 import biosnn
 from biosnn.data.synthetic import poisson_spike_trains
@@ -62,7 +63,7 @@ def test_held_drive_integrates_linearly_to_the_threshold(backend, discretization
     )
     first = int(np.ceil((1.0 - v_rest) / (x * DT)))  # (v_th - v_rest) / X, in steps (1071.4 -> 1072)
     n = np.arange(first)  # v at the start of each step, up to the crossing
-    np.testing.assert_allclose(trace.v[:first, 0], v_rest + x * DT * n, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(trace.v[:first, 0], v_rest + x * DT * n, rtol=0, atol=CLOSED_FORM)
     spike_steps = np.rint(trace.spike_times / DT).astype(int)
     assert spike_steps[0] == first - 1  # step first-1 ends at v_rest + X first dt >= v_th: fires
     assert trace.v[first, 0] == 0.0  # ... and the hard reset is what step first records
@@ -102,7 +103,7 @@ def test_current_synapse_deposits_w_tau_s(backend):
         params={"tau_s": tau_s},
     )
     n = np.arange(4, 200) - 4  # I is w from t_4 (test_li.py's latency), v moves
-    np.testing.assert_allclose(trace.v[4:, 0], w * tau_s * -np.expm1(-n * DT / tau_s), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(trace.v[4:, 0], w * tau_s * -np.expm1(-n * DT / tau_s), rtol=CLOSED_FORM, atol=ROUNDING)
     assert trace.spike_times.size == 0
 
 
@@ -116,4 +117,4 @@ def test_at_most_one_spike_per_step_and_the_subtractive_backlog_carries_over(bac
     )
     first = int(trace.spike_steps[0])
     assert trace.spike_steps.tolist() == [first, first + 1, first + 2]
-    assert trace.v[-1, 0] == pytest.approx(0.5, abs=1e-12)
+    assert trace.v[-1, 0] == pytest.approx(0.5, abs=CLOSED_FORM)

@@ -8,6 +8,7 @@ for as long as it lasts (far past any threshold: nothing fires or resets), a cur
 
 import numpy as np
 import pytest
+from tolerances import CLOSED_FORM, ROUNDING
 
 import biosnn
 from biosnn.data.synthetic import poisson_spike_trains
@@ -71,7 +72,7 @@ def test_held_drive_integrates_linearly(backend, discretization):
         params={"v_rest": v_rest},
     )
     n = np.arange(n_steps)
-    np.testing.assert_allclose(trace.v[:, 0], v_rest + x * DT * n, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(trace.v[:, 0], v_rest + x * DT * n, rtol=0, atol=CLOSED_FORM)
     assert trace.v[-1, 0] > 2.0
 
 
@@ -91,7 +92,7 @@ def test_current_synapse_deposits_w_tau_s(backend):
         params={"tau_s": tau_s},
     )
     n = np.arange(4, 200) - 4  # I is w from t_4 (test_li.py's latency), v moves
-    np.testing.assert_allclose(trace.v[4:, 0], w * tau_s * -np.expm1(-n * DT / tau_s), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(trace.v[4:, 0], w * tau_s * -np.expm1(-n * DT / tau_s), rtol=CLOSED_FORM, atol=ROUNDING)
     assert trace.v[-1, 0] > 2.0
 
 
@@ -112,5 +113,5 @@ def test_network_readout_is_the_final_membrane(backend):
     for step, u, b in zip(hidden.spike_steps, hidden.spike_units, hidden.spike_samples):
         if step <= n_steps - 2:
             counts[b, u] += 1
-    np.testing.assert_allclose(readout.final_v, counts @ w_out, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(readout.final_v, counts @ w_out, rtol=0, atol=CLOSED_FORM)
     assert counts.sum() > 10

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from tolerances import ROUNDING, SUMMATION
 
 import biosnn
 from biosnn.equivalence.contract import V_TOLERANCE
@@ -23,7 +24,7 @@ def test_plif_default_tau_is_two_steps():
     """Fang et al.: a = 0 at init, i.e. tau0 = 2 dt."""
     layer = Layer("plif", dt=1e-3, n_neurons=1)
     assert layer.a.item() == 0.0
-    assert layer.exported_parameters()["tau_m"] == pytest.approx(2e-3, rel=1e-15)
+    assert layer.exported_parameters()["tau_m"] == pytest.approx(2e-3, rel=ROUNDING)
 
 
 def test_plif_trained_tau_exports_to_brian2():
@@ -47,7 +48,7 @@ def test_plif_trained_tau_exports_to_brian2():
         synapse="held",
     )
     exported = ref.meta["params"]["tau_m"]
-    assert exported == pytest.approx(dt / torch.sigmoid(layer.a).item(), rel=1e-14)
+    assert exported == pytest.approx(dt / torch.sigmoid(layer.a).item(), rel=SUMMATION)
     assert abs(exported - 5e-3) > 1e-4  # training moved it
     assert spikes.sum() > 0
     np.testing.assert_allclose(ref.v, rec["v"].detach().numpy(), atol=V_TOLERANCE, rtol=0)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from brian2.core.functions import timestep as brian2_timestep
+from tolerances import ROUNDING
 
 import biosnn
 from biosnn.core import schedule
@@ -60,8 +61,8 @@ def test_trace_v_is_recorded_at_step_start():
         )
         # input at step 0 is added during step 1, visible from t_2 on
         assert trace.v[0, 0] == 0.0 and trace.v[1, 0] == 0.0
-        assert trace.v[2, 0] == pytest.approx(0.5, abs=1e-15)
-        assert trace.v[3, 0] == pytest.approx(0.5 * np.exp(-dt / 10e-3), abs=1e-15)
+        assert trace.v[2, 0] == pytest.approx(0.5, abs=ROUNDING)
+        assert trace.v[3, 0] == pytest.approx(0.5 * np.exp(-dt / 10e-3), abs=ROUNDING)
 
 
 def test_grid_description_names_the_conventions():

@@ -20,6 +20,7 @@ from biosnn.equivalence.oracle import cascade_impulse_response, current_synapse_
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "validation"))
 from oracle_errors import CASCADE_CASES, CURRENT_CASES, DT, cascade_error, current_synapse_error  # noqa: E402
+from tolerances import ROUNDING, SUMMATION
 
 #: float64 rounding accumulated over 400 steps of values of the case's scale (measured worst: 1.3e-14)
 ORACLE_RTOL = 1e-12
@@ -62,15 +63,15 @@ def test_the_oracle_against_textbook_closed_forms():
     response = cascade_impulse_response([tau] * 4, t)
     for k in range(4):
         np.testing.assert_allclose(
-            response[:, k], (t / tau) ** k * np.exp(-t / tau) / math.factorial(k), rtol=0, atol=1e-15
+            response[:, k], (t / tau) ** k * np.exp(-t / tau) / math.factorial(k), rtol=0, atol=ROUNDING
         )
     rates = 1 / np.array([2e-3, 5e-3, 9e-3])
     response = cascade_impulse_response(1 / rates, t)
     hypo = np.prod(rates[:2]) * sum(
         np.exp(-rates[m] * t) / np.prod([rates[l] - rates[m] for l in range(3) if l != m]) for m in range(3)
     )
-    np.testing.assert_allclose(response[:, 2], hypo, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(response[:, 2], hypo, rtol=0, atol=SUMMATION)
     np.testing.assert_allclose(
-        current_synapse_response(2.0, tau, tau, t), 2.0 * t / tau * np.exp(-t / tau), rtol=0, atol=1e-15
+        current_synapse_response(2.0, tau, tau, t), 2.0 * t / tau * np.exp(-t / tau), rtol=0, atol=ROUNDING
     )
-    np.testing.assert_allclose(exponential_decay(3.0, tau, t), 3.0 * np.exp(-t / tau), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(exponential_decay(3.0, tau, t), 3.0 * np.exp(-t / tau), rtol=ROUNDING, atol=0)

@@ -12,6 +12,8 @@ import pytest
 
 nir = pytest.importorskip("nir", reason="the NIR bridge needs the nir package (pip install 'biosnn[nir]')")
 
+from tolerances import CLOSED_FORM, NUMERICAL, ROUNDING, SUMMATION  # noqa: E402
+
 from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.core.spikes import SpikeTrains  # noqa: E402
 from biosnn.equivalence.contract import V_TOLERANCE, compare_activities  # noqa: E402
@@ -20,8 +22,6 @@ from biosnn.nir import Discretization, from_nir, read, to_nir, write  # noqa: E4
 from biosnn.simulation import simulate_network  # noqa: E402
 
 DT = 1e-4
-#: closed forms against the step-by-step propagators: float64 rounding over a few hundred steps
-CLOSED_FORM = 1e-12
 
 
 def _graph(*nodes):
@@ -93,7 +93,7 @@ def test_cuba_lif_dirac_response_is_the_two_exponential_kernel():
     t = np.arange(40 - 7) * DT  # I jumps in step 6; v integrates it from step 7
     j = r * w_in * w / tau_s
     np.testing.assert_allclose(
-        v[7:], j * tau_s / (tau_s - tau_m) * (np.exp(-t / tau_s) - np.exp(-t / tau_m)), rtol=1e-10, atol=1e-15
+        v[7:], j * tau_s / (tau_s - tau_m) * (np.exp(-t / tau_s) - np.exp(-t / tau_m)), rtol=NUMERICAL, atol=ROUNDING
     )
 
 
@@ -106,7 +106,7 @@ def test_li_readout_and_leak_potential():
     x = np.zeros((30, 2))
     x[3, 1] = 1
     v = imported.simulate(x, backend="torch")[0]
-    np.testing.assert_allclose(v.v[:, 0, 0], v_leak, rtol=0, atol=1e-15)  # no input: stays at rest
+    np.testing.assert_allclose(v.v[:, 0, 0], v_leak, rtol=0, atol=ROUNDING)  # no input: stays at rest
     assert v.final_v[0, 1] == pytest.approx(v_leak + np.exp(-(30 - 5) * DT / tau), rel=CLOSED_FORM)
 
 
@@ -153,7 +153,7 @@ def test_conv2d_scale_and_flatten_become_the_dense_matrix_torch_computes():
     expected = torch.nn.functional.conv2d(torch.as_tensor(x), torch.as_tensor(w), padding=1).numpy() * scale
     tau = 10e-3
     np.testing.assert_allclose(
-        x.reshape(3, 20) @ imported.net.weights[0] * tau, expected.reshape(3, 40), rtol=1e-12, atol=1e-12
+        x.reshape(3, 20) @ imported.net.weights[0] * tau, expected.reshape(3, 40), rtol=CLOSED_FORM, atol=CLOSED_FORM
     )
 
 
@@ -170,7 +170,7 @@ def test_conv1d_with_stride_becomes_the_dense_matrix_torch_computes():
     x = rng.normal(size=(3, 2, 9))
     expected = torch.nn.functional.conv1d(torch.as_tensor(x), torch.as_tensor(w), stride=2, padding=1).numpy()
     np.testing.assert_allclose(
-        x.reshape(3, 18) @ imported.net.weights[0], expected.reshape(3, n), rtol=1e-12, atol=1e-12
+        x.reshape(3, 18) @ imported.net.weights[0], expected.reshape(3, n), rtol=CLOSED_FORM, atol=CLOSED_FORM
     )
 
 
@@ -470,7 +470,7 @@ def test_affine_bias_is_a_constant_input_under_nir_semantics():
     )
     imported = from_nir(graph, Discretization.exact(DT))
     params = imported.net.resolved_params(0, DT)
-    np.testing.assert_allclose(params["bias"], r * s * b, rtol=1e-15)
+    np.testing.assert_allclose(params["bias"], r * s * b, rtol=ROUNDING)
     assert params["bias_onset"] == 0.0  # NIR's semantics: on from t = 0
     x = np.zeros((120, 2))
     x[[10, 30, 31, 70], [0, 1, 0, 1]] = 1.0
@@ -528,7 +528,9 @@ def test_biases_round_trip_to_identical_spikes(rng):
     assert [type(n).__name__ for n in graph.nodes.values()].count("Affine") == 4
     back = from_nir(graph, Discretization.exact(DT)).net
     for k in range(4):
-        np.testing.assert_allclose(back.resolved_params(k, DT)["bias"], net.resolved_params(k, DT)["bias"], rtol=1e-15)
+        np.testing.assert_allclose(
+            back.resolved_params(k, DT)["bias"], net.resolved_params(k, DT)["bias"], rtol=ROUNDING
+        )
     stim = rng.uniform(0, 1, (300, 2, 4))
     ours = simulate_network(net, stim, backend="torch", dt=DT, duration=300 * DT, record=True)
     theirs = simulate_network(back, stim, backend="torch", dt=DT, duration=300 * DT, record=True)
@@ -570,5 +572,5 @@ def test_pooling_is_the_dense_matrix_of_torchs_pooling(kind):
     expected = torch.nn.functional.avg_pool2d(x, (2, 3), (2, 2), (1, 1), count_include_pad=True)
     if kind == "SumPool2d":
         expected = expected * 6
-    np.testing.assert_allclose(net.weights[1].T @ signal.ravel(), expected.numpy().ravel(), rtol=1e-14)
+    np.testing.assert_allclose(net.weights[1].T @ signal.ravel(), expected.numpy().ravel(), rtol=SUMMATION)
     assert net.layers[1].n == 18

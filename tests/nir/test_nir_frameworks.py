@@ -20,6 +20,8 @@ import pytest
 nir = pytest.importorskip("nir", reason="the NIR bridge needs the nir package (pip install 'biosnn[nir]')")
 torch = pytest.importorskip("torch")
 
+from tolerances import ROUNDING  # noqa: E402
+
 from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir  # noqa: E402
 from biosnn.nir.frameworks import FRAMEWORKS, layer_lags  # noqa: E402
@@ -242,7 +244,7 @@ def norse_graph():
 def test_norse_graph_agrees_with_norse(norse_graph, tmp_path):
     nir.write(tmp_path / "norse.nir", norse_graph)
     imported = from_nir(tmp_path / "norse.nir", Discretization.norse(NORSE_DT))
-    assert imported.net.resolved_params(0, NORSE_DT)["tau_m"] == pytest.approx(0.01, rel=1e-15)
+    assert imported.net.resolved_params(0, NORSE_DT)["tau_m"] == pytest.approx(0.01, rel=ROUNDING)
     x = _raster(np.random.default_rng(4), 200, 3, 5, 0.3)
     lags = layer_lags(imported)
     n, dv = _check(_norse_forward(_norse_net(), x), imported, x, lags)
@@ -567,6 +569,6 @@ def test_snntorch_uneven_input_scaling_is_reported_not_accounted():
     )
     imported = from_nir(graph, Discretization.snntorch())
     scales = FRAMEWORKS["snntorch"].v_scales(graph, imported.discretization)
-    np.testing.assert_allclose(scales[0], [0.5, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(scales[0], [0.5, 1.0], rtol=ROUNDING)
     uneven = [c for c in FRAMEWORKS["snntorch"].conventions(graph, imported) if c.topic == "input scaling per neuron"]
     assert len(uneven) == 1 and not uneven[0].accounted and "'lif'" in uneven[0].consequence

@@ -8,6 +8,9 @@ import pytest
 
 nir = pytest.importorskip("nir")
 
+
+from tolerances import CLOSED_FORM  # noqa: E402
+
 from biosnn import FeedForwardNet, LayerSpec, SpikeTrains, simulate_network  # noqa: E402
 from biosnn.core.errors import BiosnnInputError  # noqa: E402
 from biosnn.nir import Discretization, from_nir, to_nir  # noqa: E402
@@ -111,7 +114,7 @@ def test_i_readout_sums_the_spikes_it_receives(disc):
     runs = [imported.simulate(x, backend=backend) for backend in ("brian2", "torch")]
     for hid, readout in runs:
         assert sorted(zip(hid.spike_steps.tolist(), hid.spike_units.tolist())) == hidden
-        np.testing.assert_allclose(readout.final_v[0], expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(readout.final_v[0], expected, rtol=CLOSED_FORM, atol=CLOSED_FORM)
         assert readout.spike_steps.size == 0
     assert len(hidden) > 10 and np.abs(expected).max() > 2 * area
     assert np.abs(runs[0][1].v - runs[1][1].v).max() <= 1e-9

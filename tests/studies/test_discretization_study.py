@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tolerances import CLOSED_FORM, NUMERICAL, ROUNDING
 
 import biosnn
 from biosnn.core.errors import BiosnnInputError
@@ -65,9 +66,9 @@ def test_van_rossum_of_two_single_spikes_is_the_closed_form(delta):
     """Two spikes delta apart: D^2 = 1 - e^{-delta/tau}; one spike against none: D^2 = 1/2."""
     tau = D.VAN_ROSSUM_TAU
     assert D.van_rossum_distance([0.01], [0.01 + delta], tau) == pytest.approx(
-        math.sqrt(1 - math.exp(-delta / tau)), rel=1e-12
+        math.sqrt(1 - math.exp(-delta / tau)), rel=CLOSED_FORM
     )
-    assert D.van_rossum_distance([0.01], [], tau) == pytest.approx(math.sqrt(0.5), rel=1e-15)
+    assert D.van_rossum_distance([0.01], [], tau) == pytest.approx(math.sqrt(0.5), rel=ROUNDING)
     assert D.van_rossum_distance([0.01, 0.02], [0.01, 0.02], tau) == 0.0
 
 
@@ -77,7 +78,7 @@ def test_van_rossum_against_the_pairwise_form_and_quadrature(rng):
         a = np.sort(rng.uniform(0, 0.05, rng.integers(0, 8)))
         b = np.sort(rng.uniform(0, 0.05, rng.integers(1, 8)))
         ours = D.van_rossum_distance(a, b, tau)
-        assert ours == pytest.approx(_van_rossum_pairwise(a, b, tau), rel=1e-10, abs=1e-12)
+        assert ours == pytest.approx(_van_rossum_pairwise(a, b, tau), rel=NUMERICAL, abs=CLOSED_FORM)
     # quadrature of the definition on a fine grid (trapezoid, 0.1 us steps)
     t = np.arange(0, 0.2, 1e-7)
     filtered = lambda x: sum(np.where(t >= s, np.exp(-(t - s) / tau), 0.0) for s in x)  # noqa: E731
@@ -115,9 +116,9 @@ def test_matching_pairs_nearest_spikes_of_one_neuron_within_the_window():
 @pytest.mark.parametrize("order", [0.5, 1.0, 2.0])
 def test_fitted_order_is_the_slope_of_log_error_against_log_dt(order):
     dts = D.DTS
-    assert D.fitted_order(dts, [3.0 * dt**order for dt in dts]) == pytest.approx(order, abs=1e-12)
+    assert D.fitted_order(dts, [3.0 * dt**order for dt in dts]) == pytest.approx(order, abs=CLOSED_FORM)
     with_zero = [3.0 * dt**order for dt in dts[:-1]] + [0.0]  # a zero error has no logarithm: left out
-    assert D.fitted_order(dts, with_zero) == pytest.approx(order, abs=1e-12)
+    assert D.fitted_order(dts, with_zero) == pytest.approx(order, abs=CLOSED_FORM)
     assert math.isnan(D.fitted_order(dts[:2], [0.0, 1e-3]))
 
 
@@ -171,7 +172,7 @@ def test_spike_estimates_undo_the_grid_exactly_for_inputs_on_the_grid():
     estimate = D.SpikeList(D.estimated_spike_times(trace.spike_times, dt, lag), trace.spike_units, trace.spike_samples)
     matched = D.match_spikes(exact, estimate, window=0.1 * dt)
     assert exact.times.size > 10 and matched.unmatched == 0
-    assert matched.errors.max() < 1e-15
+    assert matched.errors.max() < ROUNDING
 
 
 # -- declared against measured orders: a quick study -------------------------------------------------
@@ -248,7 +249,7 @@ def test_spikingjelly_convention_is_euler_once_labels_carry_no_latency(quick):
             assert ("n_spikes" in row) == ("n_spikes" in euler) == (biosnn.get_spec(model).threshold is not None)
             if "n_spikes" in euler:  # a non-spiking integrator has its membrane alone
                 assert row["n_spikes"] == euler["n_spikes"] and row["missed"] == euler["missed"]
-                assert row["spike_time_error_median"] == pytest.approx(euler["spike_time_error_median"], abs=1e-15)
+                assert row["spike_time_error_median"] == pytest.approx(euler["spike_time_error_median"], abs=ROUNDING)
                 assert row["van_rossum"] == pytest.approx(euler["van_rossum"], rel=1e-9)
             if "state_error_mean" in euler:  # the event-driven ground truth gives spikes only
                 # the same membrane sample for sample, but spikingjelly's record reaches one step further on
@@ -295,7 +296,7 @@ def test_stored_orders_are_fitted_from_the_stored_rows(stored):
             for r in stored["rows"]
             if all(r[k] == o[k] for k in ("model", "discretization", "reference", "scenario", "synapse"))
         ]
-        assert D.fitted_order(dts, errors) == pytest.approx(o["measured_order"], abs=1e-12)
+        assert D.fitted_order(dts, errors) == pytest.approx(o["measured_order"], abs=CLOSED_FORM)
 
 
 def test_stored_study_holds_the_convention_examples(stored):
@@ -354,7 +355,7 @@ def test_delay_rounding_and_input_slot_examples():
     first, second = delays["cases"]
     assert first["steps"] == {"biosnn_timestep": 3, "nearest": 4, "naive_cast": 3}
     assert second["steps"] == {"biosnn_timestep": 49, "nearest": 49, "naive_cast": 48}
-    assert first["biosnn_error_s"] == pytest.approx(first["error_s"]["biosnn_timestep"], abs=1e-12)
+    assert first["biosnn_error_s"] == pytest.approx(first["error_s"]["biosnn_timestep"], abs=CLOSED_FORM)
     # Brian2's default slot loses the spike whose jump crosses threshold by a quarter of a step's decay
     assert slot["spikes_lost_by_default_slot"] >= 1
     assert slot["van_rossum_exact_schedule"] < 1e-6 < slot["van_rossum_default_slot"]

@@ -5,6 +5,7 @@ objective's forward-accumulated gradient against back-propagation through the wh
 import numpy as np
 import pytest
 import torch
+from tolerances import SUMMATION
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.data.synthetic import batch_spike_trains, precise_interval_task
@@ -149,7 +150,7 @@ def test_online_gradient_equals_backpropagation_through_time(seed):
     assert loss == pytest.approx(bptt_loss.detach().item(), rel=SUM_TOLERANCE)
     for name, tensor in online_parameters(net).items():
         assert tensor.grad.abs().max() > 1e-6, name  # a gradient that vanished would pass trivially
-        torch.testing.assert_close(grads[name], tensor.grad, rtol=GRADIENT_RTOL, atol=1e-14)
+        torch.testing.assert_close(grads[name], tensor.grad, rtol=GRADIENT_RTOL, atol=SUMMATION)
 
 
 def test_online_gradient_rejects_bad_input():

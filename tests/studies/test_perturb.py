@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from tolerances import ROUNDING
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.core.spikes import SpikeTrains
@@ -119,7 +120,7 @@ def test_neuron_jitter_preserves_every_interval_within_a_train(seed, sigma):
     before, after = trains(spikes), trains(out)
     assert before.keys() == after.keys()
     for key in before:
-        np.testing.assert_allclose(np.diff(after[key]), np.diff(before[key]), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(np.diff(after[key]), np.diff(before[key]), rtol=0, atol=ROUNDING)
 
 
 def test_neuron_jitter_moves_trains_by_sigma():

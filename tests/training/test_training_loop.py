@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from tolerances import CLOSED_FORM
 
 from biosnn import BiosnnInputError
 from biosnn.data.synthetic import interval_order_task
@@ -120,7 +121,7 @@ def test_monitor_records_learnt_plif_time_constants_every_epoch():
     )
     taus = [entry["tau_m"] for entry in history["monitor"]]
     assert len(taus) == 4 and all(len(t) == 1 for t in taus)
-    assert taus[0][0] == pytest.approx(15e-3, rel=1e-12)
+    assert taus[0][0] == pytest.approx(15e-3, rel=CLOSED_FORM)
     assert taus[-1][0] != taus[0][0]
     assert taus[-1][0] == net.export().layers[0].params["tau_m"]
 
