@@ -53,6 +53,7 @@ relative to the threshold test and the reset), each on one small network
 
 from __future__ import annotations
 
+from .config import FULL, QUICK, StudyConfig
 from .conventions import CONVENTION_EXAMPLES, EXAMPLE_DT, delay_rounding_example, input_slot_example, nest_label_example
 from .discretizations import DISCRETIZATIONS, Discretization, case_parameters, fixed_time_constants
 from .expectations import EULER, EXACT, GRAZING, ROUNDING, ROUNDING_VAN_ROSSUM, STEPS, Expectation
@@ -105,10 +106,7 @@ from .probes import (
     probe_expectation,
 )
 from .study import (
-    FULL,
-    QUICK,
     Series,
-    StudyConfig,
     config_summary,
     nest_version,
     planned_series,

@@ -27,9 +27,9 @@ from .measures import FIRST_INPUT, INPUT_DEAD_TIME, SpikeList, match_spikes, sta
 from .probes import _lagged_times, _simulate
 
 if TYPE_CHECKING:
+    from .config import StudyConfig
     from .discretizations import Discretization
     from .expectations import Expectation
-    from .study import StudyConfig
 
 
 @dataclass(frozen=True)

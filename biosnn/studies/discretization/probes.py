@@ -21,9 +21,9 @@ from .expectations import EULER, EXACT, STEPS
 from .grid import delivery_lag_steps
 
 if TYPE_CHECKING:
+    from .config import StudyConfig
     from .discretizations import Discretization
     from .expectations import Expectation
-    from .study import StudyConfig
 
 
 @dataclass(frozen=True)
