@@ -67,11 +67,6 @@ def match(exact, estimate):
     return matched.errors, matched.unmatched
 
 
-def fit_order(dts, errors) -> float:
-    """Slope of log(error) against log(dt) (the order of convergence; ``biosnn.studies.discretization``)."""
-    return fitted_order(dts, errors)
-
-
 def measure(seed: int, dts=DTS, target: str = "numpy", progress: bool = False) -> dict:
     spikes, weights, params, duration = network(seed)
     exact = lee_wta_event_driven(spikes, weights, **params)
@@ -101,8 +96,8 @@ def measure(seed: int, dts=DTS, target: str = "numpy", progress: bool = False) -
         seed=seed,
         event_driven_spikes=int(exact[0].size),
         rows=rows,
-        timing_order=fit_order([r["dt"] for r in rows], [r["mean_timing_error_s"] for r in rows]),
-        mismatch_order=fit_order([r["dt"] for r in rows], [r["unmatched_fraction"] for r in rows]),
+        timing_order=fitted_order([r["dt"] for r in rows], [r["mean_timing_error_s"] for r in rows]),
+        mismatch_order=fitted_order([r["dt"] for r in rows], [r["unmatched_fraction"] for r in rows]),
         params={k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in params.items()},
     )
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import biosnn
+from biosnn.studies.discretization import fitted_order
 
 #: fitted slope within this distance of the declared order (the ladder spans a factor 8 in dt; measured
 #: slopes 0.97-0.98, the second-order term still visible at the coarsest dt)
@@ -21,10 +22,6 @@ ORDER_TOLERANCE = 0.1
 EXACT_TOLERANCE = 1e-12
 DTS = (1e-3, 5e-4, 2.5e-4, 1.25e-4)
 T_END = 0.02
-
-
-def fitted_order(dts, errors) -> float:
-    return float(np.polyfit(np.log(dts), np.log(errors), 1)[0])
 
 
 def _held(model, backend, discretization, dt, X, params):
