@@ -205,29 +205,35 @@ class Layer(nn.Module):
         return stacked, {name: torch.stack(values) for name, values in recorded.items()}, state
 
     def step(self, state: dict, c, step: StepContext):
-        """One step: the phases of ``self.phases`` in order; returns ``(output, state)``."""
-        dyn = self.dynamics
+        """One step: the phases of ``self.phases`` in order, each a method of the template (:data:`PHASES`);
+        returns ``(output, state)``."""
         for phase in self.phases:
-            if phase == "integrate":
-                if self.refractory_steps > 0:
-                    since = state["since"] + 1
-                    state = {**state, "since": since}
-                    step.integrating = (since > self.refractory_steps).to(state[self.spec.main_variable].dtype)
-                state = dyn.integrate(state, c, step)
-            elif phase == "arrive":
-                state = dyn.arrive(state, c, step)
-            elif phase == "floor":
-                state = dyn.floor(state, c)
-            elif phase == "sum":
-                state = dyn.sum(state, c)
-            elif phase == "fire":
-                state = self._fire(state, c, step)
-            elif phase == "lateral":
-                state = dyn.lateral(state, c, step)
-            elif phase == "reset":
-                step.spike_for_reset = step.spike.detach() if self.detach_reset else step.spike
-                state = dyn.reset(state, c, step)
+            state = self.PHASES[phase](self, state, c, step)
         return self.dynamics.output(state, c, step)
+
+    def _integrate(self, state, c, step: StepContext):
+        """Brian2's ``groups`` slot: the refractory clock advances, then the model's state update."""
+        if self.refractory_steps > 0:
+            since = state["since"] + 1
+            state = {**state, "since": since}
+            step.integrating = (since > self.refractory_steps).to(state[self.spec.main_variable].dtype)
+        return self.dynamics.integrate(state, c, step)
+
+    def _arrive(self, state, c, step: StepContext):
+        return self.dynamics.arrive(state, c, step)
+
+    def _floor(self, state, c, step: StepContext):
+        return self.dynamics.floor(state, c)
+
+    def _sum(self, state, c, step: StepContext):
+        return self.dynamics.sum(state, c)
+
+    def _lateral(self, state, c, step: StepContext):
+        return self.dynamics.lateral(state, c, step)
+
+    def _reset(self, state, c, step: StepContext):
+        step.spike_for_reset = step.spike.detach() if self.detach_reset else step.spike
+        return self.dynamics.reset(state, c, step)
 
     def _fire(self, state, c, step: StepContext):
         distance = self.dynamics.threshold_distance(state, c)
@@ -244,6 +250,17 @@ class Layer(nn.Module):
                 "since": torch.where(spike.detach() > 0, torch.zeros_like(state["since"]), state["since"]),
             }
         return state
+
+    #: each phase of :func:`biosnn.core.schedule.step_phases` and the template's method that runs it
+    PHASES = {
+        "integrate": _integrate,
+        "arrive": _arrive,
+        "floor": _floor,
+        "sum": _sum,
+        "fire": _fire,
+        "lateral": _lateral,
+        "reset": _reset,
+    }
 
     def _check_drive(self, drive) -> None:
         model, ndim = self.spec.name, self.dynamics.drive_ndim
