@@ -25,7 +25,7 @@ pytestmark = pytest.mark.faults
 
 # -- 1. a planted checkpoint cannot run code -------------------------------------------------------------
 class _Payload:
-    """Unpickling this object writes a file: what a planted ``last.pt`` would do with ``weights_only=False``."""
+    """Unpickling this object writes a file: what a planted ``last.pt`` would do under an unpickler that builds any object."""
 
     def __init__(self, marker: str):
         self.marker = marker
