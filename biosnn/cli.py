@@ -30,11 +30,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from .core.errors import BiosnnInputError
 from .core.results import positive_int as _positive_int
 from .core.results import seed, worker_count
 from .core.schedule import DISCRETIZATIONS, SCHEDULES
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 BACKENDS = ("brian2", "torch")
 #: the exit status of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)
@@ -83,7 +88,7 @@ def _params(pairs) -> dict:
     return params
 
 
-def cmd_simulate(args) -> int:
+def cmd_simulate(args: argparse.Namespace) -> int:
     from .core.io import check_distinct, check_output_file
     from .models import get_spec
 
@@ -118,7 +123,7 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from .equivalence.validate import validate
     from .reporting.overlay import plot_equivalence
 
@@ -166,7 +171,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def cmd_perturb(args) -> int:
+def cmd_perturb(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .core.io import check_distinct, check_input_file, check_output_file, file_digest
@@ -263,7 +268,7 @@ def _has_rows(table) -> bool:
         return False
 
 
-def cmd_normalize(args) -> int:
+def cmd_normalize(args: argparse.Namespace) -> int:
     from .data.shd import NormalizeConfig, normalize
 
     cfg = NormalizeConfig(
@@ -290,7 +295,7 @@ def cmd_normalize(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .reporting.report import build_report
@@ -313,7 +318,7 @@ def _load_nir_input(path: str):
 VALIDATE_NIR_OWNER = "biosnn validate-nir"
 
 
-def cmd_validate_nir(args) -> int:
+def cmd_validate_nir(args: argparse.Namespace) -> int:
     from .core.io import (
         atomic_write_json,
         atomic_write_text,
@@ -342,7 +347,7 @@ def cmd_validate_nir(args) -> int:
     print("\n".join(summary_lines(report)))
     if args.out:
 
-        def build(tmp):
+        def build(tmp: Path) -> None:
             atomic_write_json(tmp / "report.json", report)
             atomic_write_text(tmp / "report.md", markdown(report))
 
@@ -352,7 +357,7 @@ def cmd_validate_nir(args) -> int:
     return 0 if report["passed"] else 1
 
 
-def cmd_models(args) -> int:
+def cmd_models(args: argparse.Namespace) -> int:
     import json
 
     from .core.units import SECOND
@@ -374,7 +379,7 @@ def cmd_models(args) -> int:
     return 0
 
 
-def cmd_figures(args) -> int:
+def cmd_figures(args: argparse.Namespace) -> int:
     from .core.io import check_output_dir
     from .reporting.figures import FIGURES, STORED_RESULTS, render_all
 
@@ -639,7 +644,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:

@@ -8,6 +8,7 @@ functions go through the same runner of the chosen backend
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .core.activity import LayerActivity
 from .core.errors import BiosnnInputError
@@ -18,6 +19,14 @@ from .core.trace import Trace
 from .models import get_spec
 from .models.footprint import estimate
 from .models.network import FeedForwardNet, LayerSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
+    import torch
+
+    from .core.spikes import SpikeTrains
 
 BACKENDS = ("brian2", "torch")
 DTYPES = ("float64", "float32")
@@ -55,15 +64,15 @@ def _check_discretization(net: FeedForwardNet, discretization: str, dt: float) -
 
 def simulate_network(
     net: FeedForwardNet,
-    inputs,
+    inputs: SpikeTrains | np.ndarray | torch.Tensor,
     *,
     backend: str,
-    dt,
-    duration,
+    dt: float,
+    duration: float,
     target: str | None = None,
     schedule: str = "exact",
     discretization: str = "exact",
-    dtype="float64",
+    dtype: str | type | torch.dtype = "float64",
     record: bool = False,
     copies: int | None = None,
 ) -> list[LayerActivity]:
@@ -121,16 +130,16 @@ def _run(net, stimulus, *, backend, target, discretization, dtype, record, copie
 
 def simulate(
     model: str,
-    inputs,
-    weights,
+    inputs: SpikeTrains | np.ndarray | torch.Tensor,
+    weights: np.ndarray | torch.Tensor | Sequence[Sequence[float]],
     *,
     backend: str,
-    dt,
-    duration,
+    dt: float,
+    duration: float,
     params: Mapping | None = None,
     target: str | None = None,
     discretization: str = "exact",
-    dtype="float64",
+    dtype: str | type | torch.dtype = "float64",
     synapse: str | None = None,
     reset: str | None = None,
     schedule: str = "exact",

@@ -63,7 +63,7 @@ class CompiledNetwork:
         discretization: str = "exact",
         record: bool = False,
         directory: str | None = None,
-    ):
+    ) -> None:
 
         self.net, self.batch, self.copies, self.capacity = net, int(batch), check_copies(copies, "brian2"), capacity
         self.grid = TimeGrid.from_duration(dt, duration, schedule)
@@ -75,7 +75,7 @@ class CompiledNetwork:
     def __enter__(self) -> CompiledNetwork:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

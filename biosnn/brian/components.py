@@ -8,12 +8,18 @@ connection links units of the same sample only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.schedule import delay_steps
 from ..core.spec import Output
 from ..core.spikes import SpikeTrains
+
+if TYPE_CHECKING:
+    import brian2
+
+    from .layout import Layout
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,9 @@ class Source:
     output: Output = Output.SPIKES
 
 
-def placed_spikes(spikes: SpikeTrains, dt: float, layout, capacity: int | None = None):
+def placed_spikes(
+    spikes: SpikeTrains, dt: float, layout: Layout, capacity: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(generator index, step)`` of every input spike on its copy and in its window, sorted by step then
     index (Brian2's order); with ``capacity``, padded to that many entries by spikes after the run's end."""
     copy, step = layout.place(spikes.sample_indices(), spikes.steps(dt))
@@ -41,7 +49,9 @@ def placed_spikes(spikes: SpikeTrains, dt: float, layout, capacity: int | None =
     return index, step
 
 
-def spike_source(spikes: SpikeTrains, dt: float, layout, *, capacity: int | None = None, name: str = "inputs"):
+def spike_source(
+    spikes: SpikeTrains, dt: float, layout: Layout, *, capacity: int | None = None, name: str = "inputs"
+) -> brian2.SpikeGeneratorGroup:
     """A SpikeGeneratorGroup of ``copies * n_units`` generators, each sample's spikes on its copy and in its
     window (``biosnn/brian/layout.py``), on Brian2's grid (``timestep()``); ``capacity``: see
     :func:`placed_spikes` (a compiled network's room for other inputs)."""
@@ -54,8 +64,8 @@ def spike_source(spikes: SpikeTrains, dt: float, layout, *, capacity: int | None
 
 
 def batched_synapses(
-    source,
-    target,
+    source: brian2.NeuronGroup | brian2.SpikeGeneratorGroup,
+    target: brian2.NeuronGroup,
     weights: np.ndarray,
     *,
     batch: int,
@@ -64,9 +74,9 @@ def batched_synapses(
     namespace: dict | None = None,
     name: str,
     dt: float,
-    delays=None,
+    delays: np.ndarray | None = None,
     slot: str | None = None,
-):
+) -> brian2.Synapses:
     """Synapses from every unit of ``source`` to every unit of ``target`` within each sample.
 
     ``weights [n_src, n]`` set ``w``; ``delays`` (s): ``None``, one per presynaptic
@@ -91,12 +101,12 @@ def batched_synapses(
     return syn
 
 
-def per_sample(values, n: int, batch: int) -> np.ndarray:
+def per_sample(values: float | np.ndarray, n: int, batch: int) -> np.ndarray:
     """A per-neuron value (scalar or ``[n]``) tiled over the batch: ``[batch * n]``."""
     return np.tile(np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)), batch)
 
 
-def spike_arrays(monitor, dt: float) -> tuple[np.ndarray, np.ndarray]:
+def spike_arrays(monitor: brian2.SpikeMonitor, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """``(index, step)`` of every spike a SpikeMonitor recorded."""
     import brian2
 

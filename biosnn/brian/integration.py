@@ -32,6 +32,7 @@ derived once per model structure (:func:`_structure_key`).
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import mpmath
 import sympy as sp
@@ -41,6 +42,11 @@ from brian2.input.timedarray import TimedArray
 from brian2.parsing.sympytools import sympy_to_str
 from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
 from brian2.stateupdaters.exact import get_linear_system, is_constant_over_dt
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from brian2.equations.equations import Equations
 
 #: mpmath's working precision for the propagators: far beyond float64, so the float64 literal
 #: written into the code is the correctly rounded exact value
@@ -82,10 +88,15 @@ def _cached(key, compute):
 class CachedStateUpdater:
     """Brian2's own state updater ``name`` (``"euler"``) with its derived code cached per structure."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         self.name = self.__name__ = name
 
-    def __call__(self, equations, variables=None, method_options=None):
+    def __call__(
+        self,
+        equations: Equations,
+        variables: Mapping[str, Variable] | None = None,
+        method_options: Mapping[str, object] | None = None,
+    ) -> str:
         variables = variables or {}
         return _cached(
             _structure_key(self.name, equations, variables, method_options),
@@ -96,7 +107,7 @@ class CachedStateUpdater:
         return f"CachedStateUpdater({self.name!r})"
 
 
-def propagators(matrix: sp.Matrix, dt: float, digits: int = PRECISION_DIGITS):
+def propagators(matrix: sp.Matrix, dt: float, digits: int = PRECISION_DIGITS) -> tuple[mpmath.matrix, mpmath.matrix]:
     """``(P, Phi)`` of ``dX/dt = M X + b`` over ``dt`` for a numeric matrix, as mpmath matrices."""
     n = matrix.shape[0]
     with mpmath.workdps(digits):
@@ -139,16 +150,21 @@ class HighPrecisionExact:
 
     __name__ = "exact (high precision)"
 
-    def __init__(self, dt: float):
+    def __init__(self, dt: float) -> None:
         self.dt = float(dt)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return type(other) is HighPrecisionExact and other.dt == self.dt
 
     def __hash__(self) -> int:
         return hash((HighPrecisionExact, self.dt))
 
-    def __call__(self, equations, variables=None, method_options=None):
+    def __call__(
+        self,
+        equations: Equations,
+        variables: Mapping[str, Variable] | None = None,
+        method_options: Mapping[str, object] | None = None,
+    ) -> str:
         variables = variables or {}
         if variables["dt"].get_value().item() != self.dt:
             raise UnsupportedEquationsException(
@@ -206,6 +222,6 @@ class HighPrecisionExact:
 _EULER = CachedStateUpdater("euler")
 
 
-def state_updater(discretization: str, dt: float):
+def state_updater(discretization: str, dt: float) -> HighPrecisionExact | CachedStateUpdater:
     """The Brian2 state updater of ``discretization`` (``exact`` or ``euler``) for a group stepped by ``dt``."""
     return HighPrecisionExact(dt) if discretization == "exact" else _EULER

@@ -36,6 +36,8 @@ delivered in that step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..core.schedule import brian2_refractory
@@ -43,6 +45,9 @@ from ..core.spec import ModelSpec, Output, Structure
 from ..core.units import SECOND
 from .components import Source, batched_synapses, per_sample
 from .integration import state_updater
+
+if TYPE_CHECKING:
+    import brian2
 
 #: order of the floor within its slot: after every pathway (order 0) and lateral circuit (order -2)
 FLOOR_ORDER = 10
@@ -52,7 +57,7 @@ LATERAL_ORDER = -2
 SUMMED_ORDER = 10
 
 
-def namespace(spec: ModelSpec, params: dict, in_gap=None) -> dict:
+def namespace(spec: ModelSpec, params: dict, in_gap: brian2.TimedArray | None = None) -> dict:
     """Brian2 namespace of a layer: every scalar parameter (times as quantities); per-neuron
     parameters are group variables instead; ``in_gap``, the gap flags of a time-multiplexed batch."""
     import brian2
@@ -67,14 +72,14 @@ def namespace(spec: ModelSpec, params: dict, in_gap=None) -> dict:
     return ns
 
 
-def gated(threshold: str | None, in_gap) -> str | None:
+def gated(threshold: str | None, in_gap: brian2.TimedArray | None) -> str | None:
     """The threshold, tested only outside the gaps of a time-multiplexed batch (``layout.py``)."""
     if threshold is None or in_gap is None:
         return threshold
     return f"({threshold}) and in_gap(t) < 0.5"
 
 
-def set_initial_state(group, spec: ModelSpec, params: dict, n: int, batch: int) -> None:
+def set_initial_state(group: brian2.NeuronGroup, spec: ModelSpec, params: dict, n: int, batch: int) -> None:
     """Per-neuron parameters and the spec's initial values, tiled over the batch (raw SI values)."""
     for p in spec.parameters:
         if p.per_neuron:
@@ -99,9 +104,9 @@ class PointLayer:
         dt: float,
         name: str,
         held_drive: np.ndarray | None = None,
-        in_gap=None,
-        bias_gate=None,
-    ):
+        in_gap: brian2.TimedArray | None = None,
+        bias_gate: brian2.TimedArray | None = None,
+    ) -> None:
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
@@ -165,7 +170,9 @@ class PointLayer:
             self.group.run_regularly(self.spec.floor, when=slot, order=FLOOR_ORDER, name=f"{self.name}_floor_{slot}")
         )
 
-    def connect(self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays=None, name: str) -> None:
+    def connect(
+        self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays: np.ndarray | None = None, name: str
+    ) -> None:
         """The hop from ``source``: ``w = weights[i, j]`` within each sample, in ``slot``, with axonal delays."""
         syn = batched_synapses(
             source.group,
@@ -199,9 +206,9 @@ class CascadeLayer:
         dt: float,
         name: str,
         held_drive: np.ndarray | None = None,
-        in_gap=None,
-        bias_gate=None,
-    ):  # a cascade has no ConstantInput: bias_gate is always None here
+        in_gap: brian2.TimedArray | None = None,
+        bias_gate: brian2.TimedArray | None = None,
+    ) -> None:  # a cascade has no ConstantInput: bias_gate is always None here
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
@@ -220,7 +227,9 @@ class CascadeLayer:
         self.objects = [self.group]
         self.state_groups = [(self.group, spec.initial_values(params))]
 
-    def connect(self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays=None, name: str) -> None:
+    def connect(
+        self, source: Source, weights: np.ndarray, *, slot: str, dt: float, delays: np.ndarray | None = None, name: str
+    ) -> None:
         import brian2
 
         cascade = self.spec.cascade

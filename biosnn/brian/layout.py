@@ -128,7 +128,7 @@ class Layout:
         return np.asarray(rows).reshape(self.windows * self.copies, n)[: self.batch]
 
 
-def check_copies(copies, backend: str) -> int | None:
+def check_copies(copies: int | None, backend: str) -> int | None:
     """``copies``: None or a positive integer, for the Brian2 backend only."""
     if copies is None:
         return None

@@ -20,6 +20,7 @@ axonal delays in whole steps. Each layer's spikes are recorded, and with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from .components import Source, spike_arrays, spike_source
 from .layers import LAYER_BUILDERS
 from .layout import Layout
 from .targets import brian_target, check_target
+
+if TYPE_CHECKING:
+    from .layers import CascadeLayer, PointLayer
 
 #: order of the gap clamp within ``before_thresholds``: after the pathways (0), before the floors and the
 #: summed variables (10), which then see the clamped state
@@ -233,7 +237,7 @@ def run_network(
         return built.activities()
 
 
-def clamp_gaps(layer, *, name: str) -> list:
+def clamp_gaps(layer: PointLayer | CascadeLayer, *, name: str) -> list:
     """Every state variable of the layer's groups at its initial value in each gap step, after the arrivals
     (``in_gap`` in the layer's namespace; the initial values join it, with their units)."""
     import brian2

@@ -23,8 +23,12 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..core.errors import BiosnnInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 RUNTIME_TARGETS = ("numpy", "cython")
 STANDALONE_TARGETS = ("cpp_standalone", "cuda_standalone")
@@ -57,7 +61,7 @@ def brian_target(
     keep: bool = False,
     build_on_run: bool = True,
     gpu: GpuTarget | None = None,
-):
+) -> Iterator[str | None]:
     """Select ``target`` for the enclosed Brian2 run; yields a standalone directory or None.
 
     ``build_on_run=False`` (standalone): ``Network.run`` only records the run; the caller builds.

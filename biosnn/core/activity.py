@@ -39,7 +39,7 @@ class LayerActivity:
     states: dict = field(default_factory=dict)
     final: dict = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         steps = np.asarray(self.spike_steps, dtype=np.int64)
         units = np.asarray(self.spike_units, dtype=np.int64)
         samples = np.asarray(self.spike_samples, dtype=np.int64)

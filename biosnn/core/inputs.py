@@ -15,12 +15,19 @@ B independent copies of the network in one simulation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import BiosnnInputError
 from .schedule import TIMESTEP_SHIFT, TimeGrid
 from .spikes import SpikeTrains
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    import torch
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class Stimulus:
         return self.spikes.to_raster(self.grid.dt, self.grid.n_steps)
 
 
-def as_numpy(value):
+def as_numpy(value: Any) -> Any:
     """A torch tensor (detached, on the CPU) as a numpy array; anything else unchanged."""
     try:
         return value.detach().cpu().numpy()
@@ -53,7 +60,7 @@ def as_numpy(value):
         return value
 
 
-def check_weights(weights) -> np.ndarray:
+def check_weights(weights: np.ndarray | torch.Tensor | Sequence[Sequence[float]]) -> np.ndarray:
     weights = as_numpy(weights)
     if isinstance(weights, (list, tuple)):
         try:
@@ -74,7 +81,13 @@ def check_weights(weights) -> np.ndarray:
     return np.asarray(weights, dtype=np.float64)
 
 
-def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimulus:
+def make_stimulus(
+    inputs: SpikeTrains | np.ndarray | torch.Tensor | Sequence[Sequence[float]],
+    grid: TimeGrid,
+    *,
+    held: bool,
+    n_inputs: int,
+) -> Stimulus:
     """Check ``inputs`` against the grid, the input count and the input kind (held drive or spikes)."""
     if held:
         if isinstance(inputs, SpikeTrains):
@@ -115,14 +128,14 @@ def make_stimulus(inputs, grid: TimeGrid, *, held: bool, n_inputs: int) -> Stimu
     return Stimulus("spikes", grid, n_inputs, spikes=inputs, batched=inputs.is_batched)
 
 
-def check_generator(rng) -> np.random.Generator:
+def check_generator(rng: object) -> np.random.Generator:
     """Everything random in biosnn draws from an explicit ``numpy.random.Generator`` the caller seeded."""
     if not isinstance(rng, np.random.Generator):
         raise BiosnnInputError("rng: pass a numpy.random.Generator (np.random.default_rng(seed))")
     return rng
 
 
-def check_number(value, what: str, *, finite: bool = False) -> float:
+def check_number(value: object, what: str, *, finite: bool = False) -> float:
     """A real number (not a bool, a string or None), as a float; ``finite`` also refuses NaN and inf."""
     if (
         isinstance(value, (bool, np.bool_))

@@ -39,10 +39,16 @@ import stat
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import BiosnnInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    import h5py
 
 #: the file :func:`replace_directory` writes into every directory it owns: the command that wrote it
 OWNER_MARKER = ".biosnn-output"
@@ -51,7 +57,7 @@ OWNER_MARKER = ".biosnn-output"
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
-def write_failure(err: OSError, path) -> BiosnnInputError:
+def write_failure(err: OSError, path: Path | str) -> BiosnnInputError:
     """The clear error of a failed write to ``path`` (a full disk, a read-only file system, ...)."""
     reason = {
         errno.ENOSPC: "no space left on the device",
@@ -136,7 +142,7 @@ def _check_creatable(path: Path, directory: Path, what: str) -> None:
         raise BiosnnInputError(f"{what} {str(path)!r}: cannot write in {str(existing)!r}")
 
 
-def check_output_file(path, what: str = "output") -> Path:
+def check_output_file(path: Path | str, what: str = "output") -> Path:
     """An output file that can be written: not a directory, a device, a FIFO or a socket (an atomic write
     would replace the node itself: as root, ``--out /dev/null`` would delete the device), in a writable
     (or creatable) directory, and not inside a directory another command owns (:data:`OWNER_MARKER`:
@@ -158,7 +164,7 @@ def check_output_file(path, what: str = "output") -> Path:
     return path
 
 
-def check_output_dir(path, what: str = "output directory") -> Path:
+def check_output_dir(path: Path | str, what: str = "output directory") -> Path:
     """An output directory that can be created or written."""
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -168,7 +174,7 @@ def check_output_dir(path, what: str = "output directory") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path, suffix: str = ""):
+def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,7 +207,7 @@ def _recover_previous(path: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def check_owned_dir(path, owner: str, what: str = "output directory") -> Path:
+def check_owned_dir(path: Path | str, owner: str, what: str = "output directory") -> Path:
     """An output directory that :func:`replace_directory` may replace for command ``owner``: missing,
     empty, or written by the same command (its :data:`OWNER_MARKER` says so). Anything else is a user's
     folder (or another command's output) and is refused, never replaced."""
@@ -228,7 +234,7 @@ def check_owned_dir(path, owner: str, what: str = "output directory") -> Path:
     return path
 
 
-def replace_directory(path, build, owner: str) -> None:
+def replace_directory(path: Path | str, build: Callable[[Path], object], owner: str) -> None:
     """Build a directory with ``build(tmp_dir)`` beside ``path`` and swap it in when ``build`` returns.
 
     ``path`` must be missing, empty, or an earlier output of the same command ``owner``
@@ -267,18 +273,18 @@ def replace_directory(path, build, owner: str) -> None:
         raise
 
 
-def atomic_save_npz(path, arrays: dict) -> None:
+def atomic_save_npz(path: Path | str, arrays: dict) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
 
 
-def atomic_write_text(path, text: str) -> None:
+def atomic_write_text(path: Path | str, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
 
 
-def atomic_write_json(path, obj) -> None:
+def atomic_write_json(path: Path | str, obj: object) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
@@ -303,7 +309,7 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_input_file(path, what: str, *, max_bytes: int | None = None) -> Path:
+def check_input_file(path: Path | str | None, what: str, *, max_bytes: int | None = None) -> Path:
     """The one gate of every file a command reads, passed before the file is opened.
 
     The file exists and is a regular file (judged after following symlinks, so a link to
@@ -346,7 +352,9 @@ def _identity(path: Path):
         return Path(os.path.abspath(path)).resolve()
 
 
-def check_distinct(outputs, inputs) -> None:
+def check_distinct(
+    outputs: Iterable[tuple[Path | str | None, str]], inputs: Iterable[tuple[Path | str | None, str]]
+) -> None:
     """No output replaces an input: ``outputs`` and ``inputs`` are ``(path, what)`` pairs (None paths are
     skipped). An output may not be an input file under any name (symlinks and hard links included), and
     an output that is or will be a directory may not hold an input (directories are replaced as a whole)."""
@@ -381,7 +389,7 @@ def _npy_member_bytes(archive: zipfile.ZipFile, name: str) -> int:
     return int(np.prod(shape, dtype=object)) * dtype.itemsize
 
 
-def load_npz(path, what: str) -> dict:
+def load_npz(path: Path | str, what: str) -> dict:
     """Every array of an ``.npz`` (no pickles); a missing, non-regular or corrupt file, or one whose
     arrays would not fit in memory once read (a small compressed file can declare a huge array),
     raises a :class:`~biosnn.core.errors.BiosnnInputError` naming ``what`` the file should hold."""
@@ -405,7 +413,7 @@ def load_npz(path, what: str) -> dict:
         raise BiosnnInputError(f"{what} file {path!r} is not a readable .npz: {err}") from None
 
 
-def load_npy(path, what: str) -> np.ndarray:
+def load_npy(path: Path | str, what: str) -> np.ndarray:
     """One ``.npy`` array (no pickles), its declared size checked against memory before it is read."""
     from .resources import FILE_HINT, check_fits
 
@@ -434,7 +442,7 @@ def load_npy(path, what: str) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def expected_layout(source):
+def expected_layout(source: object) -> Iterator[None]:
     """Reading results: content without the layout the reader expects (a missing key, a list where a table
     should be) is bad input naming ``source`` (a path, or a description of the files), not a traceback."""
     try:
@@ -447,7 +455,7 @@ def expected_layout(source):
         ) from None
 
 
-def check_hdf5(handle, path, what: str) -> None:
+def check_hdf5(handle: h5py.Group, path: Path | str, what: str) -> None:
     """Refuse an open HDF5 file (h5py) that could read other files or declare more than memory holds.
 
     Every link is walked without being followed: an external link (a name pointing into another file),
@@ -534,7 +542,7 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
-def load_json(path, what: str) -> dict:
+def load_json(path: Path | str, what: str) -> dict:
     """A JSON results file; a missing file gives ``{}``, a corrupt or hostile one (not a regular file,
     larger than memory, nested deeper than :data:`JSON_MAX_DEPTH`, integers longer than
     :data:`JSON_MAX_INT_DIGITS` digits, NaN spelled out) a clear error."""
@@ -551,7 +559,7 @@ def load_json(path, what: str) -> dict:
         raise BiosnnInputError(f"{what} {str(path)!r} is not readable JSON: {err}") from None
 
 
-def file_digest(path) -> str:
+def file_digest(path: Path | str) -> str:
     """SHA-256 of a file's contents (read in 1 MiB blocks): what binds a name or a result to its source."""
     h = hashlib.sha256()
     with open(path, "rb") as handle:

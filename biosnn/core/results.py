@@ -21,11 +21,15 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import BiosnnInputError
 from .io import atomic_write_json, check_output_file, load_json
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @functools.cache
@@ -42,7 +46,7 @@ def code_version() -> str:
     return f"{__version__}+{h.hexdigest()[:12]}"
 
 
-def fingerprint(*arrays) -> str:
+def fingerprint(*arrays: np.ndarray) -> str:
     """A short hash of arrays (shape, dtype and contents): identifies a dataset."""
     h = hashlib.sha256()
     for array in arrays:
@@ -61,7 +65,7 @@ def run_key(config: dict) -> str:
 class StudyResults:
     """The runs of study ``study`` with ``settings`` in the JSON file ``path`` (created on the first :meth:`add`)."""
 
-    def __init__(self, path, study: str, settings: dict | None = None, command: str | None = None):
+    def __init__(self, path: Path | str, study: str, settings: dict | None = None, command: str | None = None) -> None:
         self.path = check_output_file(path, "results file")
         self.study, self.settings, self.version = study, json.loads(json.dumps(settings or {})), code_version()
         self.command = command or command_line()  # recorded in the file: the command that made its runs
@@ -96,7 +100,7 @@ class StudyResults:
         )
 
 
-def command_line(argv=None) -> str:
+def command_line(argv: Sequence[str] | None = None) -> str:
     """The running command as one shell line (``biosnn report`` links every number to it): a script as
     ``python <path relative to the working directory>``, a console script by its name."""
     argv = list(sys.argv if argv is None else argv)

@@ -101,7 +101,7 @@ SYNAPTIC_LATENCY_STEPS = 1
 MAX_STEPS = 2**62
 
 
-def timestep(t, dt: float):
+def timestep(t: float | np.ndarray, dt: float) -> int | np.ndarray:
     """Brian2's ``timestep()``: the step index holding time ``t`` (seconds)."""
     steps = np.asarray((np.asarray(t, dtype=np.float64) + TIMESTEP_SHIFT * dt) / dt)
     if not np.all(np.abs(steps) < MAX_STEPS):
@@ -117,7 +117,7 @@ def timestep(t, dt: float):
 WHOLE_STEPS_RTOL = 1e-9
 
 
-def is_whole_steps(x, dt: float) -> bool:
+def is_whole_steps(x: float | np.ndarray, dt: float) -> bool:
     """Whether ``x / dt`` (seconds over seconds; arrays: every element) is a whole number of steps, to
     :data:`WHOLE_STEPS_RTOL`: the grid's one test of "a whole number of steps"."""
     steps = np.asarray(x, dtype=np.float64) / dt
@@ -154,7 +154,7 @@ def brian2_refractory(t_ref: float, dt: float) -> float:
     return (refractory_steps(t_ref, dt) + 1) * dt
 
 
-def delay_steps(delay, dt: float):
+def delay_steps(delay: float | np.ndarray, dt: float) -> int | np.ndarray:
     """Whole steps of a synaptic delay: ``timestep(d, dt)``, the grid's one rounding rule (as for spike
     times and refractory periods). Brian2 is given exactly that many steps (its own rounding,
     ``int(d / dt + 0.5)``, leaves a whole number of steps unchanged)."""
@@ -229,7 +229,7 @@ class TimeGrid:
     schedule: str = "exact"
 
     @classmethod
-    def from_duration(cls, dt, duration, schedule: str = "exact") -> TimeGrid:
+    def from_duration(cls, dt: float | np.ndarray, duration: float | np.ndarray, schedule: str = "exact") -> TimeGrid:
         """The grid of ``duration`` in steps of ``dt``, which must divide it (:func:`whole_steps`): a
         duration is never cut to whole steps silently."""
         dt_s = positive_time(dt, "dt")

@@ -36,12 +36,16 @@ import enum
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import BiosnnInputError
 from .schedule import DISCRETIZATIONS, SCHEDULES, is_whole_steps, whole_steps
 from .units import DIMENSIONLESS_UNIT, SECOND, is_quantity, to_si
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Structure(enum.Enum):
@@ -99,7 +103,7 @@ class Parameter:
     time_constant: bool = False
     validation_range: tuple[float, float] | None = None
 
-    def default_si(self, dt: float):
+    def default_si(self, dt: float) -> float | np.ndarray:
         if self.default_steps is not None:
             return self.default_steps * dt
         if self.vector:
@@ -107,13 +111,13 @@ class Parameter:
             return np.atleast_1d(to_si(value, self.unit, self.name, allow_array=True))
         return to_si(self.default, self.unit, self.name)
 
-    def format(self, value) -> str:
+    def format(self, value: float | np.ndarray) -> str:
         """``value`` (SI) with its unit, for reports: ``12 ms``, ``0.5``."""
         if self.unit == SECOND:
             return ",".join(f"{v * 1e3:g}" for v in np.atleast_1d(value)) + " ms"
         return ",".join(f"{v:g}" for v in np.atleast_1d(value))
 
-    def check(self, value, model: str) -> None:
+    def check(self, value: float | np.ndarray, model: str) -> None:
         arr = np.asarray(value, dtype=np.float64)
         if self.vector and arr.size == 0:
             raise BiosnnInputError(f"{model}: parameter {self.name} needs at least one value ({self.description})")
@@ -159,7 +163,9 @@ class ConstantInput:
     #: name of the Brian2 TimedArray switching the bias on (1.0 from the onset)
     gate: str = "bias_gate"
 
-    def parameters(self, bias_description: str, validation_range) -> tuple[Parameter, Parameter]:
+    def parameters(
+        self, bias_description: str, validation_range: tuple[float, float] | None
+    ) -> tuple[Parameter, Parameter]:
         return (
             scalar_parameter(self.bias, bias_description, 0.0, per_neuron=True, validation_range=validation_range),
             time_parameter(self.onset, "time the constant input switches on (whole steps of dt)", 0.0, lower=0.0),
@@ -206,7 +212,7 @@ class SynapseSpec:
         return self.on_pre is None
 
 
-def circuit_ids(n: int, circuit_size) -> np.ndarray:
+def circuit_ids(n: int, circuit_size: int) -> np.ndarray:
     """Circuit index of each of ``n`` neurons: consecutive blocks of ``circuit_size``
     (0: one circuit holding the whole layer). The size must divide ``n``."""
     size = int(circuit_size)
@@ -470,16 +476,16 @@ class ModelSpec:
                     "forward-Euler step overshoots; use discretization='exact' or a smaller dt"
                 )
 
-    def derive(self, **changes) -> ModelSpec:
+    def derive(self, **changes: Any) -> ModelSpec:
         """A new spec sharing this one's equations (PLIF derives from LIF)."""
         return replace(self, **changes)
 
 
-def time_parameter(name, description, default=None, **kw) -> Parameter:
+def time_parameter(name: str, description: str, default: float | tuple | None = None, **kw: Any) -> Parameter:
     return Parameter(name=name, unit=SECOND, description=description, default=default, **kw)
 
 
-def time_constant(name, description, default=None, **kw) -> Parameter:
+def time_constant(name: str, description: str, default: float | tuple | None = None, **kw: Any) -> Parameter:
     """A strictly positive time constant of the model's ODE."""
     return Parameter(
         name=name,
@@ -493,5 +499,5 @@ def time_constant(name, description, default=None, **kw) -> Parameter:
     )
 
 
-def scalar_parameter(name, description, default=None, **kw) -> Parameter:
+def scalar_parameter(name: str, description: str, default: float | tuple | None = None, **kw: Any) -> Parameter:
     return Parameter(name=name, unit=DIMENSIONLESS_UNIT, description=description, default=default, **kw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,11 @@ from .errors import BiosnnInputError
 from .io import atomic_save_npz, load_npz
 from .schedule import timestep
 from .units import SECOND, is_quantity, positive_time, to_si
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy.typing as npt
 
 
 def _as_int_array(values, name: str) -> np.ndarray:
@@ -58,7 +64,15 @@ class SpikeTrains:
     samples: np.ndarray | None = None
     n_samples: int | None = None
 
-    def __init__(self, times, units, n_units, duration, samples=None, n_samples=None):
+    def __init__(
+        self,
+        times: npt.ArrayLike,
+        units: npt.ArrayLike,
+        n_units: int,
+        duration: float,
+        samples: npt.ArrayLike | None = None,
+        n_samples: int | None = None,
+    ) -> None:
         if not is_quantity(times):
             try:
                 times = np.asarray(times, dtype=np.float64)
@@ -115,7 +129,15 @@ class SpikeTrains:
 
     # -- construction -------------------------------------------------
     @classmethod
-    def from_unsorted(cls, times, units, n_units, duration, samples=None, n_samples=None):
+    def from_unsorted(
+        cls,
+        times: npt.ArrayLike,
+        units: npt.ArrayLike,
+        n_units: int,
+        duration: float,
+        samples: npt.ArrayLike | None = None,
+        n_samples: int | None = None,
+    ) -> SpikeTrains:
         """Sort spikes by time (stable), then construct."""
         t = np.asarray(times, dtype=np.float64)
         order = np.argsort(t, kind="stable")
@@ -129,7 +151,7 @@ class SpikeTrains:
         )
 
     @classmethod
-    def from_raster(cls, raster, dt: float, *, batched: bool = True) -> SpikeTrains:
+    def from_raster(cls, raster: np.ndarray, dt: float, *, batched: bool = True) -> SpikeTrains:
         """Spikes at the start of each active step of a ``[T, B, N]`` raster (counts > 1 are refused)."""
         raster = np.asarray(raster)
         if raster.ndim != 3:
@@ -216,7 +238,7 @@ class SpikeTrains:
             self.n_samples,
         ), lost
 
-    def to_raster(self, dt: float, n_steps: int, dtype=np.float64) -> np.ndarray:
+    def to_raster(self, dt: float, n_steps: int, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
         """Dense counts ``[n_steps, batch, n_units]`` on the grid (time-major)."""
         raster = np.zeros((n_steps, self.batch_size, self.n_units), dtype=dtype)
         steps = self.steps(dt)
@@ -227,7 +249,7 @@ class SpikeTrains:
         return raster
 
     # -- files --------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: Path | str) -> None:
         """Write the ``.npz`` layout atomically (a crash leaves no partial file)."""
         arrays = dict(
             times=self.times, units=self.units, n_units=np.int64(self.n_units), duration=np.float64(self.duration)
@@ -237,7 +259,7 @@ class SpikeTrains:
         atomic_save_npz(path, arrays)
 
     @classmethod
-    def load(cls, path) -> SpikeTrains:
+    def load(cls, path: Path | str) -> SpikeTrains:
         """Read a spike ``.npz``; missing keys or a corrupt file raise a clear error."""
         path = os.fspath(path)
         content = load_npz(path, "spike")

@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .io import _json_default, atomic_save_npz, load_npz
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
 @dataclass
@@ -49,7 +54,17 @@ class Trace:
         return np.rint(self.spike_times / self.dt).astype(np.int64)
 
     @classmethod
-    def from_spike_steps(cls, *, t, v, steps, units, samples, dt, **kw) -> Trace:
+    def from_spike_steps(
+        cls,
+        *,
+        t: np.ndarray,
+        v: np.ndarray,
+        steps: np.ndarray,
+        units: np.ndarray,
+        samples: np.ndarray,
+        dt: float,
+        **kw: Any,
+    ) -> Trace:
         steps = np.asarray(steps, dtype=np.int64)
         units = np.asarray(units, dtype=np.int64)
         samples = np.asarray(samples, dtype=np.int64)
@@ -62,7 +77,7 @@ class Trace:
         """``{(sample, unit, step)}``: the identity of every spike."""
         return set(zip(self.spike_samples.tolist(), self.spike_units.tolist(), self.spike_steps.tolist()))
 
-    def save(self, path) -> None:
+    def save(self, path: Path | str) -> None:
         """Write ``.npz`` with ``t, v, spike_times, spike_units, spike_samples, dt``,
         ``state_<name>`` arrays and ``meta`` (JSON: model, parameters, schedule)."""
         arrays = dict(
@@ -81,7 +96,7 @@ class Trace:
         atomic_save_npz(path, arrays)
 
     @classmethod
-    def load(cls, path) -> Trace:
+    def load(cls, path: Path | str) -> Trace:
         d = load_npz(path, "trace")
         states = {k[len("state_") :]: d[k] for k in d if k.startswith("state_")}
         return cls(

@@ -30,7 +30,7 @@ DIMENSIONLESS_UNIT = "1"
 UNITS = (SECOND, DIMENSIONLESS_UNIT)
 
 
-def is_quantity(value) -> bool:
+def is_quantity(value: object) -> bool:
     """Whether ``value`` is a Brian2 ``Quantity`` (without importing Brian2)."""
     module = sys.modules.get("brian2.units.fundamentalunits")
     return module is not None and isinstance(value, module.Quantity)
@@ -43,7 +43,7 @@ def _dimension(unit: str):
     return second.dim if unit == SECOND else DIMENSIONLESS
 
 
-def to_si(value, unit: str, name: str, *, allow_array: bool = False):
+def to_si(value: float | np.ndarray, unit: str, name: str, *, allow_array: bool = False) -> float | np.ndarray:
     """Return ``value`` as an SI float (or float64 array when ``allow_array``).
 
     Parameters
@@ -80,7 +80,7 @@ def to_si(value, unit: str, name: str, *, allow_array: bool = False):
     return float(raw) if raw.ndim == 0 else raw
 
 
-def positive_time(value, name: str) -> float:
+def positive_time(value: float | np.ndarray, name: str) -> float:
     """A strictly positive time in seconds (dt, duration, time constants)."""
     seconds = to_si(value, SECOND, name)
     if not seconds > 0 or math.isinf(seconds):
@@ -88,7 +88,7 @@ def positive_time(value, name: str) -> float:
     return seconds
 
 
-def check_count(value, name: str, *, minimum: int = 1) -> int:
+def check_count(value: object, name: str, *, minimum: int = 1) -> int:
     """``value`` as an ``int`` when it is an integer (Python or numpy, not a bool) of at least ``minimum``
     (1: a positive count; 0: a non-negative one, such as a seed); else a
     :class:`~biosnn.core.errors.BiosnnInputError` saying ``"<name> must be a positive integer, got ..."``."""

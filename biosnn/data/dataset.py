@@ -10,12 +10,18 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.errors import BiosnnInputError
 from ..core.io import atomic_save_npz, load_npz
 from ..core.spikes import SpikeTrains
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class SpikeDataset:
     n_classes: int
     meta: dict = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.spikes, SpikeTrains) or not self.spikes.is_batched:
             raise BiosnnInputError("a dataset holds batched SpikeTrains (with samples)")
         labels = np.asarray(self.labels)
@@ -50,7 +56,7 @@ class SpikeDataset:
         """Spikes per sample and channel ``[S, N]``: all a rate code can read."""
         return self.spikes.counts()
 
-    def subset(self, index) -> SpikeDataset:
+    def subset(self, index: npt.ArrayLike) -> SpikeDataset:
         """The samples ``index`` (renumbered 0..len(index)-1, in that order)."""
         index = np.asarray(index)
         if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
@@ -73,7 +79,7 @@ class SpikeDataset:
         )
         return SpikeDataset(spikes, self.labels[index], self.n_classes, self.meta)
 
-    def save(self, path) -> None:
+    def save(self, path: Path | str) -> None:
         s = self.spikes
         atomic_save_npz(
             path,
@@ -91,7 +97,7 @@ class SpikeDataset:
         )
 
     @classmethod
-    def load(cls, path) -> SpikeDataset:
+    def load(cls, path: Path | str) -> SpikeDataset:
         path = os.fspath(path)
         content = load_npz(path, "dataset")
         missing = [

@@ -49,7 +49,7 @@ class PoissonImages:
     """Images encoded afresh as Poisson rasters every time a batch is drawn (a dataset for
     :func:`biosnn.training.loop.fit`): pixel p fires with probability ``max_rate * p * dt`` per step."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, *, n_steps: int, dt: float, max_rate: float):
+    def __init__(self, images: np.ndarray, labels: np.ndarray, *, n_steps: int, dt: float, max_rate: float) -> None:
         if max_rate * dt > 1:
             raise BiosnnInputError(f"max_rate * dt = {max_rate * dt} > 1: lower the rate or dt")
         if np.any(images < 0) or np.any(images > 1):
@@ -66,7 +66,7 @@ class PoissonImages:
 
         return fingerprint(self.probability.numpy(), self.labels.numpy(), np.array([self.n_steps]))
 
-    def batch(self, index, generator: torch.Generator) -> torch.Tensor:
+    def batch(self, index: torch.Tensor | np.ndarray, generator: torch.Generator) -> torch.Tensor:
         """``[T, B, 64]`` 0/1 raster of the samples ``index``, drawn from ``generator``."""
         prob = self.probability[index]
         draws = torch.rand((self.n_steps,) + tuple(prob.shape), generator=generator, dtype=torch.float64)

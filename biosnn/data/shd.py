@@ -57,6 +57,7 @@ import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -64,6 +65,11 @@ from ..core.errors import BiosnnInputError
 from ..core.io import check_distinct, check_hdf5, check_input_file, check_owned_dir, file_digest, replace_directory
 from ..core.resources import FILE_HINT, check_fits
 from ..core.spikes import rank_within
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from .dataset import SpikeDataset
 
 #: what to change when a normalisation does not fit in memory
 NORMALIZE_HINT = (
@@ -123,7 +129,7 @@ class NormalizeConfig:
     n_channels: int = 700
     seed: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.binning not in BINNINGS:
             raise BiosnnInputError(f"binning must be one of {', '.join(BINNINGS)}, got {self.binning!r}")
         for name in ("theta", "max_removed", "n_bins", "full_batches", "n_channels", "seed"):
@@ -234,7 +240,7 @@ def _check_layout(handle, path: str) -> None:
             raise BiosnnInputError(f"spike file {path!r}: {key} holds values of type {values}; expected numbers")
 
 
-def n_samples(path) -> int:
+def n_samples(path: Path | str) -> int:
     with _open(path) as handle:
         return int(handle["labels"].shape[0])
 
@@ -271,7 +277,9 @@ def _check_chunk(times, units, labels, where: str, n_channels: int, duration: fl
         )
 
 
-def read_chunks(path, *, chunk: int = CHUNK, n_channels: int = 700, duration: float | None = None):
+def read_chunks(
+    path: Path | str, *, chunk: int = CHUNK, n_channels: int = 700, duration: float | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Yield ``(first, times, units, sample, labels)`` per chunk of samples: flat arrays, ``sample``
     relative to ``first``; every chunk checked (:func:`_check_chunk`: finite non-negative times, and with
     ``duration`` given, times in seconds; channels in range; labels class indices)."""
@@ -315,7 +323,13 @@ def _n_channels(handle, path) -> int:
     return int(channels.shape[0])
 
 
-def read_dataset(path, *, duration: float = 1.4, samples=None, name: str | None = None):
+def read_dataset(
+    path: Path | str,
+    *,
+    duration: float = 1.4,
+    samples: Sequence[int] | np.ndarray | None = None,
+    name: str | None = None,
+) -> SpikeDataset:
     """A :class:`~biosnn.data.dataset.SpikeDataset` of a file in the SHD layout (an original file, or a
     ``continuous_*.h5`` written by :func:`normalize`), spikes at or after ``duration`` (s) dropped and
     counted in ``meta["dropped_spikes"]``; ``samples`` selects sample indices (ascending). The channel
@@ -407,7 +421,7 @@ def _writing_bytes(n_total: int, cfg: NormalizeConfig, forms, chunk: int) -> int
     return len(forms) * (n_total + 2 * cfg.n_channels) * INDEX_BYTES + 2 * n_total * INDEX_BYTES + raster
 
 
-def normalize_bytes(n_total: int, cfg: NormalizeConfig, forms=FORMS, chunk: int = CHUNK) -> int:
+def normalize_bytes(n_total: int, cfg: NormalizeConfig, forms: Sequence[str] = FORMS, chunk: int = CHUNK) -> int:
     """Bytes :func:`normalize` holds at its peak, from the sizes alone (before a spike is read): the largest of
     counting (:func:`_counting_bytes`), selecting (every form's counts held, then :func:`select`'s copy of one
     form's counts, its two boolean masks and the kept block) and writing (:func:`_writing_bytes`), plus
@@ -466,7 +480,9 @@ def _check_repeated(files) -> None:
         seen[key] = path
 
 
-def count_events(files, cfg: NormalizeConfig, forms=FORMS, *, chunk: int = CHUNK) -> tuple[dict, np.ndarray]:
+def count_events(
+    files: Sequence[Path | str], cfg: NormalizeConfig, forms: Sequence[str] = FORMS, *, chunk: int = CHUNK
+) -> tuple[dict, np.ndarray]:
     """``({form: c [S, n_channels] int32}, labels [S])`` over ``files`` in order, in one reading (refused before
     it starts when the counts would not fit in memory)."""
     n_total = sum(n_samples(f) for f in files)
@@ -482,7 +498,9 @@ def count_events(files, cfg: NormalizeConfig, forms=FORMS, *, chunk: int = CHUNK
     return {form: np.concatenate(b) for form, b in blocks.items()}, np.concatenate(all_labels)
 
 
-def counts(files, cfg: NormalizeConfig, form: str, *, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
+def counts(
+    files: Sequence[Path | str], cfg: NormalizeConfig, form: str, *, chunk: int = CHUNK
+) -> tuple[np.ndarray, np.ndarray]:
     """``(c [S, n_channels] int32, labels [S])`` of one form."""
     c, labels = count_events(files, cfg, (form,), chunk=chunk)
     return c[form], labels
@@ -684,7 +702,13 @@ def _fill(plan: dict, files, cfg: NormalizeConfig, chunk: int) -> None:
 
 
 def normalize(
-    files, out_dir, cfg: NormalizeConfig = NormalizeConfig(), *, forms=FORMS, chunk: int = CHUNK, progress: bool = False
+    files: Sequence[Path | str],
+    out_dir: Path | str,
+    cfg: NormalizeConfig = NormalizeConfig(),
+    *,
+    forms: Sequence[str] = FORMS,
+    chunk: int = CHUNK,
+    progress: bool = False,
 ) -> dict:
     """Whole -> part -> norm over ``files`` (train, test[, valid], in that order) into ``out_dir``
     (replaced as a whole when done); returns a summary per form. ``chunk`` samples are read at a time

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..core.errors import BiosnnInputError
 from ..core.inputs import check_generator
 from ..core.schedule import whole_steps
 from ..core.spikes import SpikeTrains
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def poisson_spike_trains(
@@ -47,7 +52,7 @@ def interval_order_task(
     interval: int = 8,
     jitter: int = 1,
     n_distractors: int = 2,
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Which of two inputs fires first, by ``interval`` +/- ``jitter`` steps? (a timing-only task)
 
     Inputs 0 (A) and 1 (B) fire exactly once per sample; label 1 when A leads,
@@ -106,7 +111,7 @@ def precise_interval_task(
     return samples, labels.astype(np.int64)
 
 
-def batch_spike_trains(samples, n_units: int, duration: float) -> SpikeTrains:
+def batch_spike_trains(samples: Sequence[tuple[np.ndarray, np.ndarray]], n_units: int, duration: float) -> SpikeTrains:
     """One batched SpikeTrains from ``[(times, units), ...]``."""
     times = np.concatenate([t for t, _ in samples])
     units = np.concatenate([u for _, u in samples])

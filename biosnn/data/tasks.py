@@ -33,6 +33,8 @@ line), or an MLP on the same counts, trained on the training set and scored on t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..core.errors import BiosnnInputError
@@ -40,6 +42,9 @@ from ..core.inputs import check_generator, check_number
 from ..core.spikes import SpikeTrains, rank_within
 from ..core.units import check_count
 from .dataset import SpikeDataset
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 #: the pairs of groups (0, 1), (0, 2), (1, 2) that share their state, class 0, 1, 2
 COINCIDENCE_PAIRS = ((0, 1), (0, 2), (1, 2))
@@ -101,8 +106,8 @@ def isi_task(
     *,
     n_inputs: int = 10,
     duration: float = 1.0,
-    rate_range=(0.1, 3.0),
-    isi_range=(1e-3, 100e-3),
+    rate_range: tuple[float, float] = (0.1, 3.0),
+    isi_range: tuple[float, float] = (1e-3, 100e-3),
     margin: float = 0.05,
 ) -> SpikeDataset:
     """Intra-channel interval task (see the module docstring); rates in Hz, times in s."""
@@ -141,8 +146,8 @@ def ccisi_task(
     *,
     n_pairs: int = 10,
     duration: float = 1.0,
-    rate_range=(0.1, 3.0),
-    isi_range=(1e-3, 100e-3),
+    rate_range: tuple[float, float] = (0.1, 3.0),
+    isi_range: tuple[float, float] = (1e-3, 100e-3),
     margin: float = 0.05,
 ) -> SpikeDataset:
     """Cross-channel interval task: channels ``2p`` and ``2p + 1`` of pair ``p`` fire ``ISI`` apart."""
@@ -230,7 +235,7 @@ def coincidence_task(
 RATE_CLASSIFIERS = ("logistic", "mlp")
 
 
-def fit_rate_classifier(train: SpikeDataset, *, classifier: str = "logistic", seed: int = 0):
+def fit_rate_classifier(train: SpikeDataset, *, classifier: str = "logistic", seed: int = 0) -> Pipeline:
     """A scikit-learn classifier of per-channel spike counts (a rate-only code), fitted on ``train``:
     a multinomial logistic regression, or an MLP (one hidden layer of 64) that can also compare
     channels' counts. ``predict(counts [S, N])`` gives classes."""

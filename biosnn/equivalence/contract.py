@@ -10,11 +10,15 @@ mismatch, never averaged away.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.activity import LayerActivity
 from ..core.trace import Trace
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: The float64 contract: both backends evaluate the same closed-form propagators, so
 #: only rounding (~1e-16 per operation, accumulated over <= 1e5 steps) separates them.
@@ -91,7 +95,7 @@ def _agreement(dv: float, dstate: dict, ka: set, kb: set) -> Agreement:
     return Agreement(dv, dstate, len(ka), len(kb), len(only_a), len(only_b), first)
 
 
-def combine(agreements) -> Agreement:
+def combine(agreements: Iterable[Agreement]) -> Agreement:
     """The agreement of several layers (or cases) taken together: worst differences, all spikes."""
     agreements = list(agreements)
     dstate: dict = {}

@@ -94,11 +94,11 @@ def lee_wta_event_driven(
     *,
     tau_mp: float,
     T_ref: float,
-    v_th,
+    v_th: float | np.ndarray,
     mu: float = 0.0,
     sigma: float = 0.0,
     circuit_size: int = 0,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact output spikes of a dynamic-weight refractory layer with WTA circuits.
 
     Lee, Delbruck & Pfeiffer (2016); definitions in ``biosnn/models/lee_refractory.py``

@@ -34,13 +34,13 @@ def _mp(x) -> mpmath.mpf:
     return mpmath.mpf(float(x))  # the float64 value the backends see, exactly
 
 
-def exponential_decay(x0: float, tau: float, times) -> np.ndarray:
+def exponential_decay(x0: float, tau: float, times: np.ndarray) -> np.ndarray:
     """``x0 e^{-t/tau}`` at each of ``times`` (s)."""
     with mpmath.workdps(DIGITS):
         return np.array([float(_mp(x0) * mpmath.exp(-_mp(t) / _mp(tau))) for t in np.asarray(times)])
 
 
-def current_synapse_response(w: float, tau_m: float, tau_s: float, times) -> np.ndarray:
+def current_synapse_response(w: float, tau_m: float, tau_s: float, times: np.ndarray) -> np.ndarray:
     """``v(t)`` from ``v(0) = 0``, ``I(0) = w``: ``w a (e^{-b t} - e^{-a t}) / (a - b)``, a = 1/tau_m, b = 1/tau_s
     (``w a t e^{-a t}`` when tau_s == tau_m)."""
     with mpmath.workdps(DIGITS):
@@ -55,7 +55,7 @@ def current_synapse_response(w: float, tau_m: float, tau_s: float, times) -> np.
         return np.array([float(v) for v in out])
 
 
-def cascade_impulse_response(taus, times) -> np.ndarray:
+def cascade_impulse_response(taus: np.ndarray, times: np.ndarray) -> np.ndarray:
     """``[T, K]``: bucket k of a cascade after a unit impulse into bucket 1 at t = 0.
 
     The Laplace transform of bucket k is ``prod_{j<k} a_j / prod_{j<=k} (s + a_j)``; its inverse is

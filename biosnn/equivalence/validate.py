@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -35,6 +36,12 @@ from ..models import REGISTRY, get_spec
 from ..models.network import FeedForwardNet, LayerSpec
 from ..simulation import simulate, simulate_network
 from .contract import V_TOLERANCE, combine, compare_activities, compare_traces
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..core.spikes import SpikeTrains
+    from ..core.trace import Trace
 
 #: the command a report directory belongs to (``biosnn.core.io.OWNER_MARKER``): only its own earlier report is replaced
 VALIDATE_OWNER = "biosnn validate"
@@ -88,7 +95,7 @@ def is_representative(case: Case) -> bool:
     )
 
 
-def case_inputs(case: Case):
+def case_inputs(case: Case) -> tuple[SpikeTrains | np.ndarray, np.ndarray, dict[str, object]]:
     """Seeded inputs, weights and parameters of one case: every parameter the case does not fix
     and the spec gives a ``validation_range`` is drawn from it (per neuron where it is per neuron)."""
     rng = np.random.default_rng(case.seed)
@@ -112,7 +119,7 @@ def case_inputs(case: Case):
     return inputs, weights, params
 
 
-def run_case(case: Case, target: str = "numpy", *, float32: bool = True):
+def run_case(case: Case, target: str = "numpy", *, float32: bool = True) -> tuple[dict, Trace, Trace]:
     """Run one case through both backends (and the float32 mirror, reported only, unless ``float32=False``)."""
     inputs, weights, params = case_inputs(case)
     common = dict(dt=case.dt, duration=case.duration, params=params, synapse=case.synapse, reset=case.reset)
@@ -267,7 +274,7 @@ def run_network_case(case: NetworkCase, seed: int = 0, target: str = "numpy") ->
 
 
 # -- the suite -----------------------------------------------------------------------------------
-def select(names) -> tuple[list[str], list[str]]:
+def select(names: Sequence[str] | None) -> tuple[list[str], list[str]]:
     """``(models, networks)`` named by ``names`` (``None`` or ``["all"]``: everything)."""
     if not names or list(names) == ["all"]:
         return list(REGISTRY), list(NETWORKS)
@@ -286,7 +293,13 @@ def select(names) -> tuple[list[str], list[str]]:
 
 
 def validate(
-    models=None, *, target: str = "numpy", out_dir, seed: int = 0, progress: bool = True, draw: Callable | None = None
+    models: Sequence[str] | None = None,
+    *,
+    target: str = "numpy",
+    out_dir: Path | str,
+    seed: int = 0,
+    progress: bool = True,
+    draw: Callable | None = None,
 ) -> dict:
     """Run the suite; write the report into ``out_dir``; return the report dict.
 
@@ -322,7 +335,7 @@ def validate(
     return holder["report"]
 
 
-def validate_command(models, *, target: str, seed: int, out_dir) -> str:
+def validate_command(models: Sequence[str] | None, *, target: str, seed: int, out_dir: Path | str) -> str:
     """The ``biosnn validate`` command line that makes this report (recorded in ``report.json``)."""
     import shlex
 

@@ -9,9 +9,16 @@ equivalence contract on every validation case and target, so a model added here
 cannot go untested.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from biosnn.core.errors import UnknownModelError
 
 from . import adaptive_lif, gamma_cascade, if_neuron, integrator, lee_refractory, li, lif, plif, wta
+
+if TYPE_CHECKING:
+    from ..core.spec import ModelSpec
 
 REGISTRY = {
     spec.name: spec
@@ -29,7 +36,7 @@ REGISTRY = {
 }
 
 
-def get_spec(name: str):
+def get_spec(name: str) -> ModelSpec:
     """The :class:`~biosnn.core.spec.ModelSpec` registered as ``name``."""
     try:
         return REGISTRY[name]

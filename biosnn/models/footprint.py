@@ -10,6 +10,12 @@ The estimate goes to :func:`biosnn.core.resources.check_fits`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..core.inputs import Stimulus
+    from .network import FeedForwardNet
+
 #: bytes per stored value (float64)
 VALUE_BYTES = 8
 #: bytes per Brian2 synapse at the peak of building a batched hop (measured 97: the index grids,
@@ -19,7 +25,15 @@ SYNAPSE_BYTES = 100
 SPIKE_BYTES = 40
 
 
-def estimate(net, stimulus, *, backend: str, record: bool, dtype: str = "float64", copies: int | None = None) -> int:
+def estimate(
+    net: FeedForwardNet,
+    stimulus: Stimulus,
+    *,
+    backend: str,
+    record: bool,
+    dtype: str = "float64",
+    copies: int | None = None,
+) -> int:
     """Bytes the run of ``net`` on ``stimulus`` will hold at its peak (an order-of-magnitude estimate);
     Brian2 builds the synapses of ``copies`` copies of the network (default: one per sample)."""
     from . import get_spec

@@ -44,6 +44,8 @@ Where it is implemented and tested (``structure=Structure.CASCADE``):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from biosnn.core.errors import BiosnnInputError
@@ -58,6 +60,9 @@ from biosnn.core.spec import (
     time_constant,
 )
 from biosnn.core.units import SECOND
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PARAMETERS = (
     Parameter(
@@ -84,27 +89,27 @@ PARAMETERS = (
 )
 
 
-def n_buckets(params) -> int:
+def n_buckets(params: Mapping[str, object]) -> int:
     return int(np.atleast_1d(params["bucket_tau"]).size)
 
 
-def bucket_symbols(params) -> list[str]:
+def bucket_symbols(params: Mapping[str, object]) -> list[str]:
     """Brian2 symbol of each bucket's time constant (one each, equal or not: the reference's exact
     propagator is computed numerically, so equal rates need no shared symbol)."""
     return [f"tau_b{k + 1}" for k in range(n_buckets(params))]
 
 
-def bucket_taus(params) -> np.ndarray:
+def bucket_taus(params: Mapping[str, object]) -> np.ndarray:
     """The K bucket time constants (s)."""
     return np.atleast_1d(np.asarray(params["bucket_tau"], dtype=np.float64)).copy()
 
 
-def symbol_values(params) -> dict[str, float]:
+def symbol_values(params: Mapping[str, object]) -> dict[str, float]:
     """``{symbol: seconds}`` of the symbols :func:`cascade_equations` uses."""
     return dict(zip(bucket_symbols(params), bucket_taus(params)))
 
 
-def cascade_equations(params) -> str:
+def cascade_equations(params: Mapping[str, object]) -> str:
     """Brian2 equations of one source's cascade ``B1..BK``."""
     sym = bucket_symbols(params)
     lines = [f"dB1/dt = -B1 / {sym[0]} : 1"]
@@ -113,17 +118,17 @@ def cascade_equations(params) -> str:
     return "\n".join(lines)
 
 
-def per_synapse(params) -> bool:
+def per_synapse(params: Mapping[str, object]) -> bool:
     """Bucket weights per synapse (``[N_in, N, K]``) rather than per neuron."""
     return np.ndim(params["bucket_weight"]) == 3
 
 
-def read_weight_names(params) -> tuple[str, ...]:
+def read_weight_names(params: Mapping[str, object]) -> tuple[str, ...]:
     """The Brian2 variables holding the bucket weights ``v_1 .. v_K``."""
     return tuple(f"v_{k + 1}" for k in range(n_buckets(params)))
 
 
-def neuron_equations(params) -> str:
+def neuron_equations(params: Mapping[str, object]) -> str:
     """Brian2 equations of the neurons (``x`` is filled by a summed variable).
 
     A neuron's own output cascade ``B1..BK`` is what its receivers read; its
@@ -142,7 +147,7 @@ def neuron_equations(params) -> str:
     return "\n".join(lines)
 
 
-def summed_input(params) -> str:
+def summed_input(params: Mapping[str, object]) -> str:
     """Synapse model summing ``w * sum_k v_k B_k`` into the neuron's ``x`` (v per neuron or per synapse)."""
     names = read_weight_names(params)
     if per_synapse(params):
@@ -154,7 +159,7 @@ def summed_input(params) -> str:
     return f"w : 1{declarations}\nx_post = w * ({terms}) : 1 (summed)"
 
 
-def bucket_weights(params, n: int, n_inputs: int | None = None) -> np.ndarray:
+def bucket_weights(params: Mapping[str, object], n: int, n_inputs: int | None = None) -> np.ndarray:
     """``bucket_weight`` laid out as ``[N, K]`` (per neuron) or ``[N_in, N, K]`` (per synapse), checked.
 
     A scalar or ``[K]`` is the same for every neuron. ``n_inputs`` (when known)

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,6 +45,9 @@ from ..core.spec import Output, Structure
 from ..core.units import check_count
 from . import get_spec
 from .axonal_delay import DELAY
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FORMAT = "biosnn.feedforward/1"  # a file-format tag (saved networks carry it), not a module path: never renamed
 
@@ -79,7 +83,7 @@ class FeedForwardNet:
     weights: tuple[np.ndarray, ...]
     delays: tuple[np.ndarray | None, ...] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_count(self.n_inputs, "n_inputs")
         if len(self.layers) != len(self.weights) or not self.layers:
             raise BiosnnInputError(f"{len(self.layers)} layers but {len(self.weights)} weight matrices")
@@ -157,7 +161,7 @@ class FeedForwardNet:
         return params
 
     # -- files ----------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: Path | str) -> None:
         atomic_save_npz(path, self._arrays())
 
     def digest(self) -> str:
@@ -201,7 +205,7 @@ class FeedForwardNet:
         return arrays
 
     @classmethod
-    def load(cls, path) -> FeedForwardNet:
+    def load(cls, path: Path | str) -> FeedForwardNet:
         path = os.fspath(path)
         arrays = load_npz(path, "network")
         if "description" not in arrays:

@@ -9,6 +9,7 @@ a non-spiking model (``spiking=False``: ``li``, ``integrator``) has no raster pa
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,12 +17,15 @@ from ..equivalence.contract import V_TOLERANCE
 from .save import save_figure
 from .style import BACKEND_COLOURS, colour, new_figure, style
 
+if TYPE_CHECKING:
+    from biosnn.core.trace import Trace
+
 #: floor of the log axis of |dv| (identical values would have no place on it)
 DV_FLOOR = 1e-18
 
 
 def plot_equivalence(
-    reference, mirror, stem, *, title: str = "", n_neurons: int = 3, spiking: bool = True
+    reference: Trace, mirror: Trace, stem: Path | str, *, title: str = "", n_neurons: int = 3, spiking: bool = True
 ) -> list[Path]:
     """Draw sample 0 of ``reference`` (Brian2) against ``mirror`` (torch); returns the files written."""
     v_ref = reference.v[:, 0] if reference.v.ndim == 3 else reference.v

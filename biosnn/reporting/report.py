@@ -30,12 +30,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from biosnn.reporting.figures import FIGURES, locate
 
 from ..core.errors import BiosnnInputError
 from ..core.io import atomic_write_text, check_distinct, check_input_file, check_output_file, expected_layout, load_json
 from ..studies.perturbation.table import read_points
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ class Command:
 class Commands:
     """The commands behind the page's numbers, each with an anchor ``cmd-<n>`` and the files it wrote."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.entries: dict[str, Command] = {}
 
     def anchor(self, text: str, path: Path, source: str) -> str:
@@ -111,7 +115,7 @@ class Commands:
             entry.files.append(str(path))
         return entry.anchor
 
-    def for_file(self, path: Path, data: dict | None, pattern: str, **fields) -> str:
+    def for_file(self, path: Path, data: dict | None, pattern: str, **fields: object) -> str:
         """The anchor of the command that made ``path``: its recorded ``"command"``, else the documented one
         (``fields``: the template's values besides ``path`` and ``parent``)."""
         recorded = data.get("command") if isinstance(data, dict) else None
@@ -155,7 +159,7 @@ def _is_number_list(value) -> bool:
     return isinstance(value, list) and bool(value) and all(_is_number(v) for v in value)
 
 
-def format_number(value) -> str:
+def format_number(value: float) -> str:
     """An int as it is; a float with 4 significant digits (``nan``, ``inf`` spelled out)."""
     if isinstance(value, int):
         return str(value)
@@ -174,7 +178,7 @@ def _sort_key(value) -> str:
     return repr(value)
 
 
-def cell(value, anchor: str) -> str:
+def cell(value: object, anchor: str) -> str:
     """A ``<td>``: a number (or a short list of numbers) as a link to its command, anything else as text."""
     if _is_number(value):
         return (
@@ -592,7 +596,7 @@ class Inputs:
 def find_inputs(roots: list[Path], figures_dir: Path | None) -> Inputs:
     absent = []
 
-    def first(pattern):
+    def first(pattern: str) -> Path | None:
         found = locate(roots, pattern)
         if not found:
             absent.append(pattern)
@@ -612,7 +616,9 @@ def find_inputs(roots: list[Path], figures_dir: Path | None) -> Inputs:
     return Inputs(validation, discretization, studies, figures, absent)
 
 
-def check_inputs(roots, figures_dir, out) -> tuple[list[Path], Path | None, Path]:
+def check_inputs(
+    roots: Sequence[Path | str], figures_dir: Path | str | None, out: Path | str
+) -> tuple[list[Path], Path | None, Path]:
     out = check_output_file(out, "report file")
     roots = [Path(r) for r in roots]
     if not roots:

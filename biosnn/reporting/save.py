@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.io import atomic_path
 from .style import PNG_DPI
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FORMATS = ("png", "pdf")
 #: metadata written into each format: no creation date, so the same figure gives the same bytes on every run
@@ -13,7 +17,7 @@ FORMATS = ("png", "pdf")
 METADATA = {"pdf": {"CreationDate": None}, "png": {}}
 
 
-def save_figure(fig, stem, *, dpi: int = PNG_DPI, close: bool = True) -> list[Path]:
+def save_figure(fig: Figure, stem: Path | str, *, dpi: int = PNG_DPI, close: bool = True) -> list[Path]:
     """``<stem>.png`` and ``<stem>.pdf``; returns the paths written (and closes the figure)."""
     import matplotlib.pyplot as plt
 

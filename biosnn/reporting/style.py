@@ -11,6 +11,14 @@ fonts, as journals require; PNGs are written at :data:`PNG_DPI`.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
+    from typing import Any
+
+    from matplotlib.figure import Figure
 
 #: inches: one journal column, two columns
 SINGLE_COLUMN = 3.5
@@ -59,7 +67,7 @@ def colour(index: int) -> str:
 
 
 @contextmanager
-def style():
+def style() -> Iterator[ModuleType]:
     """Matplotlib (Agg backend) with the shared rc settings and palette, restored afterwards."""
     import matplotlib
 
@@ -71,7 +79,15 @@ def style():
         yield plt
 
 
-def new_figure(plt, *, width: str = "single", height: float | None = None, nrows: int = 1, ncols: int = 1, **kwargs):
+def new_figure(
+    plt: ModuleType,
+    *,
+    width: str = "single",
+    height: float | None = None,
+    nrows: int = 1,
+    ncols: int = 1,
+    **kwargs: Any,
+) -> tuple[Figure, Any]:
     """``(fig, axes)`` at a journal width (``"single"`` or ``"double"``); height in inches (default: 0.75 x width
     for one single-column row, else 0.32 x width per row + 0.3 in for the labels)."""
     widths = {"single": SINGLE_COLUMN, "double": DOUBLE_COLUMN}

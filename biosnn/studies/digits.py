@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -25,6 +26,10 @@ from ..simulation import simulate_network
 from ..torch.network import FeedForward
 from ..training.lee_rule import enforce_threshold_floor, exponential_weight_penalty, lee_init, lee_rule_logits
 from ..training.loop import TrainConfig, fit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 RULES = ("lee", "surrogate")
 
@@ -78,10 +83,12 @@ def _logits(net, raster, cfg: DigitsConfig):
     return net(raster)[-1].sum(0) * cfg.logit_scale
 
 
-def objective(cfg: DigitsConfig):
+def objective(
+    cfg: DigitsConfig,
+) -> Callable[[FeedForward, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
     """Cross-entropy of the rule's logits plus the exponential weight regularisation."""
 
-    def loss(net, raster, labels):
+    def loss(net: FeedForward, raster: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits = _logits(net, raster, cfg)
         ce = torch.nn.functional.cross_entropy(logits, labels)
         return ce + exponential_weight_penalty(net, a=cfg.a, beta=cfg.weight_beta, lam=cfg.weight_lambda), logits
@@ -97,7 +104,7 @@ def train(
     *,
     progress: bool = True,
     checkpoint_dir: str | None = None,
-):
+) -> dict[str, Any]:
     """Adam over seeded mini-batches (the one training loop); fresh Poisson spikes every batch.
     Returns the loss history."""
     if cfg.rule not in RULES:

@@ -17,6 +17,8 @@ with ``f = d - k``, and is differentiated by autograd. :meth:`clamp_` keeps
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from torch import nn
@@ -24,6 +26,9 @@ from torch import nn
 from ..core.errors import BiosnnInputError
 from ..core.schedule import TIMESTEP_SHIFT
 from ..models.axonal_delay import DELAY, MAX_DELAY
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 
 def shift_per_neuron(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -70,10 +75,10 @@ class AxonalDelay(nn.Module):
         *,
         dt: float,
         d_max: float | None = None,
-        init=None,
+        init: npt.ArrayLike | None = None,
         learnable: bool = True,
         fractional: bool = False,
-    ):
+    ) -> None:
         super().__init__()
         if dt <= 0:
             raise BiosnnInputError(f"dt must be positive, got {dt!r}")

@@ -67,7 +67,9 @@ class LeakyRecurrence:
         return _LeakyLoop.apply(drive, coefficient, v0, self)
 
     # -- forward, without autograd ------------------------------------------------
-    def forward(self, drive: torch.Tensor, coefficient: torch.Tensor, v0: torch.Tensor):
+    def forward(
+        self, drive: torch.Tensor, coefficient: torch.Tensor, v0: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(output, h)``: the output and the membrane after each step's arrival."""
         spiking = self.v_th is not None
         shift = self.v_rest != 0.0
@@ -100,7 +102,7 @@ class LeakyRecurrence:
         coefficient: torch.Tensor,
         v0: torch.Tensor,
         need_coefficient: bool,
-    ):
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(dL/d drive, dL/d coefficient or None)``."""
         if self.v_th is None:
             direct, jacobian = grad_out, None

@@ -33,6 +33,7 @@ a cascade sender (``source_output=Output.CHARGES``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -46,6 +47,9 @@ from ..models import get_spec
 from .dynamics import dynamics_for
 from .dynamics.base import StepContext
 from .surrogate import Surrogate
+
+if TYPE_CHECKING:
+    from typing import Any
 
 #: steps since the last spike of a neuron that never fired (beyond any refractory period)
 NEVER_SPIKED = 2**40
@@ -78,7 +82,7 @@ class Layer(nn.Module):
         self,
         model: str,
         *,
-        dt,
+        dt: float,
         n_neurons: int,
         n_inputs: int | None = None,
         params: Mapping | None = None,
@@ -91,7 +95,7 @@ class Layer(nn.Module):
         surrogate_alpha: float | None = None,
         detach_reset: bool = False,
         fused: bool = True,
-    ):
+    ) -> None:
         super().__init__()
         spec = get_spec(model)
         self.spec = spec
@@ -165,7 +169,9 @@ class Layer(nn.Module):
         """The drive a hop with weights ``weight [N_in, N]`` delivers from ``x [T, B, N_in]``."""
         return self.dynamics.weighted_input(x, weight)
 
-    def initial_state(self, batch: int, *, dtype=torch.float64, device=None) -> dict[str, torch.Tensor]:
+    def initial_state(
+        self, batch: int, *, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+    ) -> dict[str, torch.Tensor]:
         c = self.dynamics.constants(self.learnt, dtype=dtype, device=device)
         return self._initial_state(c, batch, dtype, device)
 
@@ -177,7 +183,9 @@ class Layer(nn.Module):
         return state
 
     # -- the time loop --------------------------------------------------
-    def forward(self, drive: torch.Tensor, state: dict | None = None, *, record: bool = False):
+    def forward(
+        self, drive: torch.Tensor, state: dict | None = None, *, record: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Run ``drive`` (time-major); returns the layer's output ``[T, B, N]``.
 
         With ``record=True`` returns ``(output, recorded, final_state)`` where
@@ -204,7 +212,7 @@ class Layer(nn.Module):
             return stacked
         return stacked, {name: torch.stack(values) for name, values in recorded.items()}, state
 
-    def step(self, state: dict, c, step: StepContext):
+    def step(self, state: dict, c: Any, step: StepContext) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One step: the phases of ``self.phases`` in order, each a method of the template (:data:`PHASES`);
         returns ``(output, state)``."""
         for phase in self.phases:

@@ -13,7 +13,7 @@ in float64.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -26,6 +26,10 @@ from ..models.axonal_delay import MAX_DELAY
 from ..models.network import FeedForwardNet, LayerSpec, hop_accepts_delays
 from .delay import AxonalDelay
 from .layer import Layer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 def delayed(x: torch.Tensor, steps: int = 1) -> torch.Tensor:
@@ -58,8 +62,8 @@ class FeedForward(nn.Module):
         layers: list[LayerSpec],
         *,
         dt: float,
-        weights=None,
-        delays=None,
+        weights: Sequence[np.ndarray] | None = None,
+        delays: Sequence[np.ndarray | None] | None = None,
         learn_delays: bool = False,
         d_max: float | None = None,
         fractional_delays: bool = False,
@@ -69,7 +73,7 @@ class FeedForward(nn.Module):
         discretization: str = "exact",
         detach_reset: bool = False,
         fused: bool = True,
-    ):
+    ) -> None:
         super().__init__()
         layers = list(layers)
         sizes = [n_inputs] + [layer.n for layer in layers]
@@ -119,7 +123,7 @@ class FeedForward(nn.Module):
                 )
 
     @classmethod
-    def from_description(cls, net: FeedForwardNet, *, dt: float, **kwargs) -> FeedForward:
+    def from_description(cls, net: FeedForwardNet, *, dt: float, **kwargs: Any) -> FeedForward:
         """The mirror of a loaded/exported description (delays rounded to whole steps, as Brian2 rounds
         them; ``d_max`` at least the longest of them)."""
         delays = [None if d is None else delay_steps(d, dt) * dt for d in net.delays]
@@ -141,7 +145,7 @@ class FeedForward(nn.Module):
             x = self.axonal[str(k)](x)
         return layer.weighted_input(delayed(x, latency), weight)
 
-    def forward(self, inputs: torch.Tensor, *, record: bool = False):
+    def forward(self, inputs: torch.Tensor, *, record: bool = False) -> list[torch.Tensor] | list[LayerRun]:
         """``inputs [T, B, n_inputs]`` (spike counts, or the first layer's held drive); returns every
         layer's output (spikes; v for a non-spiking readout; spike charges, straight-through, for
         gamma-cascade layers), or with ``record`` a :class:`LayerRun` per layer."""

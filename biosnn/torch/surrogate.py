@@ -54,7 +54,7 @@ class _SurrogateSpike(torch.autograd.Function):
 class Surrogate:
     """A named surrogate spike function, callable on ``x = v - v_th``."""
 
-    def __init__(self, name: str = "fast_sigmoid", alpha: float | None = None):
+    def __init__(self, name: str = "fast_sigmoid", alpha: float | None = None) -> None:
         if name not in _GRADS:
             raise BiosnnInputError(f"unknown surrogate {name!r}; choose one of {', '.join(_GRADS)}")
         self.name = name

@@ -55,9 +55,14 @@ Initialisation: ``W ~ U[-a/sqrt(M), a/sqrt(M)]`` (M = fan-in),
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from ..torch.layer import Layer
+    from ..torch.network import FeedForward
 
 
 def low_pass_mean(spikes: torch.Tensor, decay: float) -> torch.Tensor:
@@ -71,7 +76,7 @@ def low_pass_mean(spikes: torch.Tensor, decay: float) -> torch.Tensor:
     return torch.einsum("t,tbn->bn", weight, spikes)
 
 
-def wta_gain(neurons) -> torch.Tensor:
+def wta_gain(neurons: Layer) -> torch.Tensor:
     """``1 / (V_th,i (1 + sigma |mu| (n_i - 1)))`` for a layer (``[N]``), n_i the size of i's circuit
     (the spec's circuits; a layer without lateral circuits has gain ``1 / V_th``)."""
     lateral, p = neurons.spec.lateral, neurons.parameters_si
@@ -82,7 +87,9 @@ def wta_gain(neurons) -> torch.Tensor:
     return 1.0 / (neurons.v_th * (1.0 + p["sigma"] * abs(p["mu"]) * (n_circuit - 1)))
 
 
-def lee_rule_logits(net, raster: torch.Tensor, *, logit_scale: float = 1.0):
+def lee_rule_logits(
+    net: FeedForward, raster: torch.Tensor, *, logit_scale: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward the spiking ``FeedForward`` net; return logits carrying the rule's gradient.
 
     Returns ``(logits [B, n_out], output_counts [B, n_out])``.
@@ -99,7 +106,7 @@ def lee_rule_logits(net, raster: torch.Tensor, *, logit_scale: float = 1.0):
     return logit_scale * z, counts
 
 
-def exponential_weight_penalty(net, *, a: float, beta: float, lam: float) -> torch.Tensor:
+def exponential_weight_penalty(net: FeedForward, *, a: float, beta: float, lam: float) -> torch.Tensor:
     """``beta * sum_i exp(lambda (sum_k w_ik^2 - a^2))`` over every layer's neurons."""
     total = 0.0
     for weight in net.weights:
@@ -108,7 +115,7 @@ def exponential_weight_penalty(net, *, a: float, beta: float, lam: float) -> tor
 
 
 @torch.no_grad()
-def enforce_threshold_floor(net, v_min: float) -> int:
+def enforce_threshold_floor(net: FeedForward, v_min: float) -> int:
     """Raise thresholds below ``v_min`` to it, scaling fan-in weights by ``v_min / V_th``.
 
     Returns the number of neurons adjusted.
@@ -124,7 +131,7 @@ def enforce_threshold_floor(net, v_min: float) -> int:
     return adjusted
 
 
-def lee_init(sizes: list[int], *, a: float, rng: np.random.Generator):
+def lee_init(sizes: list[int], *, a: float, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Weights ``U[-a/sqrt(M), a/sqrt(M)]`` and thresholds ``U[a, 2a]`` per layer."""
     weights, thresholds = [], []
     for fan_in, n in zip(sizes[:-1], sizes[1:]):

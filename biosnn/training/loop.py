@@ -38,6 +38,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -46,6 +47,21 @@ from tqdm import tqdm
 from ..core.errors import BiosnnInputError
 from ..core.io import atomic_path
 from ..core.results import fingerprint as array_fingerprint
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Protocol
+
+    class TrainingData(Protocol):
+        """What :func:`fit` needs of its data (see the module docstring)."""
+
+        labels: torch.Tensor
+
+        def __len__(self) -> int: ...
+
+        def fingerprint(self) -> str: ...
+
+        def batch(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,7 @@ def _param_groups(model, cfg: TrainConfig, delays):
     return groups
 
 
-def fingerprint(*arrays) -> str:
+def fingerprint(*arrays: np.ndarray | torch.Tensor) -> str:
     """A short hash of tensors or arrays (shape, dtype and contents): identifies a dataset
     (:func:`biosnn.core.results.fingerprint` of their values)."""
     return array_fingerprint(*(a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a for a in arrays))
@@ -87,7 +103,7 @@ def fingerprint(*arrays) -> str:
 class TensorData:
     """Fixed inputs ``[S, T, N]`` (samples first) and labels ``[S]``."""
 
-    def __init__(self, inputs: torch.Tensor, labels: torch.Tensor):
+    def __init__(self, inputs: torch.Tensor, labels: torch.Tensor) -> None:
         if inputs.shape[0] != labels.shape[0]:
             raise BiosnnInputError(f"{inputs.shape[0]} samples but {labels.shape[0]} labels")
         self.inputs, self.labels = inputs, labels
@@ -105,7 +121,9 @@ class TensorData:
 def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
     """The objective ``CE(logits_fn(model(inputs)), labels)``."""
 
-    def objective(model, inputs, labels):
+    def objective(
+        model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         logits = logits_fn(model(inputs))
         return torch.nn.functional.cross_entropy(logits, labels), logits
 
@@ -114,13 +132,13 @@ def cross_entropy(logits_fn: Callable = final_membrane_logits) -> Callable:
 
 def fit(
     model: torch.nn.Module,
-    data,
+    data: TrainingData,
     cfg: TrainConfig,
     *,
     objective: Callable | None = None,
     logits_fn: Callable = final_membrane_logits,
     post_step: Callable | None = None,
-    delay_parameters=(),
+    delay_parameters: Iterable[torch.nn.Parameter] = (),
     monitor: Callable | None = None,
 ) -> dict:
     """Train ``model`` on ``data`` (see the module docstring) with Adam.
@@ -250,7 +268,7 @@ def _digest(*parts) -> str:
     return h.hexdigest()[:16]
 
 
-def run_key(model: torch.nn.Module, data, cfg: TrainConfig) -> dict:
+def run_key(model: torch.nn.Module, data: TrainingData, cfg: TrainConfig) -> dict:
     """What determines a training run's result, each part hashed: the configuration (but where and how
     it is reported), the model (its description, every parameter value and setting its ``repr`` shows,
     and its initial weights), the data (``data.fingerprint()``) and the code (``code_version()``)."""

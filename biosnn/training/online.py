@@ -47,7 +47,7 @@ def running_average_ce_gradient(
     """
     params = {name: p.detach() for name, p in params.items()}
 
-    def output_twice(p, e):
+    def output_twice(p: Mapping[str, torch.Tensor], e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         y = step_output(p, e)
         return y, y
 

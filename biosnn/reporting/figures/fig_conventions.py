@@ -14,6 +14,7 @@ Usage: python -m biosnn.reporting.figures.fig_conventions --results biosnn/repor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from biosnn.core.io import load_json
 from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import PALETTE, colour, new_figure, style
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def _examples(data: dict) -> dict:
@@ -85,7 +89,7 @@ def _slot(ax, example: dict) -> None:
     ax.set_title(f"(c) input slot: {example['spikes_lost_by_default_slot']} spike(s) lost")
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "discretization.json")
     examples = _examples(load_json(path, "discretization study results"))
     with style() as plt:

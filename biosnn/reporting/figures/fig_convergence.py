@@ -14,6 +14,7 @@ Usage: python -m biosnn.reporting.figures.fig_convergence --results biosnn/repor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from biosnn.core.io import load_json
 from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import colour, new_figure, style
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: one colour and marker per discretization, the same in every panel
 DISCRETIZATION_ORDER = ("exact", "euler", "spikingjelly", "euler_tau0_2dt")
@@ -124,7 +128,7 @@ def _check(data: dict) -> list[str]:
     return sorted({row["model"] for row in data["rows"]}, key=lambda m: [r["model"] for r in data["rows"]].index(m))
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "discretization.json")
     data = load_json(path, "discretization study results")
     models = _check(data)

@@ -10,6 +10,7 @@ Usage: python -m biosnn.reporting.figures.fig_equivalence --results demo-report 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.core.trace import Trace
@@ -17,8 +18,11 @@ from biosnn.models import REGISTRY
 from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.overlay import plot_equivalence
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def render(roots, out: Path) -> list[Path]:
+
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     written = []
     for ref_path in locate(roots, "traces/*_brian2.npz"):
         model = ref_path.name[: -len("_brian2.npz")]

@@ -12,6 +12,7 @@ Usage: python -m biosnn.reporting.figures.fig_gamma_dt --results results --out f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,13 +22,16 @@ from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import colour, new_figure, style
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 def _label(config: dict) -> str:
     hidden = f", hidden layer of {config['n_hidden']}" if config.get("n_hidden", 0) else ""
     return f"{config['objective']}{hidden}, trained at {config['dt'] * 1e3:g} ms"
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     runs = [run for path in locate(roots, "gamma_dt_table*.json") for run in load_json(path, "gamma dt table")["runs"]]
     if not runs:
         raise BiosnnInputError("the gamma_dt_table results hold no runs")

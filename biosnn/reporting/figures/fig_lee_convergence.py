@@ -10,6 +10,7 @@ Usage: python -m biosnn.reporting.figures.fig_lee_convergence --results results 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,8 +19,11 @@ from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import colour, new_figure, style
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def render(roots, out: Path) -> list[Path]:
+
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "lee_convergence.json")
     data = load_json(path, "Lee convergence results")
     with style() as plt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,10 +20,13 @@ from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import colour, new_figure, style
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 RULES = {"lee": "Lee et al. rule", "surrogate": "surrogate gradient"}
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "lee_digits.json")
     runs = load_json(path, "Lee digits results")["runs"]
     table = defaultdict(lambda: defaultdict(list))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import BACKEND_COLOURS, new_figure, style
 from biosnn.studies.perturbation import PERTURBATIONS
 from biosnn.studies.perturbation.table import read_points
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 RATE_LABELS = {"rate_logistic": "rate-only, logistic", "rate_mlp": "rate-only, MLP"}
 
@@ -51,7 +55,7 @@ def _strength_axis(kind: str) -> tuple[float, str]:
     return 1.0, base.replace("_", " ") + (" (binned)" if ":" in kind else "")
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "timing/sweep.sqlite")
     table = accuracy_table(path)
     networks = sorted(table)

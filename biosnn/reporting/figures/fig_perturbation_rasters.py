@@ -11,6 +11,7 @@ Usage: python -m biosnn.reporting.figures.fig_perturbation_rasters --results res
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import BACKEND_COLOURS, new_figure, style
 from biosnn.studies.perturbation import PERTURBATIONS, perturb
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: strength drawn for each kind (seconds for the jitters): mid-range values of the paper's grids
 SHOWN = {"random_replacement": 0.5, "spike_jitter": 5e-3, "neuron_jitter": 5e-3, "deletion": 0.5, "time_reversal": 1.0}
@@ -29,7 +33,7 @@ def _strength_text(kind: str, strength: float) -> str:
     return f"{strength * 1e3:g} ms" if PERTURBATIONS[kind].time_valued else f"{strength:g}"
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     path = locate(roots, "timing/data/*-test.npz")[0]
     sample = SpikeDataset.load(path).subset(np.array([0])).spikes
     panels = [("original", sample)]

@@ -11,6 +11,7 @@ Usage: python -m biosnn.reporting.figures.fig_plif_tau --results results --out f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,8 +21,11 @@ from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import colour, new_figure, style
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def render(roots, out: Path) -> list[Path]:
+
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "timing/training.json")
     runs = [run for run in load_json(path, "training results").get("runs", []) if run.get("tau_m_history")]
     if not runs:

@@ -9,12 +9,16 @@ Usage: python -m biosnn.reporting.figures.fig_scaling --results benchmarks/resul
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.core.io import load_json
 from biosnn.reporting.figures import locate, script_main
 from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import colour, new_figure, style
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SERIES = (
     ("torch_inference", "torch inference"),
@@ -24,7 +28,7 @@ SERIES = (
 )
 
 
-def render(roots, out: Path) -> list[Path]:
+def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     (path,) = locate(roots, "scaling.json")
     points = [p for p in load_json(path, "scaling results")["points"] if "error" not in p]
     if not points:

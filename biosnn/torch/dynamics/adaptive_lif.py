@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .lif import LIFConstants, LIFDynamics
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import torch
+
+    from .base import StepContext
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,9 @@ class AdaptiveConstants(LIFConstants):
 class AdaptiveLIFDynamics(LIFDynamics):
     """LIF with a spike-triggered threshold adaptation (Bellec et al. 2018)."""
 
-    def constants(self, learnt, *, dtype, device) -> AdaptiveConstants:
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> AdaptiveConstants:
         rate = self.dt / self.params["tau_a"]
         lif = super().constants(learnt, dtype=dtype, device=device)
         return AdaptiveConstants(
@@ -33,16 +43,18 @@ class AdaptiveLIFDynamics(LIFDynamics):
             beta=self.params["beta"],
         )
 
-    def integrate(self, state, c: AdaptiveConstants, step):
+    def integrate(
+        self, state: dict[str, torch.Tensor], c: AdaptiveConstants, step: StepContext
+    ) -> dict[str, torch.Tensor]:
         new = super().integrate(state, c, step)
         a = state["a"]
         new["a"] = a * c.adaptation if self.discretization == "exact" else a - a * c.adaptation
         return new
 
-    def threshold_distance(self, state, c: AdaptiveConstants):
+    def threshold_distance(self, state: dict[str, torch.Tensor], c: AdaptiveConstants) -> torch.Tensor:
         return state["v"] - (c.v_th + c.beta * state["a"])
 
-    def reset(self, state, c: AdaptiveConstants, step):
+    def reset(self, state: dict[str, torch.Tensor], c: AdaptiveConstants, step: StepContext) -> dict[str, torch.Tensor]:
         new = super().reset(state, c, step)
         new["a"] = state["a"] + step.spike_for_reset
         return new

@@ -27,11 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ...core.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ..surrogate import Surrogate
 
 
 @dataclass
@@ -69,7 +76,7 @@ class Dynamics:
         dt: float,
         n_neurons: int,
         n_inputs: int | None,
-    ):
+    ) -> None:
         self.spec, self.params, self.dt = spec, dict(params), dt
         self.synapse, self.reset_kind, self.discretization = synapse, reset, discretization
         self.n_neurons, self.n_inputs = n_neurons, n_inputs
@@ -84,11 +91,15 @@ class Dynamics:
         """The SI parameters of the Brian2 twin, with the learnt values."""
         return dict(self.params)
 
-    def constants(self, learnt: Mapping[str, torch.Tensor], *, dtype, device):
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> Any:
         """Per-run step constants (propagators), computed once per forward pass."""
         return None
 
-    def initial_state(self, c, batch: int, *, dtype, device) -> dict[str, torch.Tensor]:
+    def initial_state(
+        self, c: Any, batch: int, *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> dict[str, torch.Tensor]:
         """Every recorded and initialised state variable at its initial value (0 unless the spec says)."""
         values = self.spec.initial_values(self.params)
         names = dict.fromkeys(self.spec.recorded_variables(self.synapse) + tuple(values))
@@ -98,7 +109,9 @@ class Dynamics:
             for name in names
         }
 
-    def fused(self, *, phases: tuple[str, ...], refractory_steps: int, detach_reset: bool, surrogate):
+    def fused(
+        self, *, phases: tuple[str, ...], refractory_steps: int, detach_reset: bool, surrogate: Surrogate
+    ) -> Callable[[torch.Tensor, Any, dict[str, torch.Tensor]], torch.Tensor] | None:
         """The whole time loop fused (``run(drive, c, initial_state) -> output``), or None.
 
         A model whose step, in this layer's configuration (``phases`` in order,
@@ -114,32 +127,36 @@ class Dynamics:
         return x @ weight
 
     # -- phases ----------------------------------------------------------
-    def integrate(self, state, c, step: StepContext):
+    def integrate(self, state: dict[str, torch.Tensor], c: Any, step: StepContext) -> dict[str, torch.Tensor]:
         return state
 
-    def arrive(self, state, c, step: StepContext):
+    def arrive(self, state: dict[str, torch.Tensor], c: Any, step: StepContext) -> dict[str, torch.Tensor]:
         return state
 
-    def sum(self, state, c):
+    def sum(self, state: dict[str, torch.Tensor], c: Any) -> dict[str, torch.Tensor]:
         return state
 
-    def threshold_distance(self, state, c) -> torch.Tensor:
+    def threshold_distance(self, state: dict[str, torch.Tensor], c: Any) -> torch.Tensor:
         raise NotImplementedError(f"{self.spec.name} has no threshold")
 
-    def lateral(self, state, c, step: StepContext):
+    def lateral(self, state: dict[str, torch.Tensor], c: Any, step: StepContext) -> dict[str, torch.Tensor]:
         return state
 
-    def floor(self, state, c):
+    def floor(self, state: dict[str, torch.Tensor], c: Any) -> dict[str, torch.Tensor]:
         return state
 
-    def reset(self, state, c, step: StepContext):
+    def reset(self, state: dict[str, torch.Tensor], c: Any, step: StepContext) -> dict[str, torch.Tensor]:
         return state
 
-    def output(self, state, c, step: StepContext):
+    def output(
+        self, state: dict[str, torch.Tensor], c: Any, step: StepContext
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return step.spike, state
 
 
-def per_neuron(value, *, dtype, device) -> torch.Tensor | float | None:
+def per_neuron(
+    value: float | np.ndarray | torch.Tensor | None, *, dtype: torch.dtype, device: torch.device | str | None
+) -> torch.Tensor | float | None:
     """A parameter that is one value or one per neuron: a float, or a tensor ``[N]`` (None stays None)."""
     if value is None:
         return None
@@ -155,7 +172,9 @@ class ConstantDrive:
     onset_step: int
 
     @classmethod
-    def of(cls, spec: ModelSpec, params: Mapping, dt: float, *, dtype, device) -> ConstantDrive:
+    def of(
+        cls, spec: ModelSpec, params: Mapping, dt: float, *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> ConstantDrive:
         ci = spec.constant_input
         return cls(per_neuron(params[ci.bias], dtype=dtype, device=device), ci.onset_steps(params, dt))
 

@@ -28,11 +28,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import scipy.linalg
 import torch
 
 from .base import Dynamics, StepContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from ...core.spec import ModelSpec
 
 
 def cascade_matrix(bucket_tau: torch.Tensor) -> torch.Tensor:
@@ -57,7 +64,9 @@ def _add_to_first(buckets: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
     return torch.cat([buckets[..., :1] + drive[..., None], buckets[..., 1:]], dim=-1)
 
 
-def read_buckets(buckets: torch.Tensor, bucket_weight: torch.Tensor, bias: torch.Tensor):
+def read_buckets(
+    buckets: torch.Tensor, bucket_weight: torch.Tensor, bias: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The neuron's read of its buckets: ``x_j = sum_k v_jk D_jk`` and ``y_j = max(0, x_j + b_j)``.
 
     ``buckets [..., N, K]`` with ``bucket_weight [N, K]``; with per-synapse weights
@@ -69,7 +78,7 @@ def read_buckets(buckets: torch.Tensor, bucket_weight: torch.Tensor, bias: torch
     return x, torch.relu(x + bias)
 
 
-def source_buckets(counts: torch.Tensor, propagator: torch.Tensor):
+def source_buckets(counts: torch.Tensor, propagator: torch.Tensor) -> torch.Tensor:
     """Yield, step by step, the buckets of each source's own cascade ``[B, N_in, K]``.
 
     ``counts [T, B, N_in]``: spikes per step (q = 1). Exact schedule, as in the
@@ -102,7 +111,7 @@ class GammaDynamics(Dynamics):
 
     surrogate_spike = False
 
-    def __init__(self, spec, params, **kw):
+    def __init__(self, spec: ModelSpec, params: Mapping, **kw: Any) -> None:
         super().__init__(spec, params, **kw)
         self.read_weights = spec.cascade.read_weights(self.params, self.n_neurons, self.n_inputs)
         self.per_synapse = self.read_weights.ndim == 3
@@ -113,7 +122,7 @@ class GammaDynamics(Dynamics):
         bias = torch.broadcast_to(torch.as_tensor(self.params["bias"], dtype=torch.float64), (self.n_neurons,))
         return {"bucket_weight": self.read_weights, "bias": bias.clone()}
 
-    def exported(self, learnt) -> dict:
+    def exported(self, learnt: Mapping[str, torch.Tensor]) -> dict:
         return {
             **self.params,
             **{name: learnt[name].detach().cpu().double().numpy() for name in ("bucket_weight", "bias")},
@@ -127,7 +136,9 @@ class GammaDynamics(Dynamics):
     def first_bucket_decay(self) -> float:
         return math.exp(-self.dt / float(self.bucket_tau[0]))
 
-    def constants(self, learnt, *, dtype, device) -> GammaConstants:
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> GammaConstants:
         p = self.params
         return GammaConstants(
             cascade_propagator(self.bucket_tau, self.dt).to(dtype=dtype, device=device),
@@ -139,7 +150,9 @@ class GammaDynamics(Dynamics):
             learnt["bias"].to(dtype),
         )
 
-    def initial_state(self, c: GammaConstants, batch, *, dtype, device):
+    def initial_state(
+        self, c: GammaConstants, batch: int, *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> dict[str, torch.Tensor]:
         state = super().initial_state(c, batch, dtype=dtype, device=device)
         sources = (self.n_inputs,) if self.per_synapse else ()
         state["buckets"] = torch.zeros(batch, *sources, self.n_neurons, self.n_buckets, dtype=dtype, device=device)
@@ -152,7 +165,9 @@ class GammaDynamics(Dynamics):
         """Per-synapse bucket weights keep the sources apart: ``[T, B, N_in, N]`` with ``w_ij x_i``."""
         return x[..., None] * weight if self.per_synapse else x @ weight
 
-    def integrate(self, state, c: GammaConstants, step: StepContext):
+    def integrate(
+        self, state: dict[str, torch.Tensor], c: GammaConstants, step: StepContext
+    ) -> dict[str, torch.Tensor]:
         return {
             **state,
             "buckets": state["buckets"] @ c.propagator.T,
@@ -160,21 +175,23 @@ class GammaDynamics(Dynamics):
             "theta": c.theta0 + (state["theta"] - c.theta0) * c.theta_decay,
         }
 
-    def arrive(self, state, c, step: StepContext):
+    def arrive(self, state: dict[str, torch.Tensor], c: GammaConstants, step: StepContext) -> dict[str, torch.Tensor]:
         return {**state, "buckets": _add_to_first(state["buckets"], step.drive)}
 
-    def sum(self, state, c: GammaConstants):
+    def sum(self, state: dict[str, torch.Tensor], c: GammaConstants) -> dict[str, torch.Tensor]:
         x, y = read_buckets(state["buckets"], c.bucket_weight, c.bias)
         return {**state, "x": x, "y": y}
 
-    def threshold_distance(self, state, c) -> torch.Tensor:
+    def threshold_distance(self, state: dict[str, torch.Tensor], c: GammaConstants) -> torch.Tensor:
         return (state["y"] - state["r"]) - state["theta"] / 2
 
-    def reset(self, state, c: GammaConstants, step: StepContext):
+    def reset(self, state: dict[str, torch.Tensor], c: GammaConstants, step: StepContext) -> dict[str, torch.Tensor]:
         s, theta = step.spike, state["theta"]
         q = theta.detach() * s
         return {**state, "q": q, "r": (state["r"] + q).detach(), "theta": (theta + c.m_f * theta * s).detach()}
 
-    def output(self, state, c: GammaConstants, step: StepContext):
+    def output(
+        self, state: dict[str, torch.Tensor], c: GammaConstants, step: StepContext
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         u = state["y"] - c.r_decay * state["y_prev"]
         return state["q"].detach() + (u - u.detach()), {**state, "y_prev": state["y"]}

@@ -21,6 +21,7 @@ recurrence with rate 0 (``v - 0 v + x``: bit for bit ``v + x``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,6 +29,13 @@ import torch
 from ..fused import LeakyRecurrence
 from .base import ConstantDrive, Dynamics, StepContext, per_neuron
 from .lif import FUSED_PHASES, RESETS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from ...core.spec import ModelSpec
+    from ..surrogate import Surrogate
 
 
 @dataclass(frozen=True)
@@ -44,13 +52,15 @@ class IFConstants:
 class IFDynamics(Dynamics):
     """Non-leaky integrate-and-fire (Lapicque 1907; NIR's IF), every synapse kind and reset."""
 
-    def __init__(self, spec, params, **kw):
+    def __init__(self, spec: ModelSpec, params: Mapping, **kw: Any) -> None:
         super().__init__(spec, params, **kw)
         self.current = "I" in spec.synapse(self.synapse).state_variables
         if spec.threshold is not None and self.reset_kind not in RESETS:
             raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
 
-    def constants(self, learnt, *, dtype, device) -> IFConstants:
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> IFConstants:
         p = self.params
         decay = rate = coupling = None
         if self.current:
@@ -72,7 +82,9 @@ class IFDynamics(Dynamics):
             constant,
         )
 
-    def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
+    def fused(
+        self, *, phases: tuple[str, ...], refractory_steps: int, detach_reset: bool, surrogate: Surrogate
+    ) -> Callable[[torch.Tensor, Any, dict[str, torch.Tensor]], torch.Tensor] | None:
         """Delta synapses, scalar parameters, no bias, inputs before the threshold test: the fused loop (rate 0)."""
         spiking = self.spec.threshold is not None
         steps = tuple(phase for phase in phases if phase != "sum")
@@ -90,13 +102,13 @@ class IFDynamics(Dynamics):
             surrogate,
         )
 
-        def run(drive, c: IFConstants, state):
+        def run(drive: torch.Tensor, c: IFConstants, state: dict[str, torch.Tensor]) -> torch.Tensor:
             zero = torch.zeros((), dtype=drive.dtype, device=drive.device)
             return recurrence(drive, zero, state["v"])
 
         return run
 
-    def integrate(self, state, c: IFConstants, step: StepContext):
+    def integrate(self, state: dict[str, torch.Tensor], c: IFConstants, step: StepContext) -> dict[str, torch.Tensor]:
         new = dict(state)
         bias = c.constant.at(step, self.dt)
         if self.current:
@@ -114,7 +126,7 @@ class IFDynamics(Dynamics):
             new["v"] = state["v"] + bias * c.gain
         return new
 
-    def arrive(self, state, c, step: StepContext):
+    def arrive(self, state: dict[str, torch.Tensor], c: IFConstants, step: StepContext) -> dict[str, torch.Tensor]:
         new = dict(state)
         if self.current:
             new["I"] = state["I"] + step.drive
@@ -122,10 +134,10 @@ class IFDynamics(Dynamics):
             new["v"] = state["v"] + step.drive
         return new
 
-    def threshold_distance(self, state, c: IFConstants) -> torch.Tensor:
+    def threshold_distance(self, state: dict[str, torch.Tensor], c: IFConstants) -> torch.Tensor:
         return state["v"] - c.v_th
 
-    def reset(self, state, c: IFConstants, step: StepContext):
+    def reset(self, state: dict[str, torch.Tensor], c: IFConstants, step: StepContext) -> dict[str, torch.Tensor]:
         new = dict(state)
         new["v"] = RESETS[self.reset_kind](state["v"], step.spike_for_reset, c)
         return new

@@ -9,11 +9,21 @@ after each step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .if_neuron import IFDynamics
+
+if TYPE_CHECKING:
+    import torch
+
+    from .base import StepContext
+    from .if_neuron import IFConstants
 
 
 class IntegratorDynamics(IFDynamics):
     """A non-spiking IF membrane: the spec has no threshold, so the template runs no fire or reset."""
 
-    def output(self, state, c, step):
+    def output(
+        self, state: dict[str, torch.Tensor], c: IFConstants, step: StepContext
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return state["v"], state

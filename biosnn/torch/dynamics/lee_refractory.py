@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from .base import Dynamics, StepContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -45,32 +49,36 @@ class LeeDynamics(Dynamics):
     def learnable(self) -> dict[str, object]:
         return {"v_th": np.broadcast_to(np.asarray(self.params["v_th"], np.float64), (self.n_neurons,)).copy()}
 
-    def exported(self, learnt) -> dict:
+    def exported(self, learnt: Mapping[str, torch.Tensor]) -> dict:
         return {**self.params, "v_th": learnt["v_th"].detach().cpu().numpy().astype(np.float64)}
 
-    def constants(self, learnt, *, dtype, device) -> LeeConstants:
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> LeeConstants:
         p = self.params
         return LeeConstants(math.exp(-self.dt / p["tau_mp"]), p["T_ref"], learnt["v_th"].to(dtype))
 
-    def initial_state(self, c, batch, *, dtype, device):
+    def initial_state(
+        self, c: LeeConstants, batch: int, *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> dict[str, torch.Tensor]:
         state = super().initial_state(c, batch, dtype=dtype, device=device)
         t_r = self.spec.initial_values(self.params)["t_r"]
         state["t_r"] = torch.full((batch, self.n_neurons), t_r, dtype=torch.float64, device=device)
         return state
 
-    def integrate(self, state, c: LeeConstants, step: StepContext):
+    def integrate(self, state: dict[str, torch.Tensor], c: LeeConstants, step: StepContext) -> dict[str, torch.Tensor]:
         return {**state, "v": state["v"] * c.decay}
 
-    def arrive(self, state, c: LeeConstants, step: StepContext):
+    def arrive(self, state: dict[str, torch.Tensor], c: LeeConstants, step: StepContext) -> dict[str, torch.Tensor]:
         w_dyn = dynamic_weight(step.t, state["t_r"], c.t_ref).to(state["v"].dtype)
         return {**state, "v": state["v"] + step.drive * w_dyn}
 
-    def floor(self, state, c: LeeConstants):
+    def floor(self, state: dict[str, torch.Tensor], c: LeeConstants) -> dict[str, torch.Tensor]:
         return {**state, "v": torch.maximum(state["v"], -c.v_th)}
 
-    def threshold_distance(self, state, c: LeeConstants) -> torch.Tensor:
+    def threshold_distance(self, state: dict[str, torch.Tensor], c: LeeConstants) -> torch.Tensor:
         return state["v"] - c.v_th
 
-    def reset(self, state, c: LeeConstants, step: StepContext):
+    def reset(self, state: dict[str, torch.Tensor], c: LeeConstants, step: StepContext) -> dict[str, torch.Tensor]:
         t_r = torch.where(step.spike.detach() > 0, torch.full_like(state["t_r"], step.t), state["t_r"])
         return {**state, "v": state["v"] - step.spike_for_reset * c.v_th, "t_r": t_r}

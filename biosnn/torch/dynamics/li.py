@@ -10,11 +10,21 @@ membrane potential after each step::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .lif import LIFDynamics
+
+if TYPE_CHECKING:
+    import torch
+
+    from .base import StepContext
+    from .lif import LIFConstants
 
 
 class LIDynamics(LIFDynamics):
     """A non-spiking LIF membrane: the spec has no threshold, so the template runs no fire or reset."""
 
-    def output(self, state, c, step):
+    def output(
+        self, state: dict[str, torch.Tensor], c: LIFConstants, step: StepContext
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return state["v"], state

@@ -24,13 +24,20 @@ The Euler form is written exactly as spikingjelly's ``ParametricLIFNode``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
 
 from ..fused import LeakyRecurrence
 from .base import ConstantDrive, Dynamics, StepContext, per_neuron
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from ...core.spec import ModelSpec
+    from ..surrogate import Surrogate
 
 #: the phases the fused loop implements, in order (``sum`` is no step of this family)
 FUSED_PHASES = {True: ("integrate", "arrive", "fire", "reset"), False: ("integrate", "arrive")}
@@ -60,7 +67,13 @@ class Propagator(NamedTuple):
 
 
 def propagator(
-    rate, synaptic_rate, *, current: bool, discretization: str, dtype=torch.float64, device=None
+    rate: torch.Tensor | float,
+    synaptic_rate: torch.Tensor | float | None,
+    *,
+    current: bool,
+    discretization: str,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
 ) -> Propagator:
     """The constants of one step for membrane rate ``dt / tau_m`` (and ``dt / tau_s`` with a current)."""
     if discretization == "euler":
@@ -82,12 +95,12 @@ class LIFConstants:
     constant: ConstantDrive  # bias [N] or one value, from its onset; 0.0 leaves every expression bit for bit
 
 
-def hard_reset(v, s, c):
+def hard_reset(v: torch.Tensor, s: torch.Tensor, c: LIFConstants) -> torch.Tensor:
     """``v = v_reset`` where the neuron fired (written as spikingjelly writes it, for bit-identity)."""
     return (1.0 - s) * v + s * c.v_reset
 
 
-def subtractive_reset(v, s, c):
+def subtractive_reset(v: torch.Tensor, s: torch.Tensor, c: LIFConstants) -> torch.Tensor:
     """``v -= v_th - v_reset`` where the neuron fired (the distance from reset to threshold)."""
     return v - s * (c.v_th - c.v_reset)
 
@@ -99,18 +112,20 @@ RESETS = {"hard": hard_reset, "subtract": subtractive_reset}
 class LIFDynamics(Dynamics):
     """Leaky integrate-and-fire (Gerstner et al. 2014, ch. 1.3), every synapse kind and reset."""
 
-    def __init__(self, spec, params, **kw):
+    def __init__(self, spec: ModelSpec, params: Mapping, **kw: Any) -> None:
         super().__init__(spec, params, **kw)
         #: the current synapse carries the state variable I (``biosnn/models/lif.py``)
         self.current = "I" in spec.synapse(self.synapse).state_variables
         if spec.threshold is not None and self.reset_kind not in RESETS:
             raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
 
-    def membrane_rate(self, learnt) -> torch.Tensor | float:
+    def membrane_rate(self, learnt: Mapping[str, torch.Tensor]) -> torch.Tensor | float:
         """``dt / tau_m``."""
         return self.dt / self.params["tau_m"]
 
-    def constants(self, learnt, *, dtype, device) -> LIFConstants:
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> LIFConstants:
         p = self.params
         rate = self.membrane_rate(learnt)
         synaptic_rate = self.dt / p["tau_s"] if self.current else None
@@ -121,7 +136,9 @@ class LIFDynamics(Dynamics):
         values = {name: per_neuron(p.get(name), dtype=dtype, device=device) for name in ("v_th", "v_reset", "v_rest")}
         return LIFConstants(prop, values["v_th"], values["v_reset"], values["v_rest"], constant)
 
-    def fused(self, *, phases, refractory_steps, detach_reset, surrogate):
+    def fused(
+        self, *, phases: tuple[str, ...], refractory_steps: int, detach_reset: bool, surrogate: Surrogate
+    ) -> Callable[[torch.Tensor, Any, dict[str, torch.Tensor]], torch.Tensor] | None:
         """The fused loop (``biosnn/torch/fused.py``) for delta synapses without refractoriness or floor,
         inputs arriving before the threshold test; None otherwise."""
         spiking = self.spec.threshold is not None
@@ -150,14 +167,14 @@ class LIFDynamics(Dynamics):
             surrogate,
         )
 
-        def run(drive, c: LIFConstants, state):
+        def run(drive: torch.Tensor, c: LIFConstants, state: dict[str, torch.Tensor]) -> torch.Tensor:
             coefficient = c.prop.decay if self.discretization == "exact" else c.prop.rate
             coefficient = torch.as_tensor(coefficient, dtype=drive.dtype, device=drive.device)
             return recurrence(drive, coefficient, state["v"])
 
         return run
 
-    def integrate(self, state, c: LIFConstants, step: StepContext):
+    def integrate(self, state: dict[str, torch.Tensor], c: LIFConstants, step: StepContext) -> dict[str, torch.Tensor]:
         v = state["v"]
         prop = c.prop
         bias = c.constant.at(step, self.dt)
@@ -183,7 +200,7 @@ class LIFDynamics(Dynamics):
         new["v"] = v_new if step.integrating is None else torch.where(step.integrating > 0, v_new, v)
         return new
 
-    def arrive(self, state, c, step: StepContext):
+    def arrive(self, state: dict[str, torch.Tensor], c: LIFConstants, step: StepContext) -> dict[str, torch.Tensor]:
         new = dict(state)
         if self.current:
             new["I"] = state["I"] + step.drive
@@ -191,10 +208,10 @@ class LIFDynamics(Dynamics):
             new["v"] = state["v"] + (step.drive if step.integrating is None else step.drive * step.integrating)
         return new
 
-    def threshold_distance(self, state, c: LIFConstants) -> torch.Tensor:
+    def threshold_distance(self, state: dict[str, torch.Tensor], c: LIFConstants) -> torch.Tensor:
         return state["v"] - c.v_th
 
-    def reset(self, state, c: LIFConstants, step: StepContext):
+    def reset(self, state: dict[str, torch.Tensor], c: LIFConstants, step: StepContext) -> dict[str, torch.Tensor]:
         new = dict(state)
         new["v"] = RESETS[self.reset_kind](state["v"], step.spike_for_reset, c)
         return new

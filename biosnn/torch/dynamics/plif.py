@@ -14,11 +14,15 @@ in float64, so an exported ``tau_m`` round-trips exactly (a float32 layer casts 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
 from ...core.errors import BiosnnInputError
 from .lif import LIFDynamics
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def tau_to_a(tau_m: float, dt: float) -> float:
@@ -28,7 +32,7 @@ def tau_to_a(tau_m: float, dt: float) -> float:
     return -math.log(tau_m / dt - 1.0)
 
 
-def a_to_tau(a, dt: float):
+def a_to_tau(a: torch.Tensor | float, dt: float) -> torch.Tensor:
     """``tau_m = dt / sigmoid(a)`` (tensor or float, seconds)."""
     return dt / torch.sigmoid(torch.as_tensor(a))
 
@@ -39,9 +43,9 @@ class PLIFDynamics(LIFDynamics):
     def learnable(self) -> dict[str, object]:
         return {"a": tau_to_a(self.params["tau_m"], self.dt)}
 
-    def membrane_rate(self, learnt) -> torch.Tensor:
+    def membrane_rate(self, learnt: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """``dt / tau_m = sigmoid(a)``."""
         return torch.sigmoid(learnt["a"])
 
-    def exported(self, learnt) -> dict:
+    def exported(self, learnt: Mapping[str, torch.Tensor]) -> dict:
         return {**self.params, "tau_m": float(a_to_tau(learnt["a"].detach().double(), self.dt))}

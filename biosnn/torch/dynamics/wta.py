@@ -13,13 +13,19 @@ template applies the floor after the slot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from .lee_refractory import LeeConstants, LeeDynamics
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-def circuit_matrix(circuit_ids: torch.Tensor, dtype) -> torch.Tensor:
+    from .base import StepContext
+
+
+def circuit_matrix(circuit_ids: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """One-hot ``[N, n_circuits]`` membership."""
     return torch.nn.functional.one_hot(circuit_ids, int(circuit_ids.max()) + 1).to(dtype)
 
@@ -38,14 +44,16 @@ class WTAConstants(LeeConstants):
 class WTADynamics(LeeDynamics):
     """Lee et al.'s neurons in winner-take-all circuits."""
 
-    def constants(self, learnt, *, dtype, device) -> WTAConstants:
+    def constants(
+        self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> WTAConstants:
         ids = torch.as_tensor(self.spec.lateral.circuits(self.n_neurons, self.params), device=device)
         lee = super().constants(learnt, dtype=dtype, device=device)
         return WTAConstants(
             **vars(lee), membership=circuit_matrix(ids, dtype), strength=self.params["sigma"] * self.params["mu"]
         )
 
-    def lateral(self, state, c: WTAConstants, step):
+    def lateral(self, state: dict[str, torch.Tensor], c: WTAConstants, step: StepContext) -> dict[str, torch.Tensor]:
         count = others_firing(step.spike, c.membership)
         t_r = torch.where(count.detach() > 0.5, torch.full_like(state["t_r"], step.t), state["t_r"])
         return {**state, "v": state["v"] + c.strength * c.v_th * count, "t_r": t_r}
