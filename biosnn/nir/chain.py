@@ -25,12 +25,19 @@ biosnn cannot hold before any matrix is built, sizes as each node is read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.errors import BiosnnInputError
 from ..core.inputs import as_numpy
 from ..core.schedule import is_whole_steps
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import nir
+    import torch
 
 #: neuron node types; their converters live in ``biosnn/nir/importer.py``
 NEURON_TYPES = ("LIF", "CubaLIF", "LI", "CubaLI", "IF", "I")
@@ -50,12 +57,12 @@ UNSUPPORTED = {
 }
 
 
-def array(value) -> np.ndarray:
+def array(value: np.ndarray | torch.Tensor | float) -> np.ndarray:
     """A node field (numpy array, torch tensor or number) as a float64 array."""
     return np.asarray(as_numpy(value), dtype=np.float64)
 
 
-def type_name(node) -> str:
+def type_name(node: Any) -> str:
     return type(node).__name__
 
 
@@ -72,7 +79,7 @@ class Hop:
     shape: tuple = ()  # shape of the signal at the hop's end
 
 
-def path(graph) -> list[str]:
+def path(graph: nir.NIRGraph) -> list[str]:
     """The node names from the graph's single ``Input`` to its single ``Output``, in order; every node must
     lie on that path (a chain)."""
     nodes, edges = dict(graph.nodes), [tuple(e) for e in graph.edges]
@@ -122,7 +129,7 @@ def path(graph) -> list[str]:
     return order
 
 
-def input_shape(node) -> tuple:
+def input_shape(node: nir.Input) -> tuple:
     shape = node.input_type["input"] if node.input_type else None
     if shape is None:
         raise BiosnnInputError("NIR graph: the Input node has no shape")
@@ -151,7 +158,7 @@ def check_dense(name: str, kind: str | None, n_entries: int, what: str) -> None:
     check_fits(int(n_entries) * ENTRY_BYTES, f"NIR node {name!r}{f' ({kind})' if kind else ''}: {what}", FILE_HINT)
 
 
-def sample_shape(graph, order: list[str]) -> tuple:
+def sample_shape(graph: nir.NIRGraph, order: list[str]) -> tuple:
     """The shape one sample of input has: what the node after ``Input`` declares it takes when its size
     agrees (a convolution's ``(C, H, W)``; norse writes its Input node as ``[1, n]`` with the batch
     dimension, the node after it takes ``[n]``), else the Input node's."""
@@ -413,7 +420,7 @@ HOP_NODES = {
 }
 
 
-def hops(graph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str]]:
+def hops(graph: nir.NIRGraph, order: list[str], dt: float) -> tuple[tuple, list[Hop], list[str]]:
     """Split the path into hops and neuron nodes: ``(input shape, hops, neuron node names)``, one hop per
     neuron node (the one feeding it)."""
     nodes = graph.nodes

@@ -26,9 +26,13 @@ a reading of the file, never a correction guessed from the numbers.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from ..core.errors import BiosnnInputError
 from ..core.units import positive_time
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: the propagators an import can ask for (``biosnn.core.schedule.DISCRETIZATIONS``)
 METHODS = ("exact", "euler")
@@ -67,7 +71,7 @@ class Discretization:
     reset: str | None = None
     source: str = "user"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise BiosnnInputError(f"discretization method {self.method!r}: choose one of {', '.join(METHODS)}")
         object.__setattr__(self, "dt", positive_time(self.dt, "discretization dt"))
@@ -115,7 +119,7 @@ class Discretization:
         """The area (seconds x amplitude) of one spike: 1 for a Dirac, ``dt`` for a one-step pulse."""
         return 1.0 if self.spikes == "dirac" else self.dt
 
-    def tau(self, value):
+    def tau(self, value: float | np.ndarray) -> float | np.ndarray:
         """The time constant (s) a file's time-constant field holds."""
         return value / self.dt if self.tau_in_file == "dt*tau" else value
 

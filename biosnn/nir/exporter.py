@@ -34,12 +34,19 @@ constant per presynaptic nor per postsynaptic neuron.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..core.errors import BiosnnInputError
 from ..models import get_spec
 from ..models.network import _ANY_DT, FeedForwardNet
 from .importer import MODEL_KEY, SYNAPSE_KEY, require_nir
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import nir
 
 #: NIR node type of each exportable model, per synapse kind
 EXPORTS = {
@@ -153,7 +160,7 @@ def _linear_node(nir, w, bias, gain):
     return nir.Affine(weight=weight, bias=np.broadcast_to(np.asarray(bias, np.float64), gain.shape) / gain)
 
 
-def to_nir(net: FeedForwardNet, *, dt: float | None = None):
+def to_nir(net: FeedForwardNet, *, dt: float | None = None) -> nir.NIRGraph:
     """The NIR graph (``nir.NIRGraph``) of ``net``. ``dt`` (seconds) is needed only to resolve defaults given in
     steps of dt (PLIF's ``tau_m = 2 dt``); everything written is in seconds."""
     nir = require_nir()
@@ -193,7 +200,7 @@ def to_nir(net: FeedForwardNet, *, dt: float | None = None):
     )
 
 
-def write(path, net: FeedForwardNet, *, dt: float | None = None) -> None:
+def write(path: Path | str, net: FeedForwardNet, *, dt: float | None = None) -> None:
     """:func:`to_nir` written to ``path`` (``nir.write``, HDF5), through a temporary file."""
     from ..core.io import atomic_path, check_output_file
 

@@ -24,6 +24,7 @@ import copy
 import importlib
 import io
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,14 @@ from ..core.errors import BiosnnInputError
 from . import chain
 from .discretization import FRAMEWORK_PRESETS, SNNTORCH_DT, Discretization
 from .importer import framework_alignment
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import nir
+    import torch
+
+    from .importer import ImportedNetwork
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,7 @@ class FrameworkRun:
     notes: list = field(default_factory=list)
 
 
-def layer_lags(imported, *, current_first: bool = True) -> tuple[int, ...]:
+def layer_lags(imported: ImportedNetwork, *, current_first: bool = True) -> tuple[int, ...]:
     """Steps between a framework step and biosnn's label for each layer (``importer.framework_alignment``): the
     hop latency (none into a held first layer, one step otherwise: ``biosnn.core.schedule``) plus one for
     current-based layers of a framework that integrates the membrane with the current of the same step."""
@@ -123,7 +132,9 @@ class Framework:
     def preset(self, dt: float | None) -> Discretization:
         return FRAMEWORK_PRESETS[self.name]() if dt is None else FRAMEWORK_PRESETS[self.name](dt)
 
-    def run(self, graph, raster: np.ndarray, disc: Discretization, input_shape: tuple = ()) -> FrameworkRun:
+    def run(
+        self, graph: nir.NIRGraph, raster: np.ndarray, disc: Discretization, input_shape: tuple = ()
+    ) -> FrameworkRun:
         """``raster [T, B, n]`` through the framework; a multi-dimensional ``input_shape`` (a convolution's
         ``(C, H, W)``: ``ImportedNetwork.input_shape``) is the shape each sample is given in."""
         import torch
@@ -132,7 +143,7 @@ class Framework:
         module = module.double()
         calls: list = []
 
-        def record(mod, inputs, output):
+        def record(mod: torch.nn.Module, inputs: tuple[Any, ...], output: torch.Tensor | tuple[Any, ...]) -> None:
             calls.append(self.read_state(mod, output))
 
         handles = []
@@ -161,13 +172,13 @@ class Framework:
         v = [flat(np.stack([s[k][1] for s in per_step])) for k in range(n_layers)]
         return FrameworkRun(spikes, v, self.v_scales(graph, disc), printed + out.getvalue())
 
-    def step(self, module, x, state):
+    def step(self, module: torch.nn.Module, x: torch.Tensor, state: Any) -> Any:
         return module(x) if state is None else module(x, state)
 
-    def v_scales(self, graph, disc) -> list:
+    def v_scales(self, graph: nir.NIRGraph, disc: Discretization) -> list:
         return [1.0 for name in chain.path(graph) if chain.type_name(graph.nodes[name]) in chain.NEURON_TYPES]
 
-    def conventions(self, graph, imported) -> list[Convention]:
+    def conventions(self, graph: nir.NIRGraph, imported: ImportedNetwork) -> list[Convention]:
         return []
 
 
@@ -186,7 +197,7 @@ def _numbers(imported):
     return out
 
 
-def common_conventions(framework: str, imported, graph) -> list[Convention]:
+def common_conventions(framework: str, imported: ImportedNetwork, graph: nir.NIRGraph) -> list[Convention]:
     """What every discrete-time framework does differently from NIR and from biosnn's exact reference."""
     disc = imported.discretization
     source = (graph.metadata or {}).get("source") if isinstance(graph.metadata, dict) else None
@@ -295,7 +306,7 @@ class Snntorch(Framework):
             )
         return Discretization.snntorch()
 
-    def load(self, graph, disc):
+    def load(self, graph: nir.NIRGraph, disc: Discretization) -> tuple[torch.nn.Module, tuple[type, ...], str]:
         import snntorch as snn
         from snntorch.import_nir import import_from_nir
 
@@ -304,7 +315,7 @@ class Snntorch(Framework):
         return module, (snn.Leaky, snn.Synaptic), out.getvalue()
 
     @staticmethod
-    def read_state(mod, output):
+    def read_state(mod: torch.nn.Module, output: torch.Tensor | tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
         spk = output[0] if isinstance(output, tuple) else output
         return spk.detach().double().numpy().copy(), mod.mem.detach().double().numpy().copy()
 
@@ -323,7 +334,7 @@ class Snntorch(Framework):
                 out.append((kind, np.ones(1)))
         return out
 
-    def v_scales(self, graph, disc):
+    def v_scales(self, graph: nir.NIRGraph, disc: Discretization) -> list[float | np.ndarray]:
         """snntorch divides the threshold by ``w_scale = r dt / tau`` (``w_in dt / tau_syn``) instead of scaling
         the weights when that is not 1 (``np.allclose``): its input to neuron ``j`` is ``W x`` where the graph's
         Euler step adds ``w_scale_j W x``, so ``v_NIR,j = w_scale_j v_snntorch,j`` (one float when all neurons
@@ -340,7 +351,7 @@ class Snntorch(Framework):
                 scales.append(w.copy())
         return scales
 
-    def conventions(self, graph, imported):
+    def conventions(self, graph: nir.NIRGraph, imported: ImportedNetwork) -> list[Convention]:
         out = [
             Convention(
                 "time step",
@@ -429,18 +440,18 @@ class Norse(Framework):
     install = "pip install --no-deps norse==1.1.0 (its requirements would replace torch)"
     module = "norse.torch"
 
-    def load(self, graph, disc):
+    def load(self, graph: nir.NIRGraph, disc: Discretization) -> tuple[torch.nn.Module, tuple[type, ...], str]:
         from norse.torch import from_nir
         from norse.torch.module.lif_box import LIFBoxCell
 
         return from_nir(copy.deepcopy(graph), dt=disc.dt), (LIFBoxCell,), ""
 
     @staticmethod
-    def read_state(mod, output):
+    def read_state(mod: torch.nn.Module, output: torch.Tensor | tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
         z, state = output
         return z.detach().double().numpy().copy(), state.v.detach().double().numpy().copy()
 
-    def conventions(self, graph, imported):
+    def conventions(self, graph: nir.NIRGraph, imported: ImportedNetwork) -> list[Convention]:
         disc = imported.discretization
         taus = [n for n in graph.nodes.values() if chain.type_name(n) in ("LIF", "CubaLIF", "LI")]
         written = (
@@ -529,7 +540,7 @@ class Spikingjelly(Framework):
         "and put DIR on PYTHONPATH)"
     )
 
-    def missing(self):
+    def missing(self) -> str | None:
         try:
             from spikingjelly.activation_based import nir_exchange  # noqa: F401
         except ImportError as err:
@@ -542,7 +553,7 @@ class Spikingjelly(Framework):
             return f"the importable spikingjelly ({found}) has no NIR exchange"
         return None
 
-    def load(self, graph, disc):
+    def load(self, graph: nir.NIRGraph, disc: Discretization) -> tuple[torch.nn.Module, tuple[type, ...], str]:
         import torch
         from spikingjelly.activation_based.nir_exchange import import_from_nir
         from spikingjelly.activation_based.nir_exchange.from_nir import _NIRStatefulModule
@@ -550,11 +561,11 @@ class Spikingjelly(Framework):
         return import_from_nir(copy.deepcopy(graph), dt=disc.dt, dtype=torch.float64), (_NIRStatefulModule,), ""
 
     @staticmethod
-    def read_state(mod, output):
+    def read_state(mod: torch.nn.Module, output: torch.Tensor | tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
         spike, state = output
         return spike.detach().double().numpy().copy(), state[0].detach().double().numpy().copy()
 
-    def conventions(self, graph, imported):
+    def conventions(self, graph: nir.NIRGraph, imported: ImportedNetwork) -> list[Convention]:
         return [
             Convention(
                 "time constants",

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -54,6 +55,17 @@ from ..models import get_spec
 from ..models.network import FeedForwardNet, LayerSpec
 from . import chain
 from .discretization import Discretization
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any
+
+    import nir
+    import torch
+
+    from ..core.activity import LayerActivity
+    from ..core.spikes import SpikeTrains
 
 #: metadata keys biosnn writes on the nodes it exports (``biosnn/nir/exporter.py``) and honours on import
 MODEL_KEY = "biosnn_model"
@@ -75,7 +87,7 @@ MODELS_OF = {
 }
 
 
-def require_nir():
+def require_nir() -> Any:
     """The ``nir`` package, or a clear error naming the extra that installs it."""
     try:
         import nir
@@ -86,7 +98,7 @@ def require_nir():
     return nir
 
 
-def read(path):
+def read(path: Path | str) -> nir.NIRGraph:
     """Read a NIR file (HDF5, ``nir.write``); a clear error when it is missing, unreadable or hostile.
 
     The file passes ``check_input_file`` (a regular file that fits in memory) and is opened once: through that
@@ -134,7 +146,7 @@ def _not_numbers(value) -> str | None:
     return None
 
 
-def check_numbers(graph) -> None:
+def check_numbers(graph: nir.NIRGraph) -> None:
     """Every field of every node that should hold numbers does (weights, time constants, thresholds, the
     shapes of ``input_type`` / ``output_type``): a field of text, from a crafted or corrupt file, is refused
     naming the node and the field, not left to fail as a conversion deep in the import."""
@@ -173,7 +185,9 @@ class _Layer:
     bias_gain: np.ndarray  # per neuron: biosnn's bias = bias_gain * the hop's constant term (R, or R w_in)
 
 
-def framework_alignment(held_input: bool, current, *, current_first: bool = True) -> tuple[tuple, tuple]:
+def framework_alignment(
+    held_input: bool, current: Sequence[bool], *, current_first: bool = True
+) -> tuple[tuple, tuple]:
     """``(arrivals, lags)`` per layer: the label at which a layer's first input (the framework's step 0) arrives
     in biosnn, and the steps between a framework step and biosnn's label of the same layer.
 
@@ -411,7 +425,7 @@ class ImportedNetwork:
     def dt(self) -> float:
         return self.discretization.dt
 
-    def raster(self, inputs) -> np.ndarray:
+    def raster(self, inputs: np.ndarray | torch.Tensor | SpikeTrains) -> np.ndarray:
         """The input as a float64 raster ``[T, B, n_inputs]`` on the grid: a ``[T, n]`` or ``[T, B, n]`` array
         (``[T, B, *input_shape]`` too) of spike counts, or :class:`~biosnn.core.spikes.SpikeTrains`."""
         from ..core.schedule import timestep
@@ -440,7 +454,7 @@ class ImportedNetwork:
 
     def simulate(
         self,
-        inputs,
+        inputs: np.ndarray | torch.Tensor | SpikeTrains,
         *,
         backend: str = "brian2",
         extra_steps: int = 0,
@@ -448,7 +462,7 @@ class ImportedNetwork:
         target: str | None = None,
         dtype: str = "float64",
         record: bool = True,
-    ):
+    ) -> list[LayerActivity]:
         """Run the imported network on ``inputs`` (see :meth:`raster`) for ``T + extra_steps`` steps of ``dt``
         with ``method`` (default: the import's); one :class:`~biosnn.core.activity.LayerActivity` per layer."""
         from ..core.spikes import SpikeTrains
@@ -528,7 +542,7 @@ def _check_layer_memory(name: str, node, hop: chain.Hop, n: int) -> None:
     )
 
 
-def from_nir(graph, discretization: Discretization) -> ImportedNetwork:
+def from_nir(graph: nir.NIRGraph | Path | str, discretization: Discretization) -> ImportedNetwork:
     """Read a NIR graph (an ``nir.NIRGraph`` or a path to a ``.nir`` file) under ``discretization``.
 
     Every import states the discretization the graph came from

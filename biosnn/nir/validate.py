@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,18 @@ from ..equivalence.contract import V_TOLERANCE, compare_activities, max_abs_diff
 from .discretization import Discretization
 from .frameworks import FRAMEWORKS, common_conventions, layer_lags
 from .importer import from_nir, read
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    import nir
+    import torch
+
+    from ..core.activity import LayerActivity
+    from ..core.spikes import SpikeTrains
+    from .frameworks import FrameworkRun
+    from .importer import ImportedNetwork
 
 #: framework against mirror when the framework computes in float64 from float64 parameters: both evaluate the
 #: same Euler recurrence in different operation orders, so only rounding (1e-16 per step, damped by the leak)
@@ -74,7 +87,9 @@ def _keys(raster: np.ndarray) -> set:
     return set(zip(samples.tolist(), units.tolist(), steps.tolist()))
 
 
-def compare_framework(run, activities, imported, lags, n_steps: int) -> list[LayerAgreement]:
+def compare_framework(
+    run: FrameworkRun, activities: Sequence[LayerActivity], imported: ImportedNetwork, lags: Sequence[int], n_steps: int
+) -> list[LayerAgreement]:
     """The framework's layers against biosnn's, framework step ``t`` <-> biosnn label ``t + lag``."""
     out = []
     for k, (activity, lag) in enumerate(zip(activities, lags)):
@@ -107,7 +122,7 @@ def compare_framework(run, activities, imported, lags, n_steps: int) -> list[Lay
 NO_SPIKES = "nothing to compare: no spikes in any spiking layer, in the framework or in biosnn"
 
 
-def nothing_to_compare(agreements, imported) -> bool:
+def nothing_to_compare(agreements: Sequence[LayerAgreement], imported: ImportedNetwork) -> bool:
     """Whether the graph has spiking layers and none of them spiked on either side (a misread graph, e.g. time
     constants 1/dt times too long, is silent in both): such a comparison is not a pass. A graph of non-spiking
     layers only (LI) is compared by its membranes."""
@@ -116,8 +131,8 @@ def nothing_to_compare(agreements, imported) -> bool:
 
 
 def validate_nir(
-    graph,
-    inputs,
+    graph: nir.NIRGraph | Path | str,
+    inputs: np.ndarray | torch.Tensor | SpikeTrains,
     *,
     framework: str,
     discretization: Discretization | None = None,

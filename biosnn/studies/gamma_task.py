@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,6 +37,11 @@ from ..torch.dynamics.gamma_cascade import cascade_propagator, read_buckets, sou
 from ..torch.network import FeedForward
 from ..training.loop import TrainConfig, fingerprint, fit
 from ..training.online import gradient_as_loss, running_average_ce_gradient
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from ..core.spikes import SpikeTrains
 
 OBJECTIVES = ("bptt", "online")
 
@@ -65,7 +71,7 @@ N_INPUTS, N_CLASSES = 4, 2
 DT_FACTORS = (1, 2, 4)
 
 
-def check_config(cfg: GammaTaskConfig, dt_factors=DT_FACTORS) -> None:
+def check_config(cfg: GammaTaskConfig, dt_factors: Sequence[int] = DT_FACTORS) -> None:
     """Everything a run needs, before it starts: the objective, the layers, and a duration of whole
     steps at the training dt and at every dt the trained network is evaluated at."""
     for factor in dt_factors:
@@ -98,7 +104,7 @@ def build(cfg: GammaTaskConfig) -> FeedForward:
     return FeedForward(N_INPUTS, layers, dt=cfg.dt, weights=weights).double()
 
 
-def input_counts(spikes, dt: float, duration: float) -> torch.Tensor:
+def input_counts(spikes: SpikeTrains, dt: float, duration: float) -> torch.Tensor:
     """``[T, B, N_INPUTS]`` input spike counts per step."""
     return torch.as_tensor(spikes.to_raster(dt, TimeGrid.from_duration(dt, duration).n_steps), dtype=torch.float64)
 
@@ -106,7 +112,9 @@ def input_counts(spikes, dt: float, duration: float) -> torch.Tensor:
 class IntervalSamples:
     """Spike-time samples as input counts on the training grid (a dataset for ``fit``)."""
 
-    def __init__(self, samples, labels, *, dt: float, duration: float):
+    def __init__(
+        self, samples: Sequence[tuple[np.ndarray, np.ndarray]], labels: np.ndarray, *, dt: float, duration: float
+    ) -> None:
         self.counts = input_counts(batch_spike_trains(samples, N_INPUTS, duration), dt, duration)  # [T, S, N]
         self.labels = torch.as_tensor(labels)
 
@@ -116,7 +124,7 @@ class IntervalSamples:
     def fingerprint(self) -> str:
         return fingerprint(self.counts, self.labels)
 
-    def batch(self, index, generator) -> torch.Tensor:
+    def batch(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return self.counts[:, index]
 
 
@@ -125,7 +133,7 @@ def scores(net: FeedForward, counts: torch.Tensor) -> torch.Tensor:
     return net(counts, record=True)[-1].recorded["y"]
 
 
-def online_output(params, source_state):
+def online_output(params: Mapping[str, torch.Tensor], source_state: torch.Tensor) -> torch.Tensor:
     """One sample's ``y [2]`` from its sources' buckets ``[N_in, K]`` (y computed in the layer's step)."""
     neuron_buckets = torch.einsum("ik,ij->jk", source_state, params["weights"])  # linearity of the cascade
     return read_buckets(neuron_buckets, params["bucket_weight"], params["bias"])[1]
@@ -136,7 +144,9 @@ def online_parameters(net: FeedForward) -> dict:
     return dict(weights=net.weights[0], bucket_weight=layer.bucket_weight, bias=layer.bias)
 
 
-def online_loss_and_gradient(net: FeedForward, counts: torch.Tensor, target, dt: float, logit_scale: float):
+def online_loss_and_gradient(
+    net: FeedForward, counts: torch.Tensor, target: torch.Tensor, dt: float, logit_scale: float
+) -> tuple[float, dict[str, torch.Tensor]]:
     """The online objective: per-step loss on the running class score, gradient accumulated forward."""
     propagator = cascade_propagator(net.neurons[0].dynamics.bucket_tau.to(counts.dtype), dt)
     return running_average_ce_gradient(
@@ -144,21 +154,30 @@ def online_loss_and_gradient(net: FeedForward, counts: torch.Tensor, target, dt:
     )
 
 
-def objective(cfg: GammaTaskConfig):
+def objective(
+    cfg: GammaTaskConfig,
+) -> Callable[[FeedForward, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]:
     """``bptt``: CE of the time-averaged y through the whole run; ``online``: the forward-accumulated gradient."""
 
-    def bptt(net, counts, target):
+    def bptt(net: FeedForward, counts: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits = cfg.logit_scale * scores(net, counts).mean(0)
         return torch.nn.functional.cross_entropy(logits, target), logits
 
-    def online(net, counts, target):
+    def online(net: FeedForward, counts: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, None]:
         loss, grads = online_loss_and_gradient(net, counts, target, cfg.dt, cfg.logit_scale)
         return gradient_as_loss(loss, online_parameters(net), grads), None
 
     return online if cfg.objective == "online" else bptt
 
 
-def train(cfg: GammaTaskConfig, samples, labels, *, net: FeedForward | None = None, checkpoint_dir: str | None = None):
+def train(
+    cfg: GammaTaskConfig,
+    samples: Sequence[tuple[np.ndarray, np.ndarray]],
+    labels: np.ndarray,
+    *,
+    net: FeedForward | None = None,
+    checkpoint_dir: str | None = None,
+) -> tuple[FeedForward, list[float]]:
     """Adam on mini-batches (the one training loop); returns ``(net, loss per epoch)``."""
     check_config(cfg)
     if net is None:
@@ -182,7 +201,14 @@ def train(cfg: GammaTaskConfig, samples, labels, *, net: FeedForward | None = No
 
 
 def evaluate(
-    net: FeedForward, samples, labels, dt: float, duration: float, *, backend: str = "torch", target: str = "numpy"
+    net: FeedForward,
+    samples: Sequence[tuple[np.ndarray, np.ndarray]],
+    labels: np.ndarray,
+    dt: float,
+    duration: float,
+    *,
+    backend: str = "torch",
+    target: str = "numpy",
 ) -> dict:
     """Accuracy, predictions and spikes per layer of the trained network at time step ``dt``."""
     spikes = batch_spike_trains(samples, N_INPUTS, duration)
@@ -202,7 +228,7 @@ def evaluate(
     return dict(accuracy=float(np.mean(prediction == labels)), prediction=prediction, n_spikes=n_spikes)
 
 
-def run(cfg: GammaTaskConfig, *, dt_factors=DT_FACTORS, target: str = "numpy") -> dict:
+def run(cfg: GammaTaskConfig, *, dt_factors: Sequence[int] = DT_FACTORS, target: str = "numpy") -> dict:
     check_config(cfg, dt_factors)
     rng = np.random.default_rng(cfg.seed + 2)
     train_samples, train_labels = precise_interval_task(rng, cfg.n_train, duration=cfg.duration)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,6 +37,13 @@ from ..data.tasks import rate_baseline
 from ..models.network import FeedForwardNet, LayerSpec
 from ..torch.network import FeedForward
 from ..training.loop import TensorData, TrainConfig, evaluate, fit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from ..core.results import StudyResults
+    from .perturbation.table import SweepTable
 
 TASKS = tuple(GENERATORS)
 EXTERNAL = ("shd", "ssc")  # tasks whose data the caller reads (biosnn.data.shd.read_dataset)
@@ -60,7 +68,7 @@ class TimingTaskConfig:
     surrogate_alpha: float = 100.0
     seed: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.task not in TASKS + EXTERNAL:
             raise BiosnnInputError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS + EXTERNAL)}")
         sizes = (self.hidden,) if isinstance(self.hidden, (int, np.integer)) else tuple(self.hidden)
@@ -178,7 +186,14 @@ def train(
 
 
 def train_once(
-    cfg: TimingTaskConfig, out, training, key: str, *, data=None, n_eval: int | None = None, progress: bool = False
+    cfg: TimingTaskConfig,
+    out: Path | str,
+    training: StudyResults,
+    key: str,
+    *,
+    data: tuple[SpikeDataset, SpikeDataset] | None = None,
+    n_eval: int | None = None,
+    progress: bool = False,
 ) -> tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict]:
     """Train ``cfg`` unless ``training`` (a :class:`~biosnn.core.results.StudyResults`) holds ``key`` and its files
     exist under ``out`` (``networks/<name>.npz``, ``data/<name>-test.npz``, ``data/<name>-train.npz``; the
@@ -212,11 +227,11 @@ def train_once(
 
 
 def sweep_trained(
-    table,
+    table: SweepTable,
     cfg: TimingTaskConfig,
-    trained,
-    grid,
-    seeds,
+    trained: tuple[FeedForwardNet, SpikeDataset, SpikeDataset, dict[str, Path]],
+    grid: Iterable[tuple[str, float]],
+    seeds: Iterable[int],
     *,
     fine_factor: int = 4,
     binned: bool = False,

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...core.errors import BiosnnInputError
+
+if TYPE_CHECKING:
+    from ...core.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Discretization:
     #: every time constant with a default in steps takes that default at each dt (PLIF's tau0 = 2 dt)
     time_constants_in_steps: bool = False
 
-    def applies_to(self, spec, synapse: str) -> bool:
+    def applies_to(self, spec: ModelSpec, synapse: str) -> bool:
         if self.mirror not in spec.discretizations:
             return False
         if self.spikes_as_held_drive:
@@ -62,7 +66,7 @@ def _steps_parameters(spec) -> list:
     return [p for p in spec.parameters if p.default_steps is not None]
 
 
-def fixed_time_constants(spec) -> dict[str, float]:
+def fixed_time_constants(spec: ModelSpec) -> dict[str, float]:
     """Overrides giving a fixed physical value to every parameter the spec defines in steps (PLIF's tau_m):
     the middle of its validation range, the values the equivalence harness draws from."""
     out = {}
@@ -73,7 +77,9 @@ def fixed_time_constants(spec) -> dict[str, float]:
     return out
 
 
-def case_parameters(spec, discretization: Discretization, dt: float, overrides: Mapping | None = None) -> dict:
+def case_parameters(
+    spec: ModelSpec, discretization: Discretization, dt: float, overrides: Mapping[str, float] | None = None
+) -> dict:
     """The resolved (SI) parameters of one run: the spec's defaults, a fixed value for parameters defined in
     steps (unless the discretization keeps them in steps), then the case's overrides."""
     chosen = {} if discretization.time_constants_in_steps else fixed_time_constants(spec)

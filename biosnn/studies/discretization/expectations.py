@@ -22,7 +22,7 @@ class Expectation:
     def exact(self) -> bool:
         return self.order is None
 
-    def declared(self):
+    def declared(self) -> str | float | list[float]:
         if self.exact:
             return "exact"
         return self.order if self.order_high is None else [self.order, self.order_high]

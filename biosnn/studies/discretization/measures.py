@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ...core.errors import BiosnnInputError
 from ...core.schedule import is_whole_steps
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: the dt ladder (s), coarsest first: halving from 1 ms (the step most SNN training uses), a factor 64 in all
 DTS = tuple(1e-3 / 2**k for k in range(7))
@@ -89,7 +92,7 @@ class SpikeList(NamedTuple):
     samples: np.ndarray
 
 
-def as_spike_list(spikes) -> SpikeList:
+def as_spike_list(spikes: Sequence[np.ndarray]) -> SpikeList:
     """``(times, units, samples)`` as float64 / int64 arrays of one length, checked."""
     try:
         times, units, samples = spikes
@@ -134,7 +137,9 @@ def _trains(spikes: SpikeList) -> dict[tuple[int, int], np.ndarray]:
     return {(int(s[i]), int(u[i])): t[i:j] for i, j in zip(np.r_[0, cuts], np.r_[cuts, t.size]) if j > i}
 
 
-def match_spikes(reference, estimate, window: float = MATCH_WINDOW) -> SpikeMatch:
+def match_spikes(
+    reference: Sequence[np.ndarray], estimate: Sequence[np.ndarray], window: float = MATCH_WINDOW
+) -> SpikeMatch:
     """Pair the spikes of each (sample, unit): every reference spike, in time order, takes the nearest
     estimated spike not yet taken if it lies within ``window`` (s).
 
@@ -160,7 +165,9 @@ def match_spikes(reference, estimate, window: float = MATCH_WINDOW) -> SpikeMatc
     return SpikeMatch(np.asarray(errors, dtype=np.float64), missed, extra, n_reference)
 
 
-def van_rossum_distance(a, b, tau: float = VAN_ROSSUM_TAU) -> float:
+def van_rossum_distance(
+    a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float], tau: float = VAN_ROSSUM_TAU
+) -> float:
     """van Rossum (2001) distance between two spike trains (times in s), from its definition:
 
         D^2 = (1/tau) int_0^inf (f(t) - g(t))^2 dt,   f = sum_i K(t - a_i),  g = sum_j K(t - b_j),
@@ -191,7 +198,9 @@ def van_rossum_distance(a, b, tau: float = VAN_ROSSUM_TAU) -> float:
     return math.sqrt(max(total, 0.0) / tau)
 
 
-def van_rossum_rms(reference, estimate, n_trains: int, tau: float = VAN_ROSSUM_TAU) -> float:
+def van_rossum_rms(
+    reference: Sequence[np.ndarray], estimate: Sequence[np.ndarray], n_trains: int, tau: float = VAN_ROSSUM_TAU
+) -> float:
     """Root mean square over ``n_trains`` (samples x neurons) of the per-neuron van Rossum distance."""
     ref, est = _trains(as_spike_list(reference)), _trains(as_spike_list(estimate))
     keys = ref.keys() | est.keys()
@@ -201,7 +210,7 @@ def van_rossum_rms(reference, estimate, n_trains: int, tau: float = VAN_ROSSUM_T
     return math.sqrt(sum(squares) / n_trains)
 
 
-def check_dts(dts, *, nested: bool = True) -> tuple[float, ...]:
+def check_dts(dts: Sequence[float], *, nested: bool = True) -> tuple[float, ...]:
     """A dt ladder: at least two positive steps (s), strictly decreasing (coarsest first) and, when ``nested``,
     each dividing the coarsest one (so that inputs and samples on the coarsest grid lie on every grid)."""
     try:
@@ -221,7 +230,7 @@ def check_dts(dts, *, nested: bool = True) -> tuple[float, ...]:
     return values
 
 
-def fitted_order(dts, errors) -> float:
+def fitted_order(dts: Sequence[float], errors: Sequence[float] | np.ndarray) -> float:
     """The order of convergence: the least-squares slope of log(error) against log(dt).
 
     Errors that are zero, negative or not finite are left out (no logarithm); NaN when fewer than two remain.

@@ -27,6 +27,11 @@ from .measures import FIRST_INPUT, INPUT_DEAD_TIME, SpikeList, match_spikes, sta
 from .probes import _lagged_times, _simulate
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from ...core.spec import ModelSpec
+    from ...core.trace import Trace
     from .config import StudyConfig
     from .discretizations import Discretization
     from .expectations import Expectation
@@ -185,7 +190,7 @@ def _brian2_fine(problem: Problem, config: StudyConfig) -> ReferenceSolution:
 # -- NEST --------------------------------------------------------------------------------------
 
 
-def nest_module():
+def nest_module() -> Any:
     """NEST (nest-simulator), imported quietly; ``None`` where it is not installed."""
     os.environ.setdefault("PYNEST_QUIET", "1")
     try:
@@ -238,8 +243,14 @@ def _nest_lif_params(params: Mapping, synapse: str) -> dict:
 
 
 def nest_run(
-    problem: Problem, model: str, resolution: float, *, precise: bool, input_times=None, delay_steps_nest: int = 1
-):
+    problem: Problem,
+    model: str,
+    resolution: float,
+    *,
+    precise: bool,
+    input_times: np.ndarray | Sequence[float] | None = None,
+    delay_steps_nest: int = 1,
+) -> tuple[SpikeList, GridState]:
     """Run ``problem`` (LIF, reset hard) in NEST's ``model``: returns ``(spikes, GridState)`` on NEST's own time
     axis (its spike times as recorded, ``V_m`` at every multiple of ``resolution``).
 
@@ -372,13 +383,13 @@ OFF_GRID_CASES = (
 )
 
 
-def smooth_drive(spec, synapse: str) -> bool:
+def smooth_drive(spec: ModelSpec, synapse: str) -> bool:
     """Whether input reaches the spiking variable through a synaptic state (a current, a cascade of buckets),
     so that it moves continuously and may touch the threshold between two steps; a delta synapse jumps it."""
     return bool(spec.synapse(synapse).state_variables) or spec.structure is Structure.CASCADE
 
 
-def off_grid_expectations(spec, synapse: str) -> dict[str, Expectation]:
+def off_grid_expectations(spec: ModelSpec, synapse: str) -> dict[str, Expectation]:
     """Declared orders of the off-grid measures: every one comes from the rounding of inputs to the grid, and
     for a smooth drive the missed excursions above threshold add an order-2 share of mismatched spikes."""
     out = {"state_error_mean": ROUNDING}
@@ -405,7 +416,7 @@ def make_problem(case: OffGridCase, config: StudyConfig, seed: int) -> Problem:
     return Problem(case.model, case.synapse, spikes, weights, params, spec.default_reset, config.duration)
 
 
-def run_mirror(problem: Problem, disc: Discretization, dt: float):
+def run_mirror(problem: Problem, disc: Discretization, dt: float) -> tuple[Trace, int]:
     """The mirror on ``problem`` at ``dt``: ``(trace, lag_steps)``."""
     n = whole_steps(problem.duration, dt, "duration")
     if disc.spikes_as_held_drive:

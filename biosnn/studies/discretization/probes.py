@@ -85,7 +85,9 @@ def held_drive_levels(config: StudyConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(n) * config.probe_segment, rng.uniform(0.1, 0.9, n)
 
 
-def held_drive_response(switch_times, levels, tau: float, v_rest: float, times) -> np.ndarray:
+def held_drive_response(
+    switch_times: np.ndarray, levels: np.ndarray, tau: float, v_rest: float, times: np.ndarray
+) -> np.ndarray:
     """``v(t)`` of ``tau dv/dt = (v_rest - v) + X(t)`` from ``v(0) = v_rest``, X piecewise constant:
     ``v(t) = v_rest + X_k + (v(s_k) - v_rest - X_k) e^{-(t - s_k)/tau}`` on ``[s_k, s_{k+1})``."""
     times = np.asarray(times, np.float64)

@@ -33,6 +33,8 @@ from .off_grid import (
 from .probes import SUBTHRESHOLD_PROBES, probe_expectation
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .discretizations import Discretization
     from .expectations import Expectation
     from .off_grid import OffGridCase
@@ -128,7 +130,7 @@ def _off_grid_series(case: OffGridCase, discs: list[Discretization], config: Stu
     return run
 
 
-def series_orders(series: Series, dts) -> list[dict]:
+def series_orders(series: Series, dts: Sequence[float]) -> list[dict]:
     """The ``orders`` entries of one series: declared against measured, per measure."""
     out = []
     for measure, expectation in series.expectations.items():

@@ -115,7 +115,7 @@ def perturb(
     *,
     compat: str | None = None,
     bin_width: float | None = None,
-    **options,
+    **options: str | int | None,
 ) -> SpikeTrains:
     """Apply perturbation ``kind`` at ``strength``; ``compat="temporal-shd"`` bins at ``bin_width`` (s) first and
     applies the reference code's raster version (``options`` go to it: ``mode``, ``pad_to``)."""

@@ -48,7 +48,7 @@ def _check_bins(sigma) -> float:
 
 
 def random_replacement(
-    raster,
+    raster: np.ndarray,
     fraction: float,
     rng: np.random.Generator,
     *,
@@ -90,7 +90,7 @@ def random_replacement(
 
 
 def spike_jitter(
-    raster, sigma_bins: float, rng: np.random.Generator, *, max_attempts: int = MAX_ATTEMPTS
+    raster: np.ndarray, sigma_bins: float, rng: np.random.Generator, *, max_attempts: int = MAX_ATTEMPTS
 ) -> np.ndarray:
     """Each spike moved by ``round(N(0, sigma^2))`` bins, retried while outside, merging on collision."""
     raster, rng, sigma = _check_raster(raster), check_generator(rng), _check_bins(sigma_bins)
@@ -109,7 +109,7 @@ def spike_jitter(
     return out
 
 
-def neuron_jitter(raster, sigma_bins: float, rng: np.random.Generator) -> np.ndarray:
+def neuron_jitter(raster: np.ndarray, sigma_bins: float, rng: np.random.Generator) -> np.ndarray:
     """Every neuron of every sample shifted by one ``round(N(0, sigma^2))`` bins; spikes leaving are lost."""
     raster, rng, sigma = _check_raster(raster), check_generator(rng), _check_bins(sigma_bins)
     offset = np.rint(rng.normal(0.0, sigma, raster.shape[1:])).astype(np.int64)
@@ -121,7 +121,7 @@ def neuron_jitter(raster, sigma_bins: float, rng: np.random.Generator) -> np.nda
     return out
 
 
-def deletion(raster, probability: float, rng: np.random.Generator) -> np.ndarray:
+def deletion(raster: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
     """Each spike removed with ``probability``."""
     raster, rng = _check_raster(raster), check_generator(rng)
     probability = _check_fraction(probability, "deletion probability")
@@ -132,7 +132,7 @@ def deletion(raster, probability: float, rng: np.random.Generator) -> np.ndarray
     return out
 
 
-def time_reversal(raster, amount: float = 1.0, rng: np.random.Generator | None = None) -> np.ndarray:
+def time_reversal(raster: np.ndarray, amount: float = 1.0, rng: np.random.Generator | None = None) -> np.ndarray:
     """``x'[t] = x[t_start + t_end - t]`` within each sample's first-to-last active bin."""
     raster = _check_raster(raster)
     if amount not in (0, 1):

@@ -54,6 +54,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -65,6 +66,12 @@ from ...core.units import check_count
 from ...data.dataset import SpikeDataset
 from ...models.network import FeedForwardNet
 from . import get_perturbation, perturb
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+    from .table import SweepTable
 
 #: evaluators of a point: the mirror, the reference, and the rate-only classifiers of
 #: :func:`biosnn.data.tasks.fit_rate_classifier` (fitted on a training set's spike counts)
@@ -89,7 +96,7 @@ class SweepSpec:
     binned: bool = False
     copies: int | None = None  # Brian2 copies of the network (None: one per sample)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         unknown = [b for b in self.backends if b not in BACKENDS]
         if unknown or not self.backends:
             raise BiosnnInputError(f"backends must be among {', '.join(BACKENDS)}, got {list(self.backends)}")
@@ -127,7 +134,7 @@ def point_seed(kind: str, strength: float, seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([int.from_bytes(digest[:8], "little"), int(seed)])
 
 
-def check_grid(grid) -> list[tuple[str, float]]:
+def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     """``[(kind, strength), ...]`` checked against the registry (unknown kinds, bad strengths); repeated
     entries are kept once."""
     checked = []
@@ -219,7 +226,7 @@ def evaluate_point(
     kind: str,
     strength: float,
     seed: int,
-    runs=None,
+    runs: Sequence[tuple[str, float]] | None = None,
     rate_models: dict | None = None,
 ) -> list[dict]:
     """The rows of one point for ``runs`` (default: all of ``spec.runs()``; see the module docstring).
@@ -297,7 +304,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def dask_setup(worker) -> None:
+def dask_setup(worker: Any) -> None:
     """The dask preload of the LocalCluster's worker processes (``preload=["biosnn.studies.perturbation.sweep"]``, run in each
     worker's main thread): as local workers, they leave Ctrl-C to the sweep, which closes the cluster."""
     signal.signal(signal.SIGINT, _ignore_interrupt)
@@ -416,16 +423,16 @@ def _keep_unsaved(table) -> None:
 
 
 def run_sweep(
-    table,
+    table: SweepTable,
     net: FeedForwardNet,
     data: SpikeDataset,
     spec: SweepSpec,
-    grid,
-    seeds,
+    grid: Iterable[tuple[str, float]],
+    seeds: Iterable[int],
     *,
     jobs: int = 1,
     train: SpikeDataset | None = None,
-    sources=(),
+    sources: Iterable[tuple[str, str, str]] = (),
     scheduler: str | None = None,
     progress: bool = True,
 ) -> dict:

@@ -39,9 +39,14 @@ import os
 import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...core.errors import BiosnnInputError
 from ...core.io import atomic_path, atomic_write_json, check_input_file, check_output_file, load_json
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import TracebackType
 
 COLUMNS = (
     ("network", "TEXT NOT NULL"),
@@ -178,7 +183,7 @@ def _check_sqlite_file(path: Path, what: str) -> None:
         raise BiosnnInputError(f"{what} {str(path)!r} is not an SQLite file")
 
 
-def read_points(path, columns=tuple(name for name, _ in COLUMNS)) -> list[dict]:
+def read_points(path: Path | str, columns: Sequence[str] = tuple(name for name, _ in COLUMNS)) -> list[dict]:
     """The rows of a sweep table, ``columns`` of each, opened read-only (nothing written beside a table in
     rollback-journal mode; the stored tables are); a missing file, a corrupt one or another layout is a
     clear error."""
@@ -218,7 +223,7 @@ def _check_row(row, where: str) -> tuple:
 class SweepTable:
     """The sweep database at ``path`` (created when missing; see the module docstring for the checks)."""
 
-    def __init__(self, path):
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.pending: list[list[dict]] = []  # evaluated points not yet stored (the database was locked)
         if self.path.exists() or self.path.is_symlink():
@@ -273,11 +278,13 @@ class SweepTable:
             f"(could not {what}); retry when the other sweep is done"
         )
 
-    def __enter__(self):
+    def __enter__(self) -> SweepTable:
         self.connection.execute("BEGIN IMMEDIATE")
         return self
 
-    def __exit__(self, kind, value, traceback):
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         if kind is None:
             try:
                 self.connection.execute("COMMIT")
@@ -425,7 +432,7 @@ class SweepTable:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 
-    def export(self, path) -> Path:
+    def export(self, path: Path | str) -> Path:
         """Write every row to ``path``: ``.csv``, or ``.parquet`` (needs pyarrow); atomically."""
         path = check_output_file(path, "export file")
         suffix = path.suffix.lower()
