@@ -15,3 +15,6 @@ CLOSED_FORM = 1e-12
 #: two numerical evaluations of one quantity that are not term by term the same (pairwise against
 #: vectorised sums, a root found by a solver, a quadrature)
 NUMERICAL = 1e-10
+#: a quantity accumulated over many spikes, samples or steps, or a quotient of such (van Rossum sums, a spike
+#: label's difference in steps): each term's rounding adds up
+ACCUMULATED = 1e-9

@@ -41,6 +41,17 @@ from biosnn import SpikeTrains
 SpikeTrains([0.001, 0.002], [0, 1], 2, 0.01).save("spikes.npz")
 np.save("w.npy", np.full((2, 3), 0.6))
 PY
+# the README's Python tour, block by block, as a reader runs it against the installed package
+"$bin/python" - "$root/README.md" <<'PY'
+import re
+import sys
+
+blocks = re.findall(r"```python\n(.*?)```", open(sys.argv[1]).read(), re.S)
+assert blocks, "the README has no Python block"
+for index, block in enumerate(blocks):
+    exec(compile(block, f"README python block {index}", "exec"), {"__name__": "__readme__"})
+print(f"README: {len(blocks)} Python blocks ran")
+PY
 for backend in torch brian2; do
     "$bin/biosnn" simulate lif --input spikes.npz --weights w.npy --dt 1e-4 --duration 0.01 --backend "$backend" \
         --out "trace_$backend.npz"

@@ -36,7 +36,7 @@ def test_one_hop_costs_one_step_and_spikes_are_labelled_at_step_start():
     for backend in ("brian2", "torch"):
         trace = biosnn.simulate("lif", spikes, np.array([[1.5]]), backend=backend, dt=dt, duration=20 * dt)
         assert trace.spike_steps.tolist() == [4, 11]
-        np.testing.assert_allclose(trace.spike_times, [4 * dt, 11 * dt], rtol=0, atol=1e-18)
+        np.testing.assert_allclose(trace.spike_times, [4 * dt, 11 * dt], rtol=0, atol=ROUNDING * dt)
 
 
 def test_refractory_period_clamps_exactly_R_steps():

@@ -13,6 +13,7 @@ from tolerances import CLOSED_FORM  # noqa: E402
 
 from biosnn import FeedForwardNet, LayerSpec, SpikeTrains, simulate_network  # noqa: E402
 from biosnn.core.errors import BiosnnInputError  # noqa: E402
+from biosnn.equivalence.contract import V_TOLERANCE  # noqa: E402
 from biosnn.nir import Discretization, from_nir, to_nir  # noqa: E402
 
 DT = 1e-4
@@ -64,7 +65,7 @@ def test_if_graph_imports_and_integrates_without_leak(disc):
         assert got == expected
     assert len(expected) > 10
     np.testing.assert_array_equal(runs[0].spike_steps, runs[1].spike_steps)
-    assert np.abs(runs[0].v - runs[1].v).max() <= 1e-9
+    assert np.abs(runs[0].v - runs[1].v).max() <= V_TOLERANCE
 
 
 def test_an_if_without_v_reset_resets_to_zero_and_the_threshold_convention_is_named():
@@ -117,7 +118,7 @@ def test_i_readout_sums_the_spikes_it_receives(disc):
         np.testing.assert_allclose(readout.final_v[0], expected, rtol=CLOSED_FORM, atol=CLOSED_FORM)
         assert readout.spike_steps.size == 0
     assert len(hidden) > 10 and np.abs(expected).max() > 2 * area
-    assert np.abs(runs[0][1].v - runs[1][1].v).max() <= 1e-9
+    assert np.abs(runs[0][1].v - runs[1][1].v).max() <= V_TOLERANCE
     assert any("'I'" not in note and "integrator" in note and "no threshold" in note for note in imported.notes)
 
 
