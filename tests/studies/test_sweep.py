@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from sweep_commands import perturb_command, stored_points
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.data.dataset import SpikeDataset
@@ -88,39 +89,11 @@ def test_binned_rows_perturb_on_the_training_grid(case, tmp_path):
 
 
 def _perturb_cli(folder, db, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "biosnn",
-        "perturb",
-        "--network",
-        str(folder / "net.npz"),
-        "--data",
-        str(folder / "data.npz"),
-        "--train-dt",
-        str(DT),
-        "--db",
-        str(db),
-        "--brian-dt",
-        str(DT),
-        "--grid",
-        "random_replacement=0,0.5,1",
-        "--grid",
-        "deletion=0.5",
-        "--seeds",
-        "0",
-        "1",
-        "--quiet",
-        *extra,
-    ]
+    return perturb_command(folder, db, DT, ["random_replacement=0,0.5,1", "deletion=0.5"], *extra)
 
 
 def _points(db) -> int:
-    try:
-        with sqlite3.connect(db) as connection:
-            return connection.execute("SELECT COUNT(DISTINCT kind || strength || seed) FROM points").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return stored_points(db)
 
 
 def test_a_sweep_killed_mid_way_completes_with_exactly_the_expected_rows(case, tmp_path):

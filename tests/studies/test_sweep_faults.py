@@ -5,12 +5,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 
 import numpy as np
 import pytest
+from sweep_commands import perturb_command, stored_points
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.data.tasks import isi_task
@@ -361,37 +361,11 @@ def test_seeds_beyond_sqlite_integers_are_refused_before_any_work_and_the_larges
 
 
 def _perturb_cli(folder, db, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "biosnn",
-        "perturb",
-        "--network",
-        str(folder / "net.npz"),
-        "--data",
-        str(folder / "data.npz"),
-        "--train-dt",
-        str(DT),
-        "--db",
-        str(db),
-        "--brian-dt",
-        str(DT),
-        "--grid",
-        f"random_replacement={','.join(map(str, STRENGTHS))}",
-        "--seeds",
-        "0",
-        "1",
-        "--quiet",
-        *extra,
-    ]
+    return perturb_command(folder, db, DT, [f"random_replacement={','.join(map(str, STRENGTHS))}"], *extra)
 
 
 def _points(db) -> int:
-    try:
-        with sqlite3.connect(db, timeout=0.1) as connection:
-            return connection.execute("SELECT COUNT(DISTINCT kind || strength || seed) FROM points").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return stored_points(db, timeout=0.1)
 
 
 def _session(sid: int) -> dict:
