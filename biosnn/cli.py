@@ -33,6 +33,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from .core.errors import BiosnnInputError
+from .core.interrupts import catching_sigint, raise_if_requested
 from .core.results import positive_int as _positive_int
 from .core.results import seed, worker_count
 from .core.schedule import DISCRETIZATIONS, SCHEDULES
@@ -652,7 +653,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .core.threads import set_threads
 
             set_threads(args.threads)
-        return args.func(args)
+        with catching_sigint():
+            code = args.func(args)
+            raise_if_requested()  # a Ctrl-C swallowed on the way (biosnn/core/interrupts.py) still stops
+        return code
     except BiosnnInputError as err:
         print(f"biosnn {args.command}: error: {err}", file=sys.stderr)
         return 2

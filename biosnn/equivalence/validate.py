@@ -29,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..core.errors import BiosnnInputError
+from ..core.interrupts import raise_if_requested
 from ..core.io import atomic_write_json, atomic_write_text, check_owned_dir, replace_directory
 from ..core.units import check_count
 from ..data.synthetic import poisson_spike_trains
@@ -361,6 +362,7 @@ def _run_suite(names, networks, *, target, out: Path, seed, progress, command: s
     jobs += [(name, NETWORKS[name]) for name in networks]
     per_model: dict[str, list] = {name: [] for name in names}
     for name, case in tqdm(jobs, desc="validate", unit="case", disable=not progress):
+        raise_if_requested()  # a Ctrl-C swallowed during the previous case stops the suite here
         if name in NETWORKS:
             report["networks"][name] = run_network_case(case, seed, target)
             continue

@@ -228,6 +228,26 @@ def test_non_regular_inputs_are_refused_before_opening(sweep_files, tmp_path, ca
 STOP_SECONDS = 10.0
 
 
+def _simulate_argv(folder: Path, *, duration: str, backend: str, out: Path) -> list[str]:
+    """``biosnn simulate lif`` of ``folder``'s ``s.npz`` through ``w.npy`` at dt = 0.1 ms."""
+    return [
+        "simulate",
+        "lif",
+        "--input",
+        str(folder / "s.npz"),
+        "--weights",
+        str(folder / "w.npy"),
+        "--dt",
+        "1e-4",
+        "--duration",
+        duration,
+        "--backend",
+        backend,
+        "--out",
+        str(out),
+    ]
+
+
 def _biosnn(*argv, **kwargs):
     return subprocess.Popen(
         [sys.executable, "-m", "biosnn.cli", *argv],
@@ -260,20 +280,7 @@ def test_ctrl_c_stops_brian2_simulate_with_status_130_and_no_output(tmp_path):
     np.save(tmp_path / "w.npy", np.full((1, 4), 0.3))
     out = tmp_path / "trace.npz"
     process = _biosnn(
-        "simulate",
-        "lif",
-        "--input",
-        str(tmp_path / "s.npz"),
-        "--weights",
-        str(tmp_path / "w.npy"),
-        "--dt",
-        "1e-4",
-        "--duration",
-        "20",
-        "--backend",
-        "brian2",
-        "--out",
-        str(out),
+        *_simulate_argv(tmp_path, duration="20", backend="brian2", out=out),
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     time.sleep(8.0)  # imports (about 3 s) and the start of the 200,000-step run (about 40 s in all)
@@ -328,24 +335,7 @@ def full_disk(tmp_path):
 def test_a_full_disk_is_a_clear_error_and_leaves_nothing(full_disk, tmp_path, capsys):
     SpikeTrains(np.linspace(0.001, 0.09, 50), np.zeros(50, int), 1, 0.1).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 50), 0.3))
-    code = main(
-        [
-            "simulate",
-            "lif",
-            "--input",
-            str(tmp_path / "s.npz"),
-            "--weights",
-            str(tmp_path / "w.npy"),
-            "--dt",
-            "1e-4",
-            "--duration",
-            "0.1",
-            "--backend",
-            "torch",
-            "--out",
-            str(full_disk / "trace.npz"),
-        ]
-    )
+    code = main(_simulate_argv(tmp_path, duration="0.1", backend="torch", out=full_disk / "trace.npz"))
     err = capsys.readouterr().err
     assert code == 2 and "no space left on the device" in err, err
     assert list(full_disk.iterdir()) == []
@@ -407,22 +397,7 @@ def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path, capsys
     SpikeTrains([0.001], [0], 1, 0.01).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 2), 0.3))
     os.mkfifo(tmp_path / "out.npz")
-    argv = [
-        "simulate",
-        "lif",
-        "--input",
-        str(tmp_path / "s.npz"),
-        "--weights",
-        str(tmp_path / "w.npy"),
-        "--dt",
-        "1e-4",
-        "--duration",
-        "0.01",
-        "--backend",
-        "torch",
-        "--out",
-        str(tmp_path / "out.npz"),
-    ]
+    argv = _simulate_argv(tmp_path, duration="0.01", backend="torch", out=tmp_path / "out.npz")
     assert main(argv) == 2 and "is a FIFO" in capsys.readouterr().err
     assert (tmp_path / "out.npz").is_fifo()
 
@@ -449,20 +424,7 @@ def test_an_ignored_ctrl_c_stays_ignored_after_brian2_is_imported(tmp_path):
     SpikeTrains(np.linspace(0.001, 2.9, 300), np.zeros(300, int), 1, 3.0).save(tmp_path / "s.npz")
     np.save(tmp_path / "w.npy", np.full((1, 4), 0.3))
     process = _biosnn(
-        "simulate",
-        "lif",
-        "--input",
-        str(tmp_path / "s.npz"),
-        "--weights",
-        str(tmp_path / "w.npy"),
-        "--dt",
-        "1e-4",
-        "--duration",
-        "3",
-        "--backend",
-        "brian2",
-        "--out",
-        str(tmp_path / "t.npz"),
+        *_simulate_argv(tmp_path, duration="3", backend="brian2", out=tmp_path / "t.npz"),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     time.sleep(5.0)  # Brian2 imported, the 30,000-step run in progress
@@ -484,3 +446,26 @@ def test_a_closed_pipe_ends_the_output_quietly():
         executable="/bin/bash",
     )
     assert "Traceback" not in process.stderr and process.stdout.split() == ["141"], process.stderr
+
+
+def test_a_ctrl_c_swallowed_by_a_finalizer_still_stops_the_command():
+    """Ctrl-C landing in a ``__del__`` or weakref callback (garbage collection runs often inside Brian2) is
+    printed as "Exception ignored" and swallowed by Python; a sweep then ran to its end and exited 0. The
+    command's handler records the request, so the command still stops with status 130. (In a process of its
+    own: the signal goes to that process alone.)"""
+    code = (
+        "import os, signal, sys\n"
+        "import biosnn.cli\n"
+        "class Finalized:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "def a_command(args):\n"
+        "    Finalized()\n"
+        "    return 0\n"
+        "biosnn.cli.cmd_models = a_command\n"
+        "code = biosnn.cli.main(['models'])\n"
+        "print(code, signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.stdout.split() == [str(INTERRUPTED), "True"], result.stderr[-2000:]
+    assert "interrupted" in result.stderr

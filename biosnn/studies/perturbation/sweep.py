@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...core.errors import BiosnnInputError
+from ...core.interrupts import raise_if_requested
 from ...core.results import MAX_SEED
 from ...core.schedule import TimeGrid
 from ...core.spikes import SpikeTrains
@@ -495,6 +496,7 @@ def run_sweep(
             for rows in results:  # closing: workers and clusters stop here, also when a write fails
                 table.save_point(rows)  # kept in memory while another writer holds the database
                 bar.update()
+                raise_if_requested()  # a Ctrl-C swallowed during the point stops the sweep here
         table.finish()
     except BaseException:
         _keep_unsaved(table)
