@@ -16,7 +16,8 @@ times (``biosnn/studies/perturbation/sweep.py``). Outputs under ``--out``:
 Every stage skips what is already done: rerunning after an interruption
 completes the study with no lost or duplicated rows.
 
-Usage: python validation/timing_study.py --out results/timing [--tasks isi coincidence] [--seeds 0] [--jobs 2]
+Usage: python validation/timing_study.py --out results/timing [--tasks isi coincidence] [--seeds 0 1 2 3 4]
+       [--epochs 300] [--jobs 2] [--quick]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ GRID = {
     "time_reversal": [1],
 }
 QUICK_GRID = {"random_replacement": [0.0, 0.5], "deletion": [0.5], "time_reversal": [1]}
-QUICK = dict(n_train=64, n_test=16, epochs=1, hidden=8)
+QUICK = dict(n_train=64, n_test=16, epochs=1, hidden=8)  # --quick: a smoke run of every stage
 TASK_SETTINGS = {"isi": {}, "ccisi": {}, "coincidence": dict(hidden=3)}  # the paper's 60-3-3 network
 
 
@@ -58,7 +59,20 @@ def run(argv=None) -> int:
     parser.add_argument("--out", required=True, help="output directory (resumed when it exists)")
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASK_SETTINGS), default=sorted(TASK_SETTINGS))
     parser.add_argument("--setups", nargs="+", choices=("sgd", "sgd_delay"), default=["sgd", "sgd_delay"])
-    parser.add_argument("--seeds", nargs="+", type=seed, default=[0], help="training seeds")
+    parser.add_argument(
+        "--seeds", nargs="+", type=seed, default=list(range(5)), help="training seeds (>= 5 for a statistic)"
+    )
+    parser.add_argument(
+        "--epochs", type=positive_int, default=300, help="training epochs (the paper trains 300-1000; --quick: 1)"
+    )
+    parser.add_argument(
+        "--phase-seeds",
+        nargs="*",
+        type=seed,
+        default=None,
+        help="seeds also trained with the phase loop instead of the fused one, to show how far chaos alone moves "
+        "a result (default: the first seed; none: pass the option alone)",
+    )
     parser.add_argument(
         "--mixing",
         nargs="+",
@@ -73,6 +87,7 @@ def run(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny networks and grid (a smoke run)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    phase_seeds = args.seeds[:1] if args.phase_seeds is None else args.phase_seeds
     set_threads()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,7 +108,7 @@ def run(argv=None) -> int:
                         task_params=task_params,
                         delays=setup == "sgd_delay",
                         seed=s,
-                        **(TASK_SETTINGS[task] | (QUICK if args.quick else {})),
+                        **(TASK_SETTINGS[task] | {"epochs": args.epochs} | (QUICK if args.quick else {})),
                     )
                     trained = train_once(cfg, out, training, run_key(asdict(cfg)), progress=not args.quiet)
                     for binned in (False, True) if args.binned else (False,):
@@ -108,6 +123,16 @@ def run(argv=None) -> int:
                             jobs=args.jobs,
                             progress=not args.quiet,
                         )
+                for s in phase_seeds:  # the same runs on the phase loop: trained and tested, not swept
+                    cfg = TimingTaskConfig(
+                        task=task,
+                        task_params=task_params,
+                        delays=setup == "sgd_delay",
+                        seed=s,
+                        fused=False,
+                        **(TASK_SETTINGS[task] | {"epochs": args.epochs} | (QUICK if args.quick else {})),
+                    )
+                    train_once(cfg, out, training, run_key(asdict(cfg)), progress=not args.quiet)
         table.export(out / "sweep.csv")
     finally:
         table.close()

@@ -67,6 +67,9 @@ class TimingTaskConfig:
     delay_lr: float = 0.5  # Adam step for delays, in steps
     surrogate_alpha: float = 100.0
     seed: int = 0
+    fused: bool = (
+        True  # the fused time loop where the model has one; False: the phase loop (same maths, other rounding)
+    )
 
     def __post_init__(self) -> None:
         if self.task not in TASKS + EXTERNAL:
@@ -83,7 +86,8 @@ class TimingTaskConfig:
     @property
     def name(self) -> str:
         extra = "".join(f"-{k}{v}" for k, v in sorted(self.task_params.items()))
-        return f"{self.task}{extra}-{'sgd_delay' if self.delays else 'sgd'}-seed{self.seed}"
+        loop = "" if self.fused else "-phase"
+        return f"{self.task}{extra}-{'sgd_delay' if self.delays else 'sgd'}{loop}-seed{self.seed}"
 
 
 def on_grid(data: SpikeDataset, dt: float) -> SpikeDataset:
@@ -121,6 +125,7 @@ def build(cfg: TimingTaskConfig, n_inputs: int, n_classes: int, duration: float)
         d_max=cfg.d_max if cfg.delays else None,
         surrogate="fast_sigmoid",
         surrogate_alpha=cfg.surrogate_alpha,
+        fused=cfg.fused,
     ).double()
 
 
@@ -128,6 +133,11 @@ def learnt_time_constants(model: FeedForward) -> dict:
     """``{"tau_m": [s, ...]}``: the membrane time constant of every layer that learns one (the PLIF hidden
     layers, ``tau_m = dt / sigmoid(a)``, Fang et al. 2021), in layer order."""
     return {"tau_m": [float(layer.exported_parameters()["tau_m"]) for layer in model.neurons if layer.learnable_names]}
+
+
+def accuracy(model: FeedForward, inputs: torch.Tensor, data: SpikeDataset) -> float:
+    """The fraction of ``data``'s samples (``inputs`` from :func:`_inputs`) the model classifies correctly."""
+    return float(np.mean(np.argmax(evaluate(model, inputs), 1) == data.labels))
 
 
 def _inputs(data: SpikeDataset, dt: float) -> torch.Tensor:
@@ -152,6 +162,7 @@ def train(
         if train_set.n_inputs != test_set.n_inputs:
             raise BiosnnInputError(f"train has {train_set.n_inputs} channels, test {test_set.n_inputs}")
     net = build(cfg, train_set.n_inputs, max(train_set.n_classes, test_set.n_classes), train_set.duration)
+    test_inputs = _inputs(test_set, cfg.dt)
     start = time.perf_counter()
     history = fit(
         net,
@@ -167,20 +178,24 @@ def train(
         ),
         post_step=lambda m: m.clamp_delays_(),
         delay_parameters=net.delay_parameters(),
-        monitor=learnt_time_constants,
+        monitor=lambda model: learnt_time_constants(model) | {"test_accuracy": accuracy(model, test_inputs, test_set)},
     )
     seconds = time.perf_counter() - start
-    logits = evaluate(net, _inputs(test_set, cfg.dt))
+    logits = evaluate(net, test_inputs)
     summary = dict(
         config=asdict(cfg),
         name=cfg.name,
         train_seconds=round(seconds, 1),
+        time_loop=net.time_loop,
+        torch_threads=torch.get_num_threads(),
         train_accuracy=history["accuracy"][-1] if history["accuracy"] else None,
         test_accuracy_torch=float(np.mean(np.argmax(logits, 1) == test_set.labels)),
         rate_baseline_logistic=rate_baseline(train_set, test_set, classifier="logistic", seed=cfg.seed),
         rate_baseline_mlp=rate_baseline(train_set, test_set, classifier="mlp", seed=cfg.seed),
         loss=history["loss"],
+        train_accuracy_history=history["accuracy"],
         tau_m_history=[m["tau_m"] for m in history["monitor"]],
+        test_accuracy_history=[m["test_accuracy"] for m in history["monitor"]],
     )
     return net.export(), train_set, test_set, summary
 

@@ -161,6 +161,15 @@ class FeedForward(nn.Module):
                 runs.append(x)
         return runs
 
+    @property
+    def time_loop(self) -> str:
+        """Which time loop the layers run when not recording: ``"fused"`` (every layer's whole loop fused,
+        ``biosnn/torch/fused.py``), ``"phase"`` (every layer its phases) or ``"mixed"``. Training is chaotic:
+        the two agree to rounding, yet a last-bit difference can move one seed's accuracy by points, so every
+        study records which ran."""
+        fused = {layer.fused_loop is not None for layer in self.neurons}
+        return "mixed" if len(fused) > 1 else "fused" if fused == {True} else "phase"
+
     def delay_parameters(self) -> list[nn.Parameter]:
         """The learnable axonal delays (in steps), for their own optimiser step size."""
         return [module.delay_steps for module in self.axonal.values() if module.delay_steps.requires_grad]

@@ -24,6 +24,10 @@ def run_study(out):
             "coincidence",
             "--setups",
             "sgd",
+            "--seeds",
+            "0",
+            "--phase-seeds",
+            "0",
             "--quiet",
         ],
         capture_output=True,
@@ -37,7 +41,13 @@ def test_the_study_trains_sweeps_both_backends_and_resumes(tmp_path):
     assert first.returncode == 0, first.stderr
     lines = [json.loads(line) for line in first.stdout.splitlines()]
     assert lines[0]["name"] == "coincidence-sgd-seed0" and "rate_baseline_mlp" in lines[0]
+    assert (
+        lines[0]["time_loop"] == "fused" and len(lines[0]["test_accuracy_history"]) == 2
+    )  # before and after the epoch
     assert lines[1]["points"] == 4 and lines[1]["skipped"] == 0
+    # the same run on the phase loop, trained and tested beside it (not swept)
+    assert lines[2]["name"] == "coincidence-sgd-phase-seed0" and lines[2]["time_loop"] == "phase"
+    assert len(lines) == 3
     with sqlite3.connect(tmp_path / "study" / "sweep.sqlite") as db:
         rows = db.execute("SELECT backend, dt, agreement FROM points").fetchall()
     # per point: torch at dt, Brian2 at dt and dt/4, the two rate classifiers
