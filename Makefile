@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # worker processes of the fast set (pytest-xdist; each test keeps one torch thread): the CI machines have 2 cores
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo figures report test test-faults test-wheel lint test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
+.PHONY: demo figures report numbers test test-faults test-wheel lint test-compiled test-cuda-build test-all venv bench bench-scaling browser test-browser clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -41,6 +41,12 @@ figures: $(STAMP) $(DEMO_OUT)/report.json
 # One self-contained HTML page of the validation, the studies and every figure (after make demo).
 report: figures
 	$(VENV)/bin/biosnn report --results $(DEMO_OUT) biosnn/reporting/figures/results --figures $(FIGURES_OUT) --out $(REPORT_OUT)
+
+# The study numbers quoted in the README and docs/, regenerated from the stored results (a fast test fails when
+# a block differs from what its results give: edit the results or the generator, never the text).
+NUMBERED := README.md $(wildcard docs/*.md)
+numbers: $(STAMP)
+	$(VENV)/bin/biosnn numbers $(NUMBERED)
 
 $(DEMO_OUT)/report.json: | $(STAMP)
 	$(MAKE) demo

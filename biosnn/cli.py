@@ -12,6 +12,7 @@
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn figures [--results DIR ...] --out DIR [--only FIGURE ...] [--list]
     biosnn report --results DIR [DIR ...] [--figures DIR] --out REPORT.html
+    biosnn numbers [--results DIR ...] [--check] FILE.md [FILE.md ...]
     biosnn validate-nir GRAPH.nir --input SPIKES.npz|RASTER.npy --framework snntorch|norse|spikingjelly
                         [--dt SECONDS] [--target T] [--threads N] [--out DIR]
     biosnn models
@@ -306,6 +307,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_numbers(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .reporting.figures import STORED_RESULTS
+    from .reporting.numbers import update
+
+    roots = [Path(d) for d in args.results] if args.results else [STORED_RESULTS]
+    stale = update(args.files, roots, check=args.check)
+    for path, names in stale.items():
+        verb = "differs from its results" if args.check else "regenerated"
+        print(f"{path}: {', '.join(names)} {verb}", file=sys.stderr if args.check else sys.stdout)
+    if args.check and stale:
+        print(
+            "run `make numbers` (biosnn numbers FILE ...) to regenerate them; never edit a block by hand",
+            file=sys.stderr,
+        )
+        return 1
+    if not stale:
+        print(f"numbers: every block of {len(args.files)} file(s) matches its stored results")
+    return 0
+
+
 def _load_nir_input(path: str):
     """A spike file (.npz, SpikeTrains) or a spike raster (.npy, [T, N] or [T, B, N] counts)."""
     if path.endswith(".npy"):
@@ -590,6 +613,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--figures", default=None, metavar="DIR", help="directory of figure PNGs to embed")
     rep.add_argument("--out", required=True, help="the HTML file to write (checked before any work)")
     rep.set_defaults(func=cmd_report)
+
+    num = sub.add_parser(
+        "numbers",
+        help="regenerate the study numbers quoted in Markdown files from the stored results (--check: only compare)",
+    )
+    num.add_argument("files", nargs="+", metavar="FILE.md", help="Markdown files with <!-- numbers: NAME --> blocks")
+    num.add_argument(
+        "--results",
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="results directories, searched in turn (default: the stored results biosnn/reporting/figures/results)",
+    )
+    num.add_argument("--check", action="store_true", help="write nothing; exit 1 naming every block that differs")
+    num.set_defaults(func=cmd_numbers)
 
     vnir = sub.add_parser(
         "validate-nir",

@@ -27,7 +27,7 @@ from biosnn.studies.gamma_task import OBJECTIVES, GammaTaskConfig, check_config,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", nargs="+", type=seed, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=seed, default=list(range(5)))
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=OBJECTIVES)
     parser.add_argument("--n-hidden", type=int, default=0, help="hidden gamma neurons (0: none; bptt only)")
     parser.add_argument("--lr", type=float, default=GammaTaskConfig.lr, help="Adam learning rate")

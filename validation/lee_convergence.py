@@ -105,7 +105,7 @@ def measure(seed: int, dts=DTS, target: str = "numpy", progress: bool = False) -
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", nargs="+", type=seed, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=seed, default=list(range(5)))
     args = parser.parse_args(argv)
     check_output_file(args.out, "--out")
     runs = [measure(s, progress=True) for s in args.seeds]

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--rules", nargs="+", default=["lee", "surrogate"])
     parser.add_argument("--mus", nargs="+", type=float, default=list(MUS))
-    parser.add_argument("--seeds", nargs="+", type=seed, default=[0])
+    parser.add_argument("--seeds", nargs="+", type=seed, default=list(range(5)))
     parser.add_argument("--epochs", type=int, default=DigitsConfig.epochs)
     parser.add_argument("--target", default="numpy")
     args = parser.parse_args(argv)

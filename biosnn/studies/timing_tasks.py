@@ -56,7 +56,8 @@ class TimingTaskConfig:
     delays: bool = False  # SGD-delay
     dt: float = 1e-3
     hidden: int | tuple[int, ...] = 100  # PLIF layer sizes (SHD: (128, 128))
-    tau_hidden: float = 20e-3  # PLIF's initial membrane time constant (learned)
+    tau_hidden: float = 20e-3  # PLIF's initial membrane time constant (learned unless learn_tau is False)
+    learn_tau: bool = True  # False: the same PLIF layers with tau_m frozen at tau_hidden (a LIF with that tau)
     tau_readout: float | None = None  # default: the samples' duration (the readout integrates the whole sample)
     d_max: float = 50e-3  # longest learnable axonal delay
     n_train: int = 1024
@@ -87,7 +88,9 @@ class TimingTaskConfig:
     def name(self) -> str:
         extra = "".join(f"-{k}{v}" for k, v in sorted(self.task_params.items()))
         loop = "" if self.fused else "-phase"
-        return f"{self.task}{extra}-{'sgd_delay' if self.delays else 'sgd'}{loop}-seed{self.seed}"
+        default = self.learn_tau and self.tau_hidden == TimingTaskConfig.tau_hidden
+        tau = "" if default else f"-{'' if self.learn_tau else 'fixed'}tau{self.tau_hidden * 1e3:g}ms"
+        return f"{self.task}{extra}-{'sgd_delay' if self.delays else 'sgd'}{tau}{loop}-seed{self.seed}"
 
 
 def on_grid(data: SpikeDataset, dt: float) -> SpikeDataset:
@@ -115,7 +118,7 @@ def build(cfg: TimingTaskConfig, n_inputs: int, n_classes: int, duration: float)
     weights = [rng.normal(0, 2.0 / np.sqrt(a), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     weights.append(rng.normal(0, 1.0 / np.sqrt(sizes[-1]), (sizes[-1], n_classes)))
     delays = [rng.uniform(0, cfg.d_max / 2, n) for n in sizes] if cfg.delays else None
-    return FeedForward(
+    net = FeedForward(
         n_inputs,
         layers,
         dt=cfg.dt,
@@ -127,6 +130,11 @@ def build(cfg: TimingTaskConfig, n_inputs: int, n_classes: int, duration: float)
         surrogate_alpha=cfg.surrogate_alpha,
         fused=cfg.fused,
     ).double()
+    if not cfg.learn_tau:  # the same model with its time constant fixed (Fang et al.'s LIF baseline)
+        for layer in net.neurons:
+            for parameter in layer.learnt.values():
+                parameter.requires_grad_(False)
+    return net
 
 
 def learnt_time_constants(model: FeedForward) -> dict:

@@ -180,7 +180,12 @@ LAYERS = {
     "__main__": {"cli"},
 }
 #: modules of the reporting layer may read results from these studies' modules only (they import no backend)
-REPORTING_READS = ("biosnn.studies.perturbation", "biosnn.studies.perturbation.table")
+REPORTING_READS = (
+    "biosnn.studies.perturbation",
+    "biosnn.studies.perturbation.table",
+    "biosnn.studies.perturbation.aggregate",
+    "biosnn.studies.statistics",
+)
 
 
 def _layer(module: str) -> str | None:
@@ -221,7 +226,19 @@ def test_reporting_reads_results_and_never_simulates():
         assert studies <= set(REPORTING_READS) | {
             f"{r}.{n}"
             for r in REPORTING_READS
-            for n in ("PERTURBATIONS", "perturb", "read_points", "table", "get_perturbation")
+            for n in (
+                "PERTURBATIONS",
+                "perturb",
+                "read_points",
+                "table",
+                "get_perturbation",
+                "summarize",
+                "compare",
+                "paired_values",
+                "check_seeds",
+                "family_and_seed",
+                "aggregate",
+            )
         }, (path, studies)
     code = (
         "import sys, importlib\n"

@@ -191,7 +191,8 @@ def test_fig_scaling_leaves_failed_points_out(tmp_path):
 
 
 def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
-    """Mean accuracy over seeds per (network, kind, strength, backend, dt); an empty table is refused."""
+    """Mean accuracy over perturbation seeds per (family, kind, backend, dt, training seed, strength); a network
+    without a ``-seed<N>`` suffix is its own family on seed 0; an empty table is refused."""
     from biosnn.studies.perturbation.table import SweepTable
 
     (tmp_path / "timing").mkdir()
@@ -210,7 +211,7 @@ def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
                     (seed, backend, dt, accuracy),
                 )
     points = figure.accuracy_table(tmp_path / "timing" / "sweep.sqlite")
-    assert points["net"]["deletion"][("brian2", 2.5e-4)] == [(0.5, pytest.approx(0.6))]
+    assert points["net"]["deletion"][("brian2", 2.5e-4)] == {0: [(0.5, pytest.approx(0.6))]}
     figure.render([tmp_path], tmp_path)
     _check(tmp_path, "perturbation_accuracy")
 
