@@ -4,11 +4,11 @@ averaged over perturbation seeds, then summarised over the networks of a family.
 import statistics as stdlib
 
 import pytest
+from tolerances import ROUNDING
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.studies.perturbation.aggregate import aggregate, family_and_seed
 from biosnn.studies.statistics import summarize
-from tolerances import ROUNDING
 
 
 def _row(network, accuracy, *, seed=0, backend="torch", agreement=None, kind="deletion", strength=0.5):

@@ -7,6 +7,7 @@ import statistics as stdlib
 import numpy as np
 import pytest
 from scipy.special import stdtr
+from tolerances import ROUNDING
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.studies.statistics import (
@@ -18,7 +19,6 @@ from biosnn.studies.statistics import (
     paired_values,
     summarize,
 )
-from tolerances import ROUNDING
 
 #: repetitions of the coverage experiment; the observed coverage has binomial sd sqrt(0.95 * 0.05 / 400) = 0.011
 COVERAGE_TRIALS = 400
