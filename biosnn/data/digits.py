@@ -2,7 +2,9 @@
 
 Each of the 64 pixels (intensity 0..16) becomes an input unit firing as a
 Bernoulli process with probability ``max_rate * intensity / 16 * dt`` per step
-(at most one spike per step, Brian2's rule); spikes sit on the grid.
+(at most one spike per step, Brian2's rule); spikes sit on the grid. The
+encoders (:func:`poisson_raster`, :class:`PoissonImages`) take images of any
+pixel count scaled to [0, 1] (``biosnn/data/mnist.py``: 784 pixels).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..core.errors import BiosnnInputError
 
 @dataclass(frozen=True)
 class DigitSplit:
-    images: np.ndarray  # [S, 64] intensities in [0, 1]
+    images: np.ndarray  # [S, P] intensities in [0, 1] (P pixels: 64 here, 784 for MNIST)
     labels: np.ndarray  # [S] int64
 
 
@@ -36,7 +38,7 @@ def load_digit_splits(test_fraction: float = 0.2, seed: int = 0) -> tuple[DigitS
 def poisson_raster(
     images: np.ndarray, *, n_steps: int, dt: float, max_rate: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """``[T, B, 64]`` 0/1 raster; pixel p fires with probability ``max_rate * p * dt`` per step."""
+    """``[T, B, P]`` 0/1 raster of ``images`` ``[B, P]``; pixel p fires with probability ``max_rate * p * dt`` per step."""
     if max_rate * dt > 1:
         raise BiosnnInputError(f"max_rate * dt = {max_rate * dt} > 1: lower the rate or dt")
     if np.any(images < 0) or np.any(images > 1):
@@ -67,7 +69,7 @@ class PoissonImages:
         return fingerprint(self.probability.numpy(), self.labels.numpy(), np.array([self.n_steps]))
 
     def batch(self, index: torch.Tensor | np.ndarray, generator: torch.Generator) -> torch.Tensor:
-        """``[T, B, 64]`` 0/1 raster of the samples ``index``, drawn from ``generator``."""
+        """``[T, B, P]`` 0/1 raster of the samples ``index``, drawn from ``generator``."""
         prob = self.probability[index]
         draws = torch.rand((self.n_steps,) + tuple(prob.shape), generator=generator, dtype=torch.float64)
         return (draws < prob).to(torch.float64)
