@@ -16,6 +16,7 @@ from pathlib import Path
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.core.io import atomic_write_text, load_json
+from biosnn.studies.perturbation.aggregate import aggregate, family_and_seed
 from biosnn.studies.perturbation.table import read_points
 
 
@@ -66,7 +67,31 @@ def report(study: Path) -> str:
             f"\nAgreement with torch's predictions per sample: {'; '.join(parts)}. "
             f"Evaluation time per point (all backends): {sum(seconds) / len(seconds):.1f} s.\n"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + over_seeds(study))
+
+
+def over_seeds(study: Path) -> list[str]:
+    """The seed-aggregated view: per network family (``<family>-seed<N>``), perturbation, backend and dt, the
+    accuracy over training seeds (mean +- sd [bootstrap 95% interval]); families with one seed are left out."""
+    rows = read_points(study / "sweep.sqlite")
+    seeds = defaultdict(set)
+    for row in rows:
+        family, seed = family_and_seed(row["network"])
+        seeds[family].add(seed)
+    kept = [row for row in rows if len(seeds[family_and_seed(row["network"])[0]]) > 1]
+    if not kept:
+        return []
+    lines = [
+        "## Over training seeds\n",
+        "| family | kind | strength | backend | dt | seeds | accuracy |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for point in aggregate(kept):
+        lines.append(
+            f"| {point.family} | {point.kind} | {point.strength:g} | {point.backend} | {point.dt * 1e3:g} ms | "
+            f"{len(point.seeds)} | {point.accuracy.text()} |"
+        )
+    return lines
 
 
 def main(argv=None) -> int:

@@ -103,6 +103,8 @@ def run(
     return dict(
         config=asdict(cfg),
         train_seconds=round(train_seconds, 2),
+        time_loop=net.time_loop,
+        torch_threads=torch.get_num_threads(),
         loss_history=history["loss"],
         accuracy_torch=float(np.mean(p_torch == y_test)),
         accuracy_exported_torch=float(np.mean(p_export == y_test)),

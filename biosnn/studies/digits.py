@@ -251,6 +251,7 @@ def run(
         loss_history=history,
         train_seconds=round(train_seconds, 2),
         brian_seconds=round(brian_seconds, 2),
+        time_loop=net.time_loop,
         torch_threads=torch.get_num_threads(),
         target=target,
         brian_copies=copies,

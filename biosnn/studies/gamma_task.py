@@ -251,4 +251,11 @@ def run(cfg: GammaTaskConfig, *, dt_factors: Sequence[int] = DT_FACTORS, target:
                 spikes_per_sample_per_layer=[n / len(test_labels) for n in ref["n_spikes"]],
             )
         )
-    return dict(config=asdict(cfg), train_seconds=round(train_seconds, 2), loss_history=history, dt_table=rows)
+    return dict(
+        config=asdict(cfg),
+        train_seconds=round(train_seconds, 2),
+        time_loop=net.time_loop,
+        torch_threads=torch.get_num_threads(),
+        loss_history=history,
+        dt_table=rows,
+    )
