@@ -26,6 +26,7 @@ import numpy as np
 
 import biosnn
 from biosnn.core.io import atomic_write_json, check_output_file
+from biosnn.core.results import code_version, command_line
 from biosnn.equivalence.oracle import cascade_impulse_response, current_synapse_response
 
 DT = 1e-4
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     check_output_file(args.out, "--out")
-    result = measure()
+    result = {"command": command_line(), "version": code_version()} | measure()
     atomic_write_json(args.out, result)
     print(json.dumps(result["worst_relative_to_scale"], indent=1))
     return 0

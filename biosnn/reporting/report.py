@@ -53,9 +53,13 @@ class Study:
 STUDIES: tuple[Study, ...] = (
     Study("lee_convergence.json", "Lee et al. WTA layer: Brian2 on a grid against the event-driven solution"),
     Study("lee_digits.json", "Lee et al. digits: accuracy against the lateral strength mu, torch and Brian2"),
+    Study("lee_mnist.json", "Lee et al. on 5,000 MNIST digits: accuracy against mu, torch and Brian2, baselines"),
+    Study("delay_rounding.json", "Learnt axonal delays rounded to the grid: torch and Brian2"),
+    Study("oracle_errors.json", "Both backends against the 120-digit oracle at the edges of the parameter range"),
     Study("gamma_dt_table*.json", "Gamma-cascade networks trained at one dt, evaluated at dt, dt/2, dt/4"),
-    Study("timing/training.json", "Timing tasks: the trained networks and their rate-only baselines"),
-    Study("timing/sweep.sqlite", "Timing tasks: accuracy under perturbation (mean over perturbation seeds)", "sweep"),
+    Study("timing*/training.json", "Timing tasks: the trained networks and their rate-only baselines"),
+    Study("timing*/sweep.sqlite", "Timing tasks: accuracy under perturbation (mean over perturbation seeds)", "sweep"),
+    Study("plif_tau.json", "PLIF: learned and fixed membrane time constants from five initial values"),
     Study("scaling.json", "Cost against network size and duration, both backends"),
 )
 VALIDATION = "report.json"
@@ -69,9 +73,13 @@ DOCUMENTED_COMMANDS = {
     "report.json": "biosnn validate --models {models} --target {target} --seed {seed} --out {parent}",
     "lee_convergence.json": "python validation/lee_convergence.py --out {path}",
     "lee_digits.json": "python validation/lee_digits.py --out {path}",
+    "lee_mnist.json": "python validation/lee_mnist.py --out {path}",
+    "delay_rounding.json": "python validation/delay_rounding.py --out {path}",
+    "oracle_errors.json": "python validation/oracle_errors.py --out {path}",
+    "plif_tau.json": "python validation/plif_tau.py --out {path}",
     "gamma_dt_table*.json": "python validation/gamma_dt_table.py --out {path}",
-    "timing/training.json": "python validation/timing_study.py --out {parent}",
-    "timing/sweep.sqlite": "python validation/timing_study.py --out {parent}",
+    "timing*/training.json": "python validation/timing_study.py --out {parent}",
+    "timing*/sweep.sqlite": "python validation/timing_study.py --out {parent}",
     "scaling.json": "python benchmarks/bench_scaling.py --out {parent}",
 }
 

@@ -305,24 +305,58 @@ def test_fig_perturbation_accuracy_draws_families_over_training_seeds(tmp_path, 
 
 
 def test_fig_plif_tau_draws_tau_over_seeds_per_initial_tau(tmp_path, drawn):
-    """Five seeds of one family at initial tau 20 ms (tau and loss bands of summarize()), one seed of another."""
-    (tmp_path / "timing").mkdir()
+    """Five seeds at initial tau 20 ms, tau learned and fixed (stored out of seed order, named unlike their
+    configs: grouped by config), one learned seed at 2 ms: the tau and accuracy bands are summarize()'s, the
+    fixed runs' accuracy dashed in the learned runs' colour, the 2 ms set-up a line without a band."""
+
+    def run(tau, learn, seed, taus, accuracy):
+        config = dict(task="coincidence", tau_hidden=tau, learn_tau=learn, seed=seed, epochs=2, dt=1e-3)
+        return dict(
+            name=f"misleading-seed{99 - seed}",  # the figure must not parse names
+            config=config,
+            loss=[1.0, 0.5],
+            tau_m_history=[[t] for t in taus],
+            test_accuracy_history=accuracy,
+            test_accuracy_torch=accuracy[-1],
+        )
+
     tau = {s: [0.02, 0.021 + 0.0003 * (s % 4), 0.023 + 0.0005 * ((s * 3) % 5)] for s in SEEDS}
-    loss = {s: [1.0 - 0.05 * (s % 3), 0.5 + 0.02 * s] for s in SEEDS}
-    runs = [dict(name=f"isi-sgd-seed{s}", loss=loss[s], tau_m_history=[[t] for t in tau[s]]) for s in reversed(SEEDS)]
-    runs.append(dict(name="isi-sgd_delay-seed0", loss=[1.0, 0.4], tau_m_history=[[0.02], [0.022], [0.03]]))
-    (tmp_path / "timing" / "training.json").write_text(json.dumps({"runs": runs}))
+    # before training (epoch 0) a seed's two networks are one network: the same accuracy
+    learned = {s: [0.3 + 0.01 * s, 0.6 + 0.02 * (s % 3), 0.8 + 0.01 * ((s * 3) % 5)] for s in SEEDS}
+    fixed = {s: [0.3 + 0.01 * s, 0.5 + 0.03 * (s % 3), 0.7 + 0.02 * (s % 4)] for s in SEEDS}
+    runs = [run(0.02, True, s, tau[s], learned[s]) for s in reversed(SEEDS)]
+    runs += [run(0.02, False, s, [0.02] * 3, fixed[s]) for s in reversed(SEEDS)]
+    runs.append(run(0.002, True, 0, [0.002, 0.0015, 0.0012], [0.3, 0.5, 0.6]))
+    (tmp_path / "plif_tau.json").write_text(json.dumps({"study": "plif_tau", "runs": runs}))
     record = drawn("fig_plif_tau", tmp_path, tmp_path)
-    (_, label, taus), (_, _, losses), (_, delay_label, alone), (_, _, alone_loss) = record["bands"]
-    assert label == "isi-sgd, initial tau_m 20 ms" and delay_label == "isi-sgd_delay, initial tau_m 20 ms"
+    left, right = record["figure"].axes
+    by_panel = {(ax is left, label): band for ax, label, band in record["bands"]}
+    assert set(by_panel) == {
+        (True, "initial tau_m 2 ms"),
+        (False, "initial tau_m 2 ms, tau learned"),
+        (True, "initial tau_m 20 ms"),
+        (False, "initial tau_m 20 ms, tau learned"),
+        (False, "initial tau_m 20 ms, tau fixed"),
+    }  # no fixed 2 ms run: none drawn; the tau panel holds learned runs only
+    taus = by_panel[True, "initial tau_m 20 ms"]
     np.testing.assert_array_equal(taus.x, [0, 1, 2])
-    per_seed = [tau[s] for s in SEEDS]
-    mean, low, high = _expected([[v for v in row[1:]] for row in per_seed], scale=1e3)
+    mean, low, high = _expected([tau[s][1:] for s in SEEDS], scale=1e3)
     np.testing.assert_allclose(taus.mean, [20.0, *mean], rtol=MEAN_RTOL)
     np.testing.assert_allclose(taus.low[1:], low, rtol=EXACT)
     np.testing.assert_allclose(taus.high[1:], high, rtol=EXACT)
     assert taus.low[0] == taus.high[0] == pytest.approx(20.0)  # every seed starts at 20 ms: no spread
-    _check_band(losses, [loss[s] for s in SEEDS])
-    np.testing.assert_array_equal(losses.x, [1, 2])
-    assert alone.low is None and alone_loss.low is None
+    assert left.get_yscale() == "log"
+    _check_band(by_panel[False, "initial tau_m 20 ms, tau learned"], [learned[s] for s in SEEDS], scale=100)
+    _check_band(by_panel[False, "initial tau_m 20 ms, tau fixed"], [fixed[s] for s in SEEDS], scale=100)
+    lines = {label: band.line for (_, label), band in by_panel.items()}
+    assert lines["initial tau_m 20 ms, tau fixed"].get_linestyle() == "--"
+    assert lines["initial tau_m 20 ms, tau learned"].get_linestyle() == "-"
+    assert lines["initial tau_m 20 ms, tau fixed"].get_color() == lines["initial tau_m 20 ms, tau learned"].get_color()
+    assert lines["initial tau_m 20 ms"].get_color() == lines["initial tau_m 20 ms, tau learned"].get_color()
+    assert lines["initial tau_m 2 ms"].get_color() != lines["initial tau_m 20 ms"].get_color()
+    assert (
+        by_panel[True, "initial tau_m 2 ms"].low is None
+        and by_panel[False, "initial tau_m 2 ms, tau learned"].low is None
+    )
     assert record["legend"].count(INTERVAL_LABEL) == 1
+    assert "initial tau_m 2 ms (1 seed)" in record["legend"] and "accuracy, tau_m fixed (LIF)" in record["legend"]

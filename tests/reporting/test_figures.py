@@ -217,12 +217,18 @@ def test_fig_perturbation_accuracy_reads_the_sweep_table(tmp_path):
 
 
 def test_fig_plif_tau_needs_a_tau_history(tmp_path):
-    (tmp_path / "timing").mkdir()
-    runs = [dict(name="isi-sgd-seed0", loss=[1.0, 0.5, 0.3], tau_m_history=[[0.02], [0.021], [0.024], [0.03]])]
-    (tmp_path / "timing" / "training.json").write_text(json.dumps({"runs": runs}))
+    def run(learn):
+        config = dict(tau_hidden=0.02, learn_tau=learn, seed=0, epochs=3)
+        taus = [[0.02], [0.021], [0.024], [0.03]] if learn else [[0.02]] * 4
+        return dict(name="x", config=config, tau_m_history=taus, test_accuracy_history=[0.3, 0.5, 0.6, 0.7])
+
+    (tmp_path / "plif_tau.json").write_text(json.dumps({"runs": [run(True), run(False)]}))
     _render("fig_plif_tau", tmp_path, tmp_path)
     _check(tmp_path, "plif_tau")
-    (tmp_path / "timing" / "training.json").write_text(json.dumps({"runs": [dict(name="old", loss=[1.0])]}))
+    (tmp_path / "plif_tau.json").write_text(json.dumps({"runs": [run(True), run(True)]}))
+    with pytest.raises(BiosnnInputError, match="two runs of initial tau_m 20 ms, tau learned, seed 0"):
+        _render("fig_plif_tau", tmp_path, tmp_path)
+    (tmp_path / "plif_tau.json").write_text(json.dumps({"runs": [dict(name="old", config={}, loss=[1.0])]}))
     with pytest.raises(BiosnnInputError, match="no run with a tau_m_history"):
         _render("fig_plif_tau", tmp_path, tmp_path)
 

@@ -89,7 +89,7 @@ def test_every_section_is_rendered_when_its_input_exists(results, tmp_path):
     assert len(studies) == 5 and any("Gamma-cascade" in t for t in studies)
     assert any("perturbation" in t for t in studies)
     absent = [li.all_text() for li in next(d for d in page.iter("div") if d.attrs.get("id") == "absent").iter("li")]
-    assert absent == ["lee_digits.json"]
+    assert absent == ["lee_digits.json", "lee_mnist.json", "delay_rounding.json", "oracle_errors.json", "plif_tau.json"]
     captions = [c.all_text() for c in found["discretization"].iter("caption")]
     assert captions[:2] == ["orders: 2", "conventions: 1"]
     headers = [th.all_text() for th in next(found["discretization"].iter("table")).iter("th")]
@@ -115,9 +115,13 @@ def test_absent_inputs_are_named_and_their_sections_left_out(tmp_path):
         "discretization.json",
         "lee_convergence.json",
         "lee_digits.json",
+        "lee_mnist.json",
+        "delay_rounding.json",
+        "oracle_errors.json",
         "gamma_dt_table*.json",
-        "timing/training.json",
-        "timing/sweep.sqlite",
+        "timing*/training.json",
+        "timing*/sweep.sqlite",
+        "plif_tau.json",
         "scaling.json",
         "figures (no --figures given)",
     ]

@@ -159,4 +159,4 @@ def blocks_in(text: str) -> list[str]:
 
 
 def _load_generators() -> None:
-    from . import studies, timing  # noqa: F401  (registers every block)
+    from . import discretization, lee, plif, studies, timing  # noqa: F401  (registers every block)

@@ -187,65 +187,30 @@ def lee_convergence(roots: Sequence[Path]) -> str:
     )
 
 
-# -- the discretization study -----------------------------------------------------------------------
+# -- both backends against the high-precision oracle ------------------------------------------------
 
 
-def _orders(orders: list[dict], discretization: str, measure: str) -> list[float]:
-    return [
-        o["measured_order"]
-        for o in orders
-        if o["discretization"] == discretization and o["measure"] == measure and o["measured_order"] is not None
-    ]
-
-
-def _range(values: list[float], digits: int = 2) -> str:
-    if not values:
-        raise BiosnnInputError("discretization: no measured orders of a quoted kind")
-    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
-    return low if low == high else f"{low}-{high}"
-
-
-@register("discretization", "discretization.json")
-def discretization(roots: Sequence[Path]) -> str:
-    """The study's headline numbers (one input seed: the numbers are errors against exact references, not
-    statistics over training seeds)."""
-    path = results_file(roots, "discretization.json", "discretization")
-    content = load_json(path, "discretization study")
-    orders, rows, config = content["orders"], content["rows"], content["config"]
-    within = sum(bool(o["within_tolerance"]) for o in orders)
-    exact = max(o["max_error"] for o in orders if o["declared_order"] == "exact")
-    euler = _orders(orders, "euler", "state_error_max")
-    tau0 = [
-        r["state_error_max"]
-        for r in rows
-        if r["discretization"] == "euler_tau0_2dt" and r["scenario"] == "on_grid_subthreshold"
-    ]
-    median = _orders(orders, "exact", "spike_time_error_median") + _orders(orders, "euler", "spike_time_error_median")
-
-    def mismatch(model: str, dt: float) -> float:
-        found = [
-            r["mismatch_fraction"]
-            for r in rows
-            if r["model"] == model
-            and r["discretization"] == "exact"
-            and r["scenario"] == "off_grid"
-            and r["dt"] == dt
-            and r.get("mismatch_fraction") is not None
-            and r["reference"].startswith("event_driven")
-        ]
-        if not found:
-            raise BiosnnInputError(f"discretization: no off-grid mismatch of {model} at dt = {dt}")
-        return found[0]
-
-    dts = config["dts"]
+@register("oracle-errors", "oracle_errors.json")
+def oracle_errors(roots: Sequence[Path]) -> str:
+    """The worst error of each backend against the 120-digit oracle, relative to the values' scale
+    (a deterministic sweep of the allowed edges: no seeds)."""
+    path = results_file(roots, "oracle_errors.json", "oracle-errors")
+    content = load_json(path, "oracle errors")
+    worst = content.get("worst_relative_to_scale")
+    if not isinstance(worst, dict) or not worst:
+        raise BiosnnInputError(f"{path}: no worst_relative_to_scale")
+    models = sorted({key.split(" / ")[0] for key in worst})
+    cases = defaultdict(int)
+    for row in content.get("rows", []):
+        cases[row["model"]] += 1
+    lines = ["| model | cases (both backends) | Brian2 reference | torch mirror (float64) |", "|---|---|---|---|"]
+    for model in models:
+        lines.append(
+            f"| {model} | {cases[model]} | {worst.get(f'{model} / brian2', float('nan')):.1e} | "
+            f"{worst.get(f'{model} / torch', float('nan')):.1e} |"
+        )
     return (
-        f"{within} of {len(orders)} measured orders lie within their named tolerances of the declared ones. "
-        f"The exact propagator is exact on the grid (largest error {exact:.1g}); Euler is order "
-        f"{_range(euler)}; the PLIF setting tau0 = 2 dt does not converge (error {_range(tau0, 3)} "
-        f"at every dt: order 0). Off the grid, rounding inputs to the grid dominates: the median spike-time "
-        f"error has order {_range(median)} (exact and Euler alike), and "
-        f"{100 * mismatch('lif', dts[0]):.0f}% of a LIF's spikes ({100 * mismatch('wta', dts[0]):.0f}% in a WTA "
-        f"layer) are missed or extra at {dts[0] * 1e3:g} ms (pairing spikes within {config['match_window'] * 1e3:g} ms), "
-        f"{100 * mismatch('lif', dts[-1]):.2f}% ({100 * mismatch('wta', dts[-1]):.1f}%) at {dts[-1] * 1e6:.1f} us.\n\n"
+        "\n".join(lines)
+        + f"\n\ndt = {content['dt'] * 1e3:g} ms, {content['n_steps']} steps after one input.\n\n"
         + _source(path, content)
     )
