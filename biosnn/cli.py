@@ -12,7 +12,7 @@
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn figures [--results DIR ...] --out DIR [--only FIGURE ...] [--list]
     biosnn report --results DIR [DIR ...] [--figures DIR] --out REPORT.html
-    biosnn numbers [--results DIR ...] [--check] FILE.md [FILE.md ...]
+    biosnn numbers FILE.md [FILE.md ...] [--check] [--results DIR ...]
     biosnn validate-nir GRAPH.nir --input SPIKES.npz|RASTER.npy --framework snntorch|norse|spikingjelly
                         [--dt SECONDS] [--target T] [--threads N] [--out DIR]
     biosnn models

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 
+from biosnn.core.errors import BiosnnInputError
 from biosnn.core.results import StudyResults, fingerprint, positive_int, run_key, seed
 from biosnn.core.threads import set_threads
 from biosnn.data.mnist import load_split
@@ -40,11 +42,30 @@ SEEDS = (0, 1, 2, 3, 4)
 QUICK = {"n_train": 200, "n_test": 100, "hidden": 50, "epochs": 1, "mus": (-0.4,), "seeds": (0,)}
 
 
+def _mu(text: str) -> float:
+    """argparse type of a lateral strength: mu in [-1, 0] (inhibition; Lee et al. 2016)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not -1.0 <= value <= 0.0:
+        raise argparse.ArgumentTypeError(f"mu is a lateral strength in [-1, 0], got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BiosnnInputError as err:
+        print(f"lee_mnist: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--rules", nargs="+", choices=RULES, default=list(RULES))
-    parser.add_argument("--mus", nargs="+", type=float, default=None, help=f"default {list(MUS)}")
+    parser.add_argument("--mus", nargs="+", type=_mu, default=None, help=f"default {list(MUS)}")
     parser.add_argument("--seeds", nargs="+", type=seed, default=None, help=f"default {list(SEEDS)}")
     parser.add_argument("--epochs", type=positive_int, default=None, help=f"default {DigitsConfig.epochs}")
     parser.add_argument("--quick", action="store_true", help="a minutes-long smoke run (see the module docstring)")

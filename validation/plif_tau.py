@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -35,10 +36,17 @@ TASK_SETTINGS = {"isi": {}, "ccisi": {}, "coincidence": dict(hidden=3)}
 QUICK = dict(n_train=64, n_test=32, epochs=2, hidden=4)
 
 
-def _positive_seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"a time constant is a positive number of seconds, got {text!r}")
+def _time_constant(text: str) -> float:
+    """argparse type of an initial tau_m: finite seconds above the step (tau_m = dt / sigmoid(a) > dt)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > TimingTaskConfig.dt):
+        raise argparse.ArgumentTypeError(
+            f"an initial tau_m is a finite number of seconds above dt = {TimingTaskConfig.dt:g} s "
+            f"(PLIF's tau_m = dt / sigmoid(a)), got {text!r}"
+        )
     return value
 
 
@@ -54,7 +62,7 @@ def run(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="results JSON (resumed when it exists)")
     parser.add_argument("--task", choices=sorted(TASK_SETTINGS), default="coincidence")
-    parser.add_argument("--taus", nargs="+", type=_positive_seconds, default=list(TAUS), help="initial tau_m (s)")
+    parser.add_argument("--taus", nargs="+", type=_time_constant, default=list(TAUS), help="initial tau_m (s)")
     parser.add_argument("--seeds", nargs="+", type=seed, default=list(range(5)))
     parser.add_argument("--epochs", type=positive_int, default=60)
     parser.add_argument("--quick", action="store_true", help="tiny data and network (a smoke run)")

@@ -88,6 +88,11 @@ def run(argv=None) -> int:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     phase_seeds = args.seeds[:1] if args.phase_seeds is None else args.phase_seeds
+    if not set(phase_seeds) <= set(args.seeds):
+        parser.error(
+            f"--phase-seeds {sorted(set(phase_seeds) - set(args.seeds))} not among --seeds: a phase-loop run "
+            "is quoted against its fused twin"
+        )
     set_threads()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -132,11 +132,23 @@ def load_split(path: Path | str = SPLIT_FILE) -> tuple[np.ndarray, np.ndarray]:
     """``(train, test)`` index arrays (sorted) of the stored split, checked: in range, no repeats."""
     try:
         record = json.loads(Path(path).read_text())
-        test = np.asarray(record["test"], dtype=np.int64)
-        n_images = int(record["n_images"])
+        raw = record["test"]
+        n_images = record["n_images"]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise BiosnnInputError(f"the MNIST split file {str(path)!r} is unreadable: {err}") from None
-    if n_images != N_IMAGES or test.ndim != 1 or np.any(np.diff(test) <= 0) or test[0] < 0 or test[-1] >= N_IMAGES:
+    if (
+        not isinstance(raw, list)
+        or not all(type(i) is int for i in raw)  # bools and floats (which would be truncated) refused
+        or type(n_images) is not int
+        or record.get("per_class") != TEST_PER_CLASS
+        or len(raw) != N_CLASSES * TEST_PER_CLASS
+    ):
+        raise BiosnnInputError(
+            f"the MNIST split file {str(path)!r} must hold {N_CLASSES * TEST_PER_CLASS} integer test indices "
+            f"({TEST_PER_CLASS} per class) and the integer n_images"
+        )
+    test = np.asarray(raw, dtype=np.int64)
+    if n_images != N_IMAGES or np.any(np.diff(test) <= 0) or test[0] < 0 or test[-1] >= N_IMAGES:
         raise BiosnnInputError(
             f"the MNIST split file {str(path)!r} does not hold sorted distinct indices into {N_IMAGES} images"
         )
@@ -160,8 +172,11 @@ def load_mnist5k_splits(seed: int = 0) -> tuple[DigitSplit, DigitSplit]:
     each in :func:`interleave_classes` order so that a prefix is class-balanced."""
     del seed  # one split for every seed: the seeds vary the network, the spikes and the batches
     images, labels = load_mnist5k()
+    train, test = load_split()
+    if np.any(np.bincount(labels[test], minlength=N_CLASSES) != TEST_PER_CLASS):
+        raise BiosnnInputError(f"the MNIST split does not hold {TEST_PER_CLASS} test images of every class")
     splits = []
-    for index in load_split():
+    for index in (train, test):
         index = index[interleave_classes(labels[index])]
         splits.append(DigitSplit(images[index], labels[index]))
     return splits[0], splits[1]

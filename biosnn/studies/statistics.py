@@ -87,25 +87,33 @@ class Comparison:
     paired: bool
     differences: tuple[float, ...] = ()
 
+    #: True when ``p_value`` was adjusted for several comparisons (:func:`holm`)
+    adjusted: bool = False
+
     @property
     def differs(self) -> bool:
-        """True only when the interval of the difference excludes 0 and the test rejects equal means."""
+        """True only when the interval of the difference excludes 0 and the test rejects equal means (a
+        difference without spread across seeds, where the test is undefined, is never called one)."""
         excludes_zero = self.low > 0 or self.high < 0
-        return bool(excludes_zero and self.p_value < ALPHA)
+        return bool(excludes_zero and math.isfinite(self.p_value) and self.p_value < ALPHA)
 
     def verdict(self, scale: float = 100.0, digits: int = 1, unit: str = " points") -> str:
         """One line: the difference, its interval, the test and whether it is a difference."""
         f = f"{{:.{digits}f}}"
-        test = "paired t" if self.paired else "Welch t"
+        test = ("paired t" if self.paired else "Welch t") + (", Holm-adjusted" if self.adjusted else "")
         word = "a difference" if self.differs else "no difference shown"
+        p = f"p = {self.p_value:.2g}" if math.isfinite(self.p_value) else "p undefined (no spread across seeds)"
         return (
             f"{f.format(self.mean * scale)}{unit} [{f.format(self.low * scale)}, {f.format(self.high * scale)}], "
-            f"{test} p = {self.p_value:.2g}, n = {self.a.n}/{self.b.n}: {word}"
+            f"{test} {p}, n = {self.a.n}/{self.b.n}: {word}"
         )
 
 
 def _values(values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
+    raw = np.asarray(values)
+    if raw.dtype.kind not in "iuf":
+        raise BiosnnInputError(f"{what}: values must be numbers, got {raw.dtype} ({raw.tolist()!r:.80})")
+    array = raw.astype(np.float64)
     if array.ndim != 1:
         raise BiosnnInputError(f"{what}: expected one value per seed (a flat list), got shape {array.shape}")
     if array.size < 2:
@@ -149,6 +157,14 @@ def _interval(samples: tuple[np.ndarray, ...], statistic, confidence: float, pai
             )
         low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
     return min(low, point), max(high, point)
+
+
+#: differences below this fraction of the values' scale are rounding, not spread: a t test is undefined there
+_NO_SPREAD = 1e-12
+
+
+def _scale(*arrays: np.ndarray) -> float:
+    return max(1e-300, max(float(np.max(np.abs(a))) for a in arrays))
 
 
 def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -203,12 +219,12 @@ def compare(
         low, high = _interval((d,), _mean, confidence, paired=False)
         mean, differences = float(np.mean(d)), tuple(float(v) for v in d)
         spread = float(np.std(d, ddof=1))
-        p = float(ttest_rel(y, x).pvalue) if spread > 0 else (1.0 if mean == 0 else 0.0)
+        p = float(ttest_rel(y, x).pvalue) if spread > _NO_SPREAD * _scale(x, y) else math.nan
     else:
         low, high = _interval((x, y), _difference_of_means, confidence, paired=False)
         mean, differences = float(np.mean(y) - np.mean(x)), ()
-        spread = float(np.var(x, ddof=1) + np.var(y, ddof=1))
-        p = float(ttest_ind(y, x, equal_var=False).pvalue) if spread > 0 else (1.0 if mean == 0 else 0.0)
+        spread = float(np.std(x, ddof=1) + np.std(y, ddof=1))
+        p = float(ttest_ind(y, x, equal_var=False).pvalue) if spread > _NO_SPREAD * _scale(x, y) else math.nan
     return Comparison(
         summarize(x, confidence=confidence),
         summarize(y, confidence=confidence),
@@ -219,6 +235,25 @@ def compare(
         paired,
         differences,
     )
+
+
+def holm(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """The comparisons with their p-values adjusted for being several (Holm 1979: the i-th smallest of m
+    p-values times m - i, made monotone; at most 1), in their order. Use it whenever one result is compared
+    with several others, so that "a difference" keeps its 5% error rate over the family."""
+    from dataclasses import replace
+
+    order = sorted(
+        range(len(comparisons)), key=lambda i: (not math.isfinite(comparisons[i].p_value), comparisons[i].p_value)
+    )
+    adjusted: dict[int, float] = {}
+    running = 0.0
+    m = len(comparisons)
+    for rank, i in enumerate(order):
+        p = comparisons[i].p_value
+        running = max(running, min(1.0, (m - rank) * p)) if math.isfinite(p) else math.nan
+        adjusted[i] = running
+    return [replace(c, p_value=adjusted[i], adjusted=True) for i, c in enumerate(comparisons)]
 
 
 def check_seeds(n: int, what: str) -> None:

@@ -214,8 +214,13 @@ def fit(
                 epoch=epoch,
                 run_key=key,
             )
-            with atomic_path(ckpt, suffix=".pt") as tmp:
-                torch.save(state, tmp)
+            try:
+                with atomic_path(ckpt, suffix=".pt") as tmp:
+                    torch.save(state, tmp)
+            except RuntimeError as err:  # torch reports a failed write (a full disk) as a RuntimeError
+                raise BiosnnInputError(
+                    f"cannot write the checkpoint {str(ckpt)!r} ({err}); the previous checkpoint is kept"
+                ) from None
     history["epochs_run"] = cfg.epochs - start
     return history
 

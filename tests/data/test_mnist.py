@@ -115,8 +115,17 @@ def test_stratified_split_on_unbalanced_labels():
 
 def test_a_corrupt_split_file_is_refused(tmp_path):
     path = tmp_path / "split.json"
-    path.write_text(json.dumps({"n_images": 5000, "test": [3, 2, 1]}))
+    good = json.loads(mnist.SPLIT_FILE.read_text())
+    unsorted = dict(good, test=good["test"][::-1])
+    path.write_text(json.dumps(unsorted))
     with pytest.raises(BiosnnInputError, match="sorted distinct indices"):
+        mnist.load_split(path)
+    for bad in ([3, 2, 1], [], [float(i) for i in good["test"]], [True] * 1000):  # too few, floats, bools
+        path.write_text(json.dumps(dict(good, test=bad)))
+        with pytest.raises(BiosnnInputError, match="1000 integer test indices"):
+            mnist.load_split(path)
+    path.write_text(json.dumps(dict(good, n_images="5000")))
+    with pytest.raises(BiosnnInputError, match="integer n_images"):
         mnist.load_split(path)
     path.write_text("{")
     with pytest.raises(BiosnnInputError, match="unreadable"):

@@ -21,7 +21,8 @@ def _row(network, accuracy, *, seed=0, backend="torch", agreement=None, kind="de
 def test_family_and_seed_split_the_trailing_seed_only():
     assert family_and_seed("isi-sgd-seed3") == ("isi-sgd", 3)
     assert family_and_seed("coincidence-mixing0.5-sgd_delay-seed12") == ("coincidence-mixing0.5-sgd_delay", 12)
-    assert family_and_seed("seed3-net") == ("seed3-net", 0)  # no suffix: its own family
+    assert family_and_seed("seed3-net") == ("seed3-net", None)  # no suffix: its own family, no seed
+    assert family_and_seed("a-seed03") == ("a-seed03", None)  # a padded seed is not read as seed 3
 
 
 def test_networks_are_averaged_over_perturbation_seeds_then_summarised_over_training_seeds():
@@ -46,3 +47,8 @@ def test_agreement_is_the_worst_network_and_backends_stay_apart():
 def test_one_training_seed_is_refused():
     with pytest.raises(BiosnnInputError, match="one training seed"):
         aggregate([_row("isi-sgd-seed0", 0.8, seed=0), _row("isi-sgd-seed0", 0.9, seed=1)])
+
+
+def test_a_network_without_a_seed_is_not_merged_into_a_seeded_family():
+    with pytest.raises(BiosnnInputError, match="no seed suffix"):
+        aggregate([_row("isi-sgd", 0.5), _row("isi-sgd-seed1", 0.6), _row("isi-sgd-seed2", 0.7)])

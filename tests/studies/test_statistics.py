@@ -16,6 +16,7 @@ from biosnn.studies.statistics import (
     MIN_SEEDS,
     check_seeds,
     compare,
+    holm,
     paired_values,
     summarize,
 )
@@ -131,3 +132,43 @@ def test_fewer_than_five_seeds_are_not_quoted():
     check_seeds(MIN_SEEDS, "x")
     with pytest.raises(BiosnnInputError, match="at least 5"):
         check_seeds(MIN_SEEDS - 1, "ISI accuracy")
+
+
+def test_holm_adjusts_a_family_of_comparisons():
+    from dataclasses import replace
+
+    base = compare([0.5, 0.6, 0.55, 0.52, 0.58], [0.8, 0.85, 0.9, 0.82, 0.88])
+    family = [replace(base, p_value=p) for p in (0.01, 0.04, 0.03)]
+    adjusted = holm(family)
+    # by hand: sorted 0.01, 0.03, 0.04 times 3, 2, 1 -> 0.03, 0.06, 0.04, made monotone -> 0.03, 0.06, 0.06
+    assert [round(c.p_value, 12) for c in adjusted] == [0.03, 0.06, 0.06]
+    assert all(c.adjusted and "Holm-adjusted" in c.verdict() for c in adjusted)
+    assert [c.differs for c in adjusted] == [True, False, False]
+
+
+def test_a_difference_without_spread_is_not_claimed():
+    """0.1 + 0.2 and 0.3 differ by rounding on every seed: no spread, the t test is undefined, never a claim."""
+    c = compare([0.3] * 5, [0.1 + 0.2] * 5)
+    assert math.isnan(c.p_value) and not c.differs and "p undefined" in c.verdict()
+
+
+def test_values_must_be_numbers():
+    with pytest.raises(BiosnnInputError, match="numbers"):
+        summarize([True, False, True])
+    with pytest.raises(BiosnnInputError, match="numbers"):
+        summarize(["0.5", "0.6"])
+
+
+def test_with_five_seeds_the_interval_is_narrow_and_the_t_test_keeps_claims_honest():
+    """What docs/statistics.md says: at n = 5 the bootstrap interval covers the true mean well below 95%
+    (it cannot know the tails of five values), yet a claimed difference (interval and t test) stays rare
+    when there is none."""
+    rng = np.random.default_rng(7)
+    covered = claimed = 0
+    for _ in range(COVERAGE_TRIALS):
+        a, b = rng.normal(0.8, 0.05, 5), rng.normal(0.8, 0.05, 5)
+        s = summarize(a)
+        covered += s.low <= 0.8 <= s.high
+        claimed += compare(a, b).differs
+    assert covered / COVERAGE_TRIALS < CONFIDENCE - COVERAGE_SLACK  # the shortfall is real, not sampling noise
+    assert claimed / COVERAGE_TRIALS <= ALPHA + COVERAGE_SLACK  # false claims at or below the test's level

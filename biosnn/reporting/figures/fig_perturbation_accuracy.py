@@ -50,8 +50,8 @@ def accuracy_table(path: Path) -> dict:
         accuracies[row["network"], row["kind"], row["backend"], row["dt"], row["strength"]].append(row["accuracy"])
     table = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(list))))
     for (network, kind, backend, dt, strength), values in sorted(accuracies.items()):
-        family, seed = family_and_seed(network)
-        table[family][kind][(backend, dt)][seed].append((strength, float(np.mean(values))))
+        family, seed = family_and_seed(network)  # a network named without a seed is its family's one curve
+        table[family][kind][(backend, dt)][0 if seed is None else seed].append((strength, float(np.mean(values))))
     return table
 
 

@@ -20,21 +20,24 @@ results file and the command that made it.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...core.errors import BiosnnInputError
-from ...core.io import atomic_write_text, check_input_file
+from ...core.io import atomic_path, check_input_file
 from ..figures import STORED_RESULTS, locate
 
-#: one generated passage: ``<!-- numbers: NAME -->`` + newline, the text, ``<!-- /numbers -->``
-BLOCK = re.compile(r"<!-- numbers: (?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /numbers -->", re.S)
-#: an opening or closing mark, to catch a malformed one (no partner, or a name outside the pattern)
-MARK = re.compile(r"<!-- /?numbers\b[^>]*-->")
-#: a fenced code block (``` or ~~~ lines): marks shown inside one are examples, never blocks
-FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
+#: one generated passage: a line ``<!-- numbers: NAME -->``, the text, a line ``<!-- /numbers -->``
+BLOCK = re.compile(r"^<!-- numbers: (?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)^<!-- /numbers -->$", re.S | re.M)
+#: a line that opens or closes a block (any spelling), to catch a malformed one (no partner, a bad name)
+MARK = re.compile(r"^[ \t]*<!--\s*/?\s*numbers\b[^\n]*-->[ \t]*$", re.M | re.I)
+#: a fence line of a fenced code block (CommonMark: three or more backticks or tildes, indented or not);
+#: marks shown inside one are examples, never blocks
+FENCE_LINE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 #: the largest Markdown file read (a README is tens of kB)
 MAX_BYTES = 4 * 2**20
 
@@ -79,17 +82,43 @@ def render_block(name: str, roots: Sequence[Path | str] = (STORED_RESULTS,)) -> 
     _load_generators()
     if name not in BLOCKS:
         raise BiosnnInputError(f"unknown numbers block {name!r}; known: {', '.join(sorted(BLOCKS))}")
-    text = BLOCKS[name].render([Path(r) for r in roots])
+    for root in roots:
+        if not Path(root).is_dir():
+            raise BiosnnInputError(f"results directory {str(root)!r} is not a directory")
+    try:
+        text = BLOCKS[name].render([Path(r) for r in roots])
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, ZeroDivisionError) as err:
+        if isinstance(err, BiosnnInputError):
+            raise
+        raise BiosnnInputError(
+            f"numbers block {name!r}: its results ({', '.join(BLOCKS[name].inputs)} under "
+            f"{', '.join(map(str, roots))}) do not have the layout its study writes ({type(err).__name__}: {err})"
+        ) from None
     return text if text.endswith("\n") else text + "\n"
 
 
 def _prose(text: str) -> list[tuple[bool, str]]:
-    """``text`` cut into (is_prose, part): fenced code blocks are not prose."""
-    parts, end = [], 0
-    for fence in FENCE.finditer(text):
-        parts += [(True, text[end : fence.start()]), (False, fence.group())]
-        end = fence.end()
-    return parts + [(True, text[end:])]
+    """``text`` cut into (is_prose, part) at fenced code blocks (CommonMark's rule: a fence closes on a line of
+    the same character at least as long; an unclosed fence runs to the end of the text)."""
+    parts: list[tuple[bool, str]] = []
+    current: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        match = FENCE_LINE.match(line)
+        if fence is None and match:
+            parts.append((True, "".join(current)))
+            current, fence = [line], match["fence"]
+        elif fence is not None and match and match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence):
+            if line.strip() == match["fence"]:  # a closing fence carries no info string
+                current.append(line)
+                parts.append((False, "".join(current)))
+                current, fence = [], None
+            else:
+                current.append(line)
+        else:
+            current.append(line)
+    parts.append((fence is None, "".join(current)))
+    return parts
 
 
 def _check_marks(text: str, where: str) -> None:
@@ -126,13 +155,14 @@ def refresh(text: str, roots: Sequence[Path | str] = (STORED_RESULTS,), where: s
 
 
 def read_markdown(path: Path | str) -> str:
-    """A Markdown file to refresh (a regular file of at most :data:`MAX_BYTES`, UTF-8)."""
-    path = check_input_file(path, "Markdown file")
+    """A Markdown file to refresh (a regular file of at most :data:`MAX_BYTES`, UTF-8), its line endings kept."""
+    path = check_input_file(path, "Markdown")
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise BiosnnInputError(f"{path}: {size} bytes; a Markdown page of at most {MAX_BYTES} is expected")
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
     except UnicodeDecodeError as err:
         raise BiosnnInputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
 
@@ -145,11 +175,19 @@ def update(
     and every block rendered before any file is written."""
     new: dict[Path, tuple[str, list[str]]] = {}
     for path in map(Path, paths):
-        new[path] = refresh(read_markdown(path), roots, where=str(path))
+        text = read_markdown(path)
+        crlf = "\r\n" in text
+        refreshed, changed = refresh(text.replace("\r\n", "\n") if crlf else text, roots, where=str(path))
+        new[path] = (refreshed.replace("\n", "\r\n") if crlf else refreshed, changed)
     if not check:
         for path, (text, changed) in new.items():
             if changed:
-                atomic_write_text(path, text)
+                target = Path(os.path.realpath(path))  # a symlinked page: rewrite its target, keep the link
+                mode = stat.S_IMODE(target.stat().st_mode)
+                with atomic_path(target) as tmp:
+                    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                        fh.write(text)
+                os.chmod(target, mode)
     return {path: changed for path, (_, changed) in new.items() if changed}
 
 

@@ -3,6 +3,7 @@ learned membrane time constant make the network insensitive to its initial value
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,10 +34,21 @@ def plif_tau(roots: Sequence[Path]) -> str:
     groups: dict[tuple[float, bool], dict[int, dict]] = defaultdict(dict)
     for run in runs:
         config = run["config"]
-        groups[(config["tau_hidden"], bool(config.get("learn_tau", True)))][config["seed"]] = run
+        group = groups[(config["tau_hidden"], bool(config.get("learn_tau", True)))]
+        if config["seed"] in group:
+            raise BiosnnInputError(f"{path}: seed {config['seed']} stored twice for one initial tau")
+        group[config["seed"]] = run
     taus = sorted({tau for tau, _ in groups})
     if not all((tau, learn) in groups for tau in taus for learn in (True, False)):
         raise BiosnnInputError(f"{path}: every initial tau needs a learned and a fixed run")
+    for field in ("task", "epochs", "dt", "n_train", "n_test", "hidden"):
+        values = {json.dumps(run["config"][field]) for run in runs}
+        if len(values) > 1:
+            raise BiosnnInputError(
+                f"{path}: the runs differ in {field} ({', '.join(sorted(values))}); one study per file"
+            )
+    if len(taus) < 2:
+        raise BiosnnInputError(f"{path}: one initial tau only; the claim compares several")
     epochs = sorted({run["config"]["epochs"] for run in runs})
     task = sorted({run["config"]["task"] for run in runs})
     lines = [

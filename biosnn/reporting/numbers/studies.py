@@ -7,6 +7,7 @@ with the file and the command that made it.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,9 +22,22 @@ from . import register, results_file
 
 def _runs(path: Path, what: str) -> tuple[dict, list[dict]]:
     content = load_json(path, what)
+    if not isinstance(content, dict):
+        raise BiosnnInputError(f"{path}: a {what} results file (a JSON object) is expected")
     runs = content.get("runs")
     if not isinstance(runs, list) or not runs or not all(isinstance(run, dict) for run in runs):
         raise BiosnnInputError(f"{path}: a {what} results file with runs is expected")
+    settings = content.get("settings")
+    if isinstance(settings, dict) and settings.get("quick"):
+        raise BiosnnInputError(f"{path}: a --quick smoke run; only a full run is quoted")
+    seen = set()
+    for run in runs:  # a run stored twice would count twice in every statistic
+        key = json.dumps(
+            {k: run.get(k) for k in ("config", "kind", "seed", "variant", "name") if k in run}, sort_keys=True
+        )
+        if key in seen:
+            raise BiosnnInputError(f"{path}: a run is stored twice ({key:.200})")
+        seen.add(key)
     # in seed order: the bootstrap's last bits depend on the order of the values, and figures use this order too
     return content, sorted(runs, key=_seed_of)
 

@@ -4,6 +4,7 @@ and the perturbation curves, read from ``timing/training.json`` and ``timing/swe
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,10 @@ PAPER = {
     "coincidence-mixing1.0": "33% (chance)",
 }
 SETUPS = {False: "SGD", True: "SGD-delay"}
+#: the finer Brian2 grid the table quotes: dt / 4 (the study's --fine-factor default)
+FINE_FACTOR = 4
+#: two time steps are the same when they agree to this relative tolerance (they are stored as computed)
+DT_RTOL = 1e-9
 
 
 def _task_label(config: dict) -> str:
@@ -37,8 +42,6 @@ def _family(config: dict) -> str:
 
 def _twin_key(config: dict) -> str:
     """A run's configuration but its time loop: the fused twin of a phase-loop run."""
-    import json
-
     return json.dumps({k: v for k, v in config.items() if k != "fused"}, sort_keys=True)
 
 
@@ -77,9 +80,12 @@ def timing_tasks(roots: Sequence[Path]) -> str:
     train_dt = {run["name"]: run["config"]["dt"] for run in runs}
     clean = [p for p in points if p["kind"] == "random_replacement" and p["strength"] == 0.0]
     fine = {
-        (p["network"]): p["accuracy"]
+        p["network"]: p["accuracy"]
         for p in clean
-        if p["backend"] == "brian2" and p["dt"] < train_dt.get(p["network"], 0) and p["seed"] == 0
+        if p["backend"] == "brian2"
+        and p["network"] in train_dt
+        and abs(p["dt"] * FINE_FACTOR - train_dt[p["network"]]) <= DT_RTOL * train_dt[p["network"]]
+        and p["seed"] == 0
     }
     lines = [
         "| task | set-up | seeds | epochs | torch = Brian2 at the training dt | Brian2 at dt/4 | rate-only logistic | "
@@ -88,6 +94,10 @@ def timing_tasks(roots: Sequence[Path]) -> str:
     ]
     groups = _groups(runs)
     for (task, delays), group in groups.items():
+        for field in ("epochs", "dt", "n_train", "n_test", "hidden"):
+            values = {json.dumps(run["config"][field]) for run in group}
+            if len(values) > 1:
+                raise BiosnnInputError(f"timing study: the {task} {SETUPS[delays]} runs differ in {field} ({values})")
         epochs = sorted({run["config"]["epochs"] for run in group})
         fine_acc = [fine[run["name"]] for run in group if run["name"] in fine]
         family = _family(group[0]["config"])

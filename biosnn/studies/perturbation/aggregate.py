@@ -21,13 +21,14 @@ from ...core.errors import BiosnnInputError
 from ..statistics import Summary, summarize
 
 #: ``<family>-seed<N>``: the name of a network trained on seed N
-SEEDED_NAME = re.compile(r"^(?P<family>.+)-seed(?P<seed>\d+)$")
+SEEDED_NAME = re.compile(r"^(?P<family>.+)-seed(?P<seed>0|[1-9][0-9]*)$")
 
 
-def family_and_seed(network: str) -> tuple[str, int]:
-    """``("isi-sgd", 3)`` for ``"isi-sgd-seed3"``; a name without a seed suffix is its own family, seed 0."""
+def family_and_seed(network: str) -> tuple[str, int | None]:
+    """``("isi-sgd", 3)`` for ``"isi-sgd-seed3"``; a name without a seed suffix (or with a padded one, such as
+    ``-seed03``) is its own family with no seed."""
     match = SEEDED_NAME.match(network)
-    return (match["family"], int(match["seed"])) if match else (network, 0)
+    return (match["family"], int(match["seed"])) if match else (network, None)
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,25 @@ class AggregatePoint:
 
 
 def aggregate(
-    rows: Iterable[dict], family_of: Callable[[str], tuple[str, int]] = family_and_seed
+    rows: Iterable[dict], family_of: Callable[[str], tuple[str, int | None]] = family_and_seed
 ) -> list[AggregatePoint]:
     """The sweep rows (:func:`~biosnn.studies.perturbation.table.read_points`) over training seeds, sorted by
     family, kind, strength, backend and dt. A point needs at least two training seeds (an interval needs a
     spread); :func:`biosnn.studies.statistics.check_seeds` decides whether it may be quoted."""
     per_network: dict[tuple, list[dict]] = defaultdict(list)
+    unseeded: dict[str, str] = {}
     for row in rows:
         family, seed = family_of(row["network"])
+        if seed is None:
+            unseeded[family] = row["network"]
+            seed = -1
         per_network[(family, row["kind"], float(row["strength"]), row["backend"], float(row["dt"]), seed)].append(row)
+    mixed = {f for f in unseeded if any(key[0] == f and key[-1] != -1 for key in per_network)}
+    if mixed:
+        raise BiosnnInputError(
+            f"network {unseeded[sorted(mixed)[0]]!r} has no seed suffix, yet networks of its family carry one "
+            "(-seed<N>): name every network of a family with its training seed"
+        )
     grouped: dict[tuple, dict[int, tuple[float, float | None]]] = defaultdict(dict)
     for (*point, seed), group in per_network.items():
         agreements = [r["agreement"] for r in group if r.get("agreement") is not None]
