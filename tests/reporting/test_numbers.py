@@ -102,3 +102,54 @@ def test_a_mark_shown_in_a_code_fence_is_an_example_not_a_block():
     new, changed = refresh(text)
     assert changed == ["delay-rounding"] and new.startswith("```\n<!-- numbers: no-such-study -->\nexample\n")
     assert blocks_in(text) == ["delay-rounding"]
+
+
+def _stale_page(text_before: str = "Intro.\n", newline: str = "\n") -> str:
+    return (text_before + "<!-- numbers: delay-rounding -->\nold\n<!-- /numbers -->\nOutro.\n").replace("\n", newline)
+
+
+def test_a_rewrite_keeps_line_endings_mode_and_links(tmp_path):
+    import os
+    import stat
+
+    crlf = tmp_path / "crlf.md"
+    crlf.write_bytes(_stale_page(newline="\r\n").encode())
+    target = tmp_path / "target.md"
+    target.write_text(_stale_page())
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    update([crlf, link])
+    data = crlf.read_bytes()
+    assert b"| delays |" in data and data.count(b"\r\n") == data.count(b"\n")  # every line still CRLF
+    assert link.is_symlink() and "| delays |" in target.read_text()  # the link kept, its target rewritten
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "example",
+    [
+        "````\n```\n<!-- numbers: no-such -->\n```\n````\n",  # a longer fence holding a shorter one
+        "- item\n\n    ```\n    <!-- numbers: no-such -->\n    ```\n",  # an indented fence in a list
+        "Inline: `<!-- numbers: no-such -->` is text.\n",  # not a line of its own
+    ],
+)
+def test_examples_of_marks_are_left_alone(example):
+    new, changed = refresh(_stale_page(example))
+    assert changed == ["delay-rounding"] and new.startswith(example)
+
+
+def test_an_unclosed_fence_hides_the_rest_of_the_page():
+    text = "```\n" + _stale_page()
+    assert refresh(text) == (text, [])
+
+
+def test_a_malformed_results_file_is_a_clear_error(tmp_path):
+    (tmp_path / "delay_rounding.json").write_text(json.dumps({"runs": [{"config": {"seed": 0}}]}))
+    with pytest.raises(BiosnnInputError, match="do not have the layout its study writes"):
+        render_block("delay-rounding", [tmp_path])
+    (tmp_path / "delay_rounding.json").write_text("[1, 2]")
+    with pytest.raises(BiosnnInputError, match="JSON object"):
+        render_block("delay-rounding", [tmp_path])
+    with pytest.raises(BiosnnInputError, match="not a directory"):
+        render_block("delay-rounding", [tmp_path / "missing"])
