@@ -236,6 +236,7 @@ def test_reporting_reads_results_and_never_simulates():
                 "compare",
                 "paired_values",
                 "check_seeds",
+                "holm",
                 "family_and_seed",
                 "aggregate",
             )
