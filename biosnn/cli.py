@@ -12,7 +12,7 @@
     biosnn data normalize --train FILE --test FILE [--valid FILE] --out DIR [--theta 2 --epsilon 0.01 ...]
     biosnn figures [--results DIR ...] --out DIR [--only FIGURE ...] [--list]
     biosnn report --results DIR [DIR ...] [--figures DIR] --out REPORT.html
-    biosnn numbers FILE.md [FILE.md ...] [--check] [--results DIR ...]
+    biosnn numbers [--check] [--results DIR ...] FILE.md [FILE.md ...]
     biosnn validate-nir GRAPH.nir --input SPIKES.npz|RASTER.npy --framework snntorch|norse|spikingjelly
                         [--dt SECONDS] [--target T] [--threads N] [--out DIR]
     biosnn models
@@ -617,14 +617,17 @@ def build_parser() -> argparse.ArgumentParser:
     num = sub.add_parser(
         "numbers",
         help="regenerate the study numbers quoted in Markdown files from the stored results (--check: only compare)",
+        description="Rewrite every <!-- numbers: NAME --> block of the Markdown files from the stored study results "
+        "(docs/statistics.md); --check writes nothing and exits 1 naming each block that differs.",
     )
     num.add_argument("files", nargs="+", metavar="FILE.md", help="Markdown files with <!-- numbers: NAME --> blocks")
     num.add_argument(
         "--results",
-        nargs="+",
+        action="append",
         default=None,
         metavar="DIR",
-        help="results directories, searched in turn (default: the stored results biosnn/reporting/figures/results)",
+        help="a results directory; repeat to search several in turn (default: the stored results "
+        "biosnn/reporting/figures/results)",
     )
     num.add_argument("--check", action="store_true", help="write nothing; exit 1 naming every block that differs")
     num.set_defaults(func=cmd_numbers)

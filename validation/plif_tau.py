@@ -80,7 +80,8 @@ def run(argv=None) -> int:
         for learn in (True, False)
     ]
     set_threads()
-    results = StudyResults(args.out, "plif_tau", {"quick": args.quick})
+    # one study per file: another task or epoch count is refused (its statistics would mix with these)
+    results = StudyResults(args.out, "plif_tau", {"quick": args.quick, "task": args.task, "epochs": args.epochs})
     for cfg in configs:
         key = run_key(asdict(cfg))
         if results.done(key):

@@ -96,7 +96,12 @@ def run(argv=None) -> int:
     set_threads()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    training = StudyResults(out / "training.json", "timing_tasks", {"quick": args.quick})
+    # one epoch count per study directory: runs of another budget are refused, never mixed into its statistics
+    training = StudyResults(
+        out / "training.json",
+        "timing_tasks",
+        {"quick": args.quick, "epochs": QUICK["epochs"] if args.quick else args.epochs},
+    )
     table = SweepTable(out / "sweep.sqlite")
     grid = [(kind, s) for kind, strengths in (QUICK_GRID if args.quick else GRID).items() for s in strengths]
     variants = [

@@ -36,7 +36,7 @@ def lee_mnist(roots: Sequence[Path]) -> str:
     if not spiking:
         raise BiosnnInputError(f"{path}: no trained spiking network")
     lines = [
-        "| rule | mu (hidden) | seeds | torch accuracy | Brian2 accuracy | identical predictions | training per run |",
+        "| network | mu (hidden) | seeds | accuracy (spiking: torch) | Brian2 accuracy | identical predictions | training per run |",
         "|---|---|---|---|---|---|---|",
     ]
     for (rule, mu), group in sorted(spiking.items(), key=lambda item: (item[0][0], -item[0][1])):

@@ -193,11 +193,13 @@ def lee_convergence(roots: Sequence[Path]) -> str:
     ratio = summarize([row["mean_timing_error_s"] / row["dt"] for row in coarse], what="error / dt")
     flipped = [summarize([row["unmatched_fraction"] for row in rows], what="unmatched") for rows in (coarse, fine)]
     return (
-        f"Over {len(runs)} input seeds, dt = {dts[0] * 1e3:g} ms down to {dts[-1] * 1e6:g} us: the mean timing "
-        f"error of matched spikes has order {timing.text(1, 2, '')} and is {ratio.text(1, 2, '')} dt at the "
-        f"coarsest dt; the fraction of spikes without a match within {content['match_window_s'] * 1e3:g} ms "
-        f"falls with order {mismatch.text(1, 2, '')}, from {flipped[0].text()} to {flipped[1].text()}.\n\n"
-        + _source(path, content)
+        f"Over {len(runs)} input seeds, dt = {dts[0] * 1e3:g} ms down to {dts[-1] * 1e6:g} us (each value: mean "
+        f"+- sd [bootstrap 95% interval] over the seeds):\n\n"
+        f"- the mean timing error of matched spikes, in units of dt at the coarsest dt: {ratio.text(1, 2, '', False)}; "
+        f"its order of convergence: {timing.text(1, 2, '', False)};\n"
+        f"- the fraction of spikes without a match within {content['match_window_s'] * 1e3:g} ms: "
+        f"{flipped[0].text(unit='%', with_n=False)} at the coarsest dt, {flipped[1].text(unit='%', with_n=False)} "
+        f"at the finest; its order: {mismatch.text(1, 2, '', False)}.\n\n" + _source(path, content)
     )
 
 

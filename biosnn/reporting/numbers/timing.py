@@ -178,9 +178,11 @@ def timing_perturbations(roots: Sequence[Path]) -> str:
         strength_text = f"{strength * 1e3:g} ms" if "jitter" in kind else f"{strength:g}"
         lines.append(f"| {kind} {strength_text} | " + " | ".join(cells) + " |")
     seeds = sorted({s for (f, *_), a in table.items() if f in shown for s in a.seeds})
+    perturbation_seeds = sorted({p["seed"] for p in swept})
     return (
-        "\n".join(lines)
-        + f"\n\n{CELL}, over training seeds {', '.join(map(str, seeds))} (each network's rows first averaged over "
-        "perturbation seeds); rate-only MLP: an MLP on per-channel spike counts, fitted on each seed's training set.\n\n"
-        + sources
+        "\n".join(lines) + f"\n\n{CELL}, over training seeds {', '.join(map(str, seeds))}; perturbation seeds "
+        f"{', '.join(map(str, perturbation_seeds))} (a network's rows are averaged over them first). Names: "
+        "`<task>-sgd` (SGD) and `<task>-sgd_delay` (SGD-delay). Rate-only MLP: an MLP on per-channel spike "
+        "counts fitted by the sweep (generator seed 0) on each network's training set; the table above quotes "
+        "the MLP fitted with the network's own seed, so the two differ by the fit's chance.\n\n" + sources
     )
