@@ -123,39 +123,29 @@ def _values(values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
     return array
 
 
-def _interval(samples: tuple[np.ndarray, ...], statistic, confidence: float, paired: bool) -> tuple[float, float]:
+def _interval(samples: tuple[np.ndarray, ...], statistic, confidence: float) -> tuple[float, float]:
+    """The bootstrap interval of ``statistic`` over independent ``samples``: BCa, or the percentile interval
+    where BCa is undefined (e.g. all but one value equal)."""
     from scipy.stats import bootstrap
 
     point = float(statistic(*samples))
     if all(np.ptp(s) == 0 for s in samples):  # no spread: every resample gives the same statistic
         return point, point
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # BCa's degenerate-jackknife warning: handled below
-        result = bootstrap(
-            samples,
-            statistic,
-            confidence_level=confidence,
-            n_resamples=N_RESAMPLES,
-            method="BCa",
-            paired=paired,
-            vectorized=True,
-            rng=np.random.default_rng(BOOTSTRAP_SEED),
-        )
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    if not (math.isfinite(low) and math.isfinite(high)):  # BCa undefined (e.g. all but one value equal)
+    for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # BCa's degenerate-jackknife warning: the percentile interval follows
             result = bootstrap(
                 samples,
                 statistic,
                 confidence_level=confidence,
                 n_resamples=N_RESAMPLES,
-                method="percentile",
-                paired=paired,
+                method=method,
                 vectorized=True,
                 rng=np.random.default_rng(BOOTSTRAP_SEED),
             )
         low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+        if math.isfinite(low) and math.isfinite(high):
+            break
     return min(low, point), max(high, point)
 
 
@@ -180,7 +170,7 @@ def summarize(values: Sequence[float] | np.ndarray, *, confidence: float = CONFI
     if not 0 < confidence < 1:
         raise BiosnnInputError(f"confidence must lie in (0, 1), got {confidence}")
     x = _values(values, what)
-    low, high = _interval((x,), _mean, confidence, paired=False)
+    low, high = _interval((x,), _mean, confidence)
     return Summary(tuple(float(v) for v in x), float(np.mean(x)), float(np.std(x, ddof=1)), low, high, confidence)
 
 
@@ -216,12 +206,12 @@ def compare(
                 f"{what}: a paired comparison needs as many values on both sides ({x.size}, {y.size})"
             )
         d = y - x
-        low, high = _interval((d,), _mean, confidence, paired=False)
+        low, high = _interval((d,), _mean, confidence)
         mean, differences = float(np.mean(d)), tuple(float(v) for v in d)
         spread = float(np.std(d, ddof=1))
         p = float(ttest_rel(y, x).pvalue) if spread > _NO_SPREAD * _scale(x, y) else math.nan
     else:
-        low, high = _interval((x, y), _difference_of_means, confidence, paired=False)
+        low, high = _interval((x, y), _difference_of_means, confidence)
         mean, differences = float(np.mean(y) - np.mean(x)), ()
         spread = float(np.std(x, ddof=1) + np.std(y, ddof=1))
         p = float(ttest_ind(y, x, equal_var=False).pvalue) if spread > _NO_SPREAD * _scale(x, y) else math.nan
