@@ -22,6 +22,13 @@ constants (equal, near-equal, chains) and the size of the system. The model's
 ``tests/equivalence/test_oracle.py`` checks it against closed forms evaluated in high
 precision.
 
+A time constant given per neuron (a ``(constant)`` group variable, ``ModelSpec.group_parameters``) makes the
+rates differ between neurons: every neuron then has its own P and Phi, computed the same way (one high-precision
+exponential per distinct set of values, :func:`per_neuron_propagators`) and held in ``(constant)`` group
+variables (:func:`propagator_variable`) that the layer declares (:func:`propagator_declarations`) and fills; the
+generated code reads them per neuron. Nothing is approximated for near-equal or extreme time constants
+(``tests/brian/test_per_neuron_time_constants.py`` checks it down to ``tau_m = dt / 2000`` and up to ``1e4 dt``).
+
 Forward Euler stays Brian2's own state updater (the discretization study
 compares it with the mirror's Euler step). The symbolic part of both (the
 linear system of the equations, or Brian2's Euler code) depends only on the
@@ -35,9 +42,10 @@ import itertools
 from typing import TYPE_CHECKING
 
 import mpmath
+import numpy as np
 import sympy as sp
 from brian2.core.functions import Function
-from brian2.core.variables import Constant, Variable
+from brian2.core.variables import ArrayVariable, Constant, Variable
 from brian2.input.timedarray import TimedArray
 from brian2.parsing.sympytools import sympy_to_str
 from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
@@ -126,6 +134,113 @@ def _literal(x) -> str:
     return repr(float(x))
 
 
+def propagator_variable(kind: str, case: int, row: str, column: str) -> str:
+    """The group variable holding entry ``(row, column)`` of a per-neuron ``P`` (``kind`` ``"P"``) or ``Phi``
+    (``"Phi"``) in ``case`` 0 (integrating) or 1 (refractory: the ``(unless refractory)`` rates switched off)."""
+    return f"exact{kind}{case}_{row}_{column}"
+
+
+def propagator_declarations(equations: str, refractory: bool) -> str:
+    """Brian2 declarations of every per-neuron propagator variable the equations can need (P dimensionless,
+    Phi in seconds), in both cases when an equation is ``(unless refractory)`` and the group is refractory."""
+    from brian2 import Equations
+
+    eqs = Equations(equations)
+    names = sorted(eqs.diff_eq_names)
+    switched = refractory and any("unless refractory" in eq.flags for eq in eqs.values())
+    return "\n".join(
+        f"{propagator_variable(kind, case, row, column)} : {unit} (constant)"
+        for case in range(2 if switched else 1)
+        for kind, unit in (("P", "1"), ("Phi", "second"))
+        for row in names
+        for column in names
+    )
+
+
+def _system_cases(matrix: sp.Matrix, constants: sp.Matrix) -> tuple[sp.Basic | None, list[dict]]:
+    """The rate switch (Brian2's ``int(not_refractory)``) and the cases it gives: integrating first."""
+    switches = {
+        atom for atom in (matrix.atoms(sp.Function) | constants.atoms(sp.Function)) if atom.func.__name__ == "int_"
+    }
+    if len(switches) > 1:
+        raise UnsupportedEquationsException(f"more than one switch in the rates: {switches}")
+    if not switches:
+        return None, [{}]
+    switch = next(iter(switches))
+    return switch, [{switch: 1}, {switch: 0}]
+
+
+def _constant_values(matrix: sp.Matrix, variables: Mapping[str, Variable]) -> dict:
+    """The Brian2 constants among the rates' symbols, in high precision."""
+    return {
+        symbol: sp.Float(variables[str(symbol)].value, PRECISION_DIGITS + 10)
+        for symbol in matrix.free_symbols
+        if isinstance(variables.get(str(symbol)), Constant)
+    }
+
+
+def _per_neuron_symbols(matrix: sp.Matrix, variables: Mapping[str, Variable]) -> list[sp.Symbol]:
+    """The rates' symbols that are per-neuron constants of the group (a time constant given per neuron)."""
+    return sorted(
+        (
+            symbol
+            for symbol in matrix.free_symbols
+            if isinstance(variables.get(str(symbol)), ArrayVariable)
+            and variables[str(symbol)].constant
+            and not variables[str(symbol)].scalar
+        ),
+        key=str,
+    )
+
+
+def _reachable(numeric: sp.Matrix) -> list[list[bool]]:
+    """``[i][j]``: whether ``P[i, j]`` (and ``Phi[i, j]``) can be non-zero: j is reached from i through the
+    non-zero rates (or i == j)."""
+    n = numeric.shape[0]
+    reach = [[i == j or numeric[i, j] != 0 for j in range(n)] for i in range(n)]
+    for k in range(n):
+        for i in range(n):
+            if reach[i][k]:
+                reach[i] = [reach[i][j] or reach[k][j] for j in range(n)]
+    return reach
+
+
+def per_neuron_propagators(group, values: Mapping[str, np.ndarray], dt: float) -> dict[str, np.ndarray]:
+    """Every per-neuron propagator variable of ``group`` (:func:`propagator_declarations`): ``P`` and ``Phi`` of
+    each neuron, from ``values`` (the per-neuron time constants, SI, one per neuron of the group), computed as
+    :func:`propagators` does, once per distinct set of values. Zero where the equations need no entry."""
+    equations = group.equations
+    variables = group.resolve_all(
+        set(equations.names) | set(equations.identifiers) | {"dt"}, run_namespace={}, user_identifiers=set()
+    )
+    names, matrix, constants = _cached(
+        _structure_key("linear", equations, variables, None), lambda: _checked_linear_system(equations, variables)
+    )
+    symbols = _per_neuron_symbols(matrix, variables)
+    _, cases = _system_cases(matrix, constants)
+    size = len(group)
+    columns = np.stack([np.broadcast_to(np.asarray(values[str(s)], np.float64), (size,)) for s in symbols], axis=1)
+    distinct, which = np.unique(columns, axis=0, return_inverse=True)
+    out = {}
+    for c, case in enumerate(cases):
+        numeric = matrix.subs(case).subs(_constant_values(matrix, variables))
+        rates = sp.lambdify(symbols, numeric, modules="mpmath")
+        n = len(names)
+        P = np.zeros((len(distinct), n, n))
+        Phi = np.zeros((len(distinct), n, n))
+        for k, row in enumerate(distinct):
+            with mpmath.workdps(PRECISION_DIGITS):
+                m = rates(*(mpmath.mpf(float(x)) for x in row))
+                p, phi = propagators(sp.Matrix(m.tolist()), dt)
+            P[k] = np.array(p.tolist(), dtype=np.float64)
+            Phi[k] = np.array(phi.tolist(), dtype=np.float64)
+        for i, row_name in enumerate(names):
+            for j, column_name in enumerate(names):
+                out[propagator_variable("P", c, row_name, column_name)] = P[which.ravel(), i, j]
+                out[propagator_variable("Phi", c, row_name, column_name)] = Phi[which.ravel(), i, j]
+    return out
+
+
 def _checked_linear_system(equations, variables):
     """Brian2's linear system of the equations, refused (as Brian2's own ``exact`` refuses it) unless
     every coefficient and constant term is constant over a step (a function of t, or a TimedArray
@@ -175,34 +290,29 @@ class HighPrecisionExact:
         )
         if not names:
             return ""
-        switches = {
-            atom for atom in (matrix.atoms(sp.Function) | constants.atoms(sp.Function)) if atom.func.__name__ == "int_"
-        }
-        if len(switches) > 1:
-            raise UnsupportedEquationsException(f"more than one switch in the rates: {switches}")
-        values = {}
-        for symbol in matrix.free_symbols:
-            value = variables.get(str(symbol))
-            if isinstance(value, Constant):
-                values[symbol] = sp.Float(value.value, PRECISION_DIGITS + 10)
-        dt = self.dt
-        cases = [{}] if not switches else [{next(iter(switches)): 1}, {next(iter(switches)): 0}]
+        switch, cases = _system_cases(matrix, constants)
+        values = _constant_values(matrix, variables)
+        per_neuron = _per_neuron_symbols(matrix, variables)
         rows = []
-        for case in cases:
+        for c, case in enumerate(cases):
             numeric = matrix.subs(case).subs(values)
-            if numeric.free_symbols:
+            if numeric.free_symbols - set(per_neuron):
                 raise UnsupportedEquationsException(
-                    f"rates that are not constants of the group: {sorted(map(str, numeric.free_symbols))}"
+                    "rates that are not constants of the group: "
+                    f"{sorted(map(str, numeric.free_symbols - set(per_neuron)))}"
                 )
-            P, Phi = propagators(numeric, dt)
             b = constants.subs(case)
-            rows.append([self._row(i, names, P, Phi, b) for i in range(len(names))])
+            if per_neuron:
+                rows.append([self._per_neuron_row(i, names, numeric, b, c, variables) for i in range(len(names))])
+            else:
+                P, Phi = propagators(numeric, self.dt)
+                rows.append([self._row(i, names, P, Phi, b) for i in range(len(names))])
         code = []
         for i, variable in enumerate(names):
             if len(rows) == 1 or rows[0][i] == rows[1][i]:
                 code.append(f"_{variable} = {rows[0][i]}")
             else:
-                flag = sympy_to_str(next(iter(switches)))
+                flag = sympy_to_str(switch)
                 code.append(f"_{variable} = {flag}*({rows[0][i]}) + (1 - {flag})*({rows[1][i]})")
         code += [f"{variable} = _{variable}" for variable in names]
         return "\n".join(code)
@@ -214,6 +324,26 @@ class HighPrecisionExact:
             f"{_literal(Phi[i, j])}*({sympy_to_str(b[j])})" for j in range(len(names)) if Phi[i, j] != 0 and b[j] != 0
         ]
         return " + ".join(terms) if terms else "0"
+
+    @staticmethod
+    def _per_neuron_row(i, names, numeric, b, case, variables) -> str:
+        """Row ``i`` reading each neuron's own P and Phi (:func:`per_neuron_propagators`)."""
+        reach = _reachable(numeric)[i]
+        entries = [(j, name) for j, name in enumerate(names) if reach[j]]
+        needed = [propagator_variable("P", case, names[i], name) for _, name in entries]
+        missing = [name for name in needed if name not in variables]
+        if missing:
+            raise UnsupportedEquationsException(
+                f"time constants per neuron need the per-neuron propagators {missing} declared as group variables "
+                "(biosnn.brian.integration.propagator_declarations)"
+            )
+        terms = [f"{propagator_variable('P', case, names[i], name)}*{name}" for _, name in entries]
+        terms += [
+            f"{propagator_variable('Phi', case, names[i], name)}*({sympy_to_str(b[j])})"
+            for j, name in entries
+            if b[j] != 0
+        ]
+        return " + ".join(terms)
 
     def __repr__(self) -> str:
         return f"HighPrecisionExact(dt={self.dt!r})"

@@ -44,7 +44,7 @@ from ..core.schedule import brian2_refractory
 from ..core.spec import ModelSpec, Output, Structure
 from ..core.units import SECOND
 from .components import Source, batched_synapses, per_sample
-from .integration import state_updater
+from .integration import per_neuron_propagators, propagator_declarations, state_updater
 
 if TYPE_CHECKING:
     import brian2
@@ -63,8 +63,9 @@ def namespace(spec: ModelSpec, params: dict, in_gap: brian2.TimedArray | None = 
     import brian2
 
     ns = {} if in_gap is None else {"in_gap": in_gap}
+    group = {p.name for p in spec.group_parameters(params)}
     for p in spec.parameters:
-        if p.per_neuron or p.vector or p.structural:
+        if p.name in group or p.vector or p.structural:
             continue
         ns[p.name] = params[p.name] * brian2.second if p.unit == SECOND else params[p.name]
     if spec.cascade is not None:
@@ -81,9 +82,8 @@ def gated(threshold: str | None, in_gap: brian2.TimedArray | None) -> str | None
 
 def set_initial_state(group: brian2.NeuronGroup, spec: ModelSpec, params: dict, n: int, batch: int) -> None:
     """Per-neuron parameters and the spec's initial values, tiled over the batch (raw SI values)."""
-    for p in spec.parameters:
-        if p.per_neuron:
-            setattr(group, p.name, per_sample(params[p.name], n, batch))
+    for p in spec.group_parameters(params):
+        setattr(group, p.name + "_", per_sample(params[p.name], n, batch))
     for var, value in spec.initial_values(params).items():
         setattr(group, var + "_", per_sample(value, n, batch))
 
@@ -124,9 +124,14 @@ class PointLayer:
         refractory = False
         if spec.refractory_parameter is not None:
             refractory = brian2_refractory(params[spec.refractory_parameter], dt) * brian2.second
+        equations = spec.brian_equations(synapse, params)
+        # time constants per neuron: each neuron's own exact propagator, held in group variables
+        per_neuron_taus = [p.name for p in spec.group_parameters(params) if p.time_constant]
+        if per_neuron_taus and discretization == "exact":
+            equations += "\n" + propagator_declarations(equations, refractory is not False)
         self.group = brian2.NeuronGroup(
             batch * n,
-            spec.brian_equations(synapse, params),
+            equations,
             threshold=gated(spec.threshold, in_gap),
             reset=reset_code,
             refractory=refractory,
@@ -135,6 +140,10 @@ class PointLayer:
             name=name,
         )
         set_initial_state(self.group, spec, params, n, batch)
+        if per_neuron_taus and discretization == "exact":
+            taus = {name: per_sample(params[name], n, batch) for name in per_neuron_taus}
+            for variable, values in per_neuron_propagators(self.group, taus, dt).items():
+                setattr(self.group, variable + "_", values)
         self.objects = [self.group]
         #: every group holding state, with its initial values (for the gaps of a time-multiplexed batch)
         self.state_groups = [(self.group, spec.initial_values(params))]

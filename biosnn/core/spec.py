@@ -77,7 +77,8 @@ class Parameter:
     ``upper`` bound the SI value; ``*_inclusive`` says whether the bound itself
     is allowed. ``per_neuron`` parameters (Lee et al.'s thresholds) accept a
     scalar or a 1-D array with one value per neuron; Brian2 stores them as
-    ``(constant)`` group variables, the mirror as a tensor of shape ``[N]``.
+    ``(constant)`` group variables (a per-neuron time constant only when it is an
+    array: :meth:`ModelSpec.group_parameters`), the mirror as a tensor of shape ``[N]``.
     ``time_constant`` marks a time constant of the ODE (forward Euler needs
     ``dt`` below it). ``validation_range`` is the interval the equivalence
     harness draws the parameter from (``biosnn/equivalence/validate.py``).
@@ -458,10 +459,16 @@ class ModelSpec:
         if ci is not None and ci.gated(params):
             text = re.sub(rf"\b{ci.bias}\b", f"({ci.bias} * {ci.gate}(t))", text)
         # per-neuron parameters are (constant) group variables; declared here unless the model declares them
-        for p in self.parameters:
-            if p.per_neuron and not re.search(rf"^\s*{p.name}\s*:", text, flags=re.MULTILINE):
-                text += f"\n{p.name} : 1 (constant)"
+        for p in self.group_parameters(params):
+            if not re.search(rf"^\s*{p.name}\s*:", text, flags=re.MULTILINE):
+                text += f"\n{p.name} : {'second' if p.unit == SECOND else '1'} (constant)"
         return text
+
+    def group_parameters(self, params: Mapping[str, object]) -> tuple[Parameter, ...]:
+        """The per-neuron parameters Brian2 holds as ``(constant)`` group variables: every one, except a time
+        constant given as one value, which stays a constant of the namespace (its propagator a literal,
+        ``biosnn/brian/integration.py``)."""
+        return tuple(p for p in self.parameters if p.per_neuron and (not p.time_constant or np.ndim(params[p.name])))
 
     def check_euler_stable(self, params: Mapping[str, float], dt: float, synapse: str | None) -> None:
         """Forward Euler overshoots once dt exceeds a time constant: refuse it.
@@ -470,9 +477,11 @@ class ModelSpec:
         ``2 tau``); the exact propagator has no such limit.
         """
         for p in self.parameters_used(synapse):
-            if p.time_constant and dt > params[p.name]:
+            if p.time_constant and dt > np.min(params[p.name]):
+                value = float(np.min(params[p.name]))
+                smallest = "the smallest " if np.ndim(params[p.name]) else ""
                 raise BiosnnInputError(
-                    f"{self.name}: euler needs dt <= {p.name} (dt={dt!r}s, {p.name}={params[p.name]!r}s): the "
+                    f"{self.name}: euler needs dt <= {p.name} (dt={dt!r}s, {smallest}{p.name}={value!r}s): the "
                     "forward-Euler step overshoots; use discretization='exact' or a smaller dt"
                 )
 

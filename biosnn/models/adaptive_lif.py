@@ -35,7 +35,7 @@ SPEC = lif.SPEC.derive(
     resets={name: code + "\na += 1" for name, code in lif.SPEC.resets.items()},
     parameters=lif.SPEC.parameters
     + (
-        time_constant("tau_a", "adaptation time constant", 200e-3, validation_range=(10e-3, 100e-3)),
+        time_constant("tau_a", "adaptation time constant", 200e-3, validation_range=(10e-3, 100e-3), per_neuron=True),
         scalar_parameter(
             "beta",
             "threshold increase per unit of adaptation (per spike)",

@@ -73,7 +73,7 @@ SPEC = ModelSpec(
     resets={"hard": "v = v_reset", "subtract": "v -= v_th - v_reset"},
     synapses=SYNAPSES,
     parameters=(
-        time_constant("tau_m", "membrane time constant", 20e-3, validation_range=(5e-3, 40e-3)),
+        time_constant("tau_m", "membrane time constant", 20e-3, validation_range=(5e-3, 40e-3), per_neuron=True),
         scalar_parameter("v_th", "firing threshold", 1.0, per_neuron=True),
         scalar_parameter("v_reset", "reset potential (hard reset)", 0.0, per_neuron=True),
         scalar_parameter("v_rest", "resting potential (also the initial potential)", 0.0, per_neuron=True),
@@ -83,7 +83,11 @@ SPEC = ModelSpec(
         ),
         time_parameter("t_ref", "absolute refractory period", 0.0, lower=0.0),
         time_constant(
-            "tau_s", "synaptic current time constant (current synapses)", 5e-3, validation_range=(1e-3, 10e-3)
+            "tau_s",
+            "synaptic current time constant (current synapses)",
+            5e-3,
+            validation_range=(1e-3, 10e-3),
+            per_neuron=True,
         ),
     ),
     constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]), CONSTANT_INPUT.constraint()),

@@ -5,7 +5,7 @@ membrane time constant to enhance learning of spiking neural networks", ICCV.
 
 Same ODE, threshold, resets and synapses as :mod:`biosnn.models.lif`
 (derived from it, nothing restated). The torch mirror learns one scalar ``a``
-per layer with ``tau_m = dt / sigmoid(a)``; ``a`` is initialised at
+per layer (one per neuron when ``tau_m`` is given per neuron) with ``tau_m = dt / sigmoid(a)``; ``a`` is initialised at
 ``-ln(tau0/dt - 1)``, ``tau0 = 2 dt`` (so ``a = 0``), which is the default of
 ``tau_m`` below. Because ``sigmoid(a) < 1``, PLIF needs ``tau_m > dt``.
 

@@ -2,7 +2,8 @@
 
 The LIF phases (``biosnn/torch/dynamics/lif.py``) plus the adaptation ``a``::
 
-    integrate [groups]   LIF; a' = a e^{-dt/tau_a} (exact) | a - a dt/tau_a (euler); a is never clamped
+    integrate [groups]   LIF; a' = a e^{-dt/tau_a} (exact) | a - a dt/tau_a (euler); a is never clamped;
+                         tau_a one value or one per neuron
     threshold            x = v - (v_th + beta a)
     reset     [resets]   LIF reset; a += s
 """
@@ -13,19 +14,20 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .lif import LIFConstants, LIFDynamics
+import numpy as np
+import torch
+
+from .lif import LIFConstants, LIFDynamics, rate_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    import torch
 
     from .base import StepContext
 
 
 @dataclass(frozen=True)
 class AdaptiveConstants(LIFConstants):
-    adaptation: float = 0.0  # e^{-dt/tau_a} (exact), or the rate dt/tau_a (euler)
+    adaptation: float | torch.Tensor = 0.0  # e^{-dt/tau_a} (exact), or the rate dt/tau_a (euler); one or [N]
     beta: float = 0.0
 
 
@@ -35,13 +37,14 @@ class AdaptiveLIFDynamics(LIFDynamics):
     def constants(
         self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
     ) -> AdaptiveConstants:
-        rate = self.dt / self.params["tau_a"]
+        rate = rate_of(self.dt, self.params["tau_a"])
         lif = super().constants(learnt, dtype=dtype, device=device)
-        return AdaptiveConstants(
-            **vars(lif),
-            adaptation=math.exp(-rate) if self.discretization == "exact" else rate,
-            beta=self.params["beta"],
-        )
+        if np.ndim(rate):  # one adaptation time constant per neuron
+            rate = torch.as_tensor(rate, dtype=dtype, device=device)
+            adaptation = torch.exp(-rate) if self.discretization == "exact" else rate
+        else:
+            adaptation = math.exp(-rate) if self.discretization == "exact" else rate
+        return AdaptiveConstants(**vars(lif), adaptation=adaptation, beta=self.params["beta"])
 
     def integrate(
         self, state: dict[str, torch.Tensor], c: AdaptiveConstants, step: StepContext

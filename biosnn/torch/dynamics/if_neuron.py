@@ -28,7 +28,7 @@ import torch
 
 from ..fused import LeakyRecurrence
 from .base import ConstantDrive, Dynamics, StepContext, per_neuron
-from .lif import FUSED_PHASES, RESETS
+from .lif import FUSED_PHASES, RESETS, rate_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 class IFConstants:
     gain: float  # dt: what a held drive X adds over a step, per unit X
     synaptic_decay: torch.Tensor | None  # exact: e^{-r_s} (euler: None)
-    synaptic_rate: float | None  # r_s = dt / tau_s
+    synaptic_rate: torch.Tensor | float | None  # r_s = dt / tau_s (one, or one per neuron)
     coupling: torch.Tensor | float | None  # exact: tau_s (1 - e^{-r_s}); euler: dt
     v_th: torch.Tensor | float | None  # one value or [N]; None: no threshold (the integrator)
     v_reset: torch.Tensor | float | None
@@ -64,11 +64,12 @@ class IFDynamics(Dynamics):
         p = self.params
         decay = rate = coupling = None
         if self.current:
-            rate = self.dt / p["tau_s"]
+            rate = per_neuron(rate_of(self.dt, p["tau_s"]), dtype=dtype, device=device)  # one, or one per neuron
             if self.discretization == "exact":
                 r_s = torch.as_tensor(rate, dtype=dtype, device=device)
                 decay = torch.exp(-r_s)
-                coupling = -p["tau_s"] * torch.expm1(-r_s)  # tau_s (1 - e^{-r_s}), no cancellation
+                tau_s = per_neuron(p["tau_s"], dtype=dtype, device=device)
+                coupling = -tau_s * torch.expm1(-r_s)  # tau_s (1 - e^{-r_s}), no cancellation
             else:
                 coupling = self.dt
         constant = ConstantDrive.of(self.spec, p, self.dt, dtype=dtype, device=device)

@@ -51,10 +51,15 @@ def exprel(x: torch.Tensor) -> torch.Tensor:
     return torch.where(small, 1 + x / 2 + x * x / 6, torch.expm1(safe) / safe)
 
 
+def rate_of(dt: float, tau: float | np.ndarray) -> float | np.ndarray:
+    """``dt / tau`` for a time constant given once or per neuron (float64)."""
+    return dt / tau if np.ndim(tau) == 0 else dt / np.asarray(tau, dtype=np.float64)
+
+
 class Propagator(NamedTuple):
     """Per-step constants of the membrane (and synaptic current), computed once per run.
 
-    exact: ``decay = e^{-r}``, ``gain = 1 - decay``, ``coupling = r e^{-r} exprel(r - r_s)``,
+    exact: ``decay = e^{-r}``, ``gain = 1 - decay``, ``coupling = r e^{-r} exprel(r - r_s)`` (:func:`coupling`),
     ``synaptic_decay = e^{-r_s}``; euler keeps the rates themselves (``decay``/``gain`` unused).
     """
 
@@ -83,7 +88,22 @@ def propagator(
     if not current:
         return Propagator(rate, decay, 1 - decay, None, None, None)
     r_s_t = torch.as_tensor(synaptic_rate, dtype=dtype, device=device)
-    return Propagator(rate, decay, 1 - decay, synaptic_rate, torch.exp(-r_s_t), r_t * decay * exprel(r_t - r_s_t))
+    return Propagator(rate, decay, 1 - decay, synaptic_rate, torch.exp(-r_s_t), coupling(r_t, r_s_t))
+
+
+def coupling(r: torch.Tensor, r_s: torch.Tensor) -> torch.Tensor:
+    """How much of a unit synaptic current reaches the membrane over a step: ``r (e^{-r_s} - e^{-r}) / (r - r_s)``
+    (``r e^{-r}`` at ``r == r_s``).
+
+    Written ``r e^{-r} exprel(r - r_s)`` where ``r <= r_s`` (tau_m >= tau_s) and ``r e^{-r_s} exprel(r_s - r)``
+    where ``r > r_s``: exprel's argument is never positive, so the value stays finite and exact for a membrane
+    far faster than the step (``r`` in the thousands, where the first form overflows to NaN) as for near-equal
+    rates, and both branches stay finite (a ``where`` passes no NaN into the gradient).
+    """
+    zero = torch.zeros((), dtype=r.dtype, device=r.device)
+    slower = r * torch.exp(-r) * exprel(torch.minimum(r - r_s, zero))
+    faster = r * torch.exp(-r_s) * exprel(torch.minimum(r_s - r, zero))
+    return torch.where(r <= r_s, slower, faster)
 
 
 @dataclass(frozen=True)
@@ -120,15 +140,17 @@ class LIFDynamics(Dynamics):
             raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
 
     def membrane_rate(self, learnt: Mapping[str, torch.Tensor]) -> torch.Tensor | float:
-        """``dt / tau_m``."""
-        return self.dt / self.params["tau_m"]
+        """``dt / tau_m`` (one value, or one per neuron)."""
+        return rate_of(self.dt, self.params["tau_m"])
 
     def constants(
         self, learnt: Mapping[str, torch.Tensor], *, dtype: torch.dtype, device: torch.device | str | None
     ) -> LIFConstants:
         p = self.params
         rate = self.membrane_rate(learnt)
-        synaptic_rate = self.dt / p["tau_s"] if self.current else None
+        if not torch.is_tensor(rate):
+            rate = per_neuron(rate, dtype=dtype, device=device)
+        synaptic_rate = per_neuron(rate_of(self.dt, p["tau_s"]), dtype=dtype, device=device) if self.current else None
         prop = propagator(
             rate, synaptic_rate, current=self.current, discretization=self.discretization, dtype=dtype, device=device
         )
