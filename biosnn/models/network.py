@@ -24,8 +24,7 @@ v_threshold, v_leak, r map to tau_m, v_th, v_rest and a weight scale),
 ``LI`` -> ``li``, ``IF`` -> ``if``, ``I`` -> ``integrator``, ``Affine`` biases
 -> the layers' ``bias`` (a constant input), ``Delay`` -> ``delays`` (whole
 steps). Not everything NIR states fits, and what does not is refused, never
-approximated: per-neuron time constants, ``Threshold``, recurrence, branches
-and merges.
+approximated: ``Threshold``, recurrence, branches and merges.
 """
 
 from __future__ import annotations

@@ -34,11 +34,11 @@ step (``if``: ``v += X dt``): exactly a pulse of amplitude 1, integrated exactly
 exact reference, ``paper/01_lif/lif_exact_sim.py``, steps its current this way)
 or by Euler (the frameworks' ``beta v + W x``), with no synaptic latency.
 
-What biosnn cannot hold is refused with the node's name, never approximated:
-per-neuron time constants that differ (``R``, ``w_in``, ``v_threshold``,
-``v_leak`` and ``v_reset`` may differ: the first two fold into the weights, the
-others are per-neuron parameters of ``lif`` and ``if``), forward Euler with
-``dt > tau``, delays that are not whole steps.
+``R``, ``w_in``, ``v_threshold``, ``v_leak``, ``v_reset`` and the time constants
+may differ between neurons (the first two fold into the weights, the others are
+per-neuron parameters of ``lif`` and ``if``). What biosnn cannot hold is refused
+with the node's name, never approximated: forward Euler with ``dt > tau``, delays
+that are not whole steps.
 """
 
 from __future__ import annotations
@@ -204,21 +204,6 @@ def framework_alignment(
     return tuple(arrivals), tuple(lags)
 
 
-def _uniform(name, kind, fields: str, value, n) -> float:
-    arr = chain.array(value).ravel()
-    if arr.size not in (1, n):
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} has {arr.size} values for {n} neurons")
-    if not np.all(np.isfinite(arr)):
-        raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} holds NaN or inf")
-    if np.any(arr != arr[0]):
-        raise BiosnnInputError(
-            f"NIR node {name!r} ({kind}): {fields} differs between neurons ({arr.min():g} .. {arr.max():g}); "
-            "biosnn's layer has one time constant for all its neurons (r, w_in, thresholds, leak and reset "
-            "potentials may differ)"
-        )
-    return float(arr[0])
-
-
 def _one_or_each(name, kind, fields: str, value, n) -> float | np.ndarray:
     """A field biosnn's layer holds per neuron: one float when every neuron has the same value (the layer keeps
     its fused loop), else the ``[n]`` array."""
@@ -233,21 +218,25 @@ def _per_neuron(name, kind, fields: str, value, n) -> np.ndarray:
     return np.broadcast_to(arr, (n,)).astype(np.float64)
 
 
-def _time_constant(name, kind, fields, value, n, disc: Discretization) -> float:
-    """The time constant (s) a node's field states under ``disc``.
+def _time_constant(name, kind, fields, value, n, disc: Discretization) -> float | np.ndarray:
+    """The time constant (s) a node's field states under ``disc``: one float when every neuron has the same
+    (the layer keeps its literal propagators), else one per neuron (snntorch's ``beta`` learnt per neuron,
+    norse's ``tau_mem_inv`` arrays).
 
     Read as ``dt * tau`` (norse 1.1.0's ``to_nir``: ``field = dt / tau_inv``), a field must lie below ``dt``,
     that is ``tau = field / dt < DT_TAU_MAX_TAU``; a field at or above ``dt`` means the file holds ``tau``
     itself (the NIR paper's norse-written ``lif_norse.nir``: 2.5e-3), which this reading would turn into a
     neuron ``1/dt`` times too slow, so it is refused, not read."""
-    field_value = _uniform(name, kind, fields, value, n)
-    if disc.tau_in_file == "dt*tau" and not abs(field_value) < disc.dt * DT_TAU_MAX_TAU:
+    fields_values = _per_neuron(name, kind, fields, value, n)
+    worst = float(fields_values[np.argmax(np.abs(fields_values))])
+    if disc.tau_in_file == "dt*tau" and not abs(worst) < disc.dt * DT_TAU_MAX_TAU:
         raise BiosnnInputError(
-            f"NIR node {name!r} ({kind}): {fields} = {field_value!r} is not below dt = {disc.dt!r} s, so it cannot be "
-            f"norse 1.1.0's dt * tau (that would be tau = {field_value / disc.dt:g} s >= {DT_TAU_MAX_TAU:g} s): the "
+            f"NIR node {name!r} ({kind}): {fields} = {worst!r} is not below dt = {disc.dt!r} s, so it cannot be "
+            f"norse 1.1.0's dt * tau (that would be tau = {worst / disc.dt:g} s >= {DT_TAU_MAX_TAU:g} s): the "
             "file holds tau itself; read it with Discretization.euler(dt) or check the dt it was written with"
         )
-    tau = disc.tau(field_value)
+    taus = disc.tau(fields_values)
+    tau = float(np.min(taus))
     if not tau > 0:
         raise BiosnnInputError(f"NIR node {name!r} ({kind}): {fields} = {tau!r} s; a time constant must be > 0")
     if disc.method == "euler" and tau < disc.dt:
@@ -261,7 +250,14 @@ def _time_constant(name, kind, fields, value, n, disc: Discretization) -> float:
             f"NIR node {name!r} ({kind}): {fields} = {tau!r} s is shorter than dt = {disc.dt!r} s: "
             f"forward Euler overshoots (dt/tau = {disc.dt / tau:.3g}){hint}"
         )
-    return tau
+    return float(taus[0]) if np.all(taus == taus[0]) else np.array(taus, dtype=np.float64)
+
+
+def _describe_time(name: str, tau: float | np.ndarray) -> str:
+    """``tau_m = 0.01 s``, or the range of a per-neuron time constant."""
+    if np.ndim(tau):
+        return f"{name} = {np.min(tau):g} .. {np.max(tau):g} s (per neuron)"
+    return f"{name} = {tau:g} s"
 
 
 def _model(name, kind, node) -> str:
@@ -315,7 +311,7 @@ def _point(name, node, n, k, disc: Discretization, *, current: bool, spiking: bo
         scale, synapse = area * r / tau_m, "delta"
         how = f"delta synapses, v += a R W / tau per spike (a = {area_text})"
     layer = _checked_layer(name, kind, spec, n, params, synapse, reset, scale, disc)
-    tau_text = f"tau_m = {tau_m:g} s" + (f", tau_s = {tau_s:g} s" if current else "")
+    tau_text = _describe_time("tau_m", tau_m) + (", " + _describe_time("tau_s", tau_s) if current else "")
     note = f"{kind} {name!r} -> {model} ({n} neurons, {tau_text}, {reset or 'no'} reset): {how}"
     bias_gain = r * _per_neuron(name, kind, "w_in", node.w_in, n) if current else r
     return _Layer(layer, scale, held, current, note, bias_gain)

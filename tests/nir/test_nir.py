@@ -30,7 +30,7 @@ def _graph(*nodes):
 
 
 def _lif(n=1, tau=10e-3, r=1.0, v_th=1e3, v_leak=0.0, v_reset=0.0):
-    f = lambda x: np.full(n, float(x))  # noqa: E731
+    f = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy()  # noqa: E731
     return nir.LIF(tau=f(tau), r=f(r), v_leak=f(v_leak), v_threshold=f(v_th), v_reset=f(v_reset))
 
 
@@ -372,19 +372,8 @@ def test_refusals_name_the_node_and_the_reason():
         _graph(nir.Affine(weight=np.ones((2, 2)), bias=np.array([0.0, np.nan])), _lif(2)), r"'affine'.*bias holds NaN"
     )
     _refused(_graph(nir.Affine(weight=np.ones((2, 2)), bias=np.ones(3)), _lif(2)), r"'affine'.*3 bias values")
-    _refused(
-        _graph(
-            w,
-            nir.LIF(
-                tau=np.array([1e-2, 2e-2]),
-                r=np.ones(2),
-                v_leak=np.zeros(2),
-                v_threshold=np.ones(2),
-                v_reset=np.zeros(2),
-            ),
-        ),
-        r"'lif'.*tau differs between neurons",
-    )
+    _refused(_graph(w, _lif(2, tau=np.array([1e-2, np.nan]))), r"'lif'.*tau needs 1 or 2 finite values")
+    _refused(_graph(w, _lif(2, tau=np.array([1e-2, -1e-2]))), r"'lif'.*a time constant must be > 0")
     _refused(_graph(w, _lif(2, v_th=1.0, v_reset=2.0)), r"'lif'.*v_th > v_reset")
     _refused(_graph(nir.Delay(delay=np.array([0.5 * DT, 0.0])), w, _lif(2)), r"'delay'.*0.5 steps")
     _refused(_graph(w, _lif(2), nir.Linear(weight=np.ones((2, 2)))), r"'linear_1'.*after the last neuron")

@@ -72,20 +72,26 @@ def _snn():
     return pytest.importorskip("snntorch", reason="snntorch 1.0.0 is a test extra (pip install -e '.[test]')")
 
 
-def _snntorch_net(reset="zero", reset_delay=False, seed=0, bias=False):
+def _snntorch_net(reset="zero", reset_delay=False, seed=0, bias=False, per_neuron_decay=False):
     """Linear -> Leaky -> Linear -> Synaptic, float64, one parameter per neuron (snntorch 1.0's export of a
     scalar beta writes 0-d arrays, which NIR 1.0.8 refuses). ``reset_delay=False``, as snntorch's own
     import_from_nir builds them: with the default (True) Synaptic's zero reset also drops the next step's input."""
     snn = _snn()
     torch.manual_seed(seed)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
+    if per_neuron_decay:  # a decay per neuron, as learn_beta / learn_alpha with a per-neuron init train them
+        full = lambda v, n: torch.linspace(v - 0.1, min(v + 0.08, 0.98), n, dtype=torch.float64)  # noqa: E731
     lif = snn.Leaky(
-        beta=full(0.9, 6), threshold=full(1.0, 6), init_hidden=True, reset_mechanism=reset, reset_delay=reset_delay
+        beta=full(0.9, 6),
+        threshold=torch.ones(6, dtype=torch.float64),
+        init_hidden=True,
+        reset_mechanism=reset,
+        reset_delay=reset_delay,
     )
     syn = snn.Synaptic(
         alpha=full(0.8, 3),
         beta=full(0.85, 3),
-        threshold=full(1.0, 3),
+        threshold=torch.ones(3, dtype=torch.float64),
         init_hidden=True,
         reset_mechanism=reset,
         reset_delay=reset_delay,
@@ -135,6 +141,24 @@ def test_snntorch_graph_agrees_with_snntorch(snntorch_graph, tmp_path):
     assert lags == (0, 2)
     x = _raster(np.random.default_rng(1), 300, 3, 5, 0.3)
     n, dv = _check(_snntorch_forward(_snntorch_net(), x), imported, x, lags)
+    assert n > 50 and dv <= FLOAT64_RECURRENCE
+
+
+def test_snntorch_graph_with_a_decay_per_neuron_agrees_with_snntorch(tmp_path):
+    """beta (and Synaptic's alpha) differing between neurons import to time constants per neuron; the
+    imported network spikes as snntorch's, spike for spike."""
+    _snn()
+    from snntorch.export_nir import export_to_nir
+
+    net = _snntorch_net(per_neuron_decay=True)
+    nir.write(tmp_path / "snn.nir", export_to_nir(net, torch.zeros(1, 5, dtype=torch.float64), ignore_dims=[0]))
+    imported = from_nir(tmp_path / "snn.nir", Discretization.snntorch())
+    for k, names in enumerate((("tau_m",), ("tau_m", "tau_s"))):
+        for name in names:
+            tau = imported.net.resolved_params(k, 1.0)[name]
+            assert np.ndim(tau) == 1 and len(np.unique(tau)) == tau.size, (k, name)
+    x = _raster(np.random.default_rng(1), 300, 3, 5, 0.3)
+    n, dv = _check(_snntorch_forward(_snntorch_net(per_neuron_decay=True), x), imported, x, layer_lags(imported))
     assert n > 50 and dv <= FLOAT64_RECURRENCE
 
 
@@ -209,12 +233,15 @@ def _norse():
 NORSE_DT = 1e-3
 
 
-def _norse_net(bias=False):
+def _norse_net(bias=False, per_neuron_tau=False):
     norse_torch = _norse()
     torch.manual_seed(3)
     full = lambda v, n: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
+    # tau_mem_inv per neuron: 0.5x .. 1.5x the layer's value
+    inverse = (lambda v, n: torch.linspace(0.5 * v, 1.5 * v, n, dtype=torch.float64)) if per_neuron_tau else full
     cell = lambda n, inv, th: norse_torch.LIFBoxCell(  # noqa: E731
-        norse_torch.LIFBoxParameters(tau_mem_inv=full(inv, n), v_th=full(th, n), v_leak=full(0.0, n)), dt=NORSE_DT
+        norse_torch.LIFBoxParameters(tau_mem_inv=inverse(inv, n), v_th=full(th, n), v_leak=full(0.0, n)),
+        dt=NORSE_DT,
     )
     net = norse_torch.SequentialState(
         torch.nn.Linear(5, 6, bias=bias), cell(6, 100.0, 0.3), torch.nn.Linear(6, 3, bias=bias), cell(3, 250.0, 0.2)
@@ -253,6 +280,19 @@ def test_norse_graph_agrees_with_norse(norse_graph, tmp_path):
     lags = layer_lags(imported)
     n, dv = _check(_norse_forward(_norse_net(), x), imported, x, lags)
     assert lags == (0, 1) and n > 30 and dv <= FLOAT64_RECURRENCE
+
+
+def test_norse_graph_with_a_time_constant_per_neuron_agrees_with_norse(tmp_path):
+    """tau_mem_inv arrays that differ between neurons import to tau_m per neuron; identical spikes."""
+    graph = _norse().to_nir(_norse_net(per_neuron_tau=True), torch.zeros(1, 5, dtype=torch.float64), dt=NORSE_DT)
+    nir.write(tmp_path / "norse.nir", graph)
+    imported = from_nir(tmp_path / "norse.nir", Discretization.norse(NORSE_DT))
+    tau = imported.net.resolved_params(0, NORSE_DT)["tau_m"]
+    np.testing.assert_allclose(1 / tau, np.linspace(50.0, 150.0, 6), rtol=ROUNDING)
+    x = _raster(np.random.default_rng(4), 200, 3, 5, 0.3)
+    lags = layer_lags(imported)
+    n, dv = _check(_norse_forward(_norse_net(per_neuron_tau=True), x), imported, x, lags)
+    assert n > 30 and dv <= FLOAT64_RECURRENCE
 
 
 def test_norse_graph_with_biases_agrees_with_norse(tmp_path):
