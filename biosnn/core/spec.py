@@ -206,6 +206,9 @@ class SynapseSpec:
     state_variables: tuple[str, ...] = ()
     #: input weights the equivalence harness draws (uniform), chosen so that neurons fire at moderate rates
     validation_weights: tuple[float, float] = (-0.2, 0.6)
+    #: the model's constant input enters through this synapse's state (the current ``I``, filtered by
+    #: ``tau_s``) rather than the membrane (NEST's ``I_e``)
+    bias_through_synapse: bool = False
 
     @property
     def held(self) -> bool:

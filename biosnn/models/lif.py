@@ -7,9 +7,13 @@ Continuous time (what Brian2 simulates)::
 with input through delta synapses (``v += w`` per presynaptic spike),
 current-based synapses (``tau_s dI/dt = -I``, ``I += w``) or a held drive that
 is piecewise constant over each time step. A constant input ``bias`` (per
-neuron; NEST's ``I_e``, the bias of a trained network's linear map) enters
+neuron; the bias of a trained network's linear map) enters
 where the synapse's input enters: ``tau_m dv/dt = (v_rest - v) + bias + ...``
-(delta, held) or ``tau_s dI/dt = bias - I`` (current); either way it moves the
+(delta, held) or ``tau_s dI/dt = bias - I`` (``current``: filtered by tau_s, as a
+framework's bias added to the synaptic input is; *not* NEST's ``I_e``), or into
+the membrane beside a current synapse (``current_membrane_bias``:
+``tau_m dv/dt = (v_rest - v) + bias + I``, ``tau_s dI/dt = -I``: NEST's
+``iaf_psc_exp`` with ``I_e``); either way it moves the
 equilibrium to ``v_rest + bias`` (``v`` still starts at ``v_rest``). It is on
 from ``bias_onset`` (0 by default; whole steps). Spike when ``v >= v_th``; reset hard
 (``v = v_reset``) or by subtraction of the distance from reset to threshold
@@ -50,6 +54,20 @@ SYNAPSES = {
         description="exponential current synapse: tau_s dI/dt = bias - I, I += w per spike",
         drive=" + I",
         equations="dI/dt = (bias - I) / tau_s : 1",
+        on_pre="I_post += w",
+        parameters=("tau_s",),
+        state_variables=("I",),
+        validation_weights=(-1.0, 3.0),
+        bias_through_synapse=True,
+    ),
+    "current_membrane_bias": SynapseSpec(
+        name="current_membrane_bias",
+        description=(
+            "exponential current synapse, the constant input into the membrane as NEST's iaf_psc_exp I_e: "
+            "tau_m dv/dt = v_rest - v + bias + I, tau_s dI/dt = -I, I += w per spike"
+        ),
+        drive=" + I + bias",
+        equations="dI/dt = -I / tau_s : 1",
         on_pre="I_post += w",
         parameters=("tau_s",),
         state_variables=("I",),

@@ -31,8 +31,8 @@ DT, T, N_IN, N = 0.1e-3, 400, 5, 3
 #: |v_biosnn - V_NEST|: two exact propagators in double precision, each rounded differently
 #: (biosnn's in 40 digits then rounded once, NEST's in double); measured up to 1e-15 over 400 steps
 NEST_V_TOLERANCE = 1e-12
-#: NEST model of each biosnn synapse kind of the LIF
-NEST_MODELS = {"delta": "iaf_psc_delta", "current": "iaf_psc_exp"}
+#: NEST model of each biosnn synapse kind of the LIF (``current_membrane_bias``: the constant input is NEST's I_e)
+NEST_MODELS = {"delta": "iaf_psc_delta", "current": "iaf_psc_exp", "current_membrane_bias": "iaf_psc_exp"}
 
 
 def _case(seed: int, synapse: str):
@@ -48,13 +48,14 @@ def _case(seed: int, synapse: str):
         v_reset=float(rng.uniform(-0.3, 0.1)),
         v_th=float(rng.uniform(0.8, 1.2)),
     )
-    if synapse == "current":
+    if synapse != "delta":
         params["tau_s"] = float(rng.uniform(1e-3, 6e-3))
     return spikes, weights, params
 
 
-def _nest(spikes: SpikeTrains, weights, params: dict, synapse: str, t_ref_nest: float):
-    """NEST's spikes ``{(unit, step)}`` in biosnn's labels and ``V [T, N]`` (biosnn's ``v[n]``)."""
+def _nest(spikes: SpikeTrains, weights, params: dict, synapse: str, t_ref_nest: float, bias=None):
+    """NEST's spikes ``{(unit, step)}`` in biosnn's labels and ``V [T, N]`` (biosnn's ``v[n]``); ``bias`` (one per
+    neuron, biosnn's units of v) becomes NEST's ``I_e = C_m bias / tau_m`` (``bias`` pA with C_m = tau_m)."""
     ms = 1e3
     nest.ResetKernel()
     nest.set(resolution=DT * ms, print_time=False)
@@ -66,11 +67,13 @@ def _nest(spikes: SpikeTrains, weights, params: dict, synapse: str, t_ref_nest: 
         tau_m=params["tau_m"] * ms,
         t_ref=t_ref_nest * ms,
     )
-    if synapse == "current":
+    if synapse != "delta":
         model.update(C_m=params["tau_m"] * ms, tau_syn_ex=params["tau_s"] * ms, tau_syn_in=params["tau_s"] * ms)
     else:
         model.update(C_m=1.0)
     neurons = nest.Create(NEST_MODELS[synapse], N, params=model)
+    if bias is not None:
+        neurons.set(I_e=[float(b) * model["C_m"] / (params["tau_m"] * ms) for b in bias])
     generators = nest.Create("spike_generator", N_IN)
     steps = spikes.steps(DT)
     for i in range(N_IN):
@@ -94,12 +97,12 @@ def _nest(spikes: SpikeTrains, weights, params: dict, synapse: str, t_ref_nest: 
     return keys, v
 
 
-def _biosnn(spikes, weights, params, synapse, t_ref):
+def _biosnn(spikes, weights, params, synapse, t_ref, backend="brian2"):
     trace = simulate(
         "lif",
         spikes,
         weights,
-        backend="brian2",
+        backend=backend,
         dt=DT,
         duration=T * DT,
         synapse=synapse,
@@ -127,3 +130,32 @@ def test_refractory_periods_between_steps_are_rounded_differently():
     theirs, _ = _nest(spikes, weights, params, "delta", 3.5 * DT)
     assert _biosnn(spikes, weights, params, "delta", 3.5 * DT)[0] != theirs
     assert _biosnn(spikes, weights, params, "delta", 4 * DT)[0] == theirs
+
+
+#: a constant input per neuron: below threshold, near it and above it (periodic firing on its own)
+BIAS = np.array([0.3, 0.8, 1.3])
+
+
+@pytest.mark.parametrize("backend", ["brian2", "torch"])
+@pytest.mark.parametrize("synapse", ["delta", "current_membrane_bias"])
+def test_a_constant_input_into_the_membrane_is_nest_i_e(synapse, backend):
+    """``bias`` with delta synapses and with ``current_membrane_bias`` is NEST's I_e (iaf_psc_delta,
+    iaf_psc_exp): identical spikes, v within NEST_V_TOLERANCE; the mirror too."""
+    spikes, weights, params = _case(5, synapse)
+    params = dict(params, v_th=1.0)
+    ours, v = _biosnn(spikes, weights, dict(params, bias=BIAS), synapse, 1e-3, backend)
+    theirs, v_nest = _nest(spikes, weights, params, synapse, 1e-3, bias=BIAS)
+    assert len(ours) > 10
+    assert ours == theirs
+    assert np.nanmax(np.abs(v - v_nest)) < NEST_V_TOLERANCE
+
+
+def test_a_constant_input_through_the_current_synapse_is_not_nest_i_e():
+    """biosnn's ``current`` synapse filters the bias through tau_s (as a framework's bias added to the synaptic
+    input): it reaches the membrane later than NEST's I_e, so the first spikes come later."""
+    spikes, weights, params = _case(5, "current")
+    params = dict(params, v_th=1.0)
+    filtered, _ = _biosnn(spikes, weights, dict(params, bias=BIAS), "current", 1e-3)
+    theirs, _ = _nest(spikes, weights, params, "current", 1e-3, bias=BIAS)
+    first = lambda keys: min(step for unit, step in keys if unit == 2)  # noqa: E731 (the neuron firing on its own)
+    assert first(filtered) > first(theirs)

@@ -7,7 +7,9 @@ template applies them in the order of ``biosnn/core/schedule.py``)::
          exact:  u' = u e^{-r} + X (1 - e^{-r})
                  current synapses (r_s = dt / tau_s; the bias enters I: j = I - b):
                  u' = u e^{-r} + j r e^{-r} exprel(r - r_s),  I' = b + j e^{-r_s}
+                 current_membrane_bias (the bias enters v, NEST's I_e): the same with j = I, I' = j e^{-r_s}
          euler:  u' = u + (X - u) r;  current (u = v - v_rest):  u' = u + (I - u) r,  I' = I + (b - I) r_s
+                 current_membrane_bias:  u' = u + (I + b - u) r,  I' = I - I r_s
          refractory neurons keep v (Brian2's ``(unless refractory)``); I always evolves
     arrive    [pathway]  delta: v += w_in * not_refractory;  current: I += w_in
     threshold            x = v - v_th
@@ -132,11 +134,16 @@ RESETS = {"hard": hard_reset, "subtract": subtractive_reset}
 class LIFDynamics(Dynamics):
     """Leaky integrate-and-fire (Gerstner et al. 2014, ch. 1.3), every synapse kind and reset."""
 
+    #: the resets this mirror implements (a derived model with more state adds its own)
+    resets: Mapping[str, object] = RESETS
+
     def __init__(self, spec: ModelSpec, params: Mapping, **kw: Any) -> None:
         super().__init__(spec, params, **kw)
         #: the current synapse carries the state variable I (``biosnn/models/lif.py``)
         self.current = "I" in spec.synapse(self.synapse).state_variables
-        if spec.threshold is not None and self.reset_kind not in RESETS:
+        #: the constant input enters I (``current``) rather than the membrane (``current_membrane_bias``)
+        self.bias_through_synapse = spec.synapse(self.synapse).bias_through_synapse
+        if spec.threshold is not None and self.reset_kind not in self.resets:
             raise NotImplementedError(f"{spec.name}: the torch mirror has no reset {self.reset_kind!r}")
 
     def membrane_rate(self, learnt: Mapping[str, torch.Tensor]) -> torch.Tensor | float:
@@ -203,15 +210,21 @@ class LIFDynamics(Dynamics):
         new = dict(state)
         if self.current:
             i_syn = state["I"]
-            if self.discretization == "exact":  # about the fixed point (v_rest + b, b): u, j
+            # the current's fixed point: the bias when it enters I, else 0 (it enters the membrane)
+            i_eq = bias if self.bias_through_synapse else 0.0
+            if self.discretization == "exact":  # about the fixed point (v_rest + b, i_eq): u, j
                 v_eq = c.v_rest + bias
-                j = i_syn - bias
+                j = i_syn - i_eq
                 v_new = (v - v_eq) * prop.decay + j * prop.coupling + v_eq
-                new["I"] = bias + j * prop.synaptic_decay
-            else:
+                new["I"] = i_eq + j * prop.synaptic_decay
+            elif self.bias_through_synapse:
                 u = v - c.v_rest
                 v_new = u + (i_syn - u) * prop.rate + c.v_rest
                 new["I"] = i_syn + (bias - i_syn) * prop.synaptic_rate
+            else:
+                u = v - c.v_rest
+                v_new = u + (i_syn + bias - u) * prop.rate + c.v_rest
+                new["I"] = i_syn - i_syn * prop.synaptic_rate
         else:
             held = step.drive if self.held else 0.0
             v_eq = c.v_rest + bias
