@@ -57,6 +57,17 @@ def _kinds(field: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for spec in REGISTRY.values() for name in getattr(spec, field)))
 
 
+def _perturbation_kinds() -> str:
+    """The registered perturbation kinds and what each strength means, for ``perturb --help``."""
+    from .studies.perturbation import PERTURBATIONS
+    from .studies.perturbation.network import NETWORK_PERTURBATIONS
+
+    def listed(registry) -> str:
+        return "; ".join(f"{name} ({p.strength})" for name, p in registry.items())
+
+    return f"of the input: {listed(PERTURBATIONS)}. Of the network: {listed(NETWORK_PERTURBATIONS)}"
+
+
 def _param(text: str):
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
@@ -492,8 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="KIND=S1,S2,...",
-        help="a perturbation kind and its strengths (repeatable): random_replacement, spike_jitter (s), "
-        "neuron_jitter (s), deletion, time_reversal (0/1)",
+        help="a perturbation kind and its strengths (repeatable); " + _perturbation_kinds(),
     )
     per.add_argument("--seeds", type=seed, nargs="+", default=[0], help="perturbation seeds")
     per.add_argument(

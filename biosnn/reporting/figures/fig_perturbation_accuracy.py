@@ -31,12 +31,16 @@ from biosnn.reporting.save import save_figure
 from biosnn.reporting.style import BACKEND_COLOURS, new_figure, style
 from biosnn.studies.perturbation import PERTURBATIONS
 from biosnn.studies.perturbation.aggregate import family_and_seed
+from biosnn.studies.perturbation.network import NETWORK_PERTURBATIONS
 from biosnn.studies.perturbation.table import read_points
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 RATE_LABELS = {"rate_logistic": "rate-only, logistic", "rate_mlp": "rate-only, MLP"}
+
+#: every registered kind, the input's first, with what its strength means
+KINDS = {**PERTURBATIONS, **NETWORK_PERTURBATIONS}
 
 
 def accuracy_table(path: Path) -> dict:
@@ -58,7 +62,7 @@ def accuracy_table(path: Path) -> dict:
 def _strength_axis(kind: str) -> tuple[float, str]:
     """Scale and label of a kind's strength axis (seconds shown in ms)."""
     base = kind.split(":")[0]
-    perturbation = PERTURBATIONS.get(base)
+    perturbation = KINDS.get(base)
     if perturbation is not None and perturbation.time_valued:
         return 1e3, f"{base.replace('_', ' ')} sigma (ms)"
     return 1.0, base.replace("_", " ") + (" (binned)" if ":" in kind else "")
@@ -70,7 +74,7 @@ def render(roots: Sequence[Path | str], out: Path) -> list[Path]:
     families = sorted(table)
     kinds = sorted(
         {kind for f in families for kind in table[f]},
-        key=lambda k: (list(PERTURBATIONS).index(k.split(":")[0]) if k.split(":")[0] in PERTURBATIONS else 99, k),
+        key=lambda k: (list(KINDS).index(k.split(":")[0]) if k.split(":")[0] in KINDS else 99, k),
     )
     with style() as plt:
         fig, axes = new_figure(

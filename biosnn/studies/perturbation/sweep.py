@@ -1,8 +1,10 @@
 """Perturbation sweeps: a trained network evaluated under perturbed inputs, in both backends.
 
-A *point* is one (perturbation kind, strength, seed). Its perturbed test set is
+A *point* is one (perturbation kind, strength, seed). Its perturbed test set (an
+input kind) or perturbed network (a network kind: heterogeneity, weight noise,
+quantised weights, delay jitter; :mod:`biosnn.studies.perturbation.network`) is
 drawn once, from a generator seeded by the point alone (so points can run in
-any order, in any process, and give the same spikes), and then evaluated:
+any order, in any process, and give the same spikes and network), and then evaluated:
 
 * ``torch`` at the training dt (the grid the network was trained on);
 * ``brian2`` at each dt of ``brian_dts``: all samples of the point in one
@@ -66,7 +68,8 @@ from ...core.spikes import SpikeTrains
 from ...core.units import check_count
 from ...data.dataset import SpikeDataset
 from ...models.network import FeedForwardNet
-from . import get_perturbation, perturb
+from . import PERTURBATIONS, get_perturbation, perturb
+from .network import NETWORK_PERTURBATIONS, perturb_network
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -114,8 +117,9 @@ class SweepSpec:
         object.__setattr__(self, "brian_dts", tuple(dict.fromkeys(canonical_dt(dt) for dt in self.brian_dts)))
 
     def kind_label(self, kind: str) -> str:
-        """The table's ``kind``: the perturbation's name, ``<name>:temporal-shd`` for its binned form."""
-        return f"{kind}:temporal-shd" if self.binned else kind
+        """The table's ``kind``: the perturbation's name, ``<name>:temporal-shd`` for an input kind's binned
+        form (a network kind has one form)."""
+        return f"{kind}:temporal-shd" if self.binned and kind not in NETWORK_PERTURBATIONS else kind
 
     def runs(self) -> list[tuple[str, float]]:
         """Every (backend, dt) a point is evaluated with; the rate classifiers read counts on the training grid."""
@@ -136,10 +140,21 @@ def point_seed(kind: str, strength: float, seed: int) -> np.random.SeedSequence:
 
 
 def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
-    """``[(kind, strength), ...]`` checked against the registry (unknown kinds, bad strengths); repeated
-    entries are kept once."""
+    """``[(kind, strength), ...]`` checked against the registries, input kinds and network kinds
+    (:data:`~biosnn.studies.perturbation.network.NETWORK_PERTURBATIONS`) alike (unknown kinds, bad
+    strengths); repeated entries are kept once."""
     checked = []
     for kind, strength in grid:
+        if kind in NETWORK_PERTURBATIONS:
+            try:
+                NETWORK_PERTURBATIONS[kind].check(strength)
+            except BiosnnInputError as err:
+                raise BiosnnInputError(f"{kind}: {err}") from None
+            checked.append((kind, float(strength)))
+            continue
+        if kind not in PERTURBATIONS:
+            known = ", ".join(list(PERTURBATIONS) + list(NETWORK_PERTURBATIONS))
+            raise BiosnnInputError(f"unknown perturbation {kind!r}; choose one of {known}")
         perturbation = get_perturbation(kind)
         try:
             strength = float(strength)
@@ -236,7 +251,10 @@ def evaluate_point(
 
     runs = spec.runs() if runs is None else list(runs)
     rng = np.random.default_rng(point_seed(kind, strength, seed))
-    if spec.binned:
+    if kind in NETWORK_PERTURBATIONS:  # the network changes, the same in every backend; the input does not
+        net = perturb_network(net, kind, strength, rng)
+        perturbed = data.spikes
+    elif spec.binned:
         perturbed = perturb(data.spikes, kind, strength, rng, compat="temporal-shd", bin_width=spec.train_dt)
     else:
         perturbed = perturb(data.spikes, kind, strength, rng)
