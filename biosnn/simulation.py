@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
+    from .core.noise import WhiteNoise
     from .core.spikes import SpikeTrains
 
 BACKENDS = ("brian2", "torch")
@@ -143,6 +144,7 @@ def simulate(
     synapse: str | None = None,
     reset: str | None = None,
     schedule: str = "exact",
+    noise: WhiteNoise | None = None,
 ) -> Trace:
     """Simulate one layer of ``model`` driven by ``inputs`` through ``weights``.
 
@@ -167,6 +169,8 @@ def simulate(
     synapse : the spec's synapse kinds (``delta``, ``current``, ``held``; ``cascade``); default: the first
     reset : the spec's resets (``hard``, ``subtract``, ...); default: the first
     schedule : {"exact", "brian2_default"}; see ``biosnn.core.schedule``.
+    noise : :class:`~biosnn.core.noise.WhiteNoise`, optional
+        Membrane white noise, the same draws in both backends (``docs/perturbations.md``).
 
     Returns
     -------
@@ -181,7 +185,7 @@ def simulate(
     grid = TimeGrid.from_duration(dt, duration, spec.check_schedule(schedule))
     resolved = spec.resolve(params, grid.dt)
     w = check_weights(weights)
-    net = FeedForwardNet(w.shape[0], (LayerSpec(model, w.shape[1], resolved, synapse, reset),), (w,))
+    net = FeedForwardNet(w.shape[0], (LayerSpec(model, w.shape[1], resolved, synapse, reset, noise),), (w,))
     _check_discretization(net, discretization, grid.dt)
     stimulus = _stimulus(net, inputs, grid)
     layer = _run(

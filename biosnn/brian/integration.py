@@ -27,7 +27,7 @@ rates differ between neurons: every neuron then has its own P and Phi, computed 
 exponential per distinct set of values, :func:`per_neuron_propagators`) and held in ``(constant)`` group
 variables (:func:`propagator_variable`) that the layer declares (:func:`propagator_declarations`) and fills; the
 generated code reads them per neuron. Nothing is approximated for near-equal or extreme time constants
-(``tests/brian/test_per_neuron_time_constants.py`` checks it down to ``tau_m = dt / 2000`` and up to ``1e4 dt``).
+(``tests/brian_vs_torch/test_per_neuron_time_constants.py`` checks it down to ``tau_m = dt / 2000`` and up to ``1e4 dt``).
 
 Forward Euler stays Brian2's own state updater (the discretization study
 compares it with the mirror's Euler step). The symbolic part of both (the

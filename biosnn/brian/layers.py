@@ -44,10 +44,14 @@ from ..core.schedule import brian2_refractory
 from ..core.spec import ModelSpec, Output, Structure
 from ..core.units import SECOND
 from .components import Source, batched_synapses, per_sample
+from .draws import FUNCTIONS as DRAW_FUNCTIONS
+from .draws import expression as draw_expression
 from .integration import per_neuron_propagators, propagator_declarations, state_updater
 
 if TYPE_CHECKING:
     import brian2
+
+    from ..core.noise import WhiteNoise
 
 #: order of the floor within its slot: after every pathway (order 0) and lateral circuit (order -2)
 FLOOR_ORDER = 10
@@ -55,6 +59,10 @@ FLOOR_ORDER = 10
 LATERAL_ORDER = -2
 #: order of a summed-variable update within ``before_thresholds``: after the pathways
 SUMMED_ORDER = 10
+#: order of the membrane noise within ``groups``: after the state updater (order 0)
+NOISE_ORDER = 1
+#: the group variables holding each neuron's noise coefficients a and s (biosnn/core/noise.py)
+NOISE_DECAY, NOISE_SCALE = "noise_decay", "noise_scale"
 
 
 def namespace(spec: ModelSpec, params: dict, in_gap: brian2.TimedArray | None = None) -> dict:
@@ -106,12 +114,15 @@ class PointLayer:
         held_drive: np.ndarray | None = None,
         in_gap: brian2.TimedArray | None = None,
         bias_gate: brian2.TimedArray | None = None,
+        noise: WhiteNoise | None = None,
     ) -> None:
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
         self.synapse = spec.synapse(synapse)
         self.namespace = namespace(spec, params, in_gap)
+        if noise is not None:
+            self.namespace.update(DRAW_FUNCTIONS)
         if held_drive is not None:  # [T, B, N], X[n] @ W
             self.namespace["held_drive"] = brian2.TimedArray(
                 held_drive.reshape(held_drive.shape[0], batch * n), dt=dt * brian2.second
@@ -129,6 +140,8 @@ class PointLayer:
         per_neuron_taus = [p.name for p in spec.group_parameters(params) if p.time_constant]
         if per_neuron_taus and discretization == "exact":
             equations += "\n" + propagator_declarations(equations, refractory is not False)
+        if noise is not None:  # each neuron's noise coefficients (biosnn/core/noise.py)
+            equations += f"\n{NOISE_DECAY} : 1 (constant)\n{NOISE_SCALE} : 1 (constant)"
         self.group = brian2.NeuronGroup(
             batch * n,
             equations,
@@ -145,11 +158,32 @@ class PointLayer:
             for variable, values in per_neuron_propagators(self.group, taus, dt).items():
                 setattr(self.group, variable + "_", values)
         self.objects = [self.group]
+        if noise is not None:
+            self.objects.append(self._add_noise(noise, discretization, dt, refractory is not False))
         #: every group holding state, with its initial values (for the gaps of a time-multiplexed batch)
         self.state_groups = [(self.group, spec.initial_values(params))]
         self._floored: set[str] = set()
         if spec.lateral is not None and spec.lateral.active(params):
             self._add_lateral()
+
+    def _add_noise(self, noise: WhiteNoise, discretization: str, dt: float, refractory: bool):
+        """Membrane white noise: after the state update of every step (the ``groups`` slot, after the
+        integrator), ``v += s sum_k a^(K-1-k) Z_(nK+k)`` where the membrane integrates (``biosnn/core/noise.py``;
+        the sum in numpy's order, ``Z`` from ``biosnn_normal`` with element ``i`` and fine step
+        ``t_in_timesteps K + k``)."""
+        where = self.spec.membrane_noise
+        tau = None if where.time_constant is None else self.params[where.time_constant]
+        a, s = noise.coefficients(tau, discretization)
+        setattr(self.group, NOISE_DECAY, per_sample(a, self.n, self.batch))
+        setattr(self.group, NOISE_SCALE, per_sample(s, self.n, self.batch))
+        k_steps = noise.fine_steps(dt)
+        total = "0"
+        for k in range(k_steps):
+            z = draw_expression("normal", noise.seed, noise.stream, step=f"t_in_timesteps * {k_steps} + {k}")
+            total = z if k == 0 else f"({total}) * {NOISE_DECAY} + {z}"
+        gate = "int(not_refractory) * " if refractory else ""
+        code = f"{where.variable} += {gate}({total}) * {NOISE_SCALE}"
+        return self.group.run_regularly(code, when="groups", order=NOISE_ORDER, name=f"{self.name}_noise")
 
     def _add_lateral(self) -> None:
         import brian2

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.activity import LayerActivity
+from ..core.errors import BiosnnInputError
 from ..core.inputs import Stimulus
 from ..core.schedule import arrival_slot, delay_steps, refractory_steps
-from ..core.spec import Output
+from ..core.spec import Output, Structure
 from ..models import get_spec
 from ..models.network import FeedForwardNet
 from .components import Source, spike_arrays, spike_source
@@ -168,6 +169,12 @@ def build_network(
         source = Source(generator, net.n_inputs)
     for k, description in enumerate(net.layers):
         spec = get_spec(description.model)
+        if description.noise is not None and (layout.multiplexed or spec.structure is not Structure.POINT):
+            raise BiosnnInputError(
+                f"layer {k}: membrane noise needs one copy of the network per sample (a noise draw is keyed on "
+                "the neuron of its sample and the step, which time-multiplexed copies do not hold): leave copies "
+                "unset"
+            )
         params = net.resolved_params(k, dt)
         synapse = description.resolved_synapse()
         weights = np.asarray(net.weights[k], dtype=np.float64)
@@ -190,6 +197,7 @@ def build_network(
             held_drive=held,
             in_gap=in_gap,
             bias_gate=gate,
+            **({} if description.noise is None else {"noise": description.noise}),
         )
         if source is not None:
             slot = arrival_slot(grid.schedule, from_sender_cascade=source.output is Output.CHARGES)

@@ -68,6 +68,17 @@ class WhiteNoise:
         object.__setattr__(self, "sigma", sigma)
         object.__setattr__(self, "fine_dt", fine_dt)
 
+    def to_dict(self) -> dict:
+        """The settings as JSON-ready numbers (a saved network's description)."""
+        return {"sigma": self.sigma, "fine_dt": self.fine_dt, "seed": int(self.seed), "stream": int(self.stream)}
+
+    @classmethod
+    def from_dict(cls, entry: object) -> WhiteNoise:
+        """The settings :meth:`to_dict` wrote (checked as the constructor checks them)."""
+        if not isinstance(entry, dict) or set(entry) != {"sigma", "fine_dt", "seed", "stream"}:
+            raise BiosnnInputError(f"membrane noise settings must be sigma, fine_dt, seed and stream, got {entry!r}")
+        return cls(**entry)
+
     def fine_steps(self, dt: float) -> int:
         """K: the fine steps in one step of ``dt`` (which must be a whole multiple of ``fine_dt``)."""
         if not (dt >= self.fine_dt * (1 - 1e-9) and is_whole_steps(dt, self.fine_dt)):
@@ -76,12 +87,15 @@ class WhiteNoise:
             )
         return int(round(dt / self.fine_dt))
 
-    def coefficients(self, tau: float | np.ndarray, method: str) -> tuple[np.ndarray | float, np.ndarray | float]:
+    def coefficients(
+        self, tau: float | np.ndarray | None, method: str
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
         """``(a, s)`` of the sums above: exact ``a = e^(-fine_dt/tau)``, ``s = sigma sqrt(tau (1 - a^2)/2)``;
-        euler ``a = 1``, ``s = sigma sqrt(fine_dt)``."""
+        euler, or a membrane without leak (``tau`` None: the integrate-and-fire neuron), ``a = 1``,
+        ``s = sigma sqrt(fine_dt)``."""
         if method not in NOISE_METHODS:
             raise BiosnnInputError(f"unknown noise method {method!r}; choose one of {', '.join(NOISE_METHODS)}")
-        if method == "euler":
+        if method == "euler" or tau is None:
             return 1.0, self.sigma * math.sqrt(self.fine_dt)
         tau = np.asarray(tau, dtype=np.float64)
         a = np.exp(-self.fine_dt / tau)

@@ -186,6 +186,15 @@ class ConstantInput:
 
 
 @dataclass(frozen=True)
+class MembraneNoiseSpec:
+    """Where membrane white noise (``biosnn/core/noise.py``) enters a model: the state ``variable`` and the
+    parameter holding its leak's time constant (None: no leak, the noise path is a Wiener process)."""
+
+    variable: str = "v"
+    time_constant: str | None = "tau_m"
+
+
+@dataclass(frozen=True)
 class SynapseSpec:
     """How input reaches the membrane.
 
@@ -314,6 +323,8 @@ class ModelSpec:
     schedules: tuple[str, ...] = SCHEDULES
     #: parameter overrides the equivalence harness runs for every synapse x reset
     validation_cases: tuple[Mapping[str, object], ...] = ({},)
+    #: where membrane white noise enters (a layer's ``noise``); None: the model takes none
+    membrane_noise: MembraneNoiseSpec | None = None
     notes: str = ""
 
     # -- parameters -----------------------------------------------------

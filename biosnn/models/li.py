@@ -9,7 +9,7 @@ Torch mirror: ``biosnn/torch/dynamics/li.py``; tests:
 ``tests/brian_vs_torch/test_li.py``.
 """
 
-from biosnn.core.spec import ModelSpec, Output, SynapseSpec
+from biosnn.core.spec import MembraneNoiseSpec, ModelSpec, Output, SynapseSpec
 
 from . import lif
 
@@ -35,4 +35,5 @@ SPEC = ModelSpec(
     constraints=(lif.CONSTANT_INPUT.constraint(),),
     constant_input=lif.CONSTANT_INPUT,
     validation_cases=({},),
+    membrane_noise=MembraneNoiseSpec("v", "tau_m"),
 )

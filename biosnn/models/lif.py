@@ -32,6 +32,7 @@ Torch mirror: ``biosnn/torch/dynamics/lif.py``; equivalence tests:
 from biosnn.core.spec import (
     ConstantInput,
     Constraint,
+    MembraneNoiseSpec,
     ModelSpec,
     SynapseSpec,
     scalar_parameter,
@@ -111,6 +112,7 @@ SPEC = ModelSpec(
     constraints=(Constraint("v_th > v_reset", lambda p: p["v_th"] > p["v_reset"]), CONSTANT_INPUT.constraint()),
     constant_input=CONSTANT_INPUT,
     initial_state={"v": "v_rest"},
+    membrane_noise=MembraneNoiseSpec("v", "tau_m"),
     #: the last: tau_s 1.1e-4 (relative) from tau_m, where a symbolic closed form loses digits
     #: the second: the bias switching on after 3 ms (Brian2's TimedArray gate against the mirror's step index)
     validation_cases=(

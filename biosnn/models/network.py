@@ -40,6 +40,7 @@ import numpy as np
 from ..core.errors import BiosnnInputError
 from ..core.inputs import check_weights
 from ..core.io import atomic_save_npz, load_npz
+from ..core.noise import WhiteNoise
 from ..core.spec import Output, Structure
 from ..core.units import check_count
 from . import get_spec
@@ -67,6 +68,8 @@ class LayerSpec:
     params: dict = field(default_factory=dict)
     synapse: str | None = None  # default: the model's first synapse kind
     reset: str | None = None  # default: the model's first reset
+    #: membrane white noise added in both backends (``biosnn/core/noise.py``); None: a deterministic layer
+    noise: WhiteNoise | None = None
 
     def resolved_synapse(self) -> str:
         return get_spec(self.model).synapse(self.synapse).name
@@ -113,6 +116,8 @@ class FeedForwardNet:
                     f"layer {k}: a {previous.name} layer's spikes carry a charge read through its "
                     f"own cascade; only a cascade layer can receive them, not {layer.model!r}"
                 )
+            if layer.noise is not None and spec.membrane_noise is None:
+                raise BiosnnInputError(f"layer {k}: the {layer.model!r} model takes no membrane noise")
             if d is not None and not hop_accepts_delays(layer):
                 raise BiosnnInputError(
                     f"hop {k}: axonal delays into this {layer.model!r} layer are not supported "
@@ -188,6 +193,7 @@ class FeedForwardNet:
                     reset=layer.reset,
                     params=scalars,
                     array_params=sorted(n for n in layer.params if np.ndim(layer.params[n])),
+                    **({} if layer.noise is None else {"noise": layer.noise.to_dict()}),
                 )
             )
             arrays[f"weights_{k}"] = np.asarray(self.weights[k], dtype=np.float64)
@@ -224,7 +230,10 @@ class FeedForwardNet:
                     params[name] = arrays[f"param_{k}_{name}"]
                 if float(entry["n"]) != int(entry["n"]):
                     raise ValueError(f"layer {k}: n={entry['n']!r} is not an integer")
-                layers.append(LayerSpec(entry["model"], int(entry["n"]), params, entry["synapse"], entry["reset"]))
+                noise = WhiteNoise.from_dict(entry["noise"]) if "noise" in entry else None
+                layers.append(
+                    LayerSpec(entry["model"], int(entry["n"]), params, entry["synapse"], entry["reset"], noise)
+                )
                 weights.append(arrays[f"weights_{k}"])
                 delays.append(arrays.get(f"delays_{k}"))
             net = cls(int(description["n_inputs"]), tuple(layers), tuple(weights), tuple(delays))

@@ -46,10 +46,14 @@ from ..core.units import check_count, positive_time
 from ..models import get_spec
 from .dynamics import dynamics_for
 from .dynamics.base import StepContext
+from .noise import coefficients as noise_coefficients
+from .noise import increments as noise_increments
 from .surrogate import Surrogate
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from ..core.noise import WhiteNoise
 
 #: steps since the last spike of a neuron that never fired (beyond any refractory period)
 NEVER_SPIKED = 2**40
@@ -95,6 +99,7 @@ class Layer(nn.Module):
         surrogate_alpha: float | None = None,
         detach_reset: bool = False,
         fused: bool = True,
+        noise: WhiteNoise | None = None,
     ) -> None:
         super().__init__()
         spec = get_spec(model)
@@ -143,8 +148,14 @@ class Layer(nn.Module):
             floor=spec.floor is not None,
         )
         self.recorded = spec.recorded_variables(self.synapse)
+        #: membrane white noise (``biosnn/core/noise.py``), added after each step's state update; None: none
+        self.noise = noise
+        if noise is not None:
+            if spec.membrane_noise is None:
+                raise BiosnnInputError(f"{model}: this model takes no membrane noise")
+            self.noise_fine_steps = noise.fine_steps(self.dt)
         #: the whole loop fused (``biosnn/torch/fused.py``) where the model provides it and ``fused``; None:
-        #: the phases. Recording, or continuing from a state, always runs the phases.
+        #: the phases (always with noise). Recording, or continuing from a state, always runs the phases.
         self.fused_loop = (
             self.dynamics.fused(
                 phases=self.phases,
@@ -152,7 +163,7 @@ class Layer(nn.Module):
                 detach_reset=self.detach_reset,
                 surrogate=self.surrogate,
             )
-            if fused
+            if fused and noise is None
             else None
         )
 
@@ -195,6 +206,14 @@ class Layer(nn.Module):
         """
         self._check_drive(drive)
         c = self.dynamics.constants(self.learnt, dtype=drive.dtype, device=drive.device)
+        if self.noise is not None:  # this run's noise coefficients (PLIF: from the learnt tau)
+            where = self.spec.membrane_noise
+            tau = None if where.time_constant is None else self.exported_parameters()[where.time_constant]
+            a, s = noise_coefficients(self.noise, tau, self.discretization, dtype=drive.dtype, device=drive.device)
+            elements = torch.arange(drive.shape[1] * self.n_neurons, device=drive.device).reshape(
+                drive.shape[1], self.n_neurons
+            )
+            self._noise_run = (a, s, elements)
         if state is None:
             state = self._initial_state(c, drive.shape[1], drive.dtype, drive.device)
             if self.fused_loop is not None and not record:
@@ -225,7 +244,13 @@ class Layer(nn.Module):
             since = state["since"] + 1
             state = {**state, "since": since}
             step.integrating = (since > self.refractory_steps).to(state[self.spec.main_variable].dtype)
-        return self.dynamics.integrate(state, c, step)
+        state = self.dynamics.integrate(state, c, step)
+        if self.noise is not None:  # the step's noise increment, where the membrane integrates
+            a, s, elements = self._noise_run
+            eta = noise_increments(self.noise, a, s, self.noise_fine_steps, elements, int(state["step"]))
+            variable = self.spec.membrane_noise.variable
+            state = {**state, variable: state[variable] + (eta if step.integrating is None else eta * step.integrating)}
+        return state
 
     def _arrive(self, state, c, step: StepContext):
         return self.dynamics.arrive(state, c, step)

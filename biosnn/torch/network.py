@@ -102,6 +102,7 @@ class FeedForward(nn.Module):
                 surrogate_alpha=surrogate_alpha,
                 detach_reset=detach_reset,
                 fused=fused,
+                noise=layer.noise,
             )
             for layer, n_prev, source in zip(layers, sizes[:-1], outputs)
         )

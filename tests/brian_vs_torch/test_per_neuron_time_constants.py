@@ -204,3 +204,28 @@ def test_bad_time_constants_per_neuron_are_refused():
         )
     with pytest.raises(biosnn.BiosnnInputError, match="constraint tau_m > dt violated"):
         Layer("plif", dt=1e-3, n_neurons=3, params={"tau_m": [5e-3, 1e-3, 4e-3]})
+
+
+def test_the_coupling_gradient_is_the_true_derivative_at_and_near_equal_rates():
+    """``coupling(r, r_s)`` switches form at ``r == r_s``; its autograd derivative there (and on both sides) is
+    the finite difference of the closed form ``r (e^{-r_s} - e^{-r}) / (r - r_s)`` (``r e^{-r}`` at the tie),
+    evaluated in 50-digit arithmetic: a PLIF layer at ``tau_m = tau_s`` learns with the right gradient."""
+    import mpmath
+
+    from biosnn.torch.dynamics.lif import coupling
+
+    def exact(r, r_s):
+        with mpmath.workdps(50):
+            r, r_s = mpmath.mpf(r), mpmath.mpf(r_s)
+            return r * mpmath.exp(-r) if r == r_s else r * (mpmath.exp(-r_s) - mpmath.exp(-r)) / (r - r_s)
+
+    for r_value, r_s_value in ((0.3, 0.3), (0.3, 0.3 + 1e-9), (0.3, 0.2), (0.2, 0.3), (800.0, 0.5)):
+        r = torch.tensor(r_value, dtype=torch.float64, requires_grad=True)
+        r_s = torch.tensor(r_s_value, dtype=torch.float64, requires_grad=True)
+        grad_r, grad_r_s = torch.autograd.grad(coupling(r, r_s), (r, r_s))
+        h = 1e-7
+        with mpmath.workdps(50):
+            fd_r = (exact(r_value + h, r_s_value) - exact(r_value - h, r_s_value)) / (2 * h)
+            fd_r_s = (exact(r_value, r_s_value + h) - exact(r_value, r_s_value - h)) / (2 * h)
+        assert abs(float(grad_r) - float(fd_r)) <= 1e-8 * max(1.0, abs(float(fd_r))), (r_value, r_s_value)
+        assert abs(float(grad_r_s) - float(fd_r_s)) <= 1e-8 * max(1.0, abs(float(fd_r_s))), (r_value, r_s_value)

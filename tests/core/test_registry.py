@@ -184,6 +184,7 @@ REPORTING_READS = (
     "biosnn.studies.perturbation",
     "biosnn.studies.perturbation.table",
     "biosnn.studies.perturbation.aggregate",
+    "biosnn.studies.perturbation.network",  # the network kinds' registry: what each strength means
     "biosnn.studies.statistics",
 )
 
@@ -228,6 +229,7 @@ def test_reporting_reads_results_and_never_simulates():
             for r in REPORTING_READS
             for n in (
                 "PERTURBATIONS",
+                "NETWORK_PERTURBATIONS",
                 "perturb",
                 "read_points",
                 "table",

@@ -4,6 +4,7 @@ network, and the sweep and command line taking input and network kinds in one gr
 
 import math
 import subprocess
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -178,3 +179,48 @@ def test_cli_mixes_input_and_network_kinds_in_one_grid(trained_like, tmp_path):
     )
     assert bad.returncode == 2 and "bits must be a whole number" in bad.stderr
     assert not (tmp_path / "bad.sqlite").exists()
+
+
+def test_kinds_leave_alone_the_layers_they_cannot_describe():
+    """Lee et al.'s neurons have no v_rest / v_reset and no tau_m: the potential and tau kinds leave them be."""
+    lee = FeedForwardNet(3, (LayerSpec("lee_refractory", 4, {}),), (np.ones((3, 4)),))
+    for kind in ("v_th_mismatch", "v_rest_mismatch", "tau_m_mismatch"):
+        assert perturb_network(lee, kind, 0.2, np.random.default_rng(0)) == lee
+
+
+def test_non_finite_bits_are_refused():
+    for bits in (float("nan"), float("inf")):
+        with pytest.raises(BiosnnInputError, match="bits must be a whole number"):
+            check_grid([("weight_quantization", bits)])
+
+
+def test_a_sweep_refuses_a_perturbed_network_it_cannot_run_before_any_point(trained_like, tmp_path):
+    """A PLIF time constant drawn below dt (PLIF needs tau_m > dt): refused with the kind, seed and layer before
+    anything is stored."""
+    _, net, data = trained_like
+    slow = replace(
+        net, layers=(replace(net.layers[0], params={**net.layers[0].params, "tau_m": 1.5e-3}),) + net.layers[1:]
+    )
+    table = SweepTable(tmp_path / "s.sqlite")
+    with pytest.raises(
+        BiosnnInputError, match=r"tau_m_mismatch = 0.5, seed 0: the perturbed layer 0 is not a valid plif"
+    ):
+        run_sweep(
+            table,
+            slow,
+            data,
+            SweepSpec("net", "data", DT),
+            [("deletion", 0.1), ("tau_m_mismatch", 0.5)],
+            [0],
+            progress=False,
+        )
+    assert table.rows() == []
+
+
+def test_network_kinds_in_a_binned_sweep_are_stored_as_unbinned(trained_like, tmp_path):
+    _, net, data = trained_like
+    table = SweepTable(tmp_path / "s.sqlite")
+    spec = SweepSpec("net", "data", DT, backends=("torch",), binned=True)
+    run_sweep(table, net, data, spec, [("weight_noise", 0.2), ("deletion", 0.2)], [0], progress=False)
+    rows = {r["kind"]: r["binned"] for r in table.rows()}
+    assert rows == {"weight_noise": 0, "deletion:temporal-shd": 1}

@@ -15,8 +15,10 @@ Parameter mismatch (a coefficient of variation ``cv`` per neuron, drawn once per
   in layers with current synapses;
 * potentials (``v_th_mismatch``, ``v_rest_mismatch``): ``v_i = v + cv (v_th - v_rest) Z_i``, ``Z ~ N(0, 1)``:
   the spread in units of the neuron's distance from rest to threshold (the scale the membrane moves on,
-  whatever the units); a threshold drawn at or below ``v_reset`` is drawn again. Spiking layers only
-  (``v_rest`` also in the readout).
+  whatever the units); a threshold drawn at or below ``v_reset`` is drawn again. Layers of the LIF family
+  (those with ``v_th``, ``v_rest`` and ``v_reset``); a non-spiking readout (``li``) has no threshold, so its
+  ``v_rest`` spreads by ``cv`` in units of v. Other models (Lee et al.'s, the gamma cascade) are left alone,
+  as are layers without the time constant a kind draws.
 
 Weights, every hop:
 
@@ -75,7 +77,7 @@ def _fraction_like(name: str) -> Callable[[float], None]:
 
 def _check_bits(strength: float) -> None:
     strength = check_number(strength, "weight_quantization bits")
-    if strength != 0 and not (strength == int(strength) and 2 <= strength <= 32):
+    if strength != 0 and not (math.isfinite(strength) and strength == int(strength) and 2 <= strength <= 32):
         raise BiosnnInputError(
             f"weight_quantization: bits must be a whole number from 2 to 32 (0: no quantisation), got {strength!r}"
         )
@@ -97,13 +99,18 @@ def _stated(layer, name: str, k: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=np.float64), (layer.n,)).copy()
 
 
+#: the potentials a mismatch of v_th or v_rest reads (the LIF family's); a layer without them is left alone
+POTENTIALS = {"v_th", "v_rest", "v_reset"}
+
+
 def _uses(layer, name: str) -> bool:
     spec = get_spec(layer.model)
     used = {p.name for p in spec.parameters_used(layer.synapse)}
     if name not in used or not spec.parameter(name).per_neuron:
         return False
-    if name in ("v_th", "v_reset"):
-        return spec.threshold is not None
+    if name in POTENTIALS:  # spread in units of v_th - v_rest: layers holding both (and v_reset when spiking)
+        needed = POTENTIALS if spec.threshold is not None else {"v_rest"}
+        return needed <= set(spec.parameter_names) and (name != "v_th" or spec.threshold is not None)
     return True
 
 
@@ -241,7 +248,7 @@ NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
         ),
         NetworkPerturbation(
             "weight_quantization",
-            "bits per weight, symmetric per layer (0: full precision)",
+            "bits per weight, symmetric per layer (0: full precision; no draw: every seed gives the same network)",
             False,
             0.0,
             weight_quantization,

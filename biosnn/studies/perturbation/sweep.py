@@ -146,10 +146,7 @@ def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     checked = []
     for kind, strength in grid:
         if kind in NETWORK_PERTURBATIONS:
-            try:
-                NETWORK_PERTURBATIONS[kind].check(strength)
-            except BiosnnInputError as err:
-                raise BiosnnInputError(f"{kind}: {err}") from None
+            NETWORK_PERTURBATIONS[kind].check(strength)  # its message names the kind
             checked.append((kind, float(strength)))
             continue
         if kind not in PERTURBATIONS:
@@ -169,6 +166,27 @@ def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
             raise BiosnnInputError(f"{kind}: {err}") from None
         checked.append((kind, strength))
     return list(dict.fromkeys(checked))
+
+
+def check_network_points(net: FeedForwardNet, grid: Sequence[tuple[str, float]], seeds: Sequence[int], dt: float):
+    """Every network point's perturbed network drawn now and checked at the finest ``dt`` (a PLIF time constant
+    drawn below dt, a layer the kind cannot hold), so a sweep refuses before evaluating anything."""
+    for kind, strength in grid:
+        if kind not in NETWORK_PERTURBATIONS:
+            continue
+        for seed in seeds:
+            changed = perturb_network(net, kind, strength, np.random.default_rng(point_seed(kind, strength, seed)))
+            for k in range(len(changed.layers)):
+                try:
+                    changed.resolved_params(k, dt)
+                except BiosnnInputError as err:
+                    message = str(err)
+                    if len(message) > 300:
+                        message = message[:300] + " ..."
+                    raise BiosnnInputError(
+                        f"{kind} = {strength:g}, seed {seed}: the perturbed layer {k} is not a valid "
+                        f"{changed.layers[k].model} layer at dt = {dt:g} s ({message})"
+                    ) from None
 
 
 def _logits_torch(net: FeedForwardNet, raster: np.ndarray, dt: float) -> np.ndarray:
@@ -293,7 +311,7 @@ def evaluate_point(
                 agreement=None if backend == "torch" or reference is None else float(np.mean(predictions == reference)),
                 input_spikes=len(perturbed),
                 lost_spikes=int(lost),
-                binned=int(spec.binned),
+                binned=int(spec.binned and kind not in NETWORK_PERTURBATIONS),
                 seconds=round(time.perf_counter() - start, 3),
                 code_version=code_version(),
             )
@@ -482,6 +500,7 @@ def run_sweep(
             f"{data.n_classes} classes: it cannot predict every class; give the network trained "
             "on this dataset"
         )
+    check_network_points(net, grid, seeds, min((spec.train_dt,) + tuple(spec.brian_dts)))
     rate = [b for b in spec.backends if b in RATE_BACKENDS]
     if rate and train is None:
         raise BiosnnInputError(f"{', '.join(rate)}: give the training set the rate classifiers are fitted on")

@@ -103,9 +103,11 @@ def coupling(r: torch.Tensor, r_s: torch.Tensor) -> torch.Tensor:
     rates, and both branches stay finite (a ``where`` passes no NaN into the gradient).
     """
     zero = torch.zeros((), dtype=r.dtype, device=r.device)
-    slower = r * torch.exp(-r) * exprel(torch.minimum(r - r_s, zero))
-    faster = r * torch.exp(-r_s) * exprel(torch.minimum(r_s - r, zero))
-    return torch.where(r <= r_s, slower, faster)
+    slower_side = r <= r_s
+    # each branch's argument chosen by a where (not a minimum, whose gradient splits at the tie r == r_s)
+    slower = r * torch.exp(-r) * exprel(torch.where(slower_side, r - r_s, zero))
+    faster = r * torch.exp(-r_s) * exprel(torch.where(slower_side, zero, r_s - r))
+    return torch.where(slower_side, slower, faster)
 
 
 @dataclass(frozen=True)

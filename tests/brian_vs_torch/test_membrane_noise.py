@@ -1,0 +1,107 @@
+"""Membrane white noise in both backends on the same draws (biosnn/core/noise.py; Brian2's ``biosnn_normal``,
+the mirror's ``biosnn/torch/noise.py``): equal to 1e-9 with identical spikes, the free membrane's variance
+against the Ornstein-Uhlenbeck value (exact) and the Euler-Maruyama recurrence's, one noise path at every dt,
+and the settings carried by a saved network."""
+
+import math
+
+import numpy as np
+import pytest
+
+import biosnn
+from biosnn.core.errors import BiosnnInputError
+from biosnn.core.noise import WhiteNoise
+from biosnn.core.spikes import SpikeTrains
+from biosnn.data.synthetic import poisson_spike_trains
+from biosnn.equivalence.contract import V_TOLERANCE
+from biosnn.models.network import FeedForwardNet, LayerSpec
+from biosnn.simulation import simulate_network
+
+DT = 1e-4
+#: a sample variance within this many standard errors of the theory (a false failure once in ~1.7e6)
+STANDARD_ERRORS = 5
+
+
+@pytest.mark.parametrize("discretization", ["exact", "euler"])
+@pytest.mark.parametrize(
+    "model, synapse",
+    [("lif", "delta"), ("lif", "current"), ("plif", "delta"), ("adaptive_lif", "current"), ("li", "delta")],
+)
+def test_brian2_and_torch_add_the_same_noise(model, synapse, discretization):
+    rng = np.random.default_rng(1)
+    spikes = poisson_spike_trains(rng, 4, 300.0, 0.04, DT, 2)
+    weights = rng.uniform(-0.2, 0.6, size=(4, 5)) * (3 if synapse == "current" else 1)
+    params = {"tau_m": np.exp(rng.uniform(np.log(2e-3), np.log(50e-3), 5))}  # one per neuron
+    if model != "li":
+        params["t_ref"] = 1e-3  # no noise while the membrane is clamped
+    noise = WhiteNoise(sigma=2.0, fine_dt=DT / 2, seed=3, stream=1)
+    kw = dict(dt=DT, duration=0.04, params=params, synapse=synapse, discretization=discretization, noise=noise)
+    ref = biosnn.simulate(model, spikes, weights, backend="brian2", **kw)
+    mirror = biosnn.simulate(model, spikes, weights, backend="torch", **kw)
+    quiet = biosnn.simulate(model, spikes, weights, backend="torch", **{**kw, "noise": None})
+    np.testing.assert_array_equal(ref.spike_steps, mirror.spike_steps)
+    np.testing.assert_array_equal(ref.spike_units, mirror.spike_units)
+    assert np.abs(ref.v - mirror.v).max() <= V_TOLERANCE
+    assert np.abs(mirror.v - quiet.v).max() > 0.1  # the noise is there
+
+
+def _free(backend, dt, n, steps, noise, discretization="exact", tau=5e-3):
+    """A free membrane (no input, no threshold within reach): v [steps, n] from v = 0."""
+    spikes = SpikeTrains(np.array([]), np.array([], dtype=int), 1, steps * dt)
+    return biosnn.simulate(
+        "lif",
+        spikes,
+        np.zeros((1, n)),
+        backend=backend,
+        dt=dt,
+        duration=steps * dt,
+        params={"tau_m": tau, "v_th": 1e9},
+        discretization=discretization,
+        noise=noise,
+    ).v
+
+
+@pytest.mark.parametrize("backend", ["brian2", "torch"])
+def test_the_free_membrane_has_the_ornstein_uhlenbeck_variance(backend):
+    """Snapshots 10 tau apart (independent to e^-10) after 10 tau: 20 x 200 samples of a stationary Gaussian of
+    variance sigma^2 tau / 2; relative standard error sqrt(2 / 4000)."""
+    tau, sigma, n = 5e-3, 0.8, 200
+    spacing = int(10 * tau / DT)
+    v = _free(backend, DT, n, 21 * spacing, WhiteNoise(sigma, DT, seed=9), tau=tau)
+    samples = v[spacing::spacing].ravel()
+    expected = sigma**2 * tau / 2
+    assert abs(samples.var() / expected - 1) <= STANDARD_ERRORS * math.sqrt(2 / samples.size)
+
+
+def test_one_noise_path_at_every_dt_in_both_backends():
+    """The free membrane at 4 dt is the one at dt read every 4th step (the same fine increments, composed)."""
+    noise = WhiteNoise(0.8, DT, seed=4, stream=2)
+    for backend in ("brian2", "torch"):
+        fine = _free(backend, DT, 8, 400, noise)
+        coarse = _free(backend, 4 * DT, 8, 100, noise)
+        assert np.abs(coarse - fine[::4]).max() <= 1e-14
+
+
+def test_noise_settings_travel_with_a_saved_network(tmp_path):
+    layer = LayerSpec("lif", 3, {"tau_m": 10e-3}, noise=WhiteNoise(0.5, 1e-4, seed=2**40, stream=3))
+    net = FeedForwardNet(2, (layer,), (np.ones((2, 3)),))
+    net.save(tmp_path / "net.npz")
+    loaded = FeedForwardNet.load(tmp_path / "net.npz")
+    assert loaded.layers[0].noise == layer.noise and loaded.digest() == net.digest()
+    other = FeedForwardNet(
+        2, (LayerSpec("lif", 3, {"tau_m": 10e-3}, noise=WhiteNoise(0.5, 1e-4, seed=1)),), (np.ones((2, 3)),)
+    )
+    assert other.digest() != net.digest()
+
+
+def test_noise_is_refused_where_it_cannot_be_drawn_the_same_way():
+    spikes = poisson_spike_trains(np.random.default_rng(0), 2, 100.0, 0.01, DT, 3)
+    noisy = FeedForwardNet(2, (LayerSpec("lif", 3, noise=WhiteNoise(0.5, DT, seed=0)),), (np.ones((2, 3)),))
+    with pytest.raises(BiosnnInputError, match="one copy of the network per sample"):
+        simulate_network(noisy, spikes, backend="brian2", dt=DT, duration=0.01, copies=1)
+    with pytest.raises(BiosnnInputError, match="takes no membrane noise"):
+        FeedForwardNet(2, (LayerSpec("gamma_cascade", 3, noise=WhiteNoise(0.5, DT, seed=0)),), (np.ones((2, 3)),))
+    with pytest.raises(BiosnnInputError, match="not a whole multiple"):
+        biosnn.simulate(
+            "lif", spikes, np.ones((2, 3)), backend="torch", dt=DT, duration=0.01, noise=WhiteNoise(0.5, 3e-4, seed=0)
+        )
