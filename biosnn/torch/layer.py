@@ -195,10 +195,12 @@ class Layer(nn.Module):
 
     # -- the time loop --------------------------------------------------
     def forward(
-        self, drive: torch.Tensor, state: dict | None = None, *, record: bool = False
+        self, drive: torch.Tensor, state: dict | None = None, *, record: bool = False, first_sample: int = 0
     ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Run ``drive`` (time-major); returns the layer's output ``[T, B, N]``.
 
+        ``first_sample``: the index of the batch's first sample in the whole set, for a noisy layer
+        (its noise is keyed on each sample's index: a set evaluated in chunks draws what it draws whole).
         With ``record=True`` returns ``(output, recorded, final_state)`` where
         ``recorded`` maps each of the spec's recorded variables to its values
         ``[T, B, N]`` at the start of each step (Brian2's ``start`` slot). Passing
@@ -210,9 +212,12 @@ class Layer(nn.Module):
             where = self.spec.membrane_noise
             tau = None if where.time_constant is None else self.exported_parameters()[where.time_constant]
             a, s = noise_coefficients(self.noise, tau, self.discretization, dtype=drive.dtype, device=drive.device)
-            elements = torch.arange(drive.shape[1] * self.n_neurons, device=drive.device).reshape(
-                drive.shape[1], self.n_neurons
-            )
+            # element (sample * N + neuron), the sample counted in the whole set (``first_sample`` onwards)
+            elements = torch.arange(
+                first_sample * self.n_neurons,
+                (first_sample + drive.shape[1]) * self.n_neurons,
+                device=drive.device,
+            ).reshape(drive.shape[1], self.n_neurons)
             self._noise_run = (a, s, elements)
         if state is None:
             state = self._initial_state(c, drive.shape[1], drive.dtype, drive.device)

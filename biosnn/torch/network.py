@@ -146,19 +146,22 @@ class FeedForward(nn.Module):
             x = self.axonal[str(k)](x)
         return layer.weighted_input(delayed(x, latency), weight)
 
-    def forward(self, inputs: torch.Tensor, *, record: bool = False) -> list[torch.Tensor] | list[LayerRun]:
+    def forward(
+        self, inputs: torch.Tensor, *, record: bool = False, first_sample: int = 0
+    ) -> list[torch.Tensor] | list[LayerRun]:
         """``inputs [T, B, n_inputs]`` (spike counts, or the first layer's held drive); returns every
         layer's output (spikes; v for a non-spiking readout; spike charges, straight-through, for
-        gamma-cascade layers), or with ``record`` a :class:`LayerRun` per layer."""
+        gamma-cascade layers), or with ``record`` a :class:`LayerRun` per layer. ``first_sample``: the index
+        of the batch's first sample in the whole set (the noise a noisy layer draws is keyed on it)."""
         x = inputs
         runs = []
         for k, neurons in enumerate(self.neurons):
             drive = self.drive(k, x)
             if record:
-                x, recorded, final = neurons(drive, record=True)
+                x, recorded, final = neurons(drive, record=True, first_sample=first_sample)
                 runs.append(LayerRun(x, recorded, final))
             else:
-                x = neurons(drive)
+                x = neurons(drive, first_sample=first_sample)
                 runs.append(x)
         return runs
 

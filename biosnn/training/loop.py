@@ -292,11 +292,18 @@ def run_key(model: torch.nn.Module, data: TrainingData, cfg: TrainConfig) -> dic
 
 
 def evaluate(
-    model: torch.nn.Module, inputs: torch.Tensor, *, logits_fn: Callable = final_membrane_logits, batch_size: int = 256
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    *,
+    logits_fn: Callable = final_membrane_logits,
+    batch_size: int = 256,
+    sample_offsets: bool = False,
 ) -> np.ndarray:
-    """Logits ``[S, C]`` without gradients."""
+    """Logits ``[S, C]`` without gradients; ``sample_offsets``: tell the model each chunk's first sample
+    (``first_sample``), so a noisy layer draws every sample's noise by its index in the whole set."""
     out = []
     with torch.no_grad():
         for begin in range(0, inputs.shape[0], batch_size):
-            out.append(logits_fn(model(inputs[begin : begin + batch_size].transpose(0, 1))))
+            chunk = inputs[begin : begin + batch_size].transpose(0, 1)
+            out.append(logits_fn(model(chunk, first_sample=begin) if sample_offsets else model(chunk)))
     return torch.cat(out).cpu().numpy()

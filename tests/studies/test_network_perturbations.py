@@ -117,7 +117,7 @@ def test_every_network_kind_is_the_identity_at_zero_and_a_function_of_its_seed(k
     strength = {"weight_quantization": 3, "delay_jitter": 1e-3}.get(kind, 0.2)
     if kind == "tau_s_mismatch":
         net = _big_net(n=50)
-    a, b, c = (perturb_network(net, kind, strength, np.random.default_rng(s)) for s in (7, 7, 8))
+    a, b, c = (perturb_network(net, kind, strength, np.random.default_rng(s), 1e-4) for s in (7, 7, 8))
     assert a.digest() == b.digest() and a.digest() != net.digest()
     if kind != "weight_quantization":  # deterministic: no draw
         assert a.digest() != c.digest()
@@ -224,3 +224,34 @@ def test_network_kinds_in_a_binned_sweep_are_stored_as_unbinned(trained_like, tm
     run_sweep(table, net, data, spec, [("weight_noise", 0.2), ("deletion", 0.2)], [0], progress=False)
     rows = {r["kind"]: r["binned"] for r in table.rows()}
     assert rows == {"weight_noise": 0, "deletion:temporal-shd": 1}
+
+
+def test_membrane_noise_in_a_sweep_is_drawn_alike_by_both_backends(trained_like, tmp_path):
+    """membrane_noise gives every layer white noise on the sweep's finest grid: Brian2 at the training dt
+    predicts every sample as the mirror; strength 0 is the noiseless network; strong noise changes answers."""
+    _, net, data = trained_like
+    table = SweepTable(tmp_path / "s.sqlite")
+    spec = SweepSpec("net", "data", DT, brian_dts=(DT, DT / 4))
+    run_sweep(table, net, data, spec, [("membrane_noise", 0.0), ("membrane_noise", 30.0)], [0, 1], progress=False)
+    rows = table.rows()
+    on_grid = [r for r in rows if r["backend"] == "brian2" and r["dt"] == DT]
+    assert len(on_grid) == 4 and all(r["agreement"] == 1.0 for r in on_grid)
+    assert all(r["input_spikes"] == len(data.spikes) for r in rows)
+    noisy = perturb_network(net, "membrane_noise", 30.0, np.random.default_rng(0), DT / 4)
+    assert all(layer.noise is not None and layer.noise.fine_dt == DT / 4 for layer in noisy.layers)
+    assert len({layer.noise.stream for layer in noisy.layers}) == len(noisy.layers)
+
+
+def test_noisy_evaluation_in_chunks_draws_what_it_draws_whole(trained_like):
+    import torch
+
+    from biosnn.torch.network import FeedForward
+    from biosnn.training.loop import evaluate
+
+    _, net, data = trained_like
+    noisy = perturb_network(net, "membrane_noise", 30.0, np.random.default_rng(0), DT)
+    model = FeedForward.from_description(noisy, dt=DT).double()
+    inputs = torch.as_tensor(np.transpose(data.spikes.to_raster(DT, int(round(data.duration / DT))), (1, 0, 2)))
+    whole = evaluate(model, inputs, sample_offsets=True)
+    np.testing.assert_array_equal(evaluate(model, inputs, batch_size=5, sample_offsets=True), whole)
+    assert not np.array_equal(evaluate(model, inputs, batch_size=5), whole)  # without offsets: other draws

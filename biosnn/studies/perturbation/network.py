@@ -31,9 +31,14 @@ delay ``max(0, d_ij + sigma Z_ij)`` (a per-neuron delay ``d_i`` becomes per syna
 starts from 0, so its mean delay grows by ``sigma / sqrt(2 pi)``); both backends round it to their grid by
 the one rule of ``biosnn/core/schedule.py``.
 
+Noise within the simulation (``membrane_noise``): every layer that takes it (lif, plif, adaptive_lif, li)
+gets membrane white noise of amplitude ``sigma`` (``dv = ... + sigma dW``, free-membrane sd
+``sigma sqrt(tau_m / 2)``; ``biosnn/core/noise.py``), the same draws in both backends, its path on the
+sweep's finest dt so every dt reads one realisation; the seed comes from the point's generator, the stream
+is the layer's index.
+
 Used by the sweep (``biosnn perturb --grid KIND=...``; ``biosnn/studies/perturbation/sweep.py``), beside
-the input kinds, in one grid. Perturbations *within* the simulation (membrane and current noise, escape
-noise, synaptic release failure) draw from the counter-based source of ``biosnn/core/draws.py``.
+the input kinds, in one grid.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import numpy as np
 
 from ...core.errors import BiosnnInputError
 from ...core.inputs import check_number
+from ...core.noise import WhiteNoise
 from ...models import get_spec
 from ...models.network import FeedForwardNet, hop_accepts_delays
 
@@ -55,14 +61,15 @@ MAX_REDRAWS = 100
 
 @dataclass(frozen=True)
 class NetworkPerturbation:
-    """One kind: ``apply(net, strength, rng)`` returns the perturbed network; ``check(strength)`` refuses a
-    strength outside the kind's range before any work."""
+    """One kind: ``apply(net, strength, rng, fine_dt)`` returns the perturbed network (``fine_dt``: the finest
+    step the network will run at, where a kind's noise path lives); ``check(strength)`` refuses a strength
+    outside the kind's range before any work."""
 
     name: str
     strength: str  # what the strength means, with its unit
     time_valued: bool
     identity: float
-    apply: Callable[[FeedForwardNet, float, np.random.Generator], FeedForwardNet]
+    apply: Callable[[FeedForwardNet, float, np.random.Generator, float | None], FeedForwardNet]
     check: Callable[[float], None]
 
 
@@ -119,8 +126,8 @@ def _with_params(net: FeedForwardNet, changes: dict[int, dict]) -> FeedForwardNe
     return replace(net, layers=layers)
 
 
-def _time_constant_mismatch(name: str) -> Callable[[FeedForwardNet, float, np.random.Generator], FeedForwardNet]:
-    def apply(net: FeedForwardNet, cv: float, rng: np.random.Generator) -> FeedForwardNet:
+def _time_constant_mismatch(name: str) -> Callable[..., FeedForwardNet]:
+    def apply(net: FeedForwardNet, cv: float, rng: np.random.Generator, fine_dt: float | None = None) -> FeedForwardNet:
         if cv == 0:
             return net
         s2 = math.log1p(cv * cv)
@@ -134,8 +141,8 @@ def _time_constant_mismatch(name: str) -> Callable[[FeedForwardNet, float, np.ra
     return apply
 
 
-def _potential_mismatch(name: str) -> Callable[[FeedForwardNet, float, np.random.Generator], FeedForwardNet]:
-    def apply(net: FeedForwardNet, cv: float, rng: np.random.Generator) -> FeedForwardNet:
+def _potential_mismatch(name: str) -> Callable[..., FeedForwardNet]:
+    def apply(net: FeedForwardNet, cv: float, rng: np.random.Generator, fine_dt: float | None = None) -> FeedForwardNet:
         if cv == 0:
             return net
         changes = {}
@@ -165,14 +172,18 @@ def _potential_mismatch(name: str) -> Callable[[FeedForwardNet, float, np.random
     return apply
 
 
-def weight_noise(net: FeedForwardNet, cv: float, rng: np.random.Generator) -> FeedForwardNet:
+def weight_noise(
+    net: FeedForwardNet, cv: float, rng: np.random.Generator, fine_dt: float | None = None
+) -> FeedForwardNet:
     """``w (1 + cv Z)`` for every weight of every hop."""
     if cv == 0:
         return net
     return replace(net, weights=tuple(w * (1 + cv * rng.standard_normal(w.shape)) for w in net.weights))
 
 
-def weight_quantization(net: FeedForwardNet, bits: float, rng: np.random.Generator | None = None) -> FeedForwardNet:
+def weight_quantization(
+    net: FeedForwardNet, bits: float, rng: np.random.Generator | None = None, fine_dt: float | None = None
+) -> FeedForwardNet:
     """Symmetric ``bits``-bit weights per layer: ``q round(w / q)``, ``q = max|w| / (2^(bits-1) - 1)``."""
     if bits == 0:
         return net
@@ -185,7 +196,9 @@ def weight_quantization(net: FeedForwardNet, bits: float, rng: np.random.Generat
     return replace(net, weights=tuple(quantized))
 
 
-def delay_jitter(net: FeedForwardNet, sigma: float, rng: np.random.Generator) -> FeedForwardNet:
+def delay_jitter(
+    net: FeedForwardNet, sigma: float, rng: np.random.Generator, fine_dt: float | None = None
+) -> FeedForwardNet:
     """Every synapse of every hop that takes delays: ``max(0, d + sigma Z)``, per synapse."""
     if sigma == 0:
         return net
@@ -201,6 +214,25 @@ def delay_jitter(net: FeedForwardNet, sigma: float, rng: np.random.Generator) ->
             delays.append(d)
         n_prev = layer.n
     return replace(net, delays=tuple(delays))
+
+
+def membrane_noise(
+    net: FeedForwardNet, sigma: float, rng: np.random.Generator, fine_dt: float | None = None
+) -> FeedForwardNet:
+    """Membrane white noise of amplitude ``sigma`` in every layer that takes it (``ModelSpec.membrane_noise``),
+    its path on ``fine_dt``: the seed drawn from the point's generator, the layer's index its stream."""
+    if sigma == 0:
+        return net
+    if fine_dt is None:
+        raise BiosnnInputError("membrane_noise needs the finest dt the network runs at (the noise path's grid)")
+    seed = int(rng.integers(0, 2**63))
+    layers = tuple(
+        replace(layer, noise=WhiteNoise(sigma, fine_dt, seed=seed, stream=k))
+        if get_spec(layer.model).membrane_noise is not None
+        else layer
+        for k, layer in enumerate(net.layers)
+    )
+    return replace(net, layers=layers)
 
 
 NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
@@ -255,6 +287,14 @@ NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
             _check_bits,
         ),
         NetworkPerturbation(
+            "membrane_noise",
+            "sigma of the membrane's white noise, v per sqrt(s) (free-membrane sd sigma sqrt(tau_m / 2))",
+            False,
+            0.0,
+            membrane_noise,
+            _fraction_like("membrane_noise"),
+        ),
+        NetworkPerturbation(
             "delay_jitter",
             "sigma of each synapse's Gaussian delay change (s)",
             True,
@@ -266,12 +306,15 @@ NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
 }
 
 
-def perturb_network(net: FeedForwardNet, kind: str, strength: float, rng: np.random.Generator) -> FeedForwardNet:
-    """``net`` with perturbation ``kind`` applied at ``strength`` (checked first)."""
+def perturb_network(
+    net: FeedForwardNet, kind: str, strength: float, rng: np.random.Generator, fine_dt: float | None = None
+) -> FeedForwardNet:
+    """``net`` with perturbation ``kind`` applied at ``strength`` (checked first); ``fine_dt``: the finest step
+    the network will run at (the grid of a noise path; needed by ``membrane_noise``)."""
     if kind not in NETWORK_PERTURBATIONS:
         raise BiosnnInputError(
             f"unknown network perturbation {kind!r}; choose one of {', '.join(NETWORK_PERTURBATIONS)}"
         )
     perturbation = NETWORK_PERTURBATIONS[kind]
     perturbation.check(strength)
-    return perturbation.apply(net, float(strength), rng)
+    return perturbation.apply(net, float(strength), rng, fine_dt)

@@ -121,6 +121,11 @@ class SweepSpec:
         form (a network kind has one form)."""
         return f"{kind}:temporal-shd" if self.binned and kind not in NETWORK_PERTURBATIONS else kind
 
+    @property
+    def finest_dt(self) -> float:
+        """The finest step of any run: the grid a network kind's noise path lives on."""
+        return min((self.train_dt,) + tuple(self.brian_dts))
+
     def runs(self) -> list[tuple[str, float]]:
         """Every (backend, dt) a point is evaluated with; the rate classifiers read counts on the training grid."""
         out = [("torch", self.train_dt)] if "torch" in self.backends else []
@@ -168,17 +173,29 @@ def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     return list(dict.fromkeys(checked))
 
 
-def check_network_points(net: FeedForwardNet, grid: Sequence[tuple[str, float]], seeds: Sequence[int], dt: float):
-    """Every network point's perturbed network drawn now and checked at the finest ``dt`` (a PLIF time constant
-    drawn below dt, a layer the kind cannot hold), so a sweep refuses before evaluating anything."""
+def check_network_points(
+    net: FeedForwardNet, grid: Sequence[tuple[str, float]], seeds: Sequence[int], spec: SweepSpec
+) -> None:
+    """Every network point's perturbed network drawn now and checked at the sweep's finest dt (a PLIF time
+    constant drawn below dt, a noise path no run's dt is a whole multiple of, Brian2 copies that noise cannot
+    use), so a sweep refuses before evaluating anything."""
+    dt = spec.finest_dt
     for kind, strength in grid:
         if kind not in NETWORK_PERTURBATIONS:
             continue
         for seed in seeds:
-            changed = perturb_network(net, kind, strength, np.random.default_rng(point_seed(kind, strength, seed)))
+            rng = np.random.default_rng(point_seed(kind, strength, seed))
+            changed = perturb_network(net, kind, strength, rng, dt)
             for k in range(len(changed.layers)):
                 try:
                     changed.resolved_params(k, dt)
+                    if changed.layers[k].noise is not None:
+                        for _, run_dt in spec.runs():
+                            changed.layers[k].noise.fine_steps(run_dt)
+                        if spec.copies is not None:
+                            raise BiosnnInputError(
+                                "membrane noise needs one Brian2 copy per sample: leave copies unset"
+                            )
                 except BiosnnInputError as err:
                     message = str(err)
                     if len(message) > 300:
@@ -197,7 +214,8 @@ def _logits_torch(net: FeedForwardNet, raster: np.ndarray, dt: float) -> np.ndar
 
     model = FeedForward.from_description(net, dt=dt).double()
     readout = final_membrane_logits if net.readout == "final_membrane" else spike_count_logits
-    return evaluate(model, torch.as_tensor(np.transpose(raster, (1, 0, 2))), logits_fn=readout)
+    noisy = any(layer.noise is not None for layer in net.layers)  # each sample's noise by its index in the set
+    return evaluate(model, torch.as_tensor(np.transpose(raster, (1, 0, 2))), logits_fn=readout, sample_offsets=noisy)
 
 
 #: this process's compiled network (cpp_standalone sweeps): (key, CompiledNetwork); one standalone
@@ -270,7 +288,7 @@ def evaluate_point(
     runs = spec.runs() if runs is None else list(runs)
     rng = np.random.default_rng(point_seed(kind, strength, seed))
     if kind in NETWORK_PERTURBATIONS:  # the network changes, the same in every backend; the input does not
-        net = perturb_network(net, kind, strength, rng)
+        net = perturb_network(net, kind, strength, rng, spec.finest_dt)
         perturbed = data.spikes
     elif spec.binned:
         perturbed = perturb(data.spikes, kind, strength, rng, compat="temporal-shd", bin_width=spec.train_dt)
@@ -500,7 +518,7 @@ def run_sweep(
             f"{data.n_classes} classes: it cannot predict every class; give the network trained "
             "on this dataset"
         )
-    check_network_points(net, grid, seeds, min((spec.train_dt,) + tuple(spec.brian_dts)))
+    check_network_points(net, grid, seeds, spec)
     rate = [b for b in spec.backends if b in RATE_BACKENDS]
     if rate and train is None:
         raise BiosnnInputError(f"{', '.join(rate)}: give the training set the rate classifiers are fitted on")
