@@ -105,3 +105,32 @@ def test_noise_is_refused_where_it_cannot_be_drawn_the_same_way():
         biosnn.simulate(
             "lif", spikes, np.ones((2, 3)), backend="torch", dt=DT, duration=0.01, noise=WhiteNoise(0.5, 3e-4, seed=0)
         )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("cython", marks=pytest.mark.cython),
+        pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone),
+    ],
+)
+@pytest.mark.parametrize("discretization", ["exact", "euler"])
+def test_compiled_targets_add_the_same_noise(target, discretization):
+    """The C implementation of the draws (biosnn/brian/draws.py) in generated code: equal to the mirror."""
+    rng = np.random.default_rng(2)
+    spikes = poisson_spike_trains(rng, 4, 300.0, 0.03, DT, 2)
+    weights = rng.uniform(-1.0, 3.0, size=(4, 5))
+    params = {"tau_m": np.exp(rng.uniform(np.log(2e-3), np.log(50e-3), 5)), "t_ref": 1e-3}
+    kw = dict(
+        dt=DT,
+        duration=0.03,
+        params=params,
+        synapse="current",
+        discretization=discretization,
+        noise=WhiteNoise(sigma=2.0, fine_dt=DT / 2, seed=2**40 + 5, stream=4),
+    )
+    ref = biosnn.simulate("adaptive_lif", spikes, weights, backend="brian2", target=target, **kw)
+    mirror = biosnn.simulate("adaptive_lif", spikes, weights, backend="torch", **kw)
+    np.testing.assert_array_equal(ref.spike_steps, mirror.spike_steps)
+    assert len(ref.spike_steps) > 10
+    assert np.abs(ref.v - mirror.v).max() <= V_TOLERANCE
