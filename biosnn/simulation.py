@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-    from .core.noise import WhiteNoise
+    from .core.noise import EscapeNoise, WhiteNoise
     from .core.spikes import SpikeTrains
 
 BACKENDS = ("brian2", "torch")
@@ -145,6 +145,7 @@ def simulate(
     reset: str | None = None,
     schedule: str = "exact",
     noise: WhiteNoise | None = None,
+    escape: EscapeNoise | None = None,
 ) -> Trace:
     """Simulate one layer of ``model`` driven by ``inputs`` through ``weights``.
 
@@ -171,6 +172,8 @@ def simulate(
     schedule : {"exact", "brian2_default"}; see ``biosnn.core.schedule``.
     noise : :class:`~biosnn.core.noise.WhiteNoise`, optional
         Membrane white noise, the same draws in both backends (``docs/perturbations.md``).
+    escape : :class:`~biosnn.core.noise.EscapeNoise`, optional
+        A stochastic threshold (escape noise), the same draws in both backends.
 
     Returns
     -------
@@ -185,7 +188,7 @@ def simulate(
     grid = TimeGrid.from_duration(dt, duration, spec.check_schedule(schedule))
     resolved = spec.resolve(params, grid.dt)
     w = check_weights(weights)
-    net = FeedForwardNet(w.shape[0], (LayerSpec(model, w.shape[1], resolved, synapse, reset, noise),), (w,))
+    net = FeedForwardNet(w.shape[0], (LayerSpec(model, w.shape[1], resolved, synapse, reset, noise, escape),), (w,))
     _check_discretization(net, discretization, grid.dt)
     stimulus = _stimulus(net, inputs, grid)
     layer = _run(

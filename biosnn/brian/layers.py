@@ -51,7 +51,7 @@ from .integration import per_neuron_propagators, propagator_declarations, state_
 if TYPE_CHECKING:
     import brian2
 
-    from ..core.noise import WhiteNoise
+    from ..core.noise import EscapeNoise, WhiteNoise
 
 #: order of the floor within its slot: after every pathway (order 0) and lateral circuit (order -2)
 FLOOR_ORDER = 10
@@ -115,14 +115,20 @@ class PointLayer:
         in_gap: brian2.TimedArray | None = None,
         bias_gate: brian2.TimedArray | None = None,
         noise: WhiteNoise | None = None,
+        escape: EscapeNoise | None = None,
     ) -> None:
         import brian2
 
         self.spec, self.params, self.n, self.batch, self.name = spec, params, n, batch, name
         self.synapse = spec.synapse(synapse)
         self.namespace = namespace(spec, params, in_gap)
-        if noise is not None:
+        if noise is not None or escape is not None:
             self.namespace.update(DRAW_FUNCTIONS)
+        threshold = spec.threshold
+        if escape is not None:  # fire when U < 1 - exp(-rho0 dt exp(x / delta)) (biosnn/core/noise.py)
+            u = draw_expression("uniform", escape.seed, escape.stream)
+            hazard = f"{escape.rho0 * dt!r} * exp(({spec.threshold_distance}) / {escape.delta!r})"
+            threshold = f"{u} < -expm1(-{hazard})"
         if held_drive is not None:  # [T, B, N], X[n] @ W
             self.namespace["held_drive"] = brian2.TimedArray(
                 held_drive.reshape(held_drive.shape[0], batch * n), dt=dt * brian2.second
@@ -145,7 +151,7 @@ class PointLayer:
         self.group = brian2.NeuronGroup(
             batch * n,
             equations,
-            threshold=gated(spec.threshold, in_gap),
+            threshold=gated(threshold, in_gap),
             reset=reset_code,
             refractory=refractory,
             method=state_updater(discretization, dt),

@@ -169,9 +169,10 @@ def build_network(
         source = Source(generator, net.n_inputs)
     for k, description in enumerate(net.layers):
         spec = get_spec(description.model)
-        if description.noise is not None and (layout.multiplexed or spec.structure is not Structure.POINT):
+        stochastic = description.noise is not None or description.escape is not None
+        if stochastic and (layout.multiplexed or spec.structure is not Structure.POINT):
             raise BiosnnInputError(
-                f"layer {k}: membrane noise needs one copy of the network per sample (a noise draw is keyed on "
+                f"layer {k}: noise needs one copy of the network per sample (a noise draw is keyed on "
                 "the neuron of its sample and the step, which time-multiplexed copies do not hold): leave copies "
                 "unset"
             )
@@ -198,6 +199,7 @@ def build_network(
             in_gap=in_gap,
             bias_gate=gate,
             **({} if description.noise is None else {"noise": description.noise}),
+            **({} if description.escape is None else {"escape": description.escape}),
         )
         if source is not None:
             slot = arrival_slot(grid.schedule, from_sender_cascade=source.output is Output.CHARGES)

@@ -115,3 +115,46 @@ def membrane_increments(
     for k in range(k_steps):
         total = total * a + normal(noise.seed, noise.stream, elements, step * k_steps + k)
     return total * s
+
+
+@dataclass(frozen=True)
+class EscapeNoise:
+    """Escape noise: a stochastic threshold (Gerstner, Kistler, Naud & Paninski 2014, ch. 9.1).
+
+    The neuron fires in a step with probability ``p = 1 - exp(-rho dt)`` under the hazard
+    ``rho = rho0 exp(x / delta)``, where ``x`` is the distance to the model's threshold (``v - v_th``; the
+    adaptive LIF's ``v - (v_th + beta a)``), ``rho0`` (Hz) the hazard at threshold and ``delta`` (units of v)
+    its softness: ``delta -> 0`` is the deterministic threshold. A step fires when the uniform
+    ``U = uniform(seed, stream, element, step)`` of the counter-based source is below ``p``, the same draw in
+    both backends (``p`` itself agrees to an ulp or two: exp and expm1 come from each platform's libm).
+    """
+
+    rho0: float
+    delta: float
+    seed: int
+    stream: int = 0
+
+    def __post_init__(self) -> None:
+        for name, unit in (("rho0", "Hz"), ("delta", "units of v")):
+            value = check_number(getattr(self, name), f"escape noise {name} ({unit})")
+            if not (math.isfinite(value) and value > 0):
+                raise BiosnnInputError(f"escape noise {name} must be finite and > 0, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, value)
+        for name in ("seed", "stream"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise BiosnnInputError(f"escape noise {name} must be a non-negative integer, got {value!r}")
+
+    def probability(self, distance: np.ndarray, dt: float) -> np.ndarray:
+        """``p = 1 - exp(-rho0 dt exp(distance / delta))`` (numpy; 1 where the hazard overflows)."""
+        with np.errstate(over="ignore"):
+            return -np.expm1(-(self.rho0 * dt) * np.exp(np.asarray(distance, dtype=np.float64) / self.delta))
+
+    def to_dict(self) -> dict:
+        return {"rho0": self.rho0, "delta": self.delta, "seed": int(self.seed), "stream": int(self.stream)}
+
+    @classmethod
+    def from_dict(cls, entry: object) -> EscapeNoise:
+        if not isinstance(entry, dict) or set(entry) != {"rho0", "delta", "seed", "stream"}:
+            raise BiosnnInputError(f"escape noise settings must be rho0, delta, seed and stream, got {entry!r}")
+        return cls(**entry)

@@ -325,6 +325,9 @@ class ModelSpec:
     validation_cases: tuple[Mapping[str, object], ...] = ({},)
     #: where membrane white noise enters (a layer's ``noise``); None: the model takes none
     membrane_noise: MembraneNoiseSpec | None = None
+    #: the threshold condition as a distance ``x`` (Brian2 expression; the spike is ``x >= 0``): what escape
+    #: noise's hazard reads (``biosnn/core/noise.py``); None: the model takes no escape noise
+    threshold_distance: str | None = None
     notes: str = ""
 
     # -- parameters -----------------------------------------------------

@@ -38,6 +38,7 @@ SPEC = lif.SPEC.derive(
     citation="Bellec, Salaj, Subramoney, Legenstein & Maass (2018), NeurIPS: LSNN",
     membrane_equation=lif.SPEC.membrane_equation + "\nda/dt = -a / tau_a : 1",
     threshold="v >= v_th + beta * a",
+    threshold_distance="v - (v_th + beta * a)",
     resets={
         **{name: code + "\na += 1" for name, code in lif.SPEC.resets.items()},
         # Bellec et al.'s LSNN: subtract the adaptive threshold reached, A = v_th + beta a (before a grows)

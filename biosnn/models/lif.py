@@ -113,6 +113,7 @@ SPEC = ModelSpec(
     constant_input=CONSTANT_INPUT,
     initial_state={"v": "v_rest"},
     membrane_noise=MembraneNoiseSpec("v", "tau_m"),
+    threshold_distance="v - v_th",
     #: the last: tau_s 1.1e-4 (relative) from tau_m, where a symbolic closed form loses digits
     #: the second: the bias switching on after 3 ms (Brian2's TimedArray gate against the mirror's step index)
     validation_cases=(

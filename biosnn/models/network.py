@@ -40,7 +40,7 @@ import numpy as np
 from ..core.errors import BiosnnInputError
 from ..core.inputs import check_weights
 from ..core.io import atomic_save_npz, load_npz
-from ..core.noise import WhiteNoise
+from ..core.noise import EscapeNoise, WhiteNoise
 from ..core.spec import Output, Structure
 from ..core.units import check_count
 from . import get_spec
@@ -70,6 +70,8 @@ class LayerSpec:
     reset: str | None = None  # default: the model's first reset
     #: membrane white noise added in both backends (``biosnn/core/noise.py``); None: a deterministic layer
     noise: WhiteNoise | None = None
+    #: escape noise: a stochastic threshold (``biosnn/core/noise.py``); None: the deterministic threshold
+    escape: EscapeNoise | None = None
 
     def resolved_synapse(self) -> str:
         return get_spec(self.model).synapse(self.synapse).name
@@ -118,6 +120,8 @@ class FeedForwardNet:
                 )
             if layer.noise is not None and spec.membrane_noise is None:
                 raise BiosnnInputError(f"layer {k}: the {layer.model!r} model takes no membrane noise")
+            if layer.escape is not None and spec.threshold_distance is None:
+                raise BiosnnInputError(f"layer {k}: the {layer.model!r} model takes no escape noise")
             if d is not None and not hop_accepts_delays(layer):
                 raise BiosnnInputError(
                     f"hop {k}: axonal delays into this {layer.model!r} layer are not supported "
@@ -194,6 +198,7 @@ class FeedForwardNet:
                     params=scalars,
                     array_params=sorted(n for n in layer.params if np.ndim(layer.params[n])),
                     **({} if layer.noise is None else {"noise": layer.noise.to_dict()}),
+                    **({} if layer.escape is None else {"escape": layer.escape.to_dict()}),
                 )
             )
             arrays[f"weights_{k}"] = np.asarray(self.weights[k], dtype=np.float64)
@@ -231,8 +236,9 @@ class FeedForwardNet:
                 if float(entry["n"]) != int(entry["n"]):
                     raise ValueError(f"layer {k}: n={entry['n']!r} is not an integer")
                 noise = WhiteNoise.from_dict(entry["noise"]) if "noise" in entry else None
+                escape = EscapeNoise.from_dict(entry["escape"]) if "escape" in entry else None
                 layers.append(
-                    LayerSpec(entry["model"], int(entry["n"]), params, entry["synapse"], entry["reset"], noise)
+                    LayerSpec(entry["model"], int(entry["n"]), params, entry["synapse"], entry["reset"], noise, escape)
                 )
                 weights.append(arrays[f"weights_{k}"])
                 delays.append(arrays.get(f"delays_{k}"))

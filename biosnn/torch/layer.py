@@ -44,6 +44,7 @@ from ..core.schedule import arrival_slot, refractory_steps, step_phases
 from ..core.spec import Output
 from ..core.units import check_count, positive_time
 from ..models import get_spec
+from .draws import uniform as draw_uniform
 from .dynamics import dynamics_for
 from .dynamics.base import StepContext
 from .noise import coefficients as noise_coefficients
@@ -53,7 +54,7 @@ from .surrogate import Surrogate
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..core.noise import WhiteNoise
+    from ..core.noise import EscapeNoise, WhiteNoise
 
 #: steps since the last spike of a neuron that never fired (beyond any refractory period)
 NEVER_SPIKED = 2**40
@@ -100,6 +101,7 @@ class Layer(nn.Module):
         detach_reset: bool = False,
         fused: bool = True,
         noise: WhiteNoise | None = None,
+        escape: EscapeNoise | None = None,
     ) -> None:
         super().__init__()
         spec = get_spec(model)
@@ -154,6 +156,10 @@ class Layer(nn.Module):
             if spec.membrane_noise is None:
                 raise BiosnnInputError(f"{model}: this model takes no membrane noise")
             self.noise_fine_steps = noise.fine_steps(self.dt)
+        #: escape noise (a stochastic threshold, ``biosnn/core/noise.py``); None: the deterministic threshold
+        self.escape = escape
+        if escape is not None and spec.threshold_distance is None:
+            raise BiosnnInputError(f"{model}: this model takes no escape noise")
         #: the whole loop fused (``biosnn/torch/fused.py``) where the model provides it and ``fused``; None:
         #: the phases (always with noise). Recording, or continuing from a state, always runs the phases.
         self.fused_loop = (
@@ -163,7 +169,7 @@ class Layer(nn.Module):
                 detach_reset=self.detach_reset,
                 surrogate=self.surrogate,
             )
-            if fused and noise is None
+            if fused and noise is None and escape is None
             else None
         )
 
@@ -208,17 +214,18 @@ class Layer(nn.Module):
         """
         self._check_drive(drive)
         c = self.dynamics.constants(self.learnt, dtype=drive.dtype, device=drive.device)
-        if self.noise is not None:  # this run's noise coefficients (PLIF: from the learnt tau)
-            where = self.spec.membrane_noise
-            tau = None if where.time_constant is None else self.exported_parameters()[where.time_constant]
-            a, s = noise_coefficients(self.noise, tau, self.discretization, dtype=drive.dtype, device=drive.device)
+        if self.noise is not None or self.escape is not None:
             # element (sample * N + neuron), the sample counted in the whole set (``first_sample`` onwards)
-            elements = torch.arange(
+            self._elements = torch.arange(
                 first_sample * self.n_neurons,
                 (first_sample + drive.shape[1]) * self.n_neurons,
                 device=drive.device,
             ).reshape(drive.shape[1], self.n_neurons)
-            self._noise_run = (a, s, elements)
+        if self.noise is not None:  # this run's noise coefficients (PLIF: from the learnt tau)
+            where = self.spec.membrane_noise
+            tau = None if where.time_constant is None else self.exported_parameters()[where.time_constant]
+            a, s = noise_coefficients(self.noise, tau, self.discretization, dtype=drive.dtype, device=drive.device)
+            self._noise_run = (a, s, self._elements)
         if state is None:
             state = self._initial_state(c, drive.shape[1], drive.dtype, drive.device)
             if self.fused_loop is not None and not record:
@@ -275,7 +282,19 @@ class Layer(nn.Module):
 
     def _fire(self, state, c, step: StepContext):
         distance = self.dynamics.threshold_distance(state, c)
-        spike = self.surrogate(distance) if self.dynamics.surrogate_spike else (distance >= 0).to(distance.dtype)
+        if self.escape is not None:  # a stochastic threshold: fire when U < 1 - exp(-rho0 dt exp(x / delta))
+            probability = -torch.expm1(-(self.escape.rho0 * self.dt) * torch.exp(distance / self.escape.delta))
+            u = draw_uniform(
+                self.escape.seed,
+                self.escape.stream,
+                self._elements,
+                int(state["step"]),
+                dtype=distance.dtype,
+                validate=False,
+            )
+            spike = (u < probability).to(distance.dtype)  # evaluated, not trained: no surrogate gradient
+        else:
+            spike = self.surrogate(distance) if self.dynamics.surrogate_spike else (distance >= 0).to(distance.dtype)
         if step.integrating is not None:
             spike = spike * step.integrating  # no threshold test while refractory
         step.spike = spike

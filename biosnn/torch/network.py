@@ -103,6 +103,7 @@ class FeedForward(nn.Module):
                 detach_reset=detach_reset,
                 fused=fused,
                 noise=layer.noise,
+                escape=layer.escape,
             )
             for layer, n_prev, source in zip(layers, sizes[:-1], outputs)
         )

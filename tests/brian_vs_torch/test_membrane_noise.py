@@ -1,7 +1,8 @@
-"""Membrane white noise in both backends on the same draws (biosnn/core/noise.py; Brian2's ``biosnn_normal``,
-the mirror's ``biosnn/torch/noise.py``): equal to 1e-9 with identical spikes, the free membrane's variance
-against the Ornstein-Uhlenbeck value (exact) and the Euler-Maruyama recurrence's, one noise path at every dt,
-and the settings carried by a saved network."""
+"""Membrane white noise and escape noise in both backends on the same draws (biosnn/core/noise.py; Brian2's
+``biosnn_normal`` / ``biosnn_uniform``, the mirror's ``biosnn/torch/noise.py``): equal to 1e-9 with identical
+spikes, the free membrane's variance against the Ornstein-Uhlenbeck value (exact) and the Euler-Maruyama
+recurrence's, one noise path at every dt, escape-noise spike counts against the integrated hazard, and the
+settings carried by a saved network."""
 
 import math
 
@@ -10,7 +11,7 @@ import pytest
 
 import biosnn
 from biosnn.core.errors import BiosnnInputError
-from biosnn.core.noise import WhiteNoise
+from biosnn.core.noise import EscapeNoise, WhiteNoise
 from biosnn.core.spikes import SpikeTrains
 from biosnn.data.synthetic import poisson_spike_trains
 from biosnn.equivalence.contract import V_TOLERANCE
@@ -83,11 +84,18 @@ def test_one_noise_path_at_every_dt_in_both_backends():
 
 
 def test_noise_settings_travel_with_a_saved_network(tmp_path):
-    layer = LayerSpec("lif", 3, {"tau_m": 10e-3}, noise=WhiteNoise(0.5, 1e-4, seed=2**40, stream=3))
+    layer = LayerSpec(
+        "lif",
+        3,
+        {"tau_m": 10e-3},
+        noise=WhiteNoise(0.5, 1e-4, seed=2**40, stream=3),
+        escape=EscapeNoise(500.0, 0.05, seed=7, stream=4),
+    )
     net = FeedForwardNet(2, (layer,), (np.ones((2, 3)),))
     net.save(tmp_path / "net.npz")
     loaded = FeedForwardNet.load(tmp_path / "net.npz")
-    assert loaded.layers[0].noise == layer.noise and loaded.digest() == net.digest()
+    assert loaded.layers[0].noise == layer.noise and loaded.layers[0].escape == layer.escape
+    assert loaded.digest() == net.digest()
     other = FeedForwardNet(
         2, (LayerSpec("lif", 3, {"tau_m": 10e-3}, noise=WhiteNoise(0.5, 1e-4, seed=1)),), (np.ones((2, 3)),)
     )
@@ -99,6 +107,10 @@ def test_noise_is_refused_where_it_cannot_be_drawn_the_same_way():
     noisy = FeedForwardNet(2, (LayerSpec("lif", 3, noise=WhiteNoise(0.5, DT, seed=0)),), (np.ones((2, 3)),))
     with pytest.raises(BiosnnInputError, match="one copy of the network per sample"):
         simulate_network(noisy, spikes, backend="brian2", dt=DT, duration=0.01, copies=1)
+    with pytest.raises(BiosnnInputError, match="takes no escape noise"):
+        FeedForwardNet(2, (LayerSpec("li", 3, escape=EscapeNoise(1e3, 0.1, seed=0)),), (np.ones((2, 3)),))
+    with pytest.raises(BiosnnInputError, match="delta must be finite and > 0"):
+        EscapeNoise(1e3, 0.0, seed=0)
     with pytest.raises(BiosnnInputError, match="takes no membrane noise"):
         FeedForwardNet(2, (LayerSpec("gamma_cascade", 3, noise=WhiteNoise(0.5, DT, seed=0)),), (np.ones((2, 3)),))
     with pytest.raises(BiosnnInputError, match="not a whole multiple"):
@@ -116,7 +128,8 @@ def test_noise_is_refused_where_it_cannot_be_drawn_the_same_way():
 )
 @pytest.mark.parametrize("discretization", ["exact", "euler"])
 def test_compiled_targets_add_the_same_noise(target, discretization):
-    """The C implementation of the draws (biosnn/brian/draws.py) in generated code: equal to the mirror."""
+    """The C implementation of the draws (biosnn/brian/draws.py) in generated code, membrane and escape noise:
+    equal to the mirror."""
     rng = np.random.default_rng(2)
     spikes = poisson_spike_trains(rng, 4, 300.0, 0.03, DT, 2)
     weights = rng.uniform(-1.0, 3.0, size=(4, 5))
@@ -128,9 +141,65 @@ def test_compiled_targets_add_the_same_noise(target, discretization):
         synapse="current",
         discretization=discretization,
         noise=WhiteNoise(sigma=2.0, fine_dt=DT / 2, seed=2**40 + 5, stream=4),
+        escape=EscapeNoise(2000.0, 0.05, seed=3, stream=5),
     )
     ref = biosnn.simulate("adaptive_lif", spikes, weights, backend="brian2", target=target, **kw)
     mirror = biosnn.simulate("adaptive_lif", spikes, weights, backend="torch", **kw)
     np.testing.assert_array_equal(ref.spike_steps, mirror.spike_steps)
     assert len(ref.spike_steps) > 10
     assert np.abs(ref.v - mirror.v).max() <= V_TOLERANCE
+
+
+@pytest.mark.parametrize("model, synapse", [("lif", "delta"), ("adaptive_lif", "current"), ("plif", "current")])
+def test_escape_noise_is_drawn_alike_by_both_backends(model, synapse):
+    """A stochastic threshold (with membrane noise too): the same uniforms decide every spike in both."""
+    rng = np.random.default_rng(3)
+    spikes = poisson_spike_trains(rng, 4, 300.0, 0.04, DT, 2)
+    weights = rng.uniform(-0.2, 0.6, size=(4, 5)) * (3 if synapse == "current" else 1)
+    kw = dict(
+        dt=DT,
+        duration=0.04,
+        params={"tau_m": 10e-3, "t_ref": 1e-3},
+        synapse=synapse,
+        escape=EscapeNoise(1000.0, 0.1, seed=5, stream=9),
+        noise=WhiteNoise(1.0, DT, seed=1),
+    )
+    ref = biosnn.simulate(model, spikes, weights, backend="brian2", **kw)
+    mirror = biosnn.simulate(model, spikes, weights, backend="torch", **kw)
+    sharp = biosnn.simulate(model, spikes, weights, backend="torch", **{**kw, "escape": None})
+    np.testing.assert_array_equal(ref.spike_steps, mirror.spike_steps)
+    np.testing.assert_array_equal(ref.spike_units, mirror.spike_units)
+    assert np.abs(ref.v - mirror.v).max() <= V_TOLERANCE
+    assert not np.array_equal(mirror.spike_steps, sharp.spike_steps)  # the threshold is stochastic
+
+
+#: a count within this many binomial standard deviations of its expectation (the acceptance's 3 sd: with the
+#: fixed seeds here the check is deterministic; another seed would fail it 0.27% of the time)
+COUNT_SDS = 3
+
+
+@pytest.mark.parametrize("backend", ["brian2", "torch"])
+def test_escape_noise_counts_are_the_integrated_hazard(backend):
+    """Membranes held at v_rest = v_reset = 0 (no input), thresholds 0.01 to 0.2 above: each step fires
+    independently with p = 1 - exp(-rho0 dt exp(-v_th / delta)); N x T trials per threshold."""
+    n_per_level, steps, rho0, delta = 40, 500, 1000.0, 0.05
+    levels = np.array([0.2, 0.1, 0.05, 0.02, 0.01])
+    v_th = np.repeat(levels, n_per_level)
+    spikes = SpikeTrains(np.array([]), np.array([], dtype=int), 1, steps * DT)
+    trace = biosnn.simulate(
+        "lif",
+        spikes,
+        np.zeros((1, v_th.size)),
+        backend=backend,
+        dt=DT,
+        duration=steps * DT,
+        params={"v_rest": 0.0, "v_reset": 0.0, "v_th": v_th},
+        escape=EscapeNoise(rho0, delta, seed=21, stream=2),
+    )
+    assert np.all(trace.v == 0.0)  # held: the hazard is constant
+    counts = np.bincount(trace.spike_units, minlength=v_th.size)
+    for j, level in enumerate(levels):
+        p = -math.expm1(-rho0 * DT * math.exp(-level / delta))
+        trials = n_per_level * steps
+        observed = counts[j * n_per_level : (j + 1) * n_per_level].sum()
+        assert abs(observed - trials * p) <= COUNT_SDS * math.sqrt(trials * p * (1 - p)), (level, observed, trials * p)

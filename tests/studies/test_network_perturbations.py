@@ -255,3 +255,23 @@ def test_noisy_evaluation_in_chunks_draws_what_it_draws_whole(trained_like):
     whole = evaluate(model, inputs, sample_offsets=True)
     np.testing.assert_array_equal(evaluate(model, inputs, batch_size=5, sample_offsets=True), whole)
     assert not np.array_equal(evaluate(model, inputs, batch_size=5), whole)  # without offsets: other draws
+
+
+def test_escape_noise_in_a_sweep_is_drawn_alike_by_both_backends(trained_like, tmp_path):
+    _, net, data = trained_like
+    table = SweepTable(tmp_path / "s.sqlite")
+    run_sweep(
+        table,
+        net,
+        data,
+        SweepSpec("net", "data", DT),
+        [("escape_noise", 0.0), ("escape_noise", 0.2)],
+        [0],
+        progress=False,
+    )
+    brian = [r for r in table.rows() if r["backend"] == "brian2"]
+    assert len(brian) == 2 and all(r["agreement"] == 1.0 for r in brian)
+    noisy = perturb_network(net, "escape_noise", 0.2, np.random.default_rng(0), DT)
+    spiking = [layer for layer in noisy.layers if layer.model != "li"]
+    assert spiking and all(layer.escape is not None and layer.escape.delta == 0.2 for layer in spiking)
+    assert noisy.layers[-1].escape is None  # the readout has no threshold

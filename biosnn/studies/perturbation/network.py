@@ -37,6 +37,10 @@ gets membrane white noise of amplitude ``sigma`` (``dv = ... + sigma dW``, free-
 sweep's finest dt so every dt reads one realisation; the seed comes from the point's generator, the stream
 is the layer's index.
 
+Escape noise (``escape_noise``): every spiking layer of the LIF family gets a stochastic threshold of softness
+``delta``: it fires in a step with probability ``1 - exp(-rho dt)``, hazard
+``rho = 1 kHz exp((v - v_th) / delta)`` (:data:`ESCAPE_RATE_AT_THRESHOLD`), the same uniforms in both backends.
+
 Used by the sweep (``biosnn perturb --grid KIND=...``; ``biosnn/studies/perturbation/sweep.py``), beside
 the input kinds, in one grid.
 """
@@ -51,7 +55,7 @@ import numpy as np
 
 from ...core.errors import BiosnnInputError
 from ...core.inputs import check_number
-from ...core.noise import WhiteNoise
+from ...core.noise import EscapeNoise, WhiteNoise
 from ...models import get_spec
 from ...models.network import FeedForwardNet, hop_accepts_delays
 
@@ -235,6 +239,29 @@ def membrane_noise(
     return replace(net, layers=layers)
 
 
+#: the escape-noise kind's hazard at threshold (Hz): a neuron sitting at threshold fires at about this rate
+ESCAPE_RATE_AT_THRESHOLD = 1000.0
+
+
+def escape_noise(
+    net: FeedForwardNet, delta: float, rng: np.random.Generator, fine_dt: float | None = None
+) -> FeedForwardNet:
+    """A stochastic threshold of softness ``delta`` (units of v) in every layer that takes one: hazard
+    ``rho = ESCAPE_RATE_AT_THRESHOLD exp((v - v_th) / delta)``; the seed from the point's generator, the
+    layer's index (offset by the number of layers, apart from membrane noise's) its stream."""
+    if delta == 0:
+        return net
+    seed = int(rng.integers(0, 2**63))
+    n = len(net.layers)
+    layers = tuple(
+        replace(layer, escape=EscapeNoise(ESCAPE_RATE_AT_THRESHOLD, delta, seed=seed, stream=n + k))
+        if get_spec(layer.model).threshold_distance is not None
+        else layer
+        for k, layer in enumerate(net.layers)
+    )
+    return replace(net, layers=layers)
+
+
 NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
     p.name: p
     for p in (
@@ -293,6 +320,14 @@ NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
             0.0,
             membrane_noise,
             _fraction_like("membrane_noise"),
+        ),
+        NetworkPerturbation(
+            "escape_noise",
+            "softness delta of a stochastic threshold, units of v (hazard 1 kHz at threshold; 0: deterministic)",
+            False,
+            0.0,
+            escape_noise,
+            _fraction_like("escape_noise"),
         ),
         NetworkPerturbation(
             "delay_jitter",

@@ -192,10 +192,9 @@ def check_network_points(
                     if changed.layers[k].noise is not None:
                         for _, run_dt in spec.runs():
                             changed.layers[k].noise.fine_steps(run_dt)
-                        if spec.copies is not None:
-                            raise BiosnnInputError(
-                                "membrane noise needs one Brian2 copy per sample: leave copies unset"
-                            )
+                    stochastic = changed.layers[k].noise is not None or changed.layers[k].escape is not None
+                    if stochastic and spec.copies is not None:
+                        raise BiosnnInputError("noise needs one Brian2 copy per sample: leave copies unset")
                 except BiosnnInputError as err:
                     message = str(err)
                     if len(message) > 300:
@@ -214,7 +213,8 @@ def _logits_torch(net: FeedForwardNet, raster: np.ndarray, dt: float) -> np.ndar
 
     model = FeedForward.from_description(net, dt=dt).double()
     readout = final_membrane_logits if net.readout == "final_membrane" else spike_count_logits
-    noisy = any(layer.noise is not None for layer in net.layers)  # each sample's noise by its index in the set
+    # each sample's noise by its index in the set
+    noisy = any(layer.noise is not None or layer.escape is not None for layer in net.layers)
     return evaluate(model, torch.as_tensor(np.transpose(raster, (1, 0, 2))), logits_fn=readout, sample_offsets=noisy)
 
 
