@@ -183,12 +183,12 @@ class PointLayer:
         setattr(self.group, NOISE_DECAY, per_sample(a, self.n, self.batch))
         setattr(self.group, NOISE_SCALE, per_sample(s, self.n, self.batch))
         k_steps = noise.fine_steps(dt)
-        total = "0"
+        lines = []  # one statement per fine step (a nested expression of ~90 levels exceeds Brian2's parser)
         for k in range(k_steps):
             z = draw_expression("normal", noise.seed, noise.stream, step=f"t_in_timesteps * {k_steps} + {k}")
-            total = z if k == 0 else f"({total}) * {NOISE_DECAY} + {z}"
+            lines.append(f"noise_sum = {z}" if k == 0 else f"noise_sum = noise_sum * {NOISE_DECAY} + {z}")
         gate = "int(not_refractory) * " if refractory else ""
-        code = f"{where.variable} += {gate}({total}) * {NOISE_SCALE}"
+        code = "\n".join(lines + [f"{where.variable} += {gate}noise_sum * {NOISE_SCALE}"])
         return self.group.run_regularly(code, when="groups", order=NOISE_ORDER, name=f"{self.name}_noise")
 
     def _add_lateral(self) -> None:

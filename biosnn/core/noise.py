@@ -36,12 +36,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .draws import SEED_BITS, STREAM_BITS
 from .errors import BiosnnInputError
 from .inputs import check_number
 from .schedule import is_whole_steps
 
 #: the methods of :func:`membrane_increments`
 NOISE_METHODS = ("exact", "euler")
+
+
+def _check_key(noise, what: str) -> None:
+    """``seed`` (< 2^64) and ``stream`` (< 2^32): the generator's key and counter word (``biosnn/core/draws.py``)."""
+    for name, bits in (("seed", SEED_BITS), ("stream", STREAM_BITS)):
+        value = getattr(noise, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**bits:
+            raise BiosnnInputError(f"{what} {name} must be an integer with 0 <= {name} < 2**{bits}, got {value!r}")
+        object.__setattr__(noise, name, int(value))
 
 
 @dataclass(frozen=True)
@@ -61,10 +71,7 @@ class WhiteNoise:
         fine_dt = check_number(self.fine_dt, "white noise fine_dt (s)")
         if not (math.isfinite(fine_dt) and fine_dt > 0):
             raise BiosnnInputError(f"white noise fine_dt must be a positive time (s), got {self.fine_dt!r}")
-        for name in ("seed", "stream"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise BiosnnInputError(f"white noise {name} must be a non-negative integer, got {value!r}")
+        _check_key(self, "white noise")
         object.__setattr__(self, "sigma", sigma)
         object.__setattr__(self, "fine_dt", fine_dt)
 
@@ -91,8 +98,8 @@ class WhiteNoise:
         self, tau: float | np.ndarray | None, method: str
     ) -> tuple[np.ndarray | float, np.ndarray | float]:
         """``(a, s)`` of the sums above: exact ``a = e^(-fine_dt/tau)``, ``s = sigma sqrt(tau (1 - a^2)/2)``;
-        euler, or a membrane without leak (``tau`` None: the integrate-and-fire neuron), ``a = 1``,
-        ``s = sigma sqrt(fine_dt)``."""
+        euler, or a membrane without leak (``tau`` None: ``ModelSpec.membrane_noise.time_constant`` None),
+        ``a = 1``, ``s = sigma sqrt(fine_dt)``."""
         if method not in NOISE_METHODS:
             raise BiosnnInputError(f"unknown noise method {method!r}; choose one of {', '.join(NOISE_METHODS)}")
         if method == "euler" or tau is None:
@@ -124,9 +131,13 @@ class EscapeNoise:
     The neuron fires in a step with probability ``p = 1 - exp(-rho dt)`` under the hazard
     ``rho = rho0 exp(x / delta)``, where ``x`` is the distance to the model's threshold (``v - v_th``; the
     adaptive LIF's ``v - (v_th + beta a)``), ``rho0`` (Hz) the hazard at threshold and ``delta`` (units of v)
-    its softness: ``delta -> 0`` is the deterministic threshold. A step fires when the uniform
+    its softness: as ``delta -> 0`` the neuron fires wherever ``x > 0`` and never where ``x < 0`` (at ``x = 0``
+    exactly, with probability ``1 - exp(-rho0 dt)``). A step fires when the uniform
     ``U = uniform(seed, stream, element, step)`` of the counter-based source is below ``p``, the same draw in
     both backends (``p`` itself agrees to an ulp or two: exp and expm1 come from each platform's libm).
+    Unlike the membrane noise, the draws are keyed on each dt's own steps: runs at two dts are independent
+    realisations. A uniform and a normal of the same (seed, stream, element, step) share bits: give membrane
+    and escape noise different streams (the sweep's kinds do), and two layers different streams too.
     """
 
     rho0: float
@@ -140,10 +151,7 @@ class EscapeNoise:
             if not (math.isfinite(value) and value > 0):
                 raise BiosnnInputError(f"escape noise {name} must be finite and > 0, got {getattr(self, name)!r}")
             object.__setattr__(self, name, value)
-        for name in ("seed", "stream"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise BiosnnInputError(f"escape noise {name} must be a non-negative integer, got {value!r}")
+        _check_key(self, "escape noise")
 
     def probability(self, distance: np.ndarray, dt: float) -> np.ndarray:
         """``p = 1 - exp(-rho0 dt exp(distance / delta))`` (numpy; 1 where the hazard overflows)."""

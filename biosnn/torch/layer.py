@@ -215,6 +215,14 @@ class Layer(nn.Module):
         self._check_drive(drive)
         c = self.dynamics.constants(self.learnt, dtype=drive.dtype, device=drive.device)
         if self.noise is not None or self.escape is not None:
+            if torch.is_grad_enabled() and (drive.requires_grad or any(p.requires_grad for p in self.parameters())):
+                raise BiosnnInputError(
+                    f"{self.spec.name}: a layer with noise is evaluated, not trained (its draws are keyed on the "
+                    "sample's index, the same in every epoch, and escape noise has no gradient): run it under "
+                    "torch.no_grad()"
+                )
+            if isinstance(first_sample, bool) or not isinstance(first_sample, int) or first_sample < 0:
+                raise BiosnnInputError(f"first_sample must be a non-negative integer, got {first_sample!r}")
             # element (sample * N + neuron), the sample counted in the whole set (``first_sample`` onwards)
             self._elements = torch.arange(
                 first_sample * self.n_neurons,

@@ -13,6 +13,7 @@ in float64.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -188,7 +189,7 @@ class FeedForward(nn.Module):
         """The network description for the Brian2 reference, with learnt parameters and delays."""
         layers, delays = [], []
         for k, (spec, neurons) in enumerate(zip(self.layer_specs, self.neurons)):
-            layers.append(LayerSpec(spec.model, spec.n, neurons.exported_parameters(), spec.synapse, spec.reset))
+            layers.append(replace(spec, params=neurons.exported_parameters()))  # noise settings kept
             if self.synapse_delay_steps[k] is not None:
                 delays.append(self.synapse_delay_steps[k] * self.dt)
             elif str(k) in self.axonal:

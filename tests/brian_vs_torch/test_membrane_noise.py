@@ -203,3 +203,66 @@ def test_escape_noise_counts_are_the_integrated_hazard(backend):
         trials = n_per_level * steps
         observed = counts[j * n_per_level : (j + 1) * n_per_level].sum()
         assert abs(observed - trials * p) <= COUNT_SDS * math.sqrt(trials * p * (1 - p)), (level, observed, trials * p)
+
+
+def test_a_noisy_network_of_three_layers_with_delays_and_a_batch():
+    """Noise keyed on (sample, neuron) in every layer of a batched network with axonal delays: every layer's
+    membrane equal in both backends, sample for sample."""
+    rng = np.random.default_rng(6)
+    spikes = poisson_spike_trains(rng, 5, 250.0, 0.03, DT, 3)
+    noise = [WhiteNoise(1.5, DT / 2, seed=8, stream=k) for k in range(3)]
+    layers = (
+        LayerSpec("lif", 6, {"tau_m": np.linspace(4e-3, 30e-3, 6), "t_ref": 1e-3}, noise=noise[0]),
+        LayerSpec(
+            "adaptive_lif",
+            4,
+            {"tau_m": 8e-3},
+            synapse="current",
+            noise=noise[1],
+            escape=EscapeNoise(1500.0, 0.08, seed=8, stream=7),
+        ),
+        LayerSpec("li", 2, {"tau_m": 10e-3}, noise=noise[2]),
+    )
+    weights = (rng.uniform(0, 0.9, (5, 6)), rng.uniform(-0.5, 3.0, (6, 4)), rng.uniform(-0.5, 1.0, (4, 2)))
+    net = FeedForwardNet(5, layers, weights, (rng.uniform(0, 3e-3, 5), None, rng.uniform(0, 2e-3, 4)))
+    kw = dict(dt=DT, duration=0.03, record=True)
+    ref = simulate_network(net, spikes, backend="brian2", **kw)
+    mirror = simulate_network(net, spikes, backend="torch", **kw)
+    for a, b in zip(ref, mirror):
+        assert a.keys() == b.keys()
+        assert np.abs(a.states["v"] - b.states["v"]).max() <= V_TOLERANCE
+    assert len(ref[0].keys()) > 20 and len(ref[1].keys()) > 5
+
+
+def test_many_fine_steps_per_step_and_what_an_export_keeps():
+    """100 fine steps per step (Brian2 sums them statement by statement); a mirror's export keeps the noise."""
+    from biosnn.torch.network import FeedForward
+
+    spikes = poisson_spike_trains(np.random.default_rng(0), 2, 200.0, 0.005, 1e-3, 2)
+    noise = WhiteNoise(2.0, 1e-5, seed=1)
+    kw = dict(dt=1e-3, duration=0.005, params={"tau_m": 10e-3}, noise=noise)
+    ref = biosnn.simulate("lif", spikes, np.ones((2, 3)), backend="brian2", **kw)
+    mirror = biosnn.simulate("lif", spikes, np.ones((2, 3)), backend="torch", **kw)
+    assert np.abs(ref.v - mirror.v).max() <= V_TOLERANCE
+    net = FeedForwardNet(2, (LayerSpec("plif", 3, {"tau_m": 5e-3}, noise=noise),), (np.ones((2, 3)),))
+    exported = FeedForward.from_description(net, dt=1e-3).export()
+    assert exported.layers[0].noise == noise
+
+
+def test_a_noisy_layer_refuses_to_be_trained():
+    import torch
+
+    from biosnn.torch.layer import Layer
+
+    layer = Layer("plif", dt=1e-3, n_neurons=3, params={"tau_m": 5e-3}, noise=WhiteNoise(1.0, 1e-3, seed=0))
+    drive = torch.zeros(10, 2, 3, dtype=torch.float64)
+    with pytest.raises(BiosnnInputError, match="evaluated, not trained"):
+        layer(drive)
+    with torch.no_grad():
+        assert layer(drive).shape == (10, 2, 3)
+        with pytest.raises(BiosnnInputError, match="first_sample must be a non-negative integer"):
+            layer(drive, first_sample=-1)
+    with pytest.raises(BiosnnInputError, match="seed < 2\\*\\*64"):
+        WhiteNoise(1.0, 1e-3, seed=2**64)
+    with pytest.raises(BiosnnInputError, match="stream < 2\\*\\*32"):
+        EscapeNoise(1e3, 0.1, seed=0, stream=2**32)

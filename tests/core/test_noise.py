@@ -92,8 +92,8 @@ def test_bad_noise_settings_are_refused():
         (dict(sigma=-1.0, fine_dt=1e-4, seed=0), "sigma must be finite and >= 0"),
         (dict(sigma=float("nan"), fine_dt=1e-4, seed=0), "sigma must be finite"),
         (dict(sigma=1.0, fine_dt=0.0, seed=0), "fine_dt must be a positive time"),
-        (dict(sigma=1.0, fine_dt=1e-4, seed=-1), "seed must be a non-negative integer"),
-        (dict(sigma=1.0, fine_dt=1e-4, seed=0, stream=1.5), "stream must be a non-negative integer"),
+        (dict(sigma=1.0, fine_dt=1e-4, seed=-1), "seed must be an integer with 0 <= seed"),
+        (dict(sigma=1.0, fine_dt=1e-4, seed=0, stream=1.5), "stream must be an integer with 0 <= stream"),
     ):
         with pytest.raises(BiosnnInputError, match=message):
             WhiteNoise(**kwargs)

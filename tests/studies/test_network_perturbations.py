@@ -237,6 +237,9 @@ def test_membrane_noise_in_a_sweep_is_drawn_alike_by_both_backends(trained_like,
     on_grid = [r for r in rows if r["backend"] == "brian2" and r["dt"] == DT]
     assert len(on_grid) == 4 and all(r["agreement"] == 1.0 for r in on_grid)
     assert all(r["input_spikes"] == len(data.spikes) for r in rows)
+    assert {r["kind"] for r in rows} == {"membrane_noise:fine_dt=0.00025"}  # the noise path is part of the point
+    again = run_sweep(table, net, data, SweepSpec("net", "data", DT), [("membrane_noise", 30.0)], [0], progress=False)
+    assert again["points"] == 1  # another finest dt draws another realisation: a new point, not a stored one
     noisy = perturb_network(net, "membrane_noise", 30.0, np.random.default_rng(0), DT / 4)
     assert all(layer.noise is not None and layer.noise.fine_dt == DT / 4 for layer in noisy.layers)
     assert len({layer.noise.stream for layer in noisy.layers}) == len(noisy.layers)

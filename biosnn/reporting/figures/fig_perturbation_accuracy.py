@@ -65,7 +65,8 @@ def _strength_axis(kind: str) -> tuple[float, str]:
     perturbation = KINDS.get(base)
     if perturbation is not None and perturbation.time_valued:
         return 1e3, f"{base.replace('_', ' ')} sigma (ms)"
-    return 1.0, base.replace("_", " ") + (" (binned)" if ":" in kind else "")
+    suffix = kind.partition(":")[2]
+    return 1.0, base.replace("_", " ") + (" (binned)" if suffix == "temporal-shd" else f" ({suffix})" if suffix else "")
 
 
 def render(roots: Sequence[Path | str], out: Path) -> list[Path]:

@@ -75,6 +75,8 @@ class NetworkPerturbation:
     identity: float
     apply: Callable[[FeedForwardNet, float, np.random.Generator, float | None], FeedForwardNet]
     check: Callable[[float], None]
+    #: its noise path lives on the finest dt of the run (membrane noise): part of what a point is
+    noise_path: bool = False
 
 
 def _fraction_like(name: str) -> Callable[[float], None]:
@@ -320,6 +322,7 @@ NETWORK_PERTURBATIONS: dict[str, NetworkPerturbation] = {
             0.0,
             membrane_noise,
             _fraction_like("membrane_noise"),
+            noise_path=True,
         ),
         NetworkPerturbation(
             "escape_noise",

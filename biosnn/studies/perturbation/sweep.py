@@ -118,8 +118,11 @@ class SweepSpec:
 
     def kind_label(self, kind: str) -> str:
         """The table's ``kind``: the perturbation's name, ``<name>:temporal-shd`` for an input kind's binned
-        form (a network kind has one form)."""
-        return f"{kind}:temporal-shd" if self.binned and kind not in NETWORK_PERTURBATIONS else kind
+        form (a network kind has one form), ``<name>:fine_dt=<s>`` for a kind whose noise path lives on the
+        sweep's finest dt (another set of dts draws another realisation: its rows are other points)."""
+        if kind in NETWORK_PERTURBATIONS:
+            return f"{kind}:fine_dt={self.finest_dt:g}" if NETWORK_PERTURBATIONS[kind].noise_path else kind
+        return f"{kind}:temporal-shd" if self.binned else kind
 
     @property
     def finest_dt(self) -> float:
@@ -173,6 +176,10 @@ def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     return list(dict.fromkeys(checked))
 
 
+class _NoiseNeedsCopies(BiosnnInputError):
+    """Raised inside :func:`check_network_points` for a sweep setting, not a layer."""
+
+
 def check_network_points(
     net: FeedForwardNet, grid: Sequence[tuple[str, float]], seeds: Sequence[int], spec: SweepSpec
 ) -> None:
@@ -193,8 +200,13 @@ def check_network_points(
                         for _, run_dt in spec.runs():
                             changed.layers[k].noise.fine_steps(run_dt)
                     stochastic = changed.layers[k].noise is not None or changed.layers[k].escape is not None
-                    if stochastic and spec.copies is not None:
-                        raise BiosnnInputError("noise needs one Brian2 copy per sample: leave copies unset")
+                    if stochastic and "brian2" in spec.backends and spec.copies is not None:
+                        raise _NoiseNeedsCopies(
+                            f"{kind}: noise needs one Brian2 copy of the network per sample (its draws are keyed "
+                            "on the sample): leave --copies unset"
+                        )
+                except _NoiseNeedsCopies as err:
+                    raise BiosnnInputError(str(err)) from None
                 except BiosnnInputError as err:
                     message = str(err)
                     if len(message) > 300:
