@@ -102,6 +102,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py --steps 1000 --networks lif --rounds 2 --repeats 3 --tag T1000
 	$(PY) benchmarks/bench_brian_eval.py
 	$(PY) benchmarks/bench_normalize.py
+	$(PY) benchmarks/bench_noise.py
 
 # Cost against network size (1k .. 1M neurons) and steps, both backends, and its figure (about 5 minutes).
 bench-scaling: $(STAMP)
