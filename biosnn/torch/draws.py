@@ -3,11 +3,13 @@
 The generator, counter layout and guarantees are defined in :mod:`biosnn.core.draws` (Salmon et al.
 2011, "Parallel random numbers: as easy as 1, 2, 3"); every constant is imported from there. Torch has
 no uint32 arithmetic on every device, so the words are held in int64 tensors and reduced with
-``& 0xFFFFFFFF``. The 64-bit product of two uint32 values ``M * c`` can exceed int64's signed range; it
-is formed from ``c``'s 16-bit halves, ``A = M * (c >> 16)`` and ``B = M * (c & 0xFFFF)`` (each < 2^48)::
+``& 0xFFFFFFFF``. The 64-bit product of two uint32 values ``M * c`` can exceed int64's signed range;
+torch's int64 multiplication wraps modulo 2^64 (two's complement), so its bits are the unsigned product's::
 
-    M c = A 2^16 + B = (A >> 16) 2^32 + S,   S = ((A & 0xFFFF) << 16) + B  (< 2^49)
-    lo = S & 0xFFFFFFFF,                     hi = (A >> 16) + (S >> 32)
+    P = M * c (int64, wrapped),   lo = P & 0xFFFFFFFF,   hi = (P >> 32) & 0xFFFFFFFF
+
+(the mask removes the sign bits of the arithmetic shift). Random123's known answers and the bit identity
+with numpy's unsigned arithmetic (``tests/core/test_draws.py``) hold it to that on every run.
 
 Uniforms are bit-identical to the numpy reference; normals agree to
 :data:`biosnn.core.draws.NORMAL_MAX_ULP` ulp (torch's ``log``/``cos`` against numpy's and libm's).
@@ -46,17 +48,18 @@ from ..core.errors import BiosnnInputError
 
 __all__ = ["philox4x32", "uniform", "normal"]
 
-_HALF_BITS = WORD_BITS // 2
-_HALF_MASK = (1 << _HALF_BITS) - 1
 _INT64_LIMIT_BITS = 63
 
 
 def _mulhilo(multiplier: int, word: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(hi, lo)`` of the 64-bit product ``multiplier * word`` of two uint32 values held in int64."""
-    a = (word >> _HALF_BITS) * multiplier
-    b = (word & _HALF_MASK) * multiplier
-    s = ((a & _HALF_MASK) << _HALF_BITS) + b
-    return (a >> _HALF_BITS) + (s >> WORD_BITS), s & WORD_MASK
+    """``(hi, lo)`` of the 64-bit product ``multiplier * word`` of two uint32 values held in int64.
+
+    The product may exceed int64's range; torch's int64 multiplication wraps modulo 2^64 (two's complement,
+    on CPU and CUDA), so its 64 bits are the unsigned product's, and the arithmetic shift's sign bits are
+    masked off. The known-answer and bit-identity tests (``tests/core/test_draws.py``) hold it to numpy's
+    unsigned arithmetic."""
+    product = word * multiplier
+    return (product >> WORD_BITS) & WORD_MASK, product & WORD_MASK
 
 
 def _philox(c0, c1, c2, c3, k0, k1):
