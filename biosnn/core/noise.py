@@ -32,7 +32,8 @@ neuron). The torch implementation (``biosnn/torch/noise.py``) computes the same 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 
@@ -54,8 +55,28 @@ def _check_key(noise, what: str) -> None:
         object.__setattr__(noise, name, int(value))
 
 
+class _Settings:
+    """A noise's settings in a saved network's description: its fields as JSON-ready numbers, read back
+    through the constructor's checks."""
+
+    #: what the error messages call it
+    what: ClassVar[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, entry: object):
+        names = [f.name for f in fields(cls)]
+        if not isinstance(entry, dict) or set(entry) != set(names):
+            raise BiosnnInputError(
+                f"{cls.what} settings must be {', '.join(names[:-1])} and {names[-1]}, got {entry!r}"
+            )
+        return cls(**entry)
+
+
 @dataclass(frozen=True)
-class WhiteNoise:
+class WhiteNoise(_Settings):
     """Membrane white noise: amplitude ``sigma`` (v / sqrt(s)), its path on the grid ``fine_dt`` (s), drawn
     from ``(seed, stream)`` of the counter-based source."""
 
@@ -63,6 +84,7 @@ class WhiteNoise:
     fine_dt: float
     seed: int
     stream: int = 0
+    what: ClassVar[str] = "membrane noise"
 
     def __post_init__(self) -> None:
         sigma = check_number(self.sigma, "white noise sigma (v / sqrt(s))")
@@ -74,17 +96,6 @@ class WhiteNoise:
         _check_key(self, "white noise")
         object.__setattr__(self, "sigma", sigma)
         object.__setattr__(self, "fine_dt", fine_dt)
-
-    def to_dict(self) -> dict:
-        """The settings as JSON-ready numbers (a saved network's description)."""
-        return {"sigma": self.sigma, "fine_dt": self.fine_dt, "seed": int(self.seed), "stream": int(self.stream)}
-
-    @classmethod
-    def from_dict(cls, entry: object) -> WhiteNoise:
-        """The settings :meth:`to_dict` wrote (checked as the constructor checks them)."""
-        if not isinstance(entry, dict) or set(entry) != {"sigma", "fine_dt", "seed", "stream"}:
-            raise BiosnnInputError(f"membrane noise settings must be sigma, fine_dt, seed and stream, got {entry!r}")
-        return cls(**entry)
 
     def fine_steps(self, dt: float) -> int:
         """K: the fine steps in one step of ``dt`` (which must be a whole multiple of ``fine_dt``)."""
@@ -125,7 +136,7 @@ def membrane_increments(
 
 
 @dataclass(frozen=True)
-class EscapeNoise:
+class EscapeNoise(_Settings):
     """Escape noise: a stochastic threshold (Gerstner, Kistler, Naud & Paninski 2014, ch. 9.1).
 
     The neuron fires in a step with probability ``p = 1 - exp(-rho dt)`` under the hazard
@@ -144,6 +155,7 @@ class EscapeNoise:
     delta: float
     seed: int
     stream: int = 0
+    what: ClassVar[str] = "escape noise"
 
     def __post_init__(self) -> None:
         for name, unit in (("rho0", "Hz"), ("delta", "units of v")):
@@ -157,12 +169,3 @@ class EscapeNoise:
         """``p = 1 - exp(-rho0 dt exp(distance / delta))`` (numpy; 1 where the hazard overflows)."""
         with np.errstate(over="ignore"):
             return -np.expm1(-(self.rho0 * dt) * np.exp(np.asarray(distance, dtype=np.float64) / self.delta))
-
-    def to_dict(self) -> dict:
-        return {"rho0": self.rho0, "delta": self.delta, "seed": int(self.seed), "stream": int(self.stream)}
-
-    @classmethod
-    def from_dict(cls, entry: object) -> EscapeNoise:
-        if not isinstance(entry, dict) or set(entry) != {"rho0", "delta", "seed", "stream"}:
-            raise BiosnnInputError(f"escape noise settings must be rho0, delta, seed and stream, got {entry!r}")
-        return cls(**entry)

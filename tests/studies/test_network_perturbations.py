@@ -8,15 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from sweep_commands import perturb_command, stored_points
+from sweep_commands import perturb_command, small_isi_case, stored_points
 
 from biosnn.core.errors import BiosnnInputError
-from biosnn.data.tasks import isi_task
 from biosnn.models.network import FeedForwardNet, LayerSpec
 from biosnn.studies.perturbation.network import NETWORK_PERTURBATIONS, perturb_network
 from biosnn.studies.perturbation.sweep import SweepSpec, check_grid, run_sweep
 from biosnn.studies.perturbation.table import SweepTable
-from biosnn.studies.timing_tasks import TimingTaskConfig, build
 
 #: a sample statistic within this many standard errors of its expectation (a false failure once in ~1.7e6)
 STANDARD_ERRORS = 5
@@ -138,14 +136,7 @@ def test_bad_strengths_and_kinds_are_refused_before_any_work():
 @pytest.fixture(scope="module")
 def trained_like(tmp_path_factory):
     """A small ISI network (PLIF 12 -> LI 2, axonal delays) and 16 test samples of 0.15 s."""
-    folder = tmp_path_factory.mktemp("network_kinds")
-    data = isi_task(np.random.default_rng(0), 16, duration=0.15, isi_range=(1e-3, 40e-3), rate_range=(5, 30))
-    data = type(data)(data.spikes.one_per_step(DT)[0], data.labels, data.n_classes, data.meta)
-    cfg = TimingTaskConfig(task="isi", hidden=12, delays=True, d_max=10e-3, seed=3)
-    net = build(cfg, data.n_inputs, data.n_classes, data.duration).export()
-    net.save(folder / "net.npz")
-    data.save(folder / "data.npz")
-    return folder, net, data
+    return small_isi_case(tmp_path_factory.mktemp("network_kinds"), 16, DT)
 
 
 def test_brian2_and_torch_agree_on_every_perturbed_network(trained_like, tmp_path):

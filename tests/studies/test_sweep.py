@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from sweep_commands import perturb_command, stored_points
+from sweep_commands import perturb_command, small_isi_case, stored_points
 
 from biosnn.core.errors import BiosnnInputError
 from biosnn.data.dataset import SpikeDataset
@@ -17,7 +17,6 @@ from biosnn.data.tasks import isi_task
 from biosnn.models.network import FeedForwardNet
 from biosnn.studies.perturbation.sweep import SweepSpec, point_seed, run_sweep
 from biosnn.studies.perturbation.table import KEY, SweepTable
-from biosnn.studies.timing_tasks import TimingTaskConfig, build
 
 DT = 1e-3
 GRID = [
@@ -34,14 +33,7 @@ VOLATILE = ("seconds",)
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     """A small untrained ISI network (PLIF 12 -> LI 2, with axonal delays) and 24 test samples of 0.15 s."""
-    folder = tmp_path_factory.mktemp("sweep")
-    data = isi_task(np.random.default_rng(0), 24, duration=0.15, isi_range=(1e-3, 40e-3), rate_range=(5, 30))
-    data = type(data)(data.spikes.one_per_step(DT)[0], data.labels, data.n_classes, data.meta)
-    cfg = TimingTaskConfig(task="isi", hidden=12, delays=True, d_max=10e-3, seed=3)
-    net = build(cfg, data.n_inputs, data.n_classes, data.duration).export()
-    net.save(folder / "net.npz")
-    data.save(folder / "data.npz")
-    return folder, net, data
+    return small_isi_case(tmp_path_factory.mktemp("sweep"), 24, DT)
 
 
 def stable(rows):
@@ -191,7 +183,7 @@ def test_cli_bad_input_fails_before_any_point(case, tmp_path, args, message):
 
 
 def test_rate_classifiers_are_evaluated_beside_both_backends(case, tmp_path):
-    from biosnn.data.tasks import isi_task, rate_baseline
+    from biosnn.data.tasks import rate_baseline
 
     folder, net, data = case
     train = isi_task(np.random.default_rng(9), 200, duration=0.15, isi_range=(1e-3, 40e-3), rate_range=(5, 30))

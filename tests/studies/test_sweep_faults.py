@@ -10,14 +10,12 @@ import time
 
 import numpy as np
 import pytest
-from sweep_commands import perturb_command, stored_points
+from sweep_commands import perturb_command, small_isi_case, stored_points
 
 from biosnn.core.errors import BiosnnInputError
-from biosnn.data.tasks import isi_task
 from biosnn.studies.perturbation import table as sweep_table
 from biosnn.studies.perturbation.sweep import SweepSpec, run_sweep
 from biosnn.studies.perturbation.table import COLUMNS, KEY, SweepTable, read_points
-from biosnn.studies.timing_tasks import TimingTaskConfig, build
 
 pytestmark = pytest.mark.faults
 
@@ -39,14 +37,7 @@ ORPHAN_S = 10
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     """A small untrained ISI network (PLIF 12 -> LI 2, with axonal delays) and 24 test samples of 0.15 s."""
-    folder = tmp_path_factory.mktemp("faults")
-    data = isi_task(np.random.default_rng(0), 24, duration=0.15, isi_range=(1e-3, 40e-3), rate_range=(5, 30))
-    data = type(data)(data.spikes.one_per_step(DT)[0], data.labels, data.n_classes, data.meta)
-    cfg = TimingTaskConfig(task="isi", hidden=12, delays=True, d_max=10e-3, seed=3)
-    net = build(cfg, data.n_inputs, data.n_classes, data.duration).export()
-    net.save(folder / "net.npz")
-    data.save(folder / "data.npz")
-    return folder, net, data
+    return small_isi_case(tmp_path_factory.mktemp("faults"), 24, DT)
 
 
 def stable(rows):

@@ -176,10 +176,6 @@ def check_grid(grid: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     return list(dict.fromkeys(checked))
 
 
-class _NoiseNeedsCopies(BiosnnInputError):
-    """Raised inside :func:`check_network_points` for a sweep setting, not a layer."""
-
-
 def check_network_points(
     net: FeedForwardNet, grid: Sequence[tuple[str, float]], seeds: Sequence[int], spec: SweepSpec
 ) -> None:
@@ -193,27 +189,25 @@ def check_network_points(
         for seed in seeds:
             rng = np.random.default_rng(point_seed(kind, strength, seed))
             changed = perturb_network(net, kind, strength, rng, dt)
-            for k in range(len(changed.layers)):
+            for k, layer in enumerate(changed.layers):
+                stochastic = layer.noise is not None or layer.escape is not None
+                if stochastic and "brian2" in spec.backends and spec.copies is not None:
+                    raise BiosnnInputError(
+                        f"{kind}: noise needs one Brian2 copy of the network per sample (its draws are keyed "
+                        "on the sample): leave --copies unset"
+                    )
                 try:
                     changed.resolved_params(k, dt)
-                    if changed.layers[k].noise is not None:
+                    if layer.noise is not None:
                         for _, run_dt in spec.runs():
-                            changed.layers[k].noise.fine_steps(run_dt)
-                    stochastic = changed.layers[k].noise is not None or changed.layers[k].escape is not None
-                    if stochastic and "brian2" in spec.backends and spec.copies is not None:
-                        raise _NoiseNeedsCopies(
-                            f"{kind}: noise needs one Brian2 copy of the network per sample (its draws are keyed "
-                            "on the sample): leave --copies unset"
-                        )
-                except _NoiseNeedsCopies as err:
-                    raise BiosnnInputError(str(err)) from None
+                            layer.noise.fine_steps(run_dt)
                 except BiosnnInputError as err:
                     message = str(err)
                     if len(message) > 300:
                         message = message[:300] + " ..."
                     raise BiosnnInputError(
                         f"{kind} = {strength:g}, seed {seed}: the perturbed layer {k} is not a valid "
-                        f"{changed.layers[k].model} layer at dt = {dt:g} s ({message})"
+                        f"{layer.model} layer at dt = {dt:g} s ({message})"
                     ) from None
 
 
